@@ -1,0 +1,156 @@
+//! Fonts: the bundled Noto CJK faces, installed fonts a form kind asks for,
+//! and folders given with `--font-path`.
+//!
+//! The bundled faces are compiled into the binary, so `formpress` works from
+//! any directory. Installed fonts are found with fontdb, but only the faces
+//! whose family a form kind names (仿宋_GB2312, 方正小标宋简体, …) are loaded:
+//! computing Typst's coverage table costs about a millisecond per CJK face.
+//! fontdb also knows a face's localized family names, so a template may say
+//! `仿宋_GB2312` as well as `FangSong_GB2312`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use typst::foundations::Bytes;
+use typst::text::{Font, FontBook, FontInfo};
+use typst::utils::LazyHash;
+
+/// The faces that ship with formpress (see `fonts/README.md` for provenance).
+const BUNDLED: &[(&str, &[u8])] = &[
+    ("NotoSerifCJKsc-Regular.otf", include_bytes!("../fonts/NotoSerifCJKsc-Regular.otf")),
+    ("NotoSerifCJKsc-Bold.otf", include_bytes!("../fonts/NotoSerifCJKsc-Bold.otf")),
+    ("NotoSansCJKsc-Regular.otf", include_bytes!("../fonts/NotoSansCJKsc-Regular.otf")),
+];
+
+/// Where fonts come from besides the bundle.
+#[derive(Debug, Clone, Default)]
+pub struct FontOptions {
+    /// Folders whose fonts are all added (`--font-path`).
+    pub dirs: Vec<PathBuf>,
+    /// Look for installed fonts of the families in `wanted`.
+    pub system: bool,
+    /// Family names that templates ask for (any language, any case).
+    pub wanted: BTreeSet<String>,
+}
+
+/// One face Typst may load; parsed on first use.
+struct Slot {
+    data: Bytes,
+    index: u32,
+    font: OnceLock<Option<Font>>,
+}
+
+/// Where a face came from, for `formpress fonts` and error messages.
+#[derive(Debug, Clone)]
+pub struct FaceSource {
+    pub family: String,
+    pub origin: String,
+}
+
+pub struct Fonts {
+    book: LazyHash<FontBook>,
+    slots: Vec<Slot>,
+    sources: Vec<FaceSource>,
+}
+
+impl Fonts {
+    pub fn load(options: &FontOptions) -> Fonts {
+        let mut fonts = Fonts { book: LazyHash::new(FontBook::new()), slots: vec![], sources: vec![] };
+        let mut book = FontBook::new();
+        let mut bundled_families = BTreeSet::new();
+        for (name, data) in BUNDLED {
+            let bytes = Bytes::new(*data);
+            for (index, info) in FontInfo::iter(data).enumerate() {
+                bundled_families.insert(info.family.to_lowercase());
+                fonts.push(&mut book, info, bytes.clone(), index as u32, format!("bundled {name}"));
+            }
+        }
+        if options.system || !options.dirs.is_empty() {
+            fonts.load_installed(&mut book, options, &bundled_families);
+        }
+        fonts.book = LazyHash::new(book);
+        fonts
+    }
+
+    fn push(&mut self, book: &mut FontBook, info: FontInfo, data: Bytes, index: u32, origin: String) {
+        self.sources.push(FaceSource { family: info.family.clone(), origin });
+        book.push(info);
+        self.slots.push(Slot { data, index, font: OnceLock::new() });
+    }
+
+    fn load_installed(&mut self, book: &mut FontBook, options: &FontOptions, bundled: &BTreeSet<String>) {
+        let mut db = fontdb::Database::new();
+        let mut from_dirs = BTreeSet::new();
+        for dir in &options.dirs {
+            let before: BTreeSet<_> = db.faces().map(|f| f.id).collect();
+            db.load_fonts_dir(dir);
+            from_dirs.extend(db.faces().map(|f| f.id).filter(|id| !before.contains(id)));
+        }
+        if options.system {
+            db.load_system_fonts();
+        }
+        let wanted: BTreeSet<String> = options.wanted.iter().map(|f| f.to_lowercase()).collect();
+        // Directory order is not stable across machines; sort for reproducible output.
+        let mut faces: Vec<_> = db
+            .faces()
+            .filter_map(|face| match &face.source {
+                fontdb::Source::File(path) => Some((path.clone(), face)),
+                _ => None,
+            })
+            .filter(|(_, face)| {
+                from_dirs.contains(&face.id)
+                    || face.families.iter().any(|(name, _)| wanted.contains(&name.to_lowercase()))
+            })
+            .collect();
+        faces.sort_by(|a, b| (&a.0, a.1.index).cmp(&(&b.0, b.1.index)));
+
+        let mut files: HashMap<PathBuf, Option<Bytes>> = HashMap::new();
+        for (path, face) in faces {
+            let data = files.entry(path.clone()).or_insert_with(|| read_font(&path)).clone();
+            let Some(data) = data else { continue };
+            let Some(info) = FontInfo::new(&data, face.index) else { continue };
+            if bundled.contains(&info.family.to_lowercase()) {
+                continue; // the bundled copy of this family wins, for reproducible output
+            }
+            let origin = path.display().to_string();
+            // Register the face under each of its names (仿宋_GB2312 and FangSong_GB2312).
+            let mut names: Vec<String> = vec![info.family.clone()];
+            for (name, _) in &face.families {
+                if !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+                    names.push(name.clone());
+                }
+            }
+            for name in names {
+                let mut alias = info.clone();
+                alias.family = name;
+                self.push(book, alias, data.clone(), face.index, origin.clone());
+            }
+        }
+    }
+
+    pub fn book(&self) -> &LazyHash<FontBook> {
+        &self.book
+    }
+
+    pub fn font(&self, index: usize) -> Option<Font> {
+        let slot = self.slots.get(index)?;
+        slot.font.get_or_init(|| Font::new(slot.data.clone(), slot.index)).clone()
+    }
+
+    /// Whether some face can draw `c` (Typst falls back to any face that covers it).
+    pub fn covers(&self, c: char) -> bool {
+        (0..self.slots.len()).any(|i| self.book.info(i).is_some_and(|info| info.coverage.contains(c as u32)))
+    }
+
+    /// Family names with where each came from, one line per face.
+    pub fn describe(&self) -> Vec<FaceSource> {
+        self.sources.clone()
+    }
+}
+
+fn read_font(path: &Path) -> Option<Bytes> {
+    std::fs::read(path).ok().map(Bytes::new)
+}
+
+/// Shared, read-only font set.
+pub type SharedFonts = Arc<Fonts>;

@@ -1,0 +1,392 @@
+//! Form kinds: one folder under `templates/` per official form, holding a
+//! manifest (`kind.yaml`: fields, page, fonts, options, rules) and its
+//! MiniJinja template. The built-in folders are compiled into the binary;
+//! `--templates DIR` adds or overrides kinds (and shared pieces) from disk,
+//! so a province's variant or next year's revision needs no Rust.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::template::Sources;
+
+static BUILTIN: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+pub const MANIFEST: &str = "kind.yaml";
+
+/// A kind's manifest, `templates/<kind>/kind.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The form's official Chinese name.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Template file inside the kind's folder.
+    #[serde(default = "default_template")]
+    pub template: String,
+    /// Example form under `forms/`, shown by `formpress list`.
+    #[serde(default)]
+    pub example: Option<String>,
+    #[serde(default)]
+    pub page: Page,
+    /// Font family lists by role (body, heading, title), most preferred first.
+    #[serde(default)]
+    pub fonts: BTreeMap<String, Vec<String>>,
+    /// Layout options with their defaults; a form may override them under `options:`.
+    #[serde(default)]
+    pub options: IndexMap<String, OptionSpec>,
+    /// The form's fields, in the order a person fills them in.
+    pub fields: IndexMap<String, Field>,
+    /// Form rules, checked before rendering.
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+}
+
+fn default_template() -> String {
+    "form.typ.j2".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionSpec {
+    pub default: serde_json::Value,
+    #[serde(default)]
+    pub help: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Page {
+    pub paper: String,
+    pub landscape: bool,
+    /// Margins in millimetres.
+    pub margin: Margin,
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page { paper: "a4".into(), landscape: false, margin: Margin::default() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Margin {
+    pub top: f64,
+    pub bottom: f64,
+    pub left: f64,
+    pub right: f64,
+}
+
+impl Default for Margin {
+    fn default() -> Self {
+        Margin { top: 20.0, bottom: 20.0, left: 20.0, right: 20.0 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldType {
+    Text,
+    Integer,
+    Number,
+    Money,
+    Bool,
+    Date,
+    Choice,
+    /// 指标值: an optional comparison, a number and a unit, or a qualitative grade.
+    IndicatorValue,
+    List,
+    Record,
+    /// The 一级 → 二级 → 三级指标 tree; merges are derived from it.
+    Indicators,
+}
+
+/// One field of a form, a list item, a record or an indicator row.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    #[serde(rename = "type")]
+    pub ty: FieldType,
+    /// The field's name as printed on the form (used in messages).
+    pub label: String,
+    /// What to write here; shown by `formpress new` and in the JSON Schema.
+    #[serde(default)]
+    pub help: String,
+    #[serde(default = "yes")]
+    pub required: bool,
+    #[serde(default)]
+    pub default: Option<serde_json::Value>,
+    /// Value written into the skeleton by `formpress new`.
+    #[serde(default)]
+    pub example: Option<serde_json::Value>,
+    #[serde(default)]
+    pub min: Option<f64>,
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Most decimals allowed (money defaults to 2).
+    #[serde(default)]
+    pub decimals: Option<u32>,
+    #[serde(default)]
+    pub max_chars: Option<usize>,
+    #[serde(default)]
+    pub choices: Vec<String>,
+    /// list: the item's schema, its label with `{n}` for the number, size bounds.
+    #[serde(default)]
+    pub item: Option<Box<Field>>,
+    #[serde(default)]
+    pub item_label: Option<String>,
+    #[serde(default)]
+    pub min_items: Option<usize>,
+    #[serde(default)]
+    pub max_items: Option<usize>,
+    /// record: its fields.
+    #[serde(default)]
+    pub fields: Option<IndexMap<String, Field>>,
+    /// indicators: the group levels (一级, 二级, …) and the row's fields.
+    #[serde(default)]
+    pub levels: Vec<Level>,
+    #[serde(default)]
+    pub row: Option<IndexMap<String, Field>>,
+    /// indicator row field: a row that leaves it out shares the cell above.
+    #[serde(default)]
+    pub merge: bool,
+    /// indicator row field: printed again when its merged cell continues on a new page.
+    #[serde(default)]
+    pub repeat: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One group level of an indicator tree.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    pub label: String,
+    #[serde(default)]
+    pub help: String,
+    /// Print the group's label again when its merged cell continues on a new page.
+    #[serde(default)]
+    pub repeat: bool,
+    /// Extra fields of a group besides `name` (e.g. its weight).
+    #[serde(default)]
+    pub fields: IndexMap<String, Field>,
+}
+
+/// A form rule: a MiniJinja expression that must hold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// Checked once per item of this list field (`item` and `n` are bound).
+    #[serde(default)]
+    pub each: Option<String>,
+    /// Only checked when this expression is true.
+    #[serde(default)]
+    pub when: Option<String>,
+    /// The expression that must be true.
+    pub check: String,
+    /// Message template (MiniJinja), in the words of the form.
+    pub message: String,
+    /// Field (inside the item, for `each`) that the finding points at.
+    #[serde(default)]
+    pub field: Option<String>,
+    #[serde(default)]
+    pub level: RuleLevel,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleLevel {
+    #[default]
+    Error,
+    Warning,
+}
+
+/// A kind as loaded: its id (the folder name), manifest and origin.
+#[derive(Debug, Clone)]
+pub struct Kind {
+    pub id: String,
+    pub manifest: Manifest,
+    /// `built-in` or the folder it was read from.
+    pub origin: String,
+}
+
+impl Kind {
+    /// Template name for the MiniJinja loader.
+    pub fn template_name(&self) -> String {
+        format!("{}/{}", self.id, self.manifest.template)
+    }
+}
+
+/// Every kind and template file available to this run.
+pub struct Catalog {
+    kinds: BTreeMap<String, Kind>,
+    sources: Sources,
+}
+
+#[derive(Debug)]
+pub struct CatalogError(pub String);
+
+impl std::fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Catalog {
+    /// Built-in kinds, then each user folder in order (later folders win).
+    pub fn load(user_dirs: &[PathBuf]) -> Result<Catalog, CatalogError> {
+        let mut files: BTreeMap<String, (String, String)> = BTreeMap::new();
+        collect_builtin(&BUILTIN, &mut files);
+        for dir in user_dirs {
+            if !dir.is_dir() {
+                return Err(CatalogError(format!("模板目录不存在：{}", dir.display())));
+            }
+            collect_dir(dir, dir, 0, &mut files)?;
+        }
+        let mut kinds = BTreeMap::new();
+        for (path, (text, origin)) in &files {
+            let Some(id) = path.strip_suffix(&format!("/{MANIFEST}")) else { continue };
+            if id.contains('/') || id.starts_with('_') {
+                continue;
+            }
+            let manifest: Manifest = parse_manifest(text).map_err(|e| {
+                CatalogError(format!("{}/{path}: 表单清单有误：{e}", origin_dir(origin)))
+            })?;
+            check_manifest(&manifest)
+                .map_err(|e| CatalogError(format!("{}/{path}: 表单清单有误：{e}", origin_dir(origin))))?;
+            if !files.contains_key(&format!("{id}/{}", manifest.template)) {
+                return Err(CatalogError(format!(
+                    "{}/{path}: 找不到模板文件 {id}/{}",
+                    origin_dir(origin),
+                    manifest.template
+                )));
+            }
+            kinds.insert(id.to_string(), Kind { id: id.to_string(), manifest, origin: origin.clone() });
+        }
+        let sources = files.into_iter().map(|(k, (text, _))| (k, text)).collect();
+        Ok(Catalog { kinds, sources: Arc::new(sources) })
+    }
+
+    pub fn kind(&self, id: &str) -> Option<&Kind> {
+        self.kinds.get(id)
+    }
+
+    pub fn kinds(&self) -> impl Iterator<Item = &Kind> {
+        self.kinds.values()
+    }
+
+    pub fn sources(&self) -> Sources {
+        self.sources.clone()
+    }
+}
+
+fn origin_dir(origin: &str) -> &str {
+    if origin == "built-in" { "templates" } else { origin }
+}
+
+fn parse_manifest(text: &str) -> Result<Manifest, String> {
+    serde_saphyr::from_str_with_options::<Manifest>(
+        text,
+        serde_saphyr::options! { with_snippet: false },
+    )
+    .map_err(|e| {
+        let loc = e.location().map(|l| format!("第 {} 行：", l.line())).unwrap_or_default();
+        format!("{loc}{}", e.without_snippet())
+    })
+}
+
+/// Catches manifest mistakes that serde cannot (attributes on the wrong type).
+fn check_manifest(m: &Manifest) -> Result<(), String> {
+    fn walk(name: &str, f: &Field) -> Result<(), String> {
+        use FieldType::*;
+        match f.ty {
+            List if f.item.is_none() => return Err(format!("字段 {name}：list 需要 item")),
+            Record if f.fields.is_none() => return Err(format!("字段 {name}：record 需要 fields")),
+            Choice if f.choices.is_empty() => return Err(format!("字段 {name}：choice 需要 choices")),
+            Indicators => {
+                let Some(row) = &f.row else { return Err(format!("字段 {name}：indicators 需要 row")) };
+                if f.levels.is_empty() {
+                    return Err(format!("字段 {name}：indicators 需要至少一个 levels"));
+                }
+                if !row.values().any(|c| !c.merge) {
+                    return Err(format!("字段 {name}：row 至少要有一个不合并（merge: false）的字段"));
+                }
+                for (k, c) in row {
+                    walk(&format!("{name}.row.{k}"), c)?;
+                }
+                for (i, level) in f.levels.iter().enumerate() {
+                    for (k, c) in &level.fields {
+                        if k == "name" || k == "groups" || k == "rows" {
+                            return Err(format!("字段 {name}：levels[{i}] 不能再定义 {k}"));
+                        }
+                        walk(&format!("{name}.levels[{i}].{k}"), c)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some(item) = &f.item {
+            walk(&format!("{name}[]"), item)?;
+        }
+        if let Some(fields) = &f.fields {
+            for (k, c) in fields {
+                walk(&format!("{name}.{k}"), c)?;
+            }
+        }
+        Ok(())
+    }
+    for (k, f) in &m.fields {
+        if k == "form" || k == "options" {
+            return Err(format!("字段名 {k} 保留给 formpress 使用"));
+        }
+        walk(k, f)?;
+    }
+    Ok(())
+}
+
+fn collect_builtin(dir: &include_dir::Dir<'static>, out: &mut BTreeMap<String, (String, String)>) {
+    for file in dir.files() {
+        if let Some(text) = file.contents_utf8() {
+            let path = file.path().to_string_lossy().replace('\\', "/");
+            out.insert(path, (text.to_string(), "built-in".into()));
+        }
+    }
+    for sub in dir.dirs() {
+        collect_builtin(sub, out);
+    }
+}
+
+/// Reads a user templates folder: text files up to 1 MiB, three levels deep.
+fn collect_dir(
+    root: &Path,
+    dir: &Path,
+    depth: usize,
+    out: &mut BTreeMap<String, (String, String)>,
+) -> Result<(), CatalogError> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| CatalogError(format!("无法读取模板目录 {}：{e}", dir.display())))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if depth < 3 {
+                collect_dir(root, &path, depth + 1, out)?;
+            }
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.len() > 1 << 20 {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let Ok(rel) = path.strip_prefix(root) else { continue };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        out.insert(rel, (text, root.display().to_string()));
+    }
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! From markup to PDF: compiling in-process, the pagination passes that
+//! repeat merged labels on continuation pages, the missing-glyph backstop,
+//! export, and writing the file atomically.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write as _;
+use std::path::Path;
+
+use typst::diag::{Severity, SourceDiagnostic};
+use typst::foundations::{Datetime, Label, Selector, Smart, Value};
+use typst::introspection::{Introspector, MetadataElem};
+use typst::layout::{Frame, FrameItem};
+use typst::utils::PicoStr;
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
+
+use crate::world::FormWorld;
+
+/// Label of the per-row markers the templates put into indicator rows.
+pub const ROW_MARKER: &str = "fp-row";
+
+/// Compiles markup; errors come back as formatted lines.
+pub fn compile(world: &FormWorld) -> Result<PagedDocument, Vec<Diagnostic>> {
+    let warned = typst::compile::<PagedDocument>(world);
+    warned.output.map_err(|errors| errors.iter().map(|d| Diagnostic::from_typst(world, d)).collect())
+}
+
+/// A Typst error, located in the generated markup.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub message: String,
+    /// 1-based line and column in the generated markup.
+    pub at: Option<(usize, usize)>,
+    pub hints: Vec<String>,
+}
+
+impl Diagnostic {
+    fn from_typst(world: &FormWorld, d: &SourceDiagnostic) -> Diagnostic {
+        let mut hints: Vec<String> = d.hints.iter().map(|h| h.v.to_string()).collect();
+        hints.retain(|h| !h.contains("--root"));
+        let at = world.locate(d.span);
+        let mut message = d.message.to_string();
+        if d.severity == Severity::Warning {
+            message = format!("warning: {message}");
+        }
+        Diagnostic { message, at, hints }
+    }
+}
+
+/// Page of every marked row, per table: `table id → row index → page`.
+pub fn row_pages(doc: &PagedDocument) -> BTreeMap<String, BTreeMap<usize, usize>> {
+    let mut out: BTreeMap<String, BTreeMap<usize, usize>> = BTreeMap::new();
+    let Some(label) = Label::new(PicoStr::intern(ROW_MARKER)) else { return out };
+    let introspector = doc.introspector();
+    for elem in introspector.query(&Selector::Label(label)) {
+        let (Some(meta), Some(loc)) = (elem.to_packed::<MetadataElem>(), elem.location()) else { continue };
+        let Some(page) = introspector.page(loc) else { continue };
+        if let Value::Str(s) = &meta.value {
+            if let Some((table, row)) = s.as_str().rsplit_once(':') {
+                if let Ok(row) = row.parse::<usize>() {
+                    out.entry(table.to_string()).or_default().insert(row, page.get());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Rows that begin a new page (their page differs from the previous row's).
+pub fn page_starts(pages: &BTreeMap<usize, usize>) -> BTreeSet<usize> {
+    let mut starts = BTreeSet::new();
+    let mut prev: Option<usize> = None;
+    for (&row, &page) in pages {
+        if prev.is_some_and(|p| p != page) {
+            starts.insert(row);
+        }
+        prev = Some(page);
+    }
+    starts
+}
+
+/// A glyph no font could draw, found after layout.
+#[derive(Debug, Clone)]
+pub struct Tofu {
+    pub page: usize,
+    pub text: String,
+    pub font: String,
+}
+
+/// The backstop behind the glyph preflight: glyph id 0 anywhere on a page.
+pub fn find_tofu(doc: &PagedDocument) -> Vec<Tofu> {
+    fn walk(frame: &Frame, page: usize, out: &mut Vec<Tofu>) {
+        for (_, item) in frame.items() {
+            match item {
+                FrameItem::Group(g) => walk(&g.frame, page, out),
+                FrameItem::Text(t) => {
+                    for g in t.glyphs.iter().filter(|g| g.id == 0) {
+                        let text = t.text.get(g.range()).unwrap_or("").to_string();
+                        if !text.trim().is_empty() && !out.iter().any(|o| o.text == text) {
+                            out.push(Tofu { page, text, font: t.font.font().info().family.clone() });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = vec![];
+    for (i, page) in doc.pages().iter().enumerate() {
+        walk(&page.frame, i + 1, &mut out);
+    }
+    out
+}
+
+/// How the PDF file itself is written.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Stable document id (same form → same /ID).
+    pub ident: String,
+    /// Creation date; none means no date is written.
+    pub timestamp: Option<Datetime>,
+    /// PDF/A-3b (archival, allows the attached source).
+    pub archive: bool,
+}
+
+pub fn export(doc: &PagedDocument, options: &ExportOptions) -> Result<Vec<u8>, Vec<String>> {
+    let standards = if options.archive {
+        PdfStandards::new(&[PdfStandard::A_3b]).map_err(|e| vec![e.message().to_string()])?
+    } else {
+        PdfStandards::default()
+    };
+    let pdf_options = PdfOptions {
+        ident: Smart::Custom(options.ident.clone()),
+        creator: Smart::Custom(Some(format!("formpress {}", env!("CARGO_PKG_VERSION")))),
+        timestamp: options.timestamp.map(Timestamp::new_utc),
+        standards,
+        ..PdfOptions::default()
+    };
+    typst_pdf::pdf(doc, &pdf_options).map_err(|errors| errors.iter().map(|e| e.message.to_string()).collect())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and
+/// a rename, so a reader never sees half a PDF and a failure leaves any
+/// previous file untouched.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("输出目录不存在：{}", dir.display()),
+        ));
+    }
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    // Temporary files are private (0600); the PDF should be as readable as any new file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

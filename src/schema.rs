@@ -1,0 +1,621 @@
+//! Checking form data against its kind's fields.
+//!
+//! The YAML tree is walked together with the manifest's field declarations.
+//! The result is the normalised form data that templates and rules see (every
+//! declared field present, text normalised, numbers as numbers) and a finding
+//! for everything wrong, located by line and named as the form names it.
+
+use serde_json::{Map, Value as Json};
+
+use crate::findings::{Class, Finding, Place};
+use crate::kind::{Field, FieldType, Kind, Manifest};
+use crate::template::normalize;
+use crate::yaml::{Loc, Node, Value};
+
+/// Keys every form file may have besides its kind's fields.
+pub const FORM_KEY: &str = "form";
+pub const OPTIONS_KEY: &str = "options";
+
+pub struct Checked {
+    /// The form data, normalised; every declared field is present.
+    pub data: Json,
+    /// Layout options: the kind's defaults with the form's overrides.
+    pub options: Map<String, Json>,
+    pub findings: Vec<Finding>,
+}
+
+/// A character check for text values (the glyph preflight).
+pub type Coverage<'a> = &'a dyn Fn(char) -> bool;
+
+/// Reads the `form:` key: which kind this file is.
+pub fn kind_id(root: &Node) -> Result<(String, Loc), Finding> {
+    let at = Place::root().key(FORM_KEY, "表单种类");
+    match &root.value {
+        Value::Map(_) => {}
+        other => {
+            return Err(Finding::error(
+                Class::Structure,
+                Some(root.loc),
+                &Place::root(),
+                format!("文件顶层应为“字段: 值”的映射，实际为{}", other.describe()),
+            ));
+        }
+    }
+    match root.get(FORM_KEY) {
+        Some(Node { value: Value::Str(s), loc }) => Ok((s.trim().to_string(), *loc)),
+        Some(node) => Err(Finding::error(
+            Class::Structure,
+            Some(node.loc),
+            &at,
+            format!("form 应为表单种类名称（文本），实际为{}", node.value.describe()),
+        )),
+        None => Err(Finding::error(
+            Class::Structure,
+            Some(Loc { line: 1, col: 1, start: 0, len: 0 }),
+            &at,
+            "缺少 form: 字段（表单种类），例如 form: zhengzhou-2020-dept-overall",
+        )
+        .with_help("formpress list 列出全部表单种类")),
+    }
+}
+
+/// Checks a parsed form file against `kind`.
+pub fn check(kind: &Kind, source: &str, root: &Node, covers: Coverage) -> Checked {
+    let mut walker = Walker { source, covers, findings: vec![] };
+    let manifest = &kind.manifest;
+    let options = walker.options(manifest, root);
+    let data = walker.record(&manifest.fields, Some(root), root.loc, &Place::root(), &[FORM_KEY, OPTIONS_KEY]);
+    Checked { data, options, findings: walker.findings }
+}
+
+struct Walker<'a> {
+    source: &'a str,
+    covers: Coverage<'a>,
+    findings: Vec<Finding>,
+}
+
+impl Walker<'_> {
+    fn structure(&mut self, loc: Loc, at: &Place, message: impl Into<String>) {
+        self.findings.push(Finding::error(Class::Structure, Some(loc), at, message));
+    }
+
+    fn rule(&mut self, loc: Loc, at: &Place, message: impl Into<String>) {
+        self.findings.push(Finding::error(Class::Rule, Some(loc), at, message));
+    }
+
+    fn options(&mut self, manifest: &Manifest, root: &Node) -> Map<String, Json> {
+        let mut out: Map<String, Json> =
+            manifest.options.iter().map(|(k, o)| (k.clone(), o.default.clone())).collect();
+        let Some(node) = root.get(OPTIONS_KEY) else { return out };
+        let at = Place::root().key(OPTIONS_KEY, "版式选项");
+        let Value::Map(entries) = &node.value else {
+            self.structure(node.loc, &at, format!("options 应为映射，实际为{}", node.value.describe()));
+            return out;
+        };
+        for (key, value) in entries {
+            let name = key_text(key);
+            let at = at.key(&name, &name);
+            let Some(spec) = manifest.options.get(&name) else {
+                let known: Vec<&str> = manifest.options.keys().map(String::as_str).collect();
+                self.unknown_key(key.loc, &at, &name, &known);
+                continue;
+            };
+            let given = match (&spec.default, &value.value) {
+                (Json::Bool(_), Value::Bool(b)) => Json::Bool(*b),
+                (Json::Number(_), Value::Int(i)) => Json::from(*i as f64),
+                (Json::Number(_), Value::Float(x)) => Json::from(*x),
+                (Json::String(_), Value::Str(s)) => Json::String(s.clone()),
+                (default, other) => {
+                    self.structure(
+                        value.loc,
+                        &at,
+                        format!("选项 {name} 应为{}，实际为{}", json_kind(default), other.describe()),
+                    );
+                    continue;
+                }
+            };
+            out.insert(name, given);
+        }
+        out
+    }
+
+    fn unknown_key(&mut self, loc: Loc, at: &Place, key: &str, known: &[&str]) {
+        let mut f = Finding::error(Class::Structure, Some(loc), at, format!("未知字段 {key}"));
+        if let Some(best) = did_you_mean(key, known) {
+            f = f.with_help(format!("是否应为 {best}？"));
+        } else if !known.is_empty() {
+            f = f.with_help(format!("此处可用的字段：{}", known.join("、")));
+        }
+        self.findings.push(f);
+    }
+
+    /// A mapping with declared fields; `extra` keys are allowed and skipped.
+    fn record(
+        &mut self,
+        fields: &indexmap::IndexMap<String, Field>,
+        node: Option<&Node>,
+        parent: Loc,
+        at: &Place,
+        extra: &[&str],
+    ) -> Json {
+        let mut out = Map::new();
+        let entries: &[(Node, Node)] = match node.map(|n| &n.value) {
+            Some(Value::Map(entries)) => entries,
+            Some(Value::Null) | None => &[],
+            Some(other) => {
+                let node = node.expect("some");
+                self.structure(node.loc, at, format!("应为映射（字段: 值），实际为{}", other.describe()));
+                &[]
+            }
+        };
+        let here = node.map_or(parent, |n| n.loc);
+        for (key, _) in entries {
+            let name = key_text(key);
+            if !fields.contains_key(&name) && !extra.contains(&name.as_str()) {
+                let known: Vec<&str> = fields.keys().map(String::as_str).collect();
+                self.unknown_key(key.loc, &at.key(&name, &name), &name, &known);
+            }
+        }
+        for (key, spec) in fields {
+            let child = entries.iter().find(|(k, _)| key_text(k) == *key).map(|(_, v)| v);
+            let value = self.field(spec, child, here, &at.key(key, &spec.label));
+            out.insert(key.clone(), value);
+        }
+        Json::Object(out)
+    }
+
+    fn field(&mut self, spec: &Field, node: Option<&Node>, parent: Loc, at: &Place) -> Json {
+        let node = match node {
+            Some(n) if !matches!(n.value, Value::Null) => n,
+            Some(n) if spec.merge => {
+                // `explain:` written with no value starts an empty cell of its own.
+                let _ = n;
+                return Json::String(String::new());
+            }
+            found => {
+                if let Some(default) = &spec.default {
+                    return default.clone();
+                }
+                if spec.required {
+                    let loc = found.map_or(parent, |n| n.loc);
+                    let what = if found.is_some() { "为空" } else { "缺失" };
+                    self.structure(loc, at, format!("必填项「{}」{what}", spec.label));
+                }
+                return match spec.ty {
+                    FieldType::List | FieldType::Indicators => Json::Array(vec![]),
+                    FieldType::Record => self.record(spec.fields.as_ref().expect("checked"), None, parent, at, &[]),
+                    _ => Json::Null,
+                };
+            }
+        };
+        match spec.ty {
+            FieldType::Text | FieldType::IndicatorValue => self.text(spec, node, at),
+            FieldType::Integer => self.integer(spec, node, at),
+            FieldType::Number | FieldType::Money => self.number(spec, node, at),
+            FieldType::Bool => match node.value {
+                Value::Bool(b) => Json::Bool(b),
+                ref other => {
+                    self.structure(node.loc, at, format!("「{}」应为 true 或 false，实际为{}", spec.label, other.describe()));
+                    Json::Null
+                }
+            },
+            FieldType::Date => self.date(spec, node, at),
+            FieldType::Choice => {
+                let text = self.text(spec, node, at);
+                if let Json::String(s) = &text {
+                    if !spec.choices.iter().any(|c| c == s) {
+                        let choices: Vec<&str> = spec.choices.iter().map(String::as_str).collect();
+                        let mut f = Finding::error(
+                            Class::Structure,
+                            Some(node.loc),
+                            at,
+                            format!("「{}」应为 {} 之一，实际为「{s}」", spec.label, choices.join("、")),
+                        );
+                        if let Some(best) = did_you_mean(s, &choices) {
+                            f = f.with_help(format!("是否应为 {best}？"));
+                        }
+                        self.findings.push(f);
+                    }
+                }
+                text
+            }
+            FieldType::List => self.list(spec, node, at),
+            FieldType::Record => self.record(spec.fields.as_ref().expect("checked"), Some(node), node.loc, at, &[]),
+            FieldType::Indicators => self.indicators(spec, node, at),
+        }
+    }
+
+    fn text(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
+        let raw = match &node.value {
+            Value::Str(s) => s.clone(),
+            // A number or yes/no where text is expected: keep it as written.
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) => node.raw(self.source).unwrap_or_default().to_string(),
+            other => {
+                self.structure(node.loc, at, format!("「{}」应为文本，实际为{}", spec.label, other.describe()));
+                return Json::Null;
+            }
+        };
+        let text = normalize(raw.trim_end());
+        if spec.required && text.trim().is_empty() && !spec.merge {
+            self.structure(node.loc, at, format!("必填项「{}」为空", spec.label));
+        }
+        if let Some(max) = spec.max_chars {
+            let n = text.chars().count();
+            if n > max {
+                self.rule(node.loc, at, format!("「{}」有 {n} 个字，超过上限 {max}", spec.label));
+            }
+        }
+        self.glyphs(&text, node, at);
+        Json::String(text)
+    }
+
+    /// The glyph preflight: every character must be drawable by some font.
+    fn glyphs(&mut self, text: &str, node: &Node, at: &Place) {
+        let mut missing: Vec<char> = vec![];
+        for c in text.chars() {
+            if !c.is_whitespace() && !missing.contains(&c) && !(self.covers)(c) {
+                missing.push(c);
+            }
+        }
+        if missing.is_empty() {
+            return;
+        }
+        let list: Vec<String> = missing.iter().map(|c| format!("{c} U+{:04X}", *c as u32)).collect();
+        let loc = char_loc(self.source, node, text, missing[0]);
+        self.findings.push(
+            Finding::error(Class::Structure, Some(loc), at, format!("没有字体能显示字符 {}", list.join("、")))
+                .with_help("用 --font-path 目录 加入含有该字的字体（如 花园明朝、天珩全字库）"),
+        );
+    }
+
+    fn integer(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
+        let value = match node.value {
+            Value::Int(i) => i,
+            Value::Float(x) if x.fract() == 0.0 && x.abs() < 1e15 => x as i128,
+            ref other => {
+                let shown = shown(self.source, node);
+                self.structure(node.loc, at, format!("「{}」应为整数，实际为{}{shown}", spec.label, other.describe()));
+                return Json::Null;
+            }
+        };
+        let Ok(value) = i64::try_from(value) else {
+            self.structure(node.loc, at, format!("「{}」数值过大", spec.label));
+            return Json::Null;
+        };
+        self.bounds(spec, value as f64, node, at);
+        Json::from(value)
+    }
+
+    fn number(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
+        let value = match node.value {
+            Value::Int(i) => i as f64,
+            Value::Float(x) if x.is_finite() => x,
+            ref other => {
+                let shown = shown(self.source, node);
+                self.structure(
+                    node.loc,
+                    at,
+                    format!("「{}」应为数字，实际为{}{shown}", spec.label, other.describe()),
+                );
+                if matches!(other, Value::Str(_)) {
+                    let last = self.findings.pop().expect("just pushed");
+                    self.findings.push(last.with_help("数字不加引号、不带单位，如 3600.4"));
+                }
+                return Json::Null;
+            }
+        };
+        if value.abs() >= 1e15 {
+            self.structure(node.loc, at, format!("「{}」数值过大", spec.label));
+            return Json::Null;
+        }
+        let decimals = spec.decimals.or((spec.ty == FieldType::Money).then_some(2));
+        if let Some(d) = decimals {
+            let written = node.raw(self.source).unwrap_or_default();
+            if decimals_of(written, value) > d {
+                self.rule(node.loc, at, format!("「{}」{written} 的小数超过 {d} 位", spec.label));
+            }
+        }
+        if spec.ty == FieldType::Money && spec.min.is_none() && value < 0.0 {
+            self.rule(node.loc, at, format!("「{}」金额不能为负数：{}", spec.label, fmt_num(value)));
+        }
+        self.bounds(spec, value, node, at);
+        Json::from(value)
+    }
+
+    fn bounds(&mut self, spec: &Field, value: f64, node: &Node, at: &Place) {
+        if let Some(min) = spec.min {
+            if value < min {
+                self.rule(node.loc, at, format!("「{}」{} 小于下限 {}", spec.label, fmt_num(value), fmt_num(min)));
+            }
+        }
+        if let Some(max) = spec.max {
+            if value > max {
+                self.rule(node.loc, at, format!("「{}」{} 大于上限 {}", spec.label, fmt_num(value), fmt_num(max)));
+            }
+        }
+    }
+
+    fn date(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
+        let text = match &node.value {
+            Value::Str(s) => s.trim().to_string(),
+            _ => node.raw(self.source).unwrap_or_default().to_string(),
+        };
+        match parse_date(&text) {
+            Some((y, m, d)) => Json::String(format!("{y:04}-{m:02}-{d:02}")),
+            None => {
+                self.structure(
+                    node.loc,
+                    at,
+                    format!("「{}」应为日期，如 2020-03-06 或 2020年3月6日，实际为「{text}」", spec.label),
+                );
+                Json::Null
+            }
+        }
+    }
+
+    fn list(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
+        let item = spec.item.as_ref().expect("checked");
+        let Value::Seq(items) = &node.value else {
+            self.structure(node.loc, at, format!("「{}」应为列表（每项以 - 开头），实际为{}", spec.label, node.value.describe()));
+            return Json::Array(vec![]);
+        };
+        self.count(spec, items.len(), node, at);
+        let mut out = Vec::with_capacity(items.len());
+        for (i, child) in items.iter().enumerate() {
+            let label = match &spec.item_label {
+                Some(l) => l.replace("{n}", &(i + 1).to_string()),
+                None => format!("第{}项", i + 1),
+            };
+            out.push(self.field(item, Some(child), node.loc, &at.index(i, &label)));
+        }
+        Json::Array(out)
+    }
+
+    fn count(&mut self, spec: &Field, n: usize, node: &Node, at: &Place) {
+        let min = spec.min_items.unwrap_or(if spec.required { 1 } else { 0 });
+        if n < min {
+            self.structure(node.loc, at, format!("「{}」至少需要 {min} 项，实际 {n} 项", spec.label));
+        }
+        if let Some(max) = spec.max_items {
+            if n > max {
+                self.structure(node.loc, at, format!("「{}」最多 {max} 项，实际 {n} 项", spec.label));
+            }
+        }
+    }
+
+    /// The indicator tree: groups (一级, 二级, …) each with a `name`, the
+    /// level's extra fields and `groups:` below, and `rows:` at the last level.
+    fn indicators(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
+        self.groups(spec, 0, node, at)
+    }
+
+    fn groups(&mut self, spec: &Field, depth: usize, node: &Node, at: &Place) -> Json {
+        let level = &spec.levels[depth];
+        let Value::Seq(items) = &node.value else {
+            self.structure(
+                node.loc,
+                at,
+                format!("{}应为列表（每项以 - 开头），实际为{}", level.label, node.value.describe()),
+            );
+            return Json::Array(vec![]);
+        };
+        if items.is_empty() {
+            self.structure(node.loc, at, format!("至少需要一个{}", level.label));
+        }
+        let last = depth + 1 == spec.levels.len();
+        let children = if last { "rows" } else { "groups" };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let name = item.get("name").and_then(|n| match &n.value {
+                Value::Str(s) => Some(s.trim().to_string()),
+                _ => None,
+            });
+            let label = name.clone().unwrap_or_else(|| format!("{}第{}项", level.label, i + 1));
+            let here = at.index(i, &label);
+            let mut fields = level.fields.clone();
+            fields.insert(
+                "name".into(),
+                Field::text(&level.label, true),
+            );
+            let mut group = match self.record(&fields, Some(item), item.loc, &here, &[children]) {
+                Json::Object(m) => m,
+                _ => Map::new(),
+            };
+            let below = if last {
+                self.rows(spec, item, &here)
+            } else {
+                match item.get(children) {
+                    Some(n) => self.groups(spec, depth + 1, n, &here.key(children, "")),
+                    None => {
+                        let missing = format!("「{label}」下没有{}（缺少 groups:）", spec.levels[depth + 1].label);
+                        self.structure(item.loc, &here, missing);
+                        Json::Array(vec![])
+                    }
+                }
+            };
+            group.insert(children.into(), below);
+            out.push(Json::Object(group));
+        }
+        Json::Array(out)
+    }
+
+    fn rows(&mut self, spec: &Field, group: &Node, at: &Place) -> Json {
+        let row_fields = spec.row.as_ref().expect("checked");
+        let Some(node) = group.get("rows") else {
+            self.structure(group.loc, at, format!("「{}」下没有指标行（缺少 rows:）", at.label.rsplit(" › ").next().unwrap_or("")));
+            return Json::Array(vec![]);
+        };
+        let Value::Seq(items) = &node.value else {
+            self.structure(node.loc, at, format!("rows 应为列表（每项以 - 开头），实际为{}", node.value.describe()));
+            return Json::Array(vec![]);
+        };
+        if items.is_empty() {
+            self.structure(node.loc, at, format!("「{}」下至少需要一个指标行", at.label.rsplit(" › ").next().unwrap_or("")));
+        }
+        let first_key = row_fields.keys().next().cloned().unwrap_or_default();
+        let mut out = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let name = item.get(&first_key).and_then(|n| match &n.value {
+                Value::Str(s) => Some(s.trim().to_string()),
+                _ => None,
+            });
+            let label = name.unwrap_or_else(|| format!("第{}行", i + 1));
+            let here = at.key("rows", "").index(i, &label);
+            let row = self.record(row_fields, Some(item), item.loc, &here, &[]);
+            // A merge field the row leaves out continues the cell above: keep it absent (null).
+            let row = match row {
+                Json::Object(mut m) => {
+                    for (k, f) in row_fields {
+                        if f.merge && item.get(k).is_none() {
+                            m.insert(k.clone(), Json::Null);
+                        }
+                    }
+                    Json::Object(m)
+                }
+                other => other,
+            };
+            out.push(row);
+        }
+        Json::Array(out)
+    }
+}
+
+impl Field {
+    /// A plain required text field (a group's `name`).
+    fn text(label: &str, required: bool) -> Field {
+        Field {
+            ty: FieldType::Text,
+            label: label.to_string(),
+            help: String::new(),
+            required,
+            default: None,
+            example: None,
+            min: None,
+            max: None,
+            decimals: None,
+            max_chars: None,
+            choices: vec![],
+            item: None,
+            item_label: None,
+            min_items: None,
+            max_items: None,
+            fields: None,
+            levels: vec![],
+            row: None,
+            merge: false,
+            repeat: false,
+        }
+    }
+}
+
+fn key_text(key: &Node) -> String {
+    match &key.value {
+        Value::Str(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => format!("<{}>", other.describe()),
+    }
+}
+
+fn json_kind(v: &Json) -> &'static str {
+    match v {
+        Json::Bool(_) => "true 或 false",
+        Json::Number(_) => "数字",
+        Json::String(_) => "文本",
+        _ => "值",
+    }
+}
+
+/// `「…」` with the value as written, for messages about wrong types.
+fn shown(source: &str, node: &Node) -> String {
+    match &node.value {
+        Value::Str(s) => format!("「{}」", s.chars().take(40).collect::<String>()),
+        Value::Seq(_) | Value::Map(_) | Value::Null => String::new(),
+        _ => node.raw(source).map(|r| format!("「{r}」")).unwrap_or_default(),
+    }
+}
+
+pub fn fmt_num(x: f64) -> String {
+    crate::template::format_amount(x, None)
+}
+
+/// Decimals as written (`3600.40` has 2); falls back to the value.
+fn decimals_of(written: &str, value: f64) -> u32 {
+    let w = written.trim();
+    if !w.contains(['e', 'E']) {
+        if let Some((_, frac)) = w.split_once('.') {
+            return frac.trim_end_matches('0').len() as u32;
+        }
+        if w.parse::<f64>().is_ok() {
+            return 0;
+        }
+    }
+    let mut d = 0;
+    let mut x = value.abs();
+    while (x - x.round()).abs() > 1e-9 && d < 12 {
+        x *= 10.0;
+        d += 1;
+    }
+    d
+}
+
+/// `2020-03-06`, `2020/3/6`, `2020.3.6` or `2020年3月6日`.
+pub fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
+    let s = s.trim().trim_end_matches('日');
+    let parts: Vec<&str> = s.split(['-', '/', '.', '年', '月']).collect();
+    let [y, m, d] = parts.as_slice() else { return None };
+    let (y, m, d): (i32, u32, u32) = (y.trim().parse().ok()?, m.trim().parse().ok()?, d.trim().parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    ((1000..=9999).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days[m as usize - 1])
+        .then_some((y, m, d))
+}
+
+/// Where in a scalar a character sits, for pointing at a missing glyph.
+fn char_loc(source: &str, node: &Node, text: &str, c: char) -> Loc {
+    let mut loc = node.loc;
+    if let Some(raw) = source.get(node.loc.start..node.loc.start + node.loc.len) {
+        if let Some(i) = raw.find(c) {
+            let before = &raw[..i];
+            let lines = before.matches('\n').count() as u32;
+            loc.line += lines;
+            loc.col = if lines == 0 { loc.col + before.chars().count() as u32 } else {
+                before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1
+            };
+            loc.start += i;
+            return loc;
+        }
+    }
+    let _ = text;
+    loc
+}
+
+/// The closest known name, if it is close enough to be a typo.
+pub fn did_you_mean<'a>(given: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::normalized_damerau_levenshtein(given, k), *k))
+        .filter(|(score, _)| *score >= 0.6)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_decimals() {
+        assert_eq!(parse_date("2020年3月6日"), Some((2020, 3, 6)));
+        assert_eq!(parse_date("2021-02-29"), None);
+        assert_eq!(decimals_of("3600.40", 3600.4), 1);
+        assert_eq!(decimals_of("3600.405", 3600.405), 3);
+        assert_eq!(decimals_of("12", 12.0), 0);
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(did_you_mean("deparment", &["department", "year"]), Some("department"));
+        assert_eq!(did_you_mean("zzz", &["department", "year"]), None);
+    }
+}

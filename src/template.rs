@@ -1,0 +1,173 @@
+//! The MiniJinja environment that turns form data into Typst markup.
+//!
+//! Data is never code: in `.typ.j2` templates every `{{ value }}` is written as
+//! a Typst string literal in markup position (`#"…";`), so nothing a user types
+//! can become markup, code, a label or a file read. Templates opt out only for
+//! fragments they build themselves (`|safe`), and use `|tstr` where a value
+//! goes into Typst code (function arguments).
+
+use minijinja::value::{Value, ValueKind};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+/// Template files by their path relative to a templates folder
+/// (`zhengzhou-2020-dept-overall/form.typ.j2`, `_shared/indicators.typ.j2`).
+pub type Sources = Arc<BTreeMap<String, String>>;
+
+/// Upper bound on template work, so a looping user template cannot hang a batch.
+const FUEL: u64 = 2_000_000_000;
+
+pub fn environment(sources: Sources) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_loader(move |name| Ok(sources.get(name).cloned()));
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .keep_trailing_newline(true)
+            .build()
+            .expect("default delimiters"),
+    );
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".typ.j2") || name.ends_with(".typ") {
+            AutoEscape::Custom("typst".into())
+        } else {
+            AutoEscape::None
+        }
+    });
+    env.set_formatter(format_value);
+    env.add_filter("tstr", |v: Value| Value::from_safe_string(str_literal(&display(&v))));
+    env.add_filter("money", money);
+    env.add_filter("typst_len", typst_len);
+    env
+}
+
+fn format_value(out: &mut Output, state: &mut State, v: &Value) -> Result<(), Error> {
+    if !matches!(state.auto_escape(), AutoEscape::Custom(n) if n == "typst") {
+        return minijinja::escape_formatter(out, state, v);
+    }
+    let text = if v.is_safe() {
+        v.to_string()
+    } else {
+        match v.kind() {
+            // Typst spells these the same way, and templates use them as arguments.
+            ValueKind::Bool => (if v.is_true() { "true" } else { "false" }).to_string(),
+            ValueKind::Number => v.to_string(),
+            _ => markup_str(&display(v)),
+        }
+    };
+    out.write_str(&text).map_err(|_| Error::new(ErrorKind::WriteFailure, "write failed"))
+}
+
+/// How a value reads as text: `none` and undefined read as nothing.
+fn display(v: &Value) -> String {
+    if v.is_none() || v.is_undefined() { String::new() } else { v.to_string() }
+}
+
+/// Tabs become spaces, line ends become `\n`, other control characters go:
+/// Typst renders tabs invisibly and control characters as tofu.
+pub fn normalize(s: &str) -> String {
+    let s = s.replace("\r\n", "\n").replace('\r', "\n");
+    s.chars()
+        .filter_map(|c| match c {
+            '\t' => Some(' '),
+            '\n' => Some('\n'),
+            '\u{2028}' | '\u{2029}' => Some('\n'),
+            c if c.is_control() => None,
+            // Bidi overrides could visually reorder a printed amount.
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+/// A Typst string literal, `"…"`, for code position.
+pub fn str_literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in normalize(s).chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A string literal in markup position. The trailing `;` ends the embedded
+/// expression, so template text after it (`.len()`, `[x]`) stays text.
+pub fn markup_str(s: &str) -> String {
+    format!("#{};", str_literal(s))
+}
+
+/// `{{ amount|money }}` prints an amount with its own decimals (3600.4),
+/// `{{ amount|money(2) }}` with exactly two (3600.40). Non-numbers print as text.
+fn money(v: Value, decimals: Option<u32>) -> Result<Value, Error> {
+    if v.is_none() || v.is_undefined() {
+        return Ok(Value::from(""));
+    }
+    let Ok(x) = f64::try_from(v.clone()) else {
+        return Ok(v);
+    };
+    Ok(Value::from(format_amount(x, decimals)))
+}
+
+pub fn format_amount(x: f64, decimals: Option<u32>) -> String {
+    match decimals {
+        Some(d) => format!("{:.*}", d as usize, x),
+        None => {
+            // Shortest form that round-trips at two decimals: 3600.4, 12, 0.05.
+            let s = format!("{:.2}", x);
+            let s = s.trim_end_matches('0').trim_end_matches('.');
+            if s == "-0" { "0".into() } else { s.to_string() }
+        }
+    }
+}
+
+/// Writes a number of millimetres as a Typst length (`18mm`).
+fn typst_len(v: Value) -> Result<Value, Error> {
+    let x = f64::try_from(v)
+        .map_err(|_| Error::new(ErrorKind::InvalidOperation, "typst_len needs a number (mm)"))?;
+    let mut s = String::new();
+    let _ = write!(s, "{}mm", x);
+    Ok(Value::from_safe_string(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(src: &str, ctx: Value) -> String {
+        let mut map = BTreeMap::new();
+        map.insert("t.typ.j2".to_string(), src.to_string());
+        let env = environment(Arc::new(map));
+        env.get_template("t.typ.j2").unwrap().render(ctx).unwrap()
+    }
+
+    #[test]
+    fn values_are_escaped_by_default() {
+        let ctx = minijinja::context! { s => "a\"b#c\\", n => 3, b => true, raw => "#strong[x]", none => () };
+        let out = render("[{{ s }}] {{ n }} {{ b }} {{ s|tstr }} {{ raw|safe }} {{ none }}", ctx);
+        assert_eq!(out, r##"[#"a\"b#c\\";] 3 true "a\"b#c\\" #strong[x] #"";"##);
+    }
+
+    #[test]
+    fn control_characters_are_normalised() {
+        assert_eq!(str_literal("a\tb\u{7}c\r\nd"), r#""a bc\nd""#);
+    }
+
+    #[test]
+    fn amounts() {
+        assert_eq!(format_amount(3600.4, None), "3600.4");
+        assert_eq!(format_amount(12.0, None), "12");
+        assert_eq!(format_amount(0.05, None), "0.05");
+        assert_eq!(format_amount(3600.4, Some(2)), "3600.40");
+    }
+}

@@ -131,6 +131,9 @@ fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
 }
 
 fn io_reason(e: &std::io::Error) -> String {
+    if let Some(inner) = e.get_ref() {
+        return inner.to_string(); // our own message, e.g. 输出目录不存在
+    }
     match e.kind() {
         std::io::ErrorKind::NotFound => "文件或目录不存在".into(),
         std::io::ErrorKind::PermissionDenied => "没有权限".into(),

@@ -127,10 +127,11 @@ pub fn render(file: &str, source: Option<&str>, findings: &[Finding], style: Sty
             };
         }
         let help = f.help.as_ref().map(|h| format!("（{h}）")).unwrap_or_default();
+        let sep = if place.is_empty() { "" } else { " " };
         if style.color {
-            let _ = writeln!(out, "\x1b[1m{at}\x1b[0m: {color}{word}\x1b[0m：{}{help} \x1b[2m{place}\x1b[0m", f.message);
+            let _ = writeln!(out, "\x1b[1m{at}\x1b[0m: {color}{word}\x1b[0m：{}{help}{sep}\x1b[2m{place}\x1b[0m", f.message);
         } else {
-            let _ = writeln!(out, "{at}: {word}：{}{help} {place}", f.message);
+            let _ = writeln!(out, "{at}: {word}：{}{help}{sep}{place}", f.message);
         }
         if style.snippets {
             if let (Some(src), Some(loc)) = (source, f.loc) {

@@ -134,6 +134,12 @@ pub struct Field {
     pub max_chars: Option<usize>,
     #[serde(default)]
     pub choices: Vec<String>,
+    /// indicator-value: qualitative grades allowed besides numbers (default: a common list).
+    #[serde(default)]
+    pub grades: Vec<String>,
+    /// Skip the text lints (Latin words, doubled characters, half-width punctuation).
+    #[serde(default)]
+    pub no_lint: bool,
     /// list: the item's schema, its label with `{n}` for the number, size bounds.
     #[serde(default)]
     pub item: Option<Box<Field>>,

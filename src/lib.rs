@@ -9,11 +9,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod checks;
 pub mod findings;
 pub mod fonts;
 pub mod indicators;
 pub mod kind;
 pub mod pdf;
+pub mod rules;
 pub mod schema;
 pub mod template;
 pub mod world;
@@ -161,6 +163,10 @@ impl Engine {
             wanted,
         });
         let env = template::environment(catalog.sources());
+        for kind in catalog.kinds() {
+            rules::validate(&env, &kind.manifest.rules)
+                .map_err(|e| Error::Catalog(format!("{}/{}: {e}", kind.id, kind::MANIFEST)))?;
+        }
         Ok(Engine { catalog, env, fonts })
     }
 
@@ -216,6 +222,10 @@ impl Engine {
         form.data = checked.data;
         form.options = checked.options;
         form.findings = checked.findings;
+        // Rules see the data only once it is structurally sound.
+        if !form.findings.iter().any(Finding::blocks_render) {
+            form.findings.extend(rules::check(&self.env, kind, &form.data, &form.options, &root));
+        }
         form
     }
 

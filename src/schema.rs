@@ -7,10 +7,17 @@
 
 use serde_json::{Map, Value as Json};
 
+use crate::checks;
 use crate::findings::{Class, Finding, Place};
 use crate::kind::{Field, FieldType, Kind, Manifest};
 use crate::template::normalize;
 use crate::yaml::{Loc, Node, Value};
+
+/// Hard limits that keep a single form's layout within seconds and a few hundred MB
+/// (a 2 000-row table takes about 2 s and 430 MB); real forms are far smaller.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+pub const MAX_LIST_ITEMS: usize = 2_000;
+pub const MAX_INDICATOR_ROWS: usize = 5_000;
 
 /// Keys every form file may have besides its kind's fields.
 pub const FORM_KEY: &str = "form";
@@ -61,7 +68,7 @@ pub fn kind_id(root: &Node) -> Result<(String, Loc), Finding> {
 
 /// Checks a parsed form file against `kind`.
 pub fn check(kind: &Kind, source: &str, root: &Node, covers: Coverage) -> Checked {
-    let mut walker = Walker { source, covers, findings: vec![] };
+    let mut walker = Walker { source, covers, findings: vec![], rows: 0 };
     let manifest = &kind.manifest;
     let options = walker.options(manifest, root);
     let data = walker.record(&manifest.fields, Some(root), root.loc, &Place::root(), &[FORM_KEY, OPTIONS_KEY]);
@@ -72,6 +79,8 @@ struct Walker<'a> {
     source: &'a str,
     covers: Coverage<'a>,
     findings: Vec<Finding>,
+    /// Indicator rows seen so far in the current tree.
+    rows: usize,
 }
 
 impl Walker<'_> {
@@ -158,7 +167,9 @@ impl Walker<'_> {
         }
         for (key, spec) in fields {
             let child = entries.iter().find(|(k, _)| key_text(k) == *key).map(|(_, v)| v);
-            let value = self.field(spec, child, here, &at.key(key, &spec.label));
+            // An indicator tree is named by its groups (管理效率 › 预算管理 › …), not its own label.
+            let label = if spec.ty == FieldType::Indicators { "" } else { spec.label.as_str() };
+            let value = self.field(spec, child, here, &at.key(key, label));
             out.insert(key.clone(), value);
         }
         Json::Object(out)
@@ -189,7 +200,23 @@ impl Walker<'_> {
             }
         };
         match spec.ty {
-            FieldType::Text | FieldType::IndicatorValue => self.text(spec, node, at),
+            FieldType::Text => self.text(spec, node, at),
+            FieldType::IndicatorValue => {
+                let text = self.text(spec, node, at);
+                if let Json::String(s) = &text {
+                    if !s.trim().is_empty() && checks::measure(s, &spec.grades).is_none() {
+                        self.rule(
+                            node.loc,
+                            at,
+                            format!(
+                                "「{}」「{s}」无法识别：应为 ≥95%、100%、≤10%、57人 这样的数值，或 充分、合理、显著 等定性等级",
+                                spec.label
+                            ),
+                        );
+                    }
+                }
+                text
+            }
             FieldType::Integer => self.integer(spec, node, at),
             FieldType::Number | FieldType::Money => self.number(spec, node, at),
             FieldType::Bool => match node.value {
@@ -239,6 +266,11 @@ impl Walker<'_> {
         if spec.required && text.trim().is_empty() && !spec.merge {
             self.structure(node.loc, at, format!("必填项「{}」为空", spec.label));
         }
+        let n = text.chars().count();
+        if n > MAX_TEXT_CHARS {
+            self.structure(node.loc, at, format!("「{}」有 {n} 个字，超过上限 {MAX_TEXT_CHARS}", spec.label));
+            return Json::Null;
+        }
         if let Some(max) = spec.max_chars {
             let n = text.chars().count();
             if n > max {
@@ -246,6 +278,13 @@ impl Walker<'_> {
             }
         }
         self.glyphs(&text, node, at);
+        if !spec.no_lint {
+            for (i, message) in checks::lint_text(&text) {
+                let needle: String = text.chars().skip(i).take(2).collect();
+                let loc = char_loc(self.source, node, &needle);
+                self.findings.push(Finding::warning(Some(loc), at, format!("「{}」{message}", spec.label)));
+            }
+        }
         Json::String(text)
     }
 
@@ -261,7 +300,7 @@ impl Walker<'_> {
             return;
         }
         let list: Vec<String> = missing.iter().map(|c| format!("{c} U+{:04X}", *c as u32)).collect();
-        let loc = char_loc(self.source, node, text, missing[0]);
+        let loc = char_loc(self.source, node, &missing[0].to_string());
         self.findings.push(
             Finding::error(Class::Structure, Some(loc), at, format!("没有字体能显示字符 {}", list.join("、")))
                 .with_help("用 --font-path 目录 加入含有该字的字体（如 花园明朝、天珩全字库）"),
@@ -360,6 +399,9 @@ impl Walker<'_> {
             return Json::Array(vec![]);
         };
         self.count(spec, items.len(), node, at);
+        if items.len() > spec.max_items.unwrap_or(MAX_LIST_ITEMS) {
+            return Json::Array(vec![]);
+        }
         let mut out = Vec::with_capacity(items.len());
         for (i, child) in items.iter().enumerate() {
             let label = match &spec.item_label {
@@ -376,17 +418,26 @@ impl Walker<'_> {
         if n < min {
             self.structure(node.loc, at, format!("「{}」至少需要 {min} 项，实际 {n} 项", spec.label));
         }
-        if let Some(max) = spec.max_items {
-            if n > max {
-                self.structure(node.loc, at, format!("「{}」最多 {max} 项，实际 {n} 项", spec.label));
-            }
+        let max = spec.max_items.unwrap_or(MAX_LIST_ITEMS);
+        if n > max {
+            self.structure(node.loc, at, format!("「{}」最多 {max} 项，实际 {n} 项", spec.label));
         }
     }
 
     /// The indicator tree: groups (一级, 二级, …) each with a `name`, the
     /// level's extra fields and `groups:` below, and `rows:` at the last level.
     fn indicators(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
-        self.groups(spec, 0, node, at)
+        self.rows = 0;
+        let tree = self.groups(spec, 0, node, at);
+        if self.rows > MAX_INDICATOR_ROWS {
+            self.structure(
+                node.loc,
+                at,
+                format!("{}：指标行过多，{} 行，上限 {MAX_INDICATOR_ROWS} 行", spec.label, self.rows),
+            );
+            return Json::Array(vec![]);
+        }
+        tree
     }
 
     fn groups(&mut self, spec: &Field, depth: usize, node: &Node, at: &Place) -> Json {
@@ -453,6 +504,10 @@ impl Walker<'_> {
             self.structure(node.loc, at, format!("「{}」下至少需要一个指标行", at.label.rsplit(" › ").next().unwrap_or("")));
         }
         let first_key = row_fields.keys().next().cloned().unwrap_or_default();
+        self.rows += items.len();
+        if self.rows > MAX_INDICATOR_ROWS {
+            return Json::Array(vec![]); // reported once, by `indicators`
+        }
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let name = item.get(&first_key).and_then(|n| match &n.value {
@@ -495,6 +550,8 @@ impl Field {
             decimals: None,
             max_chars: None,
             choices: vec![],
+            grades: vec![],
+            no_lint: false,
             item: None,
             item_label: None,
             min_items: None,
@@ -571,11 +628,11 @@ pub fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
         .then_some((y, m, d))
 }
 
-/// Where in a scalar a character sits, for pointing at a missing glyph.
-fn char_loc(source: &str, node: &Node, text: &str, c: char) -> Loc {
+/// Where in a scalar some text sits, for pointing at a character.
+fn char_loc(source: &str, node: &Node, needle: &str) -> Loc {
     let mut loc = node.loc;
     if let Some(raw) = source.get(node.loc.start..node.loc.start + node.loc.len) {
-        if let Some(i) = raw.find(c) {
+        if let Some(i) = raw.find(needle) {
             let before = &raw[..i];
             let lines = before.matches('\n').count() as u32;
             loc.line += lines;
@@ -586,7 +643,6 @@ fn char_loc(source: &str, node: &Node, text: &str, c: char) -> Loc {
             return loc;
         }
     }
-    let _ = text;
     loc
 }
 

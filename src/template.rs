@@ -43,6 +43,14 @@ pub fn environment(sources: Sources) -> Environment<'static> {
     env.add_filter("tstr", |v: Value| Value::from_safe_string(str_literal(&display(&v))));
     env.add_filter("money", money);
     env.add_filter("typst_len", typst_len);
+    // For form rules: `item.value|measure` parses a 指标值, `item.name|seqno("任务")` reads 任务3 → 3.
+    env.add_filter("measure", |v: Value| match crate::checks::measure(&display(&v), &[]) {
+        Some(m) => Value::from(minijinja::value::Serde(m)),
+        None => Value::from(()),
+    });
+    env.add_filter("seqno", |v: Value, prefix: String| {
+        crate::checks::seqno(&display(&v), &prefix).map_or(Value::from(()), Value::from)
+    });
     env
 }
 

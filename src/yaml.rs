@@ -95,32 +95,39 @@ pub fn parse(bytes: &[u8]) -> Result<(String, Node), SyntaxError> {
             loc: None,
         });
     }
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(SyntaxError { message: "文件是 UTF-16 编码；请另存为 UTF-8".into(), loc: None });
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Some(pos) = bytes.iter().position(|&b| b == 0) {
+        return Err(SyntaxError {
+            message: "文件含有 NUL 字符，不是文本文件".into(),
+            loc: Some(loc_of_byte(&String::from_utf8_lossy(&bytes[..pos]), pos)),
+        });
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.to_owned(),
         Err(e) => {
             let at = e.valid_up_to();
+            // Office tools on Chinese Windows save GBK by default; say so when it decodes as such.
+            let (_, _, malformed) = encoding_rs::GB18030.decode(bytes);
+            let guess = if malformed { "" } else { "，看起来是 GBK/GB18030 编码" };
             return Err(SyntaxError {
                 message: format!(
-                    "文件不是 UTF-8 编码（第 {} 字节起无效）；请另存为 UTF-8",
+                    "文件不是 UTF-8 编码（第 {} 字节起无效{guess}）；请另存为 UTF-8",
                     at + 1
                 ),
                 loc: Some(loc_of_byte(&String::from_utf8_lossy(&bytes[..at]), at)),
             });
         }
     };
-    if let Some(pos) = text.find(|c: char| c == '\0') {
-        return Err(SyntaxError {
-            message: "文件含有 NUL 字符，不是文本文件".into(),
-            loc: Some(loc_of_byte(&text, pos)),
-        });
-    }
     if text.trim().is_empty() {
         return Err(SyntaxError { message: "文件为空".into(), loc: None });
     }
     let options = serde_saphyr::options! {
         budget: serde_saphyr::budget! {
             max_depth: 48,
+            max_events: 20_000_000,
             max_nodes: 4_000_000,
             max_aliases: 1_000,
             max_anchors: 1_000,
@@ -144,6 +151,19 @@ fn describe_error(e: &serde_saphyr::Error) -> String {
         Some(i) => text[..i].to_string(),
         None => text,
     };
+    let limit = |what: &str| format!("文件结构超出限制：{what}");
+    if text.contains("Documents") {
+        return "文件含有多个 YAML 文档（以 --- 分隔）；一个文件只写一张表".into();
+    }
+    if text.contains("Depth") || text.contains("recursion limit") {
+        return limit("嵌套过深");
+    }
+    if text.contains("Alias") || text.contains("Anchor") {
+        return limit("别名（*）展开过多");
+    }
+    if text.contains("budget breached") {
+        return limit(&format!("内容过多（{text}）"));
+    }
     format!("YAML 语法错误：{text}")
 }
 

@@ -1,0 +1,218 @@
+//! Checks on the content of values: 指标值 parsing, numbering, and the text
+//! lints (Latin words, doubled characters, half-width punctuation in Chinese).
+//! Form rules in manifests reach these through the `measure` and `seqno`
+//! filters.
+
+use serde::Serialize;
+
+/// A parsed 指标值: `≥95%` is `{op: "≥", number: 95, unit: "%"}`, `充分` is `{grade: "充分"}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Measure {
+    pub op: Option<String>,
+    pub number: Option<f64>,
+    pub unit: String,
+    pub grade: Option<String>,
+}
+
+/// Qualitative grades accepted as 指标值 when a kind does not list its own.
+pub const GRADES: &[&str] = &[
+    "充分", "较充分", "合理", "较合理", "规范", "较规范", "显著", "较显著", "明显", "有效", "较有效", "完整",
+    "较完整", "良好", "较好", "好", "优", "优秀", "良", "中", "差", "合格", "达标", "达到", "达到预期",
+    "达成", "达成预期", "达成预期指标", "部分达成", "未达成", "协同", "高效", "持续", "持续提升", "及时",
+    "准确", "安全", "稳定", "提高", "提升", "改善", "逐步提高", "逐步改善", "按时", "按时完成", "完成",
+    "是", "否", "有", "无", "满意", "基本满意", "长期", "健全", "完善", "到位", "公开", "透明",
+];
+
+const OPS: &[(&str, &str)] = &[
+    ("≥", "≥"), (">=", "≥"), ("≧", "≥"), ("＞＝", "≥"),
+    ("≤", "≤"), ("<=", "≤"), ("≦", "≤"), ("＜＝", "≤"),
+    ("＝", "＝"), ("﹦", "＝"), ("=", "＝"),
+    ("＞", ">"), (">", ">"), ("＜", "<"), ("<", "<"),
+];
+
+/// Parses a 指标值; `None` when it is neither a (comparison +) number (+ unit)
+/// nor one of `grades`.
+pub fn measure(text: &str, grades: &[String]) -> Option<Measure> {
+    let s = text.trim();
+    let mut rest = s;
+    let mut op = None;
+    for (spelling, norm) in OPS {
+        if let Some(r) = rest.strip_prefix(spelling) {
+            op = Some(norm.to_string());
+            rest = r.trim_start();
+            break;
+        }
+    }
+    let digits: String = rest
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '．' => '.',
+            c => c,
+        })
+        .collect();
+    let end = digits.find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',')).unwrap_or(digits.len());
+    let number: Option<f64> = digits[..end].replace(',', "").parse().ok();
+    if let Some(n) = number {
+        let unit = digits[end..].trim().replace('％', "%");
+        if unit.chars().any(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        return Some(Measure { op, number: Some(n), unit, grade: None });
+    }
+    let grade = rest.trim();
+    let known = if grades.is_empty() { GRADES.iter().any(|g| *g == grade) } else { grades.iter().any(|g| g == grade) };
+    (op.is_none() && known).then(|| Measure { grade: Some(grade.to_string()), ..Measure::default() })
+}
+
+/// The number after `prefix` at the start of `text`: `任务3` → 3, `目标二：` → 2.
+pub fn seqno(text: &str, prefix: &str) -> Option<i64> {
+    let rest = text.trim_start().strip_prefix(prefix)?.trim_start();
+    let arabic: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    if !arabic.is_empty() {
+        return arabic.parse().ok();
+    }
+    let numeral: String = rest.chars().take_while(|c| "零一二三四五六七八九十".contains(*c)).collect();
+    chinese_number(&numeral)
+}
+
+fn chinese_number(s: &str) -> Option<i64> {
+    let digit = |c: char| "零一二三四五六七八九".chars().position(|d| d == c).map(|d| d as i64);
+    let chars: Vec<char> = s.chars().collect();
+    match chars.as_slice() {
+        [] => None,
+        [c] if *c == '十' => Some(10),
+        [c] => digit(*c),
+        ['十', u] => Some(10 + digit(*u)?),
+        [t, '十'] => Some(digit(*t)? * 10),
+        [t, '十', u] => Some(digit(*t)? * 10 + digit(*u)?),
+        _ => None,
+    }
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
+}
+
+/// Reduplicated words and word pairs that legitimately put a character twice in a row.
+const DOUBLES_OK: &[&str] = &[
+    "人人", "天天", "年年", "月月", "日日", "常常", "渐渐", "刚刚", "仅仅", "往往", "层层", "步步", "时时",
+    "处处", "事事", "个个", "多多", "好好", "慢慢", "明明", "家家", "户户", "样样", "件件", "项项", "条条",
+    "次次", "重重", "种种", "点点", "滴滴", "默默", "纷纷", "稍稍", "略略", "偏偏", "恰恰", "统统", "通通",
+    "谢谢", "看看", "想想", "试试", "说说", "讲讲", "轻轻", "紧紧", "牢牢", "实实", "扎扎",
+];
+
+/// Two-character words that end or begin with the same character, so that
+/// `项目目标` or `资金金额` is two words and not a typo.
+const WORDS: &[&str] = &[
+    "项目", "目标", "目的", "资金", "金额", "部门", "门户", "人员", "员工", "工作", "作用", "用户", "管理",
+    "理论", "经费", "费用", "财政", "政府", "府院", "预算", "算法", "执行", "行政", "政策", "策划", "计划",
+    "划分", "分析", "分类", "考核", "核算", "核定", "定额", "额度", "度量", "质量", "量化", "化解", "数量",
+    "量表", "表格", "服务", "务实", "实施", "施工", "工程", "程序", "序号", "号码", "单位", "位置", "置办",
+    "办公", "公开", "开展", "展示", "示范", "范围", "围绕", "社会", "会议", "议事", "事业", "业务", "务必",
+    "收入", "入库", "库存", "支出", "出台", "台账", "账户", "户籍", "发展", "展开", "开发", "发放", "放心",
+    "心理", "效益", "益处", "效率", "率先", "先进", "进度", "度过", "过程", "程度", "成本", "本年", "年度",
+    "度假", "满意", "意见", "见效", "效果", "果断", "断定", "安全", "全面", "面积", "积极", "极大", "大学",
+    "学生", "生产", "产出", "出行", "行业", "业绩", "绩效", "监督", "督查", "查处", "处理", "理事", "建设",
+    "设施", "设备", "备案", "案件", "件数", "数据", "据此", "此外", "外出", "出资", "资产", "产业", "采购",
+    "购买", "买卖", "卖方", "方案", "案例", "例如", "合同", "同意", "意识", "识别", "别人", "人才", "才能",
+    "能力", "力量", "量力", "力度", "制度", "度数", "数字", "字数", "政务", "务工", "国库", "库房", "房屋",
+    "信息", "息息", "公共", "共同", "同等", "等级", "级别", "标准", "准确", "确保", "保障", "障碍", "职能",
+    "能源", "源头", "头部", "市场", "场所", "所有", "有效", "效能", "能够", "够用", "结果", "果实", "实际",
+    "际遇", "专项", "项项", "省市", "市区", "区县", "县乡", "乡镇", "镇村", "任务", "务虚", "完成", "成效",
+];
+
+/// Warnings about Chinese running text: `(column, message)`, column in characters.
+pub fn lint_text(text: &str) -> Vec<(usize, String)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = vec![];
+    let han_near = |i: usize, step: isize| {
+        let mut j = i as isize + step;
+        while j >= 0 && (j as usize) < chars.len() && chars[j as usize] == ' ' {
+            j += step;
+        }
+        j >= 0 && (j as usize) < chars.len() && is_han(chars[j as usize])
+    };
+    // Latin words between Chinese characters: `社会组织 and 行业协会`.
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_lowercase() {
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            if word.len() >= 2 && start > 0 && han_near(start, -1) && han_near(i - 1, 1) {
+                out.push((start, format!("中文里夹有英文单词「{word}」")));
+            }
+        }
+        i += 1;
+    }
+    // A character doubled, as at a line wrap: `专项资金金`.
+    for i in 1..chars.len() {
+        let c = chars[i];
+        if c != chars[i - 1] || !is_han(c) || (i >= 2 && chars[i - 2] == c) {
+            continue;
+        }
+        let pair: String = [c, c].iter().collect();
+        let before: String = chars[i.saturating_sub(2)..i].iter().collect();
+        let after: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+        let two_words = i >= 2 && i + 1 < chars.len() && WORDS.contains(&before.as_str()) && WORDS.contains(&after.as_str());
+        if !DOUBLES_OK.contains(&pair.as_str()) && !two_words {
+            out.push((i, format!("重复的字「{pair}」")));
+        }
+    }
+    // Half-width punctuation in Chinese text: `充分; 内容`.
+    for (i, &c) in chars.iter().enumerate() {
+        let full = match c {
+            ',' => '，',
+            ';' => '；',
+            ':' => '：',
+            '?' => '？',
+            '!' => '！',
+            '(' => '（',
+            ')' => '）',
+            _ => continue,
+        };
+        if han_near(i, -1) || han_near(i, 1) {
+            out.push((i, format!("中文里用了半角标点「{c}」，应为全角「{full}」")));
+        }
+    }
+    out.sort_by_key(|(i, _)| *i);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures() {
+        let m = measure("≥95%", &[]).unwrap();
+        assert_eq!((m.op.as_deref(), m.number, m.unit.as_str()), (Some("≥"), Some(95.0), "%"));
+        assert_eq!(measure("＞＝ 90 ％", &[]).unwrap().op.as_deref(), Some("≥"));
+        assert_eq!(measure("57", &[]).unwrap().unit, "");
+        assert_eq!(measure("5400本", &[]).unwrap().unit, "本");
+        assert_eq!(measure("充分", &[]).unwrap().grade.as_deref(), Some("充分"));
+        assert!(measure("很多很多", &[]).is_none());
+        assert!(measure("≥充分", &[]).is_none());
+        assert!(measure("12a34", &[]).is_none());
+    }
+
+    #[test]
+    fn sequence_numbers() {
+        assert_eq!(seqno("任务3", "任务"), Some(3));
+        assert_eq!(seqno("目标二十一：", "目标"), Some(21));
+        assert_eq!(seqno("人员经费", "任务"), None);
+    }
+
+    #[test]
+    fn lints() {
+        let found = |t: &str| lint_text(t).into_iter().map(|(_, m)| m).collect::<Vec<_>>();
+        assert_eq!(found("社会组织 and 行业协会"), vec!["中文里夹有英文单词「and」"]);
+        assert_eq!(found("专项资金金做到专项专用"), vec!["重复的字「金金」"]);
+        assert!(found("项目目标完成实现率；人人有责；PDF文件；12345平台").is_empty());
+        assert_eq!(found("是否充分; 内容"), vec!["中文里用了半角标点「;」，应为全角「；」"]);
+        assert!(found("(a+b)/2; x").is_empty());
+    }
+}

@@ -1,0 +1,192 @@
+//! Form rules: declared in a kind's manifest as MiniJinja expressions, checked
+//! against the form data after the structural check.
+//!
+//! ```yaml
+//! rules:
+//!   - each: tasks                      # once per task; `item` and `n` (1-based) are bound
+//!     check: item.fiscal <= item.total
+//!     field: fiscal                    # the finding points here
+//!     message: "{{ item.name }}：其中财政资金 {{ item.fiscal|money }} 大于合计 {{ item.total|money }}"
+//! ```
+//!
+//! `each` is a dotted path; every list on the way is iterated, so
+//! `indicators.groups.rows` visits every indicator row (with `groups` bound to
+//! its 一级, 二级 … groups). Expressions also see `form` (all data) and
+//! `options`.
+
+use minijinja::value::Serde;
+use minijinja::{Environment, Value};
+use serde_json::{Map, Value as Json};
+
+use crate::findings::{Class, Finding, Place};
+use crate::kind::{Field, FieldType, Kind, Rule, RuleLevel};
+use crate::yaml::{Loc, Node, Value as Yaml};
+
+/// One item a rule is checked against: its data, number, ancestors and place.
+struct Item<'a> {
+    data: &'a Json,
+    n: usize,
+    groups: Vec<&'a Json>,
+    place: Place,
+    /// YAML path segments, to find the item's line.
+    path: Vec<Seg>,
+    /// The item's fields, to name `field` the way the form does.
+    fields: Option<&'a indexmap::IndexMap<String, Field>>,
+    /// The indicator tree this item is part of.
+    tree: Option<&'a Field>,
+}
+
+#[derive(Clone)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Checks every rule of `kind`; a rule that cannot be evaluated (say, on
+/// data with structural errors) is skipped.
+pub fn check(env: &Environment, kind: &Kind, data: &Json, options: &Map<String, Json>, root: &Node) -> Vec<Finding> {
+    let mut out = vec![];
+    let form = Value::from(Serde(data));
+    let options = Value::from(Serde(options));
+    for rule in &kind.manifest.rules {
+        let Ok(check) = env.compile_expression(&rule.check) else { continue };
+        let when = rule.when.as_deref().and_then(|w| env.compile_expression(w).ok());
+        for item in items(kind, data, rule.each.as_deref()) {
+            let ctx = minijinja::context! {
+                form => form.clone(),
+                options => options.clone(),
+                item => Value::from(Serde(item.data)),
+                n => item.n,
+                groups => Value::from(Serde(&item.groups)),
+            };
+            if let Some(when) = &when {
+                match when.eval(ctx.clone()) {
+                    Ok(v) if v.is_true() => {}
+                    _ => continue,
+                }
+            }
+            let holds = match check.eval(ctx.clone()) {
+                Ok(v) => v.is_true(),
+                Err(_) => continue,
+            };
+            if holds {
+                continue;
+            }
+            let message = env.render_str(&rule.message, ctx).unwrap_or_else(|_| rule.message.clone());
+            out.push(finding(rule, &item, root, message));
+        }
+    }
+    out
+}
+
+fn finding(rule: &Rule, item: &Item, root: &Node, message: String) -> Finding {
+    let mut path = item.path.clone();
+    let mut place = item.place.clone();
+    if let Some(field) = &rule.field {
+        let label = item.fields.and_then(|f| f.get(field)).map_or(field.as_str(), |f| f.label.as_str());
+        place = place.key(field, label);
+        path.push(Seg::Key(field.clone()));
+    }
+    let loc = locate(root, &path);
+    match rule.level {
+        RuleLevel::Error => Finding::error(Class::Rule, loc, &place, message),
+        RuleLevel::Warning => Finding::warning(loc, &place, message),
+    }
+}
+
+/// The items a rule's `each` path visits (the whole form when there is none).
+fn items<'a>(kind: &'a Kind, data: &'a Json, each: Option<&str>) -> Vec<Item<'a>> {
+    let root = Item {
+        data,
+        n: 1,
+        groups: vec![],
+        place: Place::root(),
+        path: vec![],
+        fields: Some(&kind.manifest.fields),
+        tree: None,
+    };
+    let Some(each) = each else { return vec![root] };
+    let mut current = vec![root];
+    for key in each.split('.') {
+        let mut next = vec![];
+        for item in &current {
+            let Some(child) = item.data.get(key) else { continue };
+            // Inside an indicator tree, `groups` and `rows` belong to the tree's field.
+            let spec = match item.tree {
+                Some(tree) if key == "groups" || key == "rows" => Some(tree),
+                _ => item.fields.and_then(|f| f.get(key)),
+            };
+            let in_tree = spec.is_some_and(|s| s.ty == FieldType::Indicators);
+            let place = if in_tree { item.place.key(key, "") } else { item.place.key(key, spec.map_or(key, |s| s.label.as_str())) };
+            let mut path = item.path.clone();
+            path.push(Seg::Key(key.to_string()));
+            let Some(list) = child.as_array() else {
+                let fields = spec.and_then(|s| s.fields.as_ref());
+                next.push(Item { data: child, n: 1, groups: item.groups.clone(), place, path, fields, tree: None });
+                continue;
+            };
+            for (i, element) in list.iter().enumerate() {
+                let mut groups = item.groups.clone();
+                let name = element.get("name").and_then(Json::as_str);
+                let (label, fields) = match spec {
+                    Some(s) if in_tree && key == "rows" => {
+                        (name.map_or_else(|| format!("第{}行", i + 1), str::to_string), s.row.as_ref())
+                    }
+                    Some(s) if in_tree => {
+                        groups.push(element);
+                        let level = s.levels.get(groups.len() - 1).map_or("", |l| l.label.as_str());
+                        (name.map_or_else(|| format!("{level}第{}项", i + 1), str::to_string), None)
+                    }
+                    Some(s) => (
+                        s.item_label.as_ref().map_or_else(|| format!("第{}项", i + 1), |l| l.replace("{n}", &(i + 1).to_string())),
+                        s.item.as_ref().and_then(|item| item.fields.as_ref()),
+                    ),
+                    None => (format!("第{}项", i + 1), None),
+                };
+                let mut p = path.clone();
+                p.push(Seg::Index(i));
+                next.push(Item {
+                    data: element,
+                    n: i + 1,
+                    groups,
+                    place: place.index(i, &label),
+                    path: p,
+                    fields,
+                    tree: if in_tree { spec } else { None },
+                });
+            }
+        }
+        current = next;
+    }
+    current
+}
+
+/// The line of a YAML path, or of the nearest ancestor that exists.
+fn locate(root: &Node, path: &[Seg]) -> Option<Loc> {
+    let mut node = root;
+    for seg in path {
+        let next = match (seg, &node.value) {
+            (Seg::Key(k), Yaml::Map(_)) => node.get(k),
+            (Seg::Index(i), Yaml::Seq(items)) => items.get(*i),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => break,
+        }
+    }
+    Some(node.loc)
+}
+
+/// Compiles every rule of a manifest, so a broken rule is reported when the
+/// kind is loaded rather than silently skipped.
+pub fn validate(env: &Environment, rules: &[Rule]) -> Result<(), String> {
+    for (i, rule) in rules.iter().enumerate() {
+        let exprs = [Some(&rule.check), rule.when.as_ref()];
+        for expr in exprs.into_iter().flatten() {
+            env.compile_expression(expr).map_err(|e| format!("rules[{i}]：表达式「{expr}」有误：{e}"))?;
+        }
+        env.template_from_str(&rule.message).map_err(|e| format!("rules[{i}]：message 有误：{e}"))?;
+    }
+    Ok(())
+}

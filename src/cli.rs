@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use formpress::findings::{self, Style};
-use formpress::{Engine, EngineOptions, Error, Form, RenderOptions, pdf};
+use formpress::{Engine, EngineOptions, Error, Form, RenderOptions, fingerprint, inspect, pdf};
 
 const EXIT_HELP: &str = "\
 Exit status:
@@ -40,6 +40,34 @@ enum Command {
     Check(CheckArgs),
     /// List the form kinds with their Chinese names.
     List(CommonArgs),
+    /// Write the YAML attached to an archive PDF (render --archive) back to a file, byte for byte.
+    #[command(after_help = EXIT_HELP)]
+    Extract(ExtractArgs),
+    /// Check that a PDF's printed 校验码 matches its attached YAML, and the given YAML if any.
+    #[command(after_help = EXIT_HELP)]
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+struct ExtractArgs {
+    /// A PDF made with `formpress render --archive`.
+    pdf: PathBuf,
+    /// Where to write the YAML [default: the attachment's name, next to the PDF].
+    #[arg(short, long, value_name = "OUT.yaml")]
+    output: Option<PathBuf>,
+    /// Overwrite an existing file that differs from the attachment.
+    #[arg(long)]
+    force: bool,
+}
+
+#[derive(Args, Debug)]
+struct VerifyArgs {
+    /// The PDF to verify.
+    pdf: PathBuf,
+    /// The form data it should have been made from (optional if the PDF carries its YAML).
+    form: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -71,6 +99,9 @@ struct RenderArgs {
     /// Write nothing if any error or warning is found.
     #[arg(long)]
     strict: bool,
+    /// Archive file: PDF/A-3b with this YAML attached byte for byte (also `options: {archive: true}`).
+    #[arg(long)]
+    archive: bool,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -97,6 +128,8 @@ pub fn run() -> ExitCode {
         Command::Render(args) => render(args),
         Command::Check(args) => check(args),
         Command::List(args) => list(args),
+        Command::Extract(args) => extract(args),
+        Command::Verify(args) => verify(args),
     }
 }
 
@@ -158,14 +191,13 @@ fn check(args: CheckArgs) -> ExitCode {
     let style = style(&args.common);
     let mut worst = 0u8;
     for path in &args.forms {
-        let bytes = match read(path) {
-            Ok(b) => b,
+        let form = match check_file(&engine, path) {
+            Ok(f) => f,
             Err(_) => {
                 worst = worst.max(EXIT_IO);
                 continue;
             }
         };
-        let form = engine.check(&path.display().to_string(), &bytes);
         print_findings(&form, style);
         if form.errors() > 0 || (args.strict && form.warnings() > 0) {
             worst = worst.max(EXIT_FINDINGS);
@@ -181,11 +213,10 @@ fn render(args: RenderArgs) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let bytes = match read(&args.form) {
-        Ok(b) => b,
+    let form = match check_file(&engine, &args.form) {
+        Ok(f) => f,
         Err(code) => return code,
     };
-    let form = engine.check(&args.form.display().to_string(), &bytes);
     print_findings(&form, style(&args.common));
     if !form.renderable() {
         eprintln!("formpress: {}：有结构性错误，未生成 PDF", args.form.display());
@@ -200,7 +231,8 @@ fn render(args: RenderArgs) -> ExitCode {
         eprintln!("formpress: 输出文件不能是输入文件本身：{}", output.display());
         return ExitCode::from(2);
     }
-    let rendered = match engine.render(&form, &RenderOptions::default()) {
+    let options = RenderOptions { archive: args.archive, ..RenderOptions::default() };
+    let rendered = match engine.render(&form, &options) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("formpress: {}：{e}", args.form.display());
@@ -221,13 +253,133 @@ fn render(args: RenderArgs) -> ExitCode {
         eprintln!("formpress: 无法写入 {}：{}", output.display(), io_reason(&e));
         return ExitCode::from(EXIT_IO);
     }
-    println!(
-        "已生成 {}（{} 页，{} KB）",
-        output.display(),
-        rendered.pages,
-        rendered.pdf.len().div_ceil(1024)
-    );
+    let mut notes = vec![format!("{} 页", rendered.pages), format!("{} KB", rendered.pdf.len().div_ceil(1024))];
+    if rendered.archive {
+        notes.push("PDF/A-3b，附 YAML 原文".into());
+    }
+    if let Some(code) = &rendered.code {
+        notes.push(format!("校验码 {code}"));
+    }
+    println!("已生成 {}（{}）", output.display(), notes.join("，"));
+    if let Some((date, "年度首日")) = rendered.date {
+        eprintln!(
+            "formpress: 注意：表单没有填报日期，PDF 日期记为 {}；可在 signature.date 写填报日期，或设置 SOURCE_DATE_EPOCH",
+            format!("{}-{:02}-{:02}", date.year().unwrap_or(0), date.month().unwrap_or(0), date.day().unwrap_or(0))
+        );
+    }
     ExitCode::SUCCESS
+}
+
+/// Reads and checks a form file, reporting I/O problems.
+fn check_file(engine: &Engine, path: &Path) -> Result<Form, ExitCode> {
+    engine.check_file(path).map_err(|e| {
+        eprintln!("formpress: 无法读取 {}：{}", path.display(), io_reason(&e));
+        ExitCode::from(EXIT_IO)
+    })
+}
+
+fn inspect_pdf(path: &Path) -> Result<inspect::Inspected, ExitCode> {
+    let bytes = read(path)?;
+    inspect::read(bytes).map_err(|e| {
+        eprintln!("formpress: {}：{e}", path.display());
+        ExitCode::from(EXIT_FINDINGS)
+    })
+}
+
+fn extract(args: ExtractArgs) -> ExitCode {
+    let pdf = match inspect_pdf(&args.pdf) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let Some(attachment) = pdf.attachments.into_iter().find(|a| is_yaml(&a.name)) else {
+        eprintln!("formpress: {}：PDF 中没有附带 YAML（只有 render --archive 生成的 PDF 才附带表单原文）", args.pdf.display());
+        return ExitCode::from(EXIT_FINDINGS);
+    };
+    let output = args.output.unwrap_or_else(|| {
+        let name = Path::new(&attachment.name).file_name().map_or("form.yaml".into(), |n| n.to_owned());
+        args.pdf.parent().unwrap_or(Path::new("")).join(name)
+    });
+    if let Ok(existing) = std::fs::read(&output) {
+        if existing == attachment.bytes {
+            println!("{} 已与附件完全相同，未改动", output.display());
+            return ExitCode::SUCCESS;
+        }
+        if !args.force {
+            eprintln!("formpress: {} 已存在且内容不同；用 -o 另选文件名，或加 --force 覆盖", output.display());
+            return ExitCode::from(EXIT_FINDINGS);
+        }
+    }
+    if let Err(e) = pdf::write_atomic(&output, &attachment.bytes) {
+        eprintln!("formpress: 无法写入 {}：{}", output.display(), io_reason(&e));
+        return ExitCode::from(EXIT_IO);
+    }
+    println!("已写出 {}（{} 字节，取自 PDF 附件 {}）", output.display(), attachment.bytes.len(), attachment.name);
+    ExitCode::SUCCESS
+}
+
+fn is_yaml(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml")
+}
+
+fn verify(args: VerifyArgs) -> ExitCode {
+    let engine = match engine(&args.common) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let pdf = match inspect_pdf(&args.pdf) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    // The code printed on each page; all pages must agree.
+    let printed: Vec<Option<String>> = pdf.pages.iter().map(|t| fingerprint::find_code(t)).collect();
+    let Some(code) = printed.iter().flatten().next().cloned() else {
+        eprintln!("formpress: {}：PDF 上没有找到校验码", args.pdf.display());
+        return ExitCode::from(EXIT_FINDINGS);
+    };
+    let mut ok = true;
+    let odd: Vec<String> =
+        printed.iter().enumerate().filter(|(_, c)| c.as_deref() != Some(code.as_str())).map(|(i, _)| (i + 1).to_string()).collect();
+    if odd.is_empty() {
+        println!("PDF 上印的校验码：{code}（{} 页一致）", printed.len());
+    } else {
+        ok = false;
+        println!("PDF 上印的校验码：{code}；第 {} 页的校验码不同或缺失", odd.join("、"));
+    }
+    let mut sources: Vec<(String, Form)> = vec![];
+    if let Some(a) = pdf.attachments.iter().find(|a| is_yaml(&a.name)) {
+        sources.push((format!("PDF 附带的 {}", a.name), engine.check(&a.name, &a.bytes)));
+    }
+    if let Some(path) = &args.form {
+        match check_file(&engine, path) {
+            Ok(form) => sources.push((format!("给出的 {}", path.display()), form)),
+            Err(code) => return code,
+        }
+    }
+    if sources.is_empty() {
+        eprintln!("formpress: {} 没有附带 YAML；请给出表单的 YAML 文件：formpress verify PDF YAML", args.pdf.display());
+        return ExitCode::from(EXIT_FINDINGS);
+    }
+    for (what, form) in &sources {
+        match (form.renderable(), engine.fingerprint(form)) {
+            (true, Some(fp)) if fp.code() == code => println!("{what}：{} ✓ 一致", fp.code()),
+            (true, Some(fp)) => {
+                ok = false;
+                println!("{what}：{} ✗ 不一致", fp.code());
+            }
+            _ => {
+                ok = false;
+                println!("{what}：无法读取表单数据（{} 个错误），不能计算校验码", form.errors());
+            }
+        }
+    }
+    if ok {
+        println!("结果：一致");
+        ExitCode::SUCCESS
+    } else {
+        println!("结果：不一致");
+        ExitCode::from(EXIT_FINDINGS)
+    }
 }
 
 fn list(args: CommonArgs) -> ExitCode {

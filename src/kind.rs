@@ -43,6 +43,13 @@ pub struct Manifest {
     /// Form rules, checked before rendering.
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// Fields whose values the QR code carries besides kind and hash.
+    #[serde(default = "default_identity")]
+    pub identity: Vec<String>,
+}
+
+fn default_identity() -> Vec<String> {
+    vec!["year".into(), "department".into()]
 }
 
 fn default_template() -> String {
@@ -103,6 +110,10 @@ pub enum FieldType {
     Record,
     /// The 一级 → 二级 → 三级指标 tree; merges are derived from it.
     Indicators,
+    /// A picture file (PNG, JPEG, SVG), path relative to the form file.
+    Image,
+    /// The 签章区 below the table: 填报单位（盖章）, 负责人, 填报人, 联系电话, 填报日期, seal.
+    Signature,
 }
 
 /// One field of a form, a list item, a record or an indicator row.
@@ -167,6 +178,31 @@ pub struct Field {
 
 fn yes() -> bool {
     true
+}
+
+/// The fields of the shared signature block (type `signature`).
+const SIGNATURE: &str = r#"
+unit: {type: text, label: 填报单位（盖章）, required: false, example: 郑州市人民政府办公厅}
+head: {type: text, label: 单位负责人, required: false, example: 张三}
+finance: {type: text, label: 财务负责人, required: false, example: 李四}
+preparer: {type: text, label: 填报人, required: false, example: 王五}
+phone: {type: text, label: 联系电话, required: false, example: 0371-12345678}
+date: {type: date, label: 填报日期, required: false, example: 2020-03-06}
+seal: {type: image, label: 印章图片, required: false, help: 透明底的 PNG 或 SVG，盖在“填报单位（盖章）”处}
+"#;
+
+pub fn signature_fields() -> &'static IndexMap<String, Field> {
+    static FIELDS: std::sync::OnceLock<IndexMap<String, Field>> = std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| serde_saphyr::from_str(SIGNATURE).expect("valid signature fields"))
+}
+
+/// Options every kind has, besides its own.
+fn builtin_options() -> IndexMap<String, OptionSpec> {
+    let opt = |default: bool, help: &str| OptionSpec { default: serde_json::Value::Bool(default), help: help.into() };
+    IndexMap::from([
+        ("fingerprint".to_string(), opt(true, "每页页脚印校验码、页码和二维码（在表格之外）")),
+        ("archive".to_string(), opt(false, "输出 PDF/A-3b 存档文件，并把本 YAML 原样附在 PDF 内（同 --archive）")),
+    ])
 }
 
 /// One group level of an indicator tree.
@@ -261,9 +297,12 @@ impl Catalog {
             if id.contains('/') || id.starts_with('_') {
                 continue;
             }
-            let manifest: Manifest = parse_manifest(text).map_err(|e| {
+            let mut manifest: Manifest = parse_manifest(text).map_err(|e| {
                 CatalogError(format!("{}/{path}: 表单清单有误：{e}", origin_dir(origin)))
             })?;
+            for (key, option) in builtin_options() {
+                manifest.options.entry(key).or_insert(option);
+            }
             check_manifest(&manifest)
                 .map_err(|e| CatalogError(format!("{}/{path}: 表单清单有误：{e}", origin_dir(origin))))?;
             if !files.contains_key(&format!("{id}/{}", manifest.template)) {

@@ -11,8 +11,10 @@
 
 pub mod checks;
 pub mod findings;
+pub mod fingerprint;
 pub mod fonts;
 pub mod indicators;
+pub mod inspect;
 pub mod kind;
 pub mod pdf;
 pub mod rules;
@@ -23,11 +25,11 @@ pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use minijinja::Environment;
 use serde_json::{Map, Value as Json, json};
-use typst::foundations::Datetime;
+use typst::foundations::{Bytes, Datetime};
 
 pub use findings::{Class, Finding, Severity};
 use fonts::{FontOptions, Fonts};
@@ -56,12 +58,17 @@ pub struct Engine {
 pub struct Form {
     /// How messages name the file (usually its path).
     pub name: String,
+    /// The file exactly as read (attached to archive PDFs byte for byte).
+    pub bytes: Vec<u8>,
+    /// The file as text (BOM removed).
     pub source: String,
     /// The kind id (`form:`), when known.
     pub kind: Option<String>,
     pub data: Json,
     pub options: Map<String, Json>,
     pub findings: Vec<Finding>,
+    /// Pictures the data refers to, by the virtual path the template sees.
+    pub assets: Vec<(String, Vec<u8>)>,
 }
 
 impl Form {
@@ -81,8 +88,11 @@ impl Form {
 
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
-    /// The document date; defaults to `SOURCE_DATE_EPOCH`, else none.
+    /// The document date; defaults to the form's `date` (填报日期), then
+    /// `SOURCE_DATE_EPOCH`, else none.
     pub date: Option<Datetime>,
+    /// PDF/A-3b with the source attached (also the form option `archive`).
+    pub archive: bool,
 }
 
 pub struct Rendered {
@@ -92,6 +102,12 @@ pub struct Rendered {
     pub pages: usize,
     /// Layout passes needed to place continuation labels (1 if none were needed).
     pub passes: usize,
+    /// The printed 校验码, when the fingerprint footer is on.
+    pub code: Option<String>,
+    /// Whether this is a PDF/A-3b archive file with the source attached.
+    pub archive: bool,
+    /// The date written into the PDF, and where it came from.
+    pub date: Option<(Datetime, &'static str)>,
 }
 
 #[derive(Debug)]
@@ -181,13 +197,26 @@ impl Engine {
     /// Reads and checks a form file's bytes. Never fails: what is wrong is in
     /// the findings.
     pub fn check(&self, name: &str, bytes: &[u8]) -> Form {
+        self.check_in(name, bytes, None)
+    }
+
+    /// Reads and checks a form file; image paths in it are relative to its folder.
+    pub fn check_file(&self, path: &Path) -> std::io::Result<Form> {
+        let bytes = std::fs::read(path)?;
+        let base = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
+        Ok(self.check_in(&path.display().to_string(), &bytes, base))
+    }
+
+    fn check_in(&self, name: &str, bytes: &[u8], base: Option<&Path>) -> Form {
         let mut form = Form {
             name: name.to_string(),
+            bytes: bytes.to_vec(),
             source: String::new(),
             kind: None,
             data: Json::Null,
             options: Map::new(),
             findings: vec![],
+            assets: vec![],
         };
         let (source, root) = match yaml::parse(bytes) {
             Ok(parsed) => parsed,
@@ -217,8 +246,9 @@ impl Engine {
             return form;
         };
         let covers = |c: char| self.fonts.covers(c);
-        let checked = schema::check(kind, &form.source, &root, &covers);
+        let checked = schema::check(kind, &form.source, &root, &covers, base);
         form.kind = Some(id);
+        form.assets = checked.assets;
         form.data = checked.data;
         form.options = checked.options;
         form.findings = checked.findings;
@@ -235,14 +265,18 @@ impl Engine {
             return Err(Error::NotRenderable);
         }
         let kind = self.catalog.kind(form.kind.as_deref().unwrap_or_default()).ok_or(Error::NotRenderable)?;
-        let date = options.date.or_else(source_date_epoch);
+        let job = Job::new(kind, form, options);
         // Pages are only known after layout: lay out, find which rows start a
         // page, cut merged cells there, and lay out again until nothing moves.
         let mut starts: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
         let mut tried: Vec<BTreeMap<String, BTreeSet<usize>>> = vec![];
         for pass in 1..=MAX_PASSES {
-            let markup = self.markup(kind, form, &starts)?;
-            let world = FormWorld::new(&self.fonts, markup, date.unwrap_or_else(default_today));
+            let mut markup = self.markup(kind, form, &starts, &job.meta)?;
+            markup.push_str(&job.attach_markup);
+            let mut world = FormWorld::new(&self.fonts, markup, job.date.map_or_else(default_today, |d| d.0));
+            for (path, bytes) in &job.files {
+                world.add_file(path, bytes.clone());
+            }
             let doc = pdf::compile(&world).map_err(|diagnostics| {
                 let hint = self.template_hint(kind, world.main_source().text(), &diagnostics);
                 Error::Typst { diagnostics, markup: world.main_source().text().to_string(), hint }
@@ -253,13 +287,21 @@ impl Engine {
                 if !tofu.is_empty() {
                     return Err(Error::Tofu(tofu));
                 }
-                let pdf = pdf::export(
-                    &doc,
-                    &pdf::ExportOptions { ident: ident(kind, form), timestamp: date, archive: false },
-                )
-                .map_err(Error::Export)?;
-                let markup = world.main_source().text().to_string();
-                return Ok(Rendered { pdf, markup, pages: doc.pages().len(), passes: pass });
+                let export = pdf::ExportOptions {
+                    ident: ident(kind, form),
+                    timestamp: job.date.map(|d| d.0),
+                    archive: job.archive,
+                };
+                let pdf = pdf::export(&doc, &export).map_err(Error::Export)?;
+                return Ok(Rendered {
+                    pdf,
+                    markup: world.main_source().text().to_string(),
+                    pages: doc.pages().len(),
+                    passes: pass,
+                    code: job.code,
+                    archive: job.archive,
+                    date: job.date,
+                });
             }
             if tried.contains(&found) {
                 return Err(Error::Pagination(format!(
@@ -270,6 +312,11 @@ impl Engine {
             tried.push(std::mem::replace(&mut starts, found));
         }
         Err(Error::Pagination(format!("{MAX_PASSES} 遍排版后分页仍在变化")))
+    }
+
+    /// The fingerprint of a checked form (the data behind the printed 校验码).
+    pub fn fingerprint(&self, form: &Form) -> Option<fingerprint::Fingerprint> {
+        Some(fingerprint::Fingerprint::of(form.kind.as_deref()?, &form.data))
     }
 
     /// Page starts that cut a merged cell, per indicator table.
@@ -296,6 +343,7 @@ impl Engine {
         kind: &Kind,
         form: &Form,
         starts: &BTreeMap<String, BTreeSet<usize>>,
+        meta: &Json,
     ) -> Result<String, Error> {
         let repeat = repeat_labels(form);
         let mut tables = Map::new();
@@ -316,6 +364,7 @@ impl Engine {
                 "fonts": m.fonts,
             },
             "marker": pdf::ROW_MARKER,
+            "meta": meta,
         });
         let template = self.env.get_template(&kind.template_name()).map_err(template_error)?;
         template.render(minijinja::Value::from(minijinja::value::Serde(&ctx))).map_err(template_error)
@@ -341,6 +390,80 @@ impl Engine {
         }
         best.map(|(_, at)| format!("出错的标记（main.typ 第 {line} 行）可能来自模板 {at}；用 --typ 查看生成的标记"))
     }
+}
+
+/// What one render needs besides the markup: files for the World, the
+/// fingerprint footer, the archive attachment and the document date.
+struct Job {
+    files: Vec<(String, Bytes)>,
+    meta: Json,
+    code: Option<String>,
+    archive: bool,
+    attach_markup: String,
+    date: Option<(Datetime, &'static str)>,
+}
+
+/// Where the QR code is served to templates.
+const QR_PATH: &str = "/assets/qr.png";
+
+impl Job {
+    fn new(kind: &Kind, form: &Form, options: &RenderOptions) -> Job {
+        let flag = |k: &str| form.options.get(k).and_then(Json::as_bool);
+        let archive = options.archive || flag("archive").unwrap_or(false);
+        let mut files: Vec<(String, Bytes)> =
+            form.assets.iter().map(|(p, b)| (p.clone(), Bytes::new(b.clone()))).collect();
+        let mut meta = json!({ "archive": archive, "code": null, "hash": null, "qr": null });
+        let mut code = None;
+        if flag("fingerprint").unwrap_or(true) {
+            let fp = fingerprint::Fingerprint::of(&kind.id, &form.data);
+            let identity: Vec<String> = kind
+                .manifest
+                .identity
+                .iter()
+                .filter_map(|k| form.data.get(k))
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect();
+            if let Some(png) = fingerprint::qr_png(&fp.qr_payload(&kind.id, &identity)) {
+                files.push((QR_PATH.into(), Bytes::new(png)));
+                meta["qr"] = json!(QR_PATH);
+            }
+            meta["code"] = json!(fp.code());
+            meta["hash"] = json!(fp.hex);
+            code = Some(fp.code());
+        }
+        let mut attach_markup = String::new();
+        if archive {
+            let name = attachment_name(&form.name);
+            files.push((format!("/{name}"), Bytes::new(form.bytes.clone())));
+            attach_markup = format!(
+                "\n#pdf.attach({}, relationship: \"source\", mime-type: \"application/yaml\", description: {})\n",
+                template::str_literal(&format!("/{name}")),
+                template::str_literal(&format!("{} 的表单数据（YAML 原文）", kind.manifest.name)),
+            );
+        }
+        let form_date = [form.data.pointer("/signature/date"), form.data.get("date")]
+            .into_iter()
+            .flatten()
+            .find_map(|v| v.as_str().and_then(schema::parse_date));
+        let date = options
+            .date
+            .map(|d| (d, "given"))
+            .or_else(|| form_date.and_then(|(y, m, d)| Datetime::from_ymd(y, m as u8, d as u8)).map(|d| (d, "填报日期")))
+            .or_else(|| source_date_epoch().map(|d| (d, "SOURCE_DATE_EPOCH")))
+            .or_else(|| {
+                // PDF/A needs a date; without one, 1 January of the form's 年度 keeps output reproducible.
+                let year = form.data.get("year").and_then(Json::as_i64).unwrap_or(2000) as i32;
+                archive.then(|| Datetime::from_ymd(year, 1, 1).map(|d| (d, "年度首日"))).flatten()
+            });
+        Job { files, meta, code, archive, attach_markup, date }
+    }
+}
+
+/// The attachment is named after the form file (`form.yaml` if that name cannot be a path).
+fn attachment_name(path: &str) -> String {
+    let name = Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let ok = !name.is_empty() && !name.starts_with('.') && name.chars().all(|c| !c.is_control() && c != '/' && c != '\\');
+    if ok { name.to_string() } else { "form.yaml".into() }
 }
 
 /// The fixed text pieces of a template line (outside `{{ }}` and `{% %}`).

@@ -6,6 +6,7 @@
 //! for everything wrong, located by line and named as the form names it.
 
 use serde_json::{Map, Value as Json};
+use std::path::Path;
 
 use crate::checks;
 use crate::findings::{Class, Finding, Place};
@@ -26,6 +27,8 @@ pub const OPTIONS_KEY: &str = "options";
 pub struct Checked {
     /// The form data, normalised; every declared field is present.
     pub data: Json,
+    /// Files the data refers to (images), read now and served to Typst at these paths.
+    pub assets: Vec<(String, Vec<u8>)>,
     /// Layout options: the kind's defaults with the form's overrides.
     pub options: Map<String, Json>,
     pub findings: Vec<Finding>,
@@ -67,13 +70,19 @@ pub fn kind_id(root: &Node) -> Result<(String, Loc), Finding> {
 }
 
 /// Checks a parsed form file against `kind`.
-pub fn check(kind: &Kind, source: &str, root: &Node, covers: Coverage) -> Checked {
-    let mut walker = Walker { source, covers, findings: vec![], rows: 0 };
+/// `base` is the folder of the form file, for image paths; none for data that
+/// did not come from a file.
+pub fn check(kind: &Kind, source: &str, root: &Node, covers: Coverage, base: Option<&Path>) -> Checked {
+    let mut walker = Walker { source, covers, findings: vec![], rows: 0, base, assets: vec![] };
     let manifest = &kind.manifest;
     let options = walker.options(manifest, root);
     let data = walker.record(&manifest.fields, Some(root), root.loc, &Place::root(), &[FORM_KEY, OPTIONS_KEY]);
-    Checked { data, options, findings: walker.findings }
+    Checked { data, assets: walker.assets, options, findings: walker.findings }
 }
+
+/// Largest picture a form may refer to.
+pub const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+const IMAGE_TYPES: &[&str] = &["png", "jpg", "jpeg", "gif", "svg", "webp"];
 
 struct Walker<'a> {
     source: &'a str,
@@ -81,6 +90,8 @@ struct Walker<'a> {
     findings: Vec<Finding>,
     /// Indicator rows seen so far in the current tree.
     rows: usize,
+    base: Option<&'a Path>,
+    assets: Vec<(String, Vec<u8>)>,
 }
 
 impl Walker<'_> {
@@ -247,6 +258,8 @@ impl Walker<'_> {
                 text
             }
             FieldType::List => self.list(spec, node, at),
+            FieldType::Image => self.image(spec, node, at),
+            FieldType::Signature => self.record(crate::kind::signature_fields(), Some(node), node.loc, at, &[]),
             FieldType::Record => self.record(spec.fields.as_ref().expect("checked"), Some(node), node.loc, at, &[]),
             FieldType::Indicators => self.indicators(spec, node, at),
         }
@@ -305,6 +318,42 @@ impl Walker<'_> {
             Finding::error(Class::Structure, Some(loc), at, format!("没有字体能显示字符 {}", list.join("、")))
                 .with_help("用 --font-path 目录 加入含有该字的字体（如 花园明朝、天珩全字库）"),
         );
+    }
+
+    /// A picture: read now, so a missing or unreadable file is a finding with its line.
+    fn image(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
+        let Value::Str(given) = &node.value else {
+            self.structure(node.loc, at, format!("「{}」应为图片文件的路径，实际为{}", spec.label, node.value.describe()));
+            return Json::Null;
+        };
+        let ext = Path::new(given).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        if !IMAGE_TYPES.contains(&ext.as_str()) {
+            self.structure(node.loc, at, format!("「{}」{given}：只支持 {} 图片", spec.label, IMAGE_TYPES.join("、")));
+            return Json::Null;
+        }
+        let Some(base) = self.base else {
+            self.structure(node.loc, at, format!("「{}」{given}：表单不是从文件读入，无法确定图片位置", spec.label));
+            return Json::Null;
+        };
+        let path = base.join(given);
+        let read = std::fs::metadata(&path).and_then(|m| {
+            if m.len() > MAX_IMAGE_BYTES {
+                Err(std::io::Error::other(format!("文件超过 {} MB", MAX_IMAGE_BYTES >> 20)))
+            } else {
+                std::fs::read(&path)
+            }
+        });
+        match read {
+            Ok(bytes) => {
+                let vpath = format!("/assets/{}.{ext}", self.assets.len());
+                self.assets.push((vpath.clone(), bytes));
+                Json::String(vpath)
+            }
+            Err(e) => {
+                self.structure(node.loc, at, format!("「{}」无法读取图片 {}：{e}", spec.label, path.display()));
+                Json::Null
+            }
+        }
     }
 
     fn integer(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {

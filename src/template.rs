@@ -43,6 +43,14 @@ pub fn environment(sources: Sources) -> Environment<'static> {
     env.add_filter("tstr", |v: Value| Value::from_safe_string(str_literal(&display(&v))));
     env.add_filter("money", money);
     env.add_filter("typst_len", typst_len);
+    // `2020-03-06` → `2020年3月6日`; other text unchanged.
+    env.add_filter("cn_date", |v: Value| {
+        let s = display(&v);
+        match crate::schema::parse_date(&s) {
+            Some((y, m, d)) => Value::from(format!("{y}年{m}月{d}日")),
+            None => Value::from(s),
+        }
+    });
     // For form rules: `item.value|measure` parses a 指标值, `item.name|seqno("任务")` reads 任务3 → 3.
     env.add_filter("measure", |v: Value| match crate::checks::measure(&display(&v), &[]) {
         Some(m) => Value::from(minijinja::value::Serde(m)),

@@ -43,7 +43,7 @@ pub fn render(yaml: &str) -> Rendered {
 
 fn tool(name: &str) -> Command {
     if Command::new(name).arg("-v").output().is_err() && Command::new(name).arg("--version").output().is_err() {
-        panic!("{name} is not installed: run tests/run.sh, or apt-get install poppler-utils qpdf");
+        panic!("{name} is not installed: run tests/run.sh, or apt-get install poppler-utils qpdf zbar-tools");
     }
     Command::new(name)
 }
@@ -58,6 +58,7 @@ pub fn run_on(pdf: &[u8], name: &str, args: &[&str]) -> String {
 pub fn run_path(path: &Path, name: &str, args: &[&str]) -> String {
     let out = tool(name).args(args).arg(path).output().unwrap();
     assert!(out.status.success() || name == "qpdf", "{name} failed: {}", String::from_utf8_lossy(&out.stderr));
+    // zbarimg and pdfinfo print harmless notes on stderr; callers look at stdout first.
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 

@@ -40,12 +40,48 @@ enum Command {
     Check(CheckArgs),
     /// List the form kinds with their Chinese names.
     List(CommonArgs),
+    /// Write a commented YAML skeleton of a form kind, explaining every field.
+    New(NewArgs),
+    /// Print the JSON Schema of a form kind's YAML (for completion and checks in an editor).
+    Schema(SchemaArgs),
+    /// Copy a form kind's template folder, to start a variant (use it with --templates).
+    Template(TemplateArgs),
     /// Write the YAML attached to an archive PDF (render --archive) back to a file, byte for byte.
     #[command(after_help = EXIT_HELP)]
     Extract(ExtractArgs),
     /// Check that a PDF's printed 校验码 matches its attached YAML, and the given YAML if any.
     #[command(after_help = EXIT_HELP)]
     Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+struct NewArgs {
+    /// The form kind (see `formpress list`).
+    kind: String,
+    /// Where to write the skeleton [default: standard output].
+    #[arg(short, long, value_name = "FILE.yaml")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+struct SchemaArgs {
+    /// The form kind (see `formpress list`).
+    kind: String,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+struct TemplateArgs {
+    /// The form kind to copy.
+    kind: String,
+    /// The new kind's folder; its name becomes the new kind's id (e.g. mytemplates/henan-2022-dept).
+    #[arg(short, long, value_name = "DIR")]
+    output: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 #[derive(Args, Debug)]
@@ -128,6 +164,9 @@ pub fn run() -> ExitCode {
         Command::Render(args) => render(args),
         Command::Check(args) => check(args),
         Command::List(args) => list(args),
+        Command::New(args) => new(args),
+        Command::Schema(args) => schema(args),
+        Command::Template(args) => template(args),
         Command::Extract(args) => extract(args),
         Command::Verify(args) => verify(args),
     }
@@ -292,7 +331,10 @@ fn extract(args: ExtractArgs) -> ExitCode {
         Err(code) => return code,
     };
     let Some(attachment) = pdf.attachments.into_iter().find(|a| is_yaml(&a.name)) else {
-        eprintln!("formpress: {}：PDF 中没有附带 YAML（只有 render --archive 生成的 PDF 才附带表单原文）", args.pdf.display());
+        eprintln!(
+            "formpress: {}：PDF 中没有附带 YAML（只有 render --archive 生成的 PDF 才附带表单原文）",
+            args.pdf.display()
+        );
         return ExitCode::from(EXIT_FINDINGS);
     };
     let output = args.output.unwrap_or_else(|| {
@@ -317,6 +359,89 @@ fn extract(args: ExtractArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Finds a kind by id, with a did-you-mean on a typo.
+fn kind<'a>(engine: &'a Engine, id: &str) -> Result<&'a formpress::kind::Kind, ExitCode> {
+    engine.catalog().kind(id).ok_or_else(|| {
+        let known: Vec<&str> = engine.catalog().kinds().map(|k| k.id.as_str()).collect();
+        let hint = formpress::schema::did_you_mean(id, &known).map(|b| format!("是否应为 {b}？")).unwrap_or_default();
+        eprintln!("formpress: 未知的表单种类 {id}。{hint}可用的种类：{}", known.join("、"));
+        ExitCode::from(2)
+    })
+}
+
+fn write_or_print(output: Option<&Path>, text: &str, what: &str) -> ExitCode {
+    match output {
+        None => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Some(path) if path.exists() => {
+            eprintln!("formpress: {} 已存在，未覆盖", path.display());
+            ExitCode::from(EXIT_FINDINGS)
+        }
+        Some(path) => match pdf::write_atomic(path, text.as_bytes()) {
+            Ok(()) => {
+                println!("已写出 {what} {}", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("formpress: 无法写入 {}：{}", path.display(), io_reason(&e));
+                ExitCode::from(EXIT_IO)
+            }
+        },
+    }
+}
+
+/// Runs `f` with the engine and the named kind, or reports why there is none.
+fn with_kind(common: &CommonArgs, id: &str, f: impl FnOnce(&Engine, &formpress::kind::Kind) -> ExitCode) -> ExitCode {
+    let engine = match engine(common) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    match kind(&engine, id) {
+        Ok(k) => f(&engine, k),
+        Err(code) => code,
+    }
+}
+
+fn new(args: NewArgs) -> ExitCode {
+    with_kind(&args.common, &args.kind, |_, kind| {
+        write_or_print(args.output.as_deref(), &formpress::describe::skeleton(kind), "表单骨架")
+    })
+}
+
+fn schema(args: SchemaArgs) -> ExitCode {
+    with_kind(&args.common, &args.kind, |_, kind| {
+        let schema = formpress::describe::json_schema(kind);
+        println!("{}", serde_json::to_string_pretty(&schema).expect("serialisable"));
+        ExitCode::SUCCESS
+    })
+}
+
+fn template(args: TemplateArgs) -> ExitCode {
+    with_kind(&args.common, &args.kind, |engine, kind| {
+        if args.output.exists() {
+            eprintln!("formpress: {} 已存在；请给一个新的目录名（目录名就是新种类的名字）", args.output.display());
+            return ExitCode::from(EXIT_FINDINGS);
+        }
+        let prefix = format!("{}/", kind.id);
+        for (name, text) in engine.catalog().sources().iter().filter(|(k, _)| k.starts_with(&prefix)) {
+            let path = args.output.join(&name[prefix.len()..]);
+            let written =
+                path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&path, text));
+            if let Err(e) = written {
+                eprintln!("formpress: 无法写入 {}：{}", path.display(), io_reason(&e));
+                return ExitCode::from(EXIT_IO);
+            }
+        }
+        let id = args.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let dir = args.output.parent().map(|p| p.display().to_string()).unwrap_or_default();
+        println!("已把 {} 复制到 {}（新种类 {id}）。", kind.id, args.output.display());
+        println!("改 kind.yaml 和 {} 后：formpress list --templates {dir}", kind.manifest.template);
+        ExitCode::SUCCESS
+    })
+}
+
 fn is_yaml(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.ends_with(".yaml") || lower.ends_with(".yml")
@@ -338,8 +463,12 @@ fn verify(args: VerifyArgs) -> ExitCode {
         return ExitCode::from(EXIT_FINDINGS);
     };
     let mut ok = true;
-    let odd: Vec<String> =
-        printed.iter().enumerate().filter(|(_, c)| c.as_deref() != Some(code.as_str())).map(|(i, _)| (i + 1).to_string()).collect();
+    let odd: Vec<String> = printed
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.as_deref() != Some(code.as_str()))
+        .map(|(i, _)| (i + 1).to_string())
+        .collect();
     if odd.is_empty() {
         println!("PDF 上印的校验码：{code}（{} 页一致）", printed.len());
     } else {

@@ -129,7 +129,11 @@ pub fn render(file: &str, source: Option<&str>, findings: &[Finding], style: Sty
         let help = f.help.as_ref().map(|h| format!("（{h}）")).unwrap_or_default();
         let sep = if place.is_empty() { "" } else { " " };
         if style.color {
-            let _ = writeln!(out, "\x1b[1m{at}\x1b[0m: {color}{word}\x1b[0m：{}{help}{sep}\x1b[2m{place}\x1b[0m", f.message);
+            let _ = writeln!(
+                out,
+                "\x1b[1m{at}\x1b[0m: {color}{word}\x1b[0m：{}{help}{sep}\x1b[2m{place}\x1b[0m",
+                f.message
+            );
         } else {
             let _ = writeln!(out, "{at}: {word}：{}{help}{sep}{place}", f.message);
         }
@@ -151,11 +155,8 @@ fn snippet(source: &str, loc: Loc, color: bool) -> String {
     let num = loc.line.to_string();
     let pad = " ".repeat(num.len());
     // Wide (CJK) characters take two terminal columns.
-    let width: usize = line
-        .chars()
-        .take(loc.col.saturating_sub(1) as usize)
-        .map(|c| if is_wide(c) { 2 } else { 1 })
-        .sum();
+    let width: usize =
+        line.chars().take(loc.col.saturating_sub(1) as usize).map(|c| if is_wide(c) { 2 } else { 1 }).sum();
     let (blue, red, reset) = if color { ("\x1b[1;34m", "\x1b[1;31m", "\x1b[0m") } else { ("", "", "") };
     format!(
         "{blue}{pad} |{reset}\n{blue}{num} |{reset} {line}\n{blue}{pad} |{reset} {}{red}^{reset}\n",
@@ -174,7 +175,12 @@ mod tests {
     #[test]
     fn one_line_per_finding() {
         let at = Place::root().key("tasks", "年度主要任务").index(2, "任务3").key("fiscal", "其中：财政资金");
-        let f = Finding::error(Class::Rule, Some(Loc { line: 30, col: 14, start: 0, len: 0 }), &at, "任务3：其中财政资金 3300.9 大于合计 3300.8");
+        let f = Finding::error(
+            Class::Rule,
+            Some(Loc { line: 30, col: 14, start: 0, len: 0 }),
+            &at,
+            "任务3：其中财政资金 3300.9 大于合计 3300.8",
+        );
         let text = render("a.yaml", None, &[f], Style { color: false, snippets: false });
         assert_eq!(
             text,

@@ -2,8 +2,8 @@
 //! the text printed on each page. Uses hayro, the PDF reader that is already
 //! part of Typst's dependency tree.
 
-use hayro_interpret::hayro_syntax::object::{Array, Dict, Object, Stream, String as PdfString};
 use hayro_interpret::hayro_syntax::Pdf;
+use hayro_interpret::hayro_syntax::object::{Array, Dict, Object, Stream, String as PdfString};
 use hayro_interpret::{
     BlendMode, ClipPath, Context, Device, GlyphDrawMode, Image, InterpreterCache, InterpreterSettings, Paint,
     PathDrawMode, RectExt, SoftMask, interpret_page,

@@ -40,9 +40,15 @@ pub struct Manifest {
     pub options: IndexMap<String, OptionSpec>,
     /// The form's fields, in the order a person fills them in.
     pub fields: IndexMap<String, Field>,
+    /// Values the tool computes (totals, 执行率, 得分), in order, before rules run.
+    #[serde(default)]
+    pub computed: Vec<Computed>,
     /// Form rules, checked before rendering.
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// Shared rule files (paths under the templates folder) whose rules apply too.
+    #[serde(default)]
+    pub use_rules: Vec<String>,
     /// Fields whose values the QR code carries besides kind and hash.
     #[serde(default = "default_identity")]
     pub identity: Vec<String>,
@@ -168,6 +174,10 @@ pub struct Field {
     pub levels: Vec<Level>,
     #[serde(default)]
     pub row: Option<IndexMap<String, Field>>,
+    /// indicators: halves that share the 一级 groups and sit side by side
+    /// (中期 | 年度); each 一级 group then has one list of groups per side.
+    #[serde(default)]
+    pub sides: Vec<Side>,
     /// indicator row field: a row that leaves it out shares the cell above.
     #[serde(default)]
     pub merge: bool,
@@ -188,7 +198,7 @@ finance: {type: text, label: 财务负责人, required: false, example: 李四}
 preparer: {type: text, label: 填报人, required: false, example: 王五}
 phone: {type: text, label: 联系电话, required: false, example: 0371-12345678}
 date: {type: date, label: 填报日期, required: false, example: 2020-03-06}
-seal: {type: image, label: 印章图片, required: false, help: 透明底的 PNG 或 SVG，盖在“填报单位（盖章）”处}
+seal: {type: image, label: 印章图片, required: false, example: seal.png, help: 透明底的 PNG 或 SVG，盖在“填报单位（盖章）”处}
 "#;
 
 pub fn signature_fields() -> &'static IndexMap<String, Field> {
@@ -205,6 +215,14 @@ fn builtin_options() -> IndexMap<String, OptionSpec> {
     ])
 }
 
+/// One half of a side-by-side indicator table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Side {
+    pub key: String,
+    pub label: String,
+}
+
 /// One group level of an indicator tree.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -218,6 +236,17 @@ pub struct Level {
     /// Extra fields of a group besides `name` (e.g. its weight).
     #[serde(default)]
     pub fields: IndexMap<String, Field>,
+}
+
+/// A computed value: `set` (a dotted path, inside each item of `each` if given)
+/// becomes the value of the MiniJinja expression `value`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Computed {
+    #[serde(default)]
+    pub each: Option<String>,
+    pub set: String,
+    pub value: String,
 }
 
 /// A form rule: a MiniJinja expression that must hold.
@@ -297,11 +326,18 @@ impl Catalog {
             if id.contains('/') || id.starts_with('_') {
                 continue;
             }
-            let mut manifest: Manifest = parse_manifest(text).map_err(|e| {
-                CatalogError(format!("{}/{path}: 表单清单有误：{e}", origin_dir(origin)))
-            })?;
+            let mut manifest: Manifest = parse_manifest(text)
+                .map_err(|e| CatalogError(format!("{}/{path}: 表单清单有误：{e}", origin_dir(origin))))?;
             for (key, option) in builtin_options() {
                 manifest.options.entry(key).or_insert(option);
+            }
+            for shared in manifest.use_rules.clone() {
+                let Some((text, _)) = files.get(&shared) else {
+                    return Err(CatalogError(format!("{}/{path}: 找不到共用规则文件 {shared}", origin_dir(origin))));
+                };
+                let rules: Vec<Rule> = serde_saphyr::from_str(text)
+                    .map_err(|e| CatalogError(format!("{shared}: 规则有误：{}", e.without_snippet())))?;
+                manifest.rules.extend(rules);
             }
             check_manifest(&manifest)
                 .map_err(|e| CatalogError(format!("{}/{path}: 表单清单有误：{e}", origin_dir(origin))))?;
@@ -336,11 +372,7 @@ fn origin_dir(origin: &str) -> &str {
 }
 
 fn parse_manifest(text: &str) -> Result<Manifest, String> {
-    serde_saphyr::from_str_with_options::<Manifest>(
-        text,
-        serde_saphyr::options! { with_snippet: false },
-    )
-    .map_err(|e| {
+    serde_saphyr::from_str_with_options::<Manifest>(text, serde_saphyr::options! { with_snippet: false }).map_err(|e| {
         let loc = e.location().map(|l| format!("第 {} 行：", l.line())).unwrap_or_default();
         format!("{loc}{}", e.without_snippet())
     })
@@ -358,6 +390,16 @@ fn check_manifest(m: &Manifest) -> Result<(), String> {
                 let Some(row) = &f.row else { return Err(format!("字段 {name}：indicators 需要 row")) };
                 if f.levels.is_empty() {
                     return Err(format!("字段 {name}：indicators 需要至少一个 levels"));
+                }
+                if !f.sides.is_empty() && f.levels.len() < 2 {
+                    return Err(format!("字段 {name}：有 sides 时 levels 至少两层（共用的一级，各半边的二级）"));
+                }
+                for side in &f.sides {
+                    if ["name", "groups", "rows"].contains(&side.key.as_str())
+                        || f.levels[0].fields.contains_key(&side.key)
+                    {
+                        return Err(format!("字段 {name}：sides 的 key {} 与其他字段重名", side.key));
+                    }
                 }
                 if !row.values().any(|c| !c.merge) {
                     return Err(format!("字段 {name}：row 至少要有一个不合并（merge: false）的字段"));
@@ -414,8 +456,8 @@ fn collect_dir(
     depth: usize,
     out: &mut BTreeMap<String, (String, String)>,
 ) -> Result<(), CatalogError> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| CatalogError(format!("无法读取模板目录 {}：{e}", dir.display())))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| CatalogError(format!("无法读取模板目录 {}：{e}", dir.display())))?;
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {

@@ -10,6 +10,7 @@
 //! ```
 
 pub mod checks;
+pub mod describe;
 pub mod findings;
 pub mod fingerprint;
 pub mod fonts;
@@ -119,7 +120,11 @@ pub enum Error {
     /// The template failed; carries template name and line where known.
     Template(String),
     /// Typst rejected the generated markup.
-    Typst { diagnostics: Vec<pdf::Diagnostic>, markup: String, hint: Option<String> },
+    Typst {
+        diagnostics: Vec<pdf::Diagnostic>,
+        markup: String,
+        hint: Option<String>,
+    },
     /// Page breaks kept moving while labels were repeated.
     Pagination(String),
     /// Glyphs no font has reached the layout (the preflight missed them).
@@ -173,15 +178,11 @@ impl Engine {
         let catalog = Catalog::load(&options.template_dirs).map_err(|e| Error::Catalog(e.0))?;
         let wanted: BTreeSet<String> =
             catalog.kinds().flat_map(|k| k.manifest.fonts.values().flatten().cloned()).collect();
-        let fonts = Fonts::load(&FontOptions {
-            dirs: options.font_dirs.clone(),
-            system: !options.no_system_fonts,
-            wanted,
-        });
+        let fonts =
+            Fonts::load(&FontOptions { dirs: options.font_dirs.clone(), system: !options.no_system_fonts, wanted });
         let env = template::environment(catalog.sources());
         for kind in catalog.kinds() {
-            rules::validate(&env, &kind.manifest.rules)
-                .map_err(|e| Error::Catalog(format!("{}/{}: {e}", kind.id, kind::MANIFEST)))?;
+            rules::validate(&env, kind).map_err(|e| Error::Catalog(format!("{}/{}: {e}", kind.id, kind::MANIFEST)))?;
         }
         Ok(Engine { catalog, env, fonts })
     }
@@ -252,8 +253,9 @@ impl Engine {
         form.data = checked.data;
         form.options = checked.options;
         form.findings = checked.findings;
-        // Rules see the data only once it is structurally sound.
+        // Computed values and rules see the data only once it is structurally sound.
         if !form.findings.iter().any(Finding::blocks_render) {
+            rules::compute(&self.env, kind, &mut form.data, &form.options);
             form.findings.extend(rules::check(&self.env, kind, &form.data, &form.options, &root));
         }
         form
@@ -448,7 +450,9 @@ impl Job {
         let date = options
             .date
             .map(|d| (d, "given"))
-            .or_else(|| form_date.and_then(|(y, m, d)| Datetime::from_ymd(y, m as u8, d as u8)).map(|d| (d, "填报日期")))
+            .or_else(|| {
+                form_date.and_then(|(y, m, d)| Datetime::from_ymd(y, m as u8, d as u8)).map(|d| (d, "填报日期"))
+            })
             .or_else(|| source_date_epoch().map(|d| (d, "SOURCE_DATE_EPOCH")))
             .or_else(|| {
                 // PDF/A needs a date; without one, 1 January of the form's 年度 keeps output reproducible.
@@ -462,7 +466,8 @@ impl Job {
 /// The attachment is named after the form file (`form.yaml` if that name cannot be a path).
 fn attachment_name(path: &str) -> String {
     let name = Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let ok = !name.is_empty() && !name.starts_with('.') && name.chars().all(|c| !c.is_control() && c != '/' && c != '\\');
+    let ok =
+        !name.is_empty() && !name.starts_with('.') && name.chars().all(|c| !c.is_control() && c != '/' && c != '\\');
     if ok { name.to_string() } else { "form.yaml".into() }
 }
 
@@ -506,7 +511,9 @@ fn template_error(e: minijinja::Error) -> Error {
 fn describe_cuts(cuts: &BTreeMap<String, BTreeSet<usize>>) -> String {
     let parts: Vec<String> = cuts
         .iter()
-        .map(|(k, rows)| format!("{k} 第 {} 行", rows.iter().map(|r| (r + 1).to_string()).collect::<Vec<_>>().join("、")))
+        .map(|(k, rows)| {
+            format!("{k} 第 {} 行", rows.iter().map(|r| (r + 1).to_string()).collect::<Vec<_>>().join("、"))
+        })
         .collect();
     if parts.is_empty() { "无分割".into() } else { parts.join("；") }
 }
@@ -567,6 +574,9 @@ mod tests {
     #[test]
     fn template_literals() {
         let chunks: Vec<&str> = literal_chunks("table.cell(rowspan: {{ c.rowspan }})[{{ c.text }}] // note").collect();
-        assert_eq!(chunks, vec!["table.cell(rowspan:", ")[", "] // note"].into_iter().filter(|c| c.len() >= 4).collect::<Vec<_>>());
+        assert_eq!(
+            chunks,
+            vec!["table.cell(rowspan:", ")[", "] // note"].into_iter().filter(|c| c.len() >= 4).collect::<Vec<_>>()
+        );
     }
 }

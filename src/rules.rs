@@ -42,6 +42,43 @@ enum Seg {
     Index(usize),
 }
 
+/// Fills in the kind's computed values, in order; a value that cannot be
+/// computed (say, a division by zero) becomes none.
+pub fn compute(env: &Environment, kind: &Kind, data: &mut Json, options: &Map<String, Json>) {
+    for c in &kind.manifest.computed {
+        let Ok(expr) = env.compile_expression(&c.value) else { continue };
+        let options = Value::from(Serde(options));
+        let form = Value::from(Serde(&*data));
+        let results: Vec<(Vec<Seg>, Json)> = items(kind, data, c.each.as_deref())
+            .into_iter()
+            .map(|item| {
+                let value = expr.eval(context(&form, &options, &item)).ok().filter(|v| !v.is_undefined());
+                let json = value.and_then(|v| serde_json::to_value(&v).ok()).unwrap_or(Json::Null);
+                (item.path, json)
+            })
+            .collect();
+        for (path, value) in results {
+            let mut target = &mut *data;
+            for seg in &path {
+                target = match seg {
+                    Seg::Key(k) => &mut target[k.as_str()],
+                    Seg::Index(i) => &mut target[*i],
+                };
+            }
+            let keys: Vec<&str> = c.set.split('.').collect();
+            for key in &keys[..keys.len() - 1] {
+                if !target.get(*key).is_some_and(Json::is_object) {
+                    target[*key] = Json::Object(Map::new());
+                }
+                target = &mut target[*key];
+            }
+            if target.is_object() {
+                target[keys[keys.len() - 1]] = value;
+            }
+        }
+    }
+}
+
 /// Checks every rule of `kind`; a rule that cannot be evaluated (say, on
 /// data with structural errors) is skipped.
 pub fn check(env: &Environment, kind: &Kind, data: &Json, options: &Map<String, Json>, root: &Node) -> Vec<Finding> {
@@ -52,13 +89,7 @@ pub fn check(env: &Environment, kind: &Kind, data: &Json, options: &Map<String, 
         let Ok(check) = env.compile_expression(&rule.check) else { continue };
         let when = rule.when.as_deref().and_then(|w| env.compile_expression(w).ok());
         for item in items(kind, data, rule.each.as_deref()) {
-            let ctx = minijinja::context! {
-                form => form.clone(),
-                options => options.clone(),
-                item => Value::from(Serde(item.data)),
-                n => item.n,
-                groups => Value::from(Serde(&item.groups)),
-            };
+            let ctx = context(&form, &options, &item);
             if let Some(when) = &when {
                 match when.eval(ctx.clone()) {
                     Ok(v) if v.is_true() => {}
@@ -79,11 +110,23 @@ pub fn check(env: &Environment, kind: &Kind, data: &Json, options: &Map<String, 
     out
 }
 
+/// What an expression sees: the whole form, the options, and the item it is checked on.
+fn context(form: &Value, options: &Value, item: &Item) -> Value {
+    minijinja::context! {
+        form => form.clone(),
+        options => options.clone(),
+        item => Value::from(Serde(item.data)),
+        n => item.n,
+        groups => Value::from(Serde(&item.groups)),
+    }
+}
+
 fn finding(rule: &Rule, item: &Item, root: &Node, message: String) -> Finding {
     let mut path = item.path.clone();
     let mut place = item.place.clone();
     if let Some(field) = &rule.field {
-        let label = item.fields.and_then(|f| f.get(field)).map_or(field.as_str(), |f| f.label.as_str());
+        let fallback = if field == "name" { "名称" } else { field.as_str() };
+        let label = item.fields.and_then(|f| f.get(field)).map_or(fallback, |f| f.label.as_str());
         place = place.key(field, label);
         path.push(Seg::Key(field.clone()));
     }
@@ -107,53 +150,80 @@ fn items<'a>(kind: &'a Kind, data: &'a Json, each: Option<&str>) -> Vec<Item<'a>
     };
     let Some(each) = each else { return vec![root] };
     let mut current = vec![root];
-    for key in each.split('.') {
+    for segment in each.split('.') {
         let mut next = vec![];
         for item in &current {
-            let Some(child) = item.data.get(key) else { continue };
-            // Inside an indicator tree, `groups` and `rows` belong to the tree's field.
-            let spec = match item.tree {
-                Some(tree) if key == "groups" || key == "rows" => Some(tree),
-                _ => item.fields.and_then(|f| f.get(key)),
+            // `*` is every list below an indicator group: groups, rows, or the sides.
+            let keys: Vec<String> = match (segment, item.tree) {
+                ("*", Some(tree)) => ["groups", "rows"]
+                    .into_iter()
+                    .map(str::to_string)
+                    .chain(tree.sides.iter().map(|s| s.key.clone()))
+                    .filter(|k| item.data.get(k).is_some())
+                    .collect(),
+                // Outside a tree, `*` is every mapping or list below the item (funds.* → fiscal, other, …).
+                ("*", None) => item
+                    .data
+                    .as_object()
+                    .map(|m| m.iter().filter(|(_, v)| v.is_object() || v.is_array()).map(|(k, _)| k.clone()).collect())
+                    .unwrap_or_default(),
+                (key, _) => vec![key.to_string()],
             };
-            let in_tree = spec.is_some_and(|s| s.ty == FieldType::Indicators);
-            let place = if in_tree { item.place.key(key, "") } else { item.place.key(key, spec.map_or(key, |s| s.label.as_str())) };
-            let mut path = item.path.clone();
-            path.push(Seg::Key(key.to_string()));
-            let Some(list) = child.as_array() else {
-                let fields = spec.and_then(|s| s.fields.as_ref());
-                next.push(Item { data: child, n: 1, groups: item.groups.clone(), place, path, fields, tree: None });
-                continue;
-            };
-            for (i, element) in list.iter().enumerate() {
-                let mut groups = item.groups.clone();
-                let name = element.get("name").and_then(Json::as_str);
-                let (label, fields) = match spec {
-                    Some(s) if in_tree && key == "rows" => {
-                        (name.map_or_else(|| format!("第{}行", i + 1), str::to_string), s.row.as_ref())
+            for key in &keys {
+                let key = key.as_str();
+                let Some(child) = item.data.get(key) else { continue };
+                // Inside an indicator tree, `groups` and `rows` belong to the tree's field.
+                let spec = match item.tree {
+                    Some(tree) if key == "groups" || key == "rows" || tree.sides.iter().any(|s| s.key == key) => {
+                        Some(tree)
                     }
-                    Some(s) if in_tree => {
-                        groups.push(element);
-                        let level = s.levels.get(groups.len() - 1).map_or("", |l| l.label.as_str());
-                        (name.map_or_else(|| format!("{level}第{}项", i + 1), str::to_string), None)
-                    }
-                    Some(s) => (
-                        s.item_label.as_ref().map_or_else(|| format!("第{}项", i + 1), |l| l.replace("{n}", &(i + 1).to_string())),
-                        s.item.as_ref().and_then(|item| item.fields.as_ref()),
-                    ),
-                    None => (format!("第{}项", i + 1), None),
+                    _ => item.fields.and_then(|f| f.get(key)),
                 };
-                let mut p = path.clone();
-                p.push(Seg::Index(i));
-                next.push(Item {
-                    data: element,
-                    n: i + 1,
-                    groups,
-                    place: place.index(i, &label),
-                    path: p,
-                    fields,
-                    tree: if in_tree { spec } else { None },
-                });
+                let in_tree = spec.is_some_and(|s| s.ty == FieldType::Indicators);
+                let place = if in_tree {
+                    item.place.key(key, "")
+                } else {
+                    item.place.key(key, spec.map_or(key, |s| s.label.as_str()))
+                };
+                let mut path = item.path.clone();
+                path.push(Seg::Key(key.to_string()));
+                let Some(list) = child.as_array() else {
+                    let fields = spec.and_then(|s| s.fields.as_ref());
+                    next.push(Item { data: child, n: 1, groups: item.groups.clone(), place, path, fields, tree: None });
+                    continue;
+                };
+                for (i, element) in list.iter().enumerate() {
+                    let mut groups = item.groups.clone();
+                    let name = element.get("name").and_then(Json::as_str);
+                    let (label, fields) = match spec {
+                        Some(s) if in_tree && key == "rows" => {
+                            (name.map_or_else(|| format!("第{}行", i + 1), str::to_string), s.row.as_ref())
+                        }
+                        Some(s) if in_tree => {
+                            groups.push(element);
+                            let level = s.levels.get(groups.len() - 1).map_or("", |l| l.label.as_str());
+                            (name.map_or_else(|| format!("{level}第{}项", i + 1), str::to_string), None)
+                        }
+                        Some(s) => (
+                            s.item_label
+                                .as_ref()
+                                .map_or_else(|| format!("第{}项", i + 1), |l| l.replace("{n}", &(i + 1).to_string())),
+                            s.item.as_ref().and_then(|item| item.fields.as_ref()),
+                        ),
+                        None => (format!("第{}项", i + 1), None),
+                    };
+                    let mut p = path.clone();
+                    p.push(Seg::Index(i));
+                    next.push(Item {
+                        data: element,
+                        n: i + 1,
+                        groups,
+                        place: place.index(i, &label),
+                        path: p,
+                        fields,
+                        tree: if in_tree { spec } else { None },
+                    });
+                }
             }
         }
         current = next;
@@ -178,9 +248,13 @@ fn locate(root: &Node, path: &[Seg]) -> Option<Loc> {
     Some(node.loc)
 }
 
-/// Compiles every rule of a manifest, so a broken rule is reported when the
-/// kind is loaded rather than silently skipped.
-pub fn validate(env: &Environment, rules: &[Rule]) -> Result<(), String> {
+/// Compiles every rule and computed value of a manifest, so a broken one is
+/// reported when the kind is loaded rather than silently skipped.
+pub fn validate(env: &Environment, kind: &Kind) -> Result<(), String> {
+    for (i, c) in kind.manifest.computed.iter().enumerate() {
+        env.compile_expression(&c.value).map_err(|e| format!("computed[{i}]：表达式「{}」有误：{e}", c.value))?;
+    }
+    let rules = &kind.manifest.rules;
     for (i, rule) in rules.iter().enumerate() {
         let exprs = [Some(&rule.check), rule.when.as_ref()];
         for expr in exprs.into_iter().flatten() {

@@ -104,8 +104,7 @@ impl Walker<'_> {
     }
 
     fn options(&mut self, manifest: &Manifest, root: &Node) -> Map<String, Json> {
-        let mut out: Map<String, Json> =
-            manifest.options.iter().map(|(k, o)| (k.clone(), o.default.clone())).collect();
+        let mut out: Map<String, Json> = manifest.options.iter().map(|(k, o)| (k.clone(), o.default.clone())).collect();
         let Some(node) = root.get(OPTIONS_KEY) else { return out };
         let at = Place::root().key(OPTIONS_KEY, "版式选项");
         let Value::Map(entries) = &node.value else {
@@ -233,7 +232,11 @@ impl Walker<'_> {
             FieldType::Bool => match node.value {
                 Value::Bool(b) => Json::Bool(b),
                 ref other => {
-                    self.structure(node.loc, at, format!("「{}」应为 true 或 false，实际为{}", spec.label, other.describe()));
+                    self.structure(
+                        node.loc,
+                        at,
+                        format!("「{}」应为 true 或 false，实际为{}", spec.label, other.describe()),
+                    );
                     Json::Null
                 }
             },
@@ -323,7 +326,11 @@ impl Walker<'_> {
     /// A picture: read now, so a missing or unreadable file is a finding with its line.
     fn image(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
         let Value::Str(given) = &node.value else {
-            self.structure(node.loc, at, format!("「{}」应为图片文件的路径，实际为{}", spec.label, node.value.describe()));
+            self.structure(
+                node.loc,
+                at,
+                format!("「{}」应为图片文件的路径，实际为{}", spec.label, node.value.describe()),
+            );
             return Json::Null;
         };
         let ext = Path::new(given).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
@@ -380,11 +387,7 @@ impl Walker<'_> {
             Value::Float(x) if x.is_finite() => x,
             ref other => {
                 let shown = shown(self.source, node);
-                self.structure(
-                    node.loc,
-                    at,
-                    format!("「{}」应为数字，实际为{}{shown}", spec.label, other.describe()),
-                );
+                self.structure(node.loc, at, format!("「{}」应为数字，实际为{}{shown}", spec.label, other.describe()));
                 if matches!(other, Value::Str(_)) {
                     let last = self.findings.pop().expect("just pushed");
                     self.findings.push(last.with_help("数字不加引号、不带单位，如 3600.4"));
@@ -444,7 +447,11 @@ impl Walker<'_> {
     fn list(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
         let item = spec.item.as_ref().expect("checked");
         let Value::Seq(items) = &node.value else {
-            self.structure(node.loc, at, format!("「{}」应为列表（每项以 - 开头），实际为{}", spec.label, node.value.describe()));
+            self.structure(
+                node.loc,
+                at,
+                format!("「{}」应为列表（每项以 - 开头），实际为{}", spec.label, node.value.describe()),
+            );
             return Json::Array(vec![]);
         };
         self.count(spec, items.len(), node, at);
@@ -504,6 +511,10 @@ impl Walker<'_> {
         }
         let last = depth + 1 == spec.levels.len();
         let children = if last { "rows" } else { "groups" };
+        // With sides, a 一级 group lists its groups per side (mid:, year:) instead of groups:.
+        let sided = depth == 0 && !spec.sides.is_empty();
+        let side_keys: Vec<&str> = spec.sides.iter().map(|s| s.key.as_str()).collect();
+        let allowed: Vec<&str> = if sided { side_keys.clone() } else { vec![children] };
         let mut out = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let name = item.get("name").and_then(|n| match &n.value {
@@ -513,14 +524,32 @@ impl Walker<'_> {
             let label = name.clone().unwrap_or_else(|| format!("{}第{}项", level.label, i + 1));
             let here = at.index(i, &label);
             let mut fields = level.fields.clone();
-            fields.insert(
-                "name".into(),
-                Field::text(&level.label, true),
-            );
-            let mut group = match self.record(&fields, Some(item), item.loc, &here, &[children]) {
+            fields.insert("name".into(), Field::text(&level.label, true));
+            let mut group = match self.record(&fields, Some(item), item.loc, &here, &allowed) {
                 Json::Object(m) => m,
                 _ => Map::new(),
             };
+            if sided {
+                let mut any = false;
+                for side in &spec.sides {
+                    let list = match item.get(&side.key) {
+                        Some(n) => self.groups(spec, 1, n, &here.key(&side.key, &side.label)),
+                        None => Json::Array(vec![]),
+                    };
+                    any |= list.as_array().is_some_and(|l| !l.is_empty());
+                    group.insert(side.key.clone(), list);
+                }
+                if !any {
+                    let keys = side_keys.join(":、");
+                    self.structure(
+                        item.loc,
+                        &here,
+                        format!("「{label}」下没有{}（缺少 {keys}:）", spec.levels[1].label),
+                    );
+                }
+                out.push(Json::Object(group));
+                continue;
+            }
             let below = if last {
                 self.rows(spec, item, &here)
             } else {
@@ -542,7 +571,11 @@ impl Walker<'_> {
     fn rows(&mut self, spec: &Field, group: &Node, at: &Place) -> Json {
         let row_fields = spec.row.as_ref().expect("checked");
         let Some(node) = group.get("rows") else {
-            self.structure(group.loc, at, format!("「{}」下没有指标行（缺少 rows:）", at.label.rsplit(" › ").next().unwrap_or("")));
+            self.structure(
+                group.loc,
+                at,
+                format!("「{}」下没有指标行（缺少 rows:）", at.label.rsplit(" › ").next().unwrap_or("")),
+            );
             return Json::Array(vec![]);
         };
         let Value::Seq(items) = &node.value else {
@@ -550,7 +583,11 @@ impl Walker<'_> {
             return Json::Array(vec![]);
         };
         if items.is_empty() {
-            self.structure(node.loc, at, format!("「{}」下至少需要一个指标行", at.label.rsplit(" › ").next().unwrap_or("")));
+            self.structure(
+                node.loc,
+                at,
+                format!("「{}」下至少需要一个指标行", at.label.rsplit(" › ").next().unwrap_or("")),
+            );
         }
         let first_key = row_fields.keys().next().cloned().unwrap_or_default();
         self.rows += items.len();
@@ -608,6 +645,7 @@ impl Field {
             fields: None,
             levels: vec![],
             row: None,
+            sides: vec![],
             merge: false,
             repeat: false,
         }
@@ -673,8 +711,7 @@ pub fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
     let (y, m, d): (i32, u32, u32) = (y.trim().parse().ok()?, m.trim().parse().ok()?, d.trim().parse().ok()?);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    ((1000..=9999).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days[m as usize - 1])
-        .then_some((y, m, d))
+    ((1000..=9999).contains(&y) && (1..=12).contains(&m) && d >= 1 && d <= days[m as usize - 1]).then_some((y, m, d))
 }
 
 /// Where in a scalar some text sits, for pointing at a character.
@@ -685,7 +722,9 @@ fn char_loc(source: &str, node: &Node, needle: &str) -> Loc {
             let before = &raw[..i];
             let lines = before.matches('\n').count() as u32;
             loc.line += lines;
-            loc.col = if lines == 0 { loc.col + before.chars().count() as u32 } else {
+            loc.col = if lines == 0 {
+                loc.col + before.chars().count() as u32
+            } else {
                 before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1
             };
             loc.start += i;

@@ -43,6 +43,11 @@ pub fn environment(sources: Sources) -> Environment<'static> {
     env.add_filter("tstr", |v: Value| Value::from_safe_string(str_literal(&display(&v))));
     env.add_filter("money", money);
     env.add_filter("typst_len", typst_len);
+    // A ratio as a percentage with one decimal: 0.9776 → 97.8%; none → empty.
+    env.add_filter("percent", |v: Value| match f64::try_from(v.clone()) {
+        Ok(x) if !(v.is_none() || v.is_undefined()) => Value::from(format!("{:.1}%", x * 100.0)),
+        _ => Value::from(""),
+    });
     // `2020-03-06` → `2020年3月6日`; other text unchanged.
     env.add_filter("cn_date", |v: Value| {
         let s = display(&v);
@@ -55,6 +60,13 @@ pub fn environment(sources: Sources) -> Environment<'static> {
     env.add_filter("measure", |v: Value| match crate::checks::measure(&display(&v), &[]) {
         Some(m) => Value::from(minijinja::value::Serde(m)),
         None => Value::from(()),
+    });
+    // `item|rows`: every indicator row below a group or tree (for sums of 分值, 得分).
+    env.add_filter("rows", |v: Value| {
+        let json = serde_json::to_value(&v).unwrap_or_default();
+        let mut out = vec![];
+        collect_rows(&json, &mut out);
+        Value::from(minijinja::value::Serde(out))
     });
     env.add_filter("seqno", |v: Value, prefix: String| {
         crate::checks::seqno(&display(&v), &prefix).map_or(Value::from(()), Value::from)
@@ -77,6 +89,22 @@ fn format_value(out: &mut Output, state: &mut State, v: &Value) -> Result<(), Er
         }
     };
     out.write_str(&text).map_err(|_| Error::new(ErrorKind::WriteFailure, "write failed"))
+}
+
+fn collect_rows(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
+    match v {
+        serde_json::Value::Array(items) => items.iter().for_each(|i| collect_rows(i, out)),
+        serde_json::Value::Object(m) => {
+            for (k, child) in m {
+                match (k.as_str(), child) {
+                    ("rows", serde_json::Value::Array(rows)) => out.extend(rows.iter().cloned()),
+                    (_, serde_json::Value::Array(_)) => collect_rows(child, out),
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// How a value reads as text: `none` and undefined read as nothing.
@@ -149,8 +177,7 @@ pub fn format_amount(x: f64, decimals: Option<u32>) -> String {
 
 /// Writes a number of millimetres as a Typst length (`18mm`).
 fn typst_len(v: Value) -> Result<Value, Error> {
-    let x = f64::try_from(v)
-        .map_err(|_| Error::new(ErrorKind::InvalidOperation, "typst_len needs a number (mm)"))?;
+    let x = f64::try_from(v).map_err(|_| Error::new(ErrorKind::InvalidOperation, "typst_len needs a number (mm)"))?;
     let mut s = String::new();
     let _ = write!(s, "{}mm", x);
     Ok(Value::from_safe_string(s))

@@ -89,10 +89,7 @@ impl World for FormWorld<'_> {
         if id == main_id() {
             return Ok(Bytes::from_string(self.main.text().to_owned()));
         }
-        self.files
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| FileError::NotFound(id.vpath().get_with_slash().into()))
+        self.files.get(&id).cloned().ok_or_else(|| FileError::NotFound(id.vpath().get_with_slash().into()))
     }
     fn font(&self, index: usize) -> Option<Font> {
         self.fonts.font(index)

@@ -55,19 +55,40 @@ impl Node {
     /// The scalar exactly as written in the file (for a plain number such as
     /// `3600.40`, whose float value would lose the trailing zero).
     pub fn raw<'a>(&self, source: &'a str) -> Option<&'a str> {
-        source
-            .get(self.loc.start..self.loc.start + self.loc.len)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
+        source.get(self.loc.start..self.loc.start + self.loc.len).map(|s| s.trim()).filter(|s| !s.is_empty())
+    }
+
+    /// The value as JSON, without locations (scalars as YAML typed them).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => i64::try_from(*i).map_or_else(|_| J::from(*i as f64), J::from),
+            Value::Float(x) => J::from(*x),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = match &k.value {
+                            Value::Str(s) => s.clone(),
+                            other => k.raw("").map_or_else(|| other.describe().to_string(), str::to_string),
+                        };
+                        (key, v.to_json())
+                    })
+                    .collect(),
+            ),
+        }
     }
 
     /// Looks up a key of a mapping.
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
-            Value::Map(entries) => entries
-                .iter()
-                .find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key))
-                .map(|(_, v)| v),
+            Value::Map(entries) => {
+                entries.iter().find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key)).map(|(_, v)| v)
+            }
             _ => None,
         }
     }
@@ -87,11 +108,7 @@ pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 pub fn parse(bytes: &[u8]) -> Result<(String, Node), SyntaxError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(SyntaxError {
-            message: format!(
-                "文件过大（{} 字节，上限 {} 字节）",
-                bytes.len(),
-                MAX_FILE_BYTES
-            ),
+            message: format!("文件过大（{} 字节，上限 {} 字节）", bytes.len(), MAX_FILE_BYTES),
             loc: None,
         });
     }
@@ -113,10 +130,7 @@ pub fn parse(bytes: &[u8]) -> Result<(String, Node), SyntaxError> {
             let (_, _, malformed) = encoding_rs::GB18030.decode(bytes);
             let guess = if malformed { "" } else { "，看起来是 GBK/GB18030 编码" };
             return Err(SyntaxError {
-                message: format!(
-                    "文件不是 UTF-8 编码（第 {} 字节起无效{guess}）；请另存为 UTF-8",
-                    at + 1
-                ),
+                message: format!("文件不是 UTF-8 编码（第 {} 字节起无效{guess}）；请另存为 UTF-8", at + 1),
                 loc: Some(loc_of_byte(&String::from_utf8_lossy(&bytes[..at]), at)),
             });
         }
@@ -243,9 +257,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
         Ok(Value::Str(v))
     }
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
-        String::from_utf8(v.to_vec())
-            .map(Value::Str)
-            .map_err(|_| E::custom("binary data is not text"))
+        String::from_utf8(v.to_vec()).map(Value::Str).map_err(|_| E::custom("binary data is not text"))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
@@ -294,7 +306,9 @@ mod tests {
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..12 {
             let prev = if i == 0 { "a".to_string() } else { format!("l{}", i - 1) };
-            bomb += &format!("l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n");
+            bomb += &format!(
+                "l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            );
         }
         assert!(parse(bomb.as_bytes()).is_err());
         assert!(parse(b"   \n").is_err());

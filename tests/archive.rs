@@ -21,7 +21,8 @@ fn archive_seed(dir: &Path) -> std::path::PathBuf {
     let yaml = dir.join("zhengzhou-2020-dept-overall.yaml");
     std::fs::copy(seed_path(), &yaml).unwrap();
     let pdf = dir.join("seed.pdf");
-    let (code, out) = formpress(&["render", yaml.to_str().unwrap(), "-o", pdf.to_str().unwrap(), "--archive", "--no-system-fonts"]);
+    let (code, out) =
+        formpress(&["render", yaml.to_str().unwrap(), "-o", pdf.to_str().unwrap(), "--archive", "--no-system-fonts"]);
     assert_eq!(code, Some(0), "{out}");
     pdf
 }
@@ -89,7 +90,9 @@ fn verify_passes_untouched_and_catches_a_changed_digit() {
 
     // Comments, key order and number formatting do not change the fingerprint.
     let reformatted = dir.path().join("reformatted.yaml");
-    let text = seed().replace("year: 2020\ndepartment:", "department:").replace("form: zhengzhou", "year: 2020\n# 另一个注释\nform: zhengzhou");
+    let text = seed()
+        .replace("year: 2020\ndepartment:", "department:")
+        .replace("form: zhengzhou", "year: 2020\n# 另一个注释\nform: zhengzhou");
     std::fs::write(&reformatted, text.replace("total: 3600.4", "total: 3600.40")).unwrap();
     let (code, msg) = formpress(&["verify", pdf.to_str().unwrap(), reformatted.to_str().unwrap(), "--no-system-fonts"]);
     assert_eq!(code, Some(0), "{msg}");
@@ -118,9 +121,19 @@ fn every_page_carries_code_page_number_and_qr() {
     let file = dir.path().join("p.pdf");
     std::fs::write(&file, &pdf).unwrap();
     let png = dir.path().join("page");
-    let ok = Command::new("pdftoppm").args(["-r", "400", "-png", "-f", "1", "-l", "1"]).arg(&file).arg(&png).status().unwrap();
+    let ok = Command::new("pdftoppm")
+        .args(["-r", "400", "-png", "-f", "1", "-l", "1"])
+        .arg(&file)
+        .arg(&png)
+        .status()
+        .unwrap();
     assert!(ok.success());
-    let image = std::fs::read_dir(dir.path()).unwrap().flatten().find(|e| e.file_name().to_string_lossy().ends_with(".png")).unwrap().path();
+    let image = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with(".png"))
+        .unwrap()
+        .path();
     let decoded = run_path(&image, "zbarimg", &["-q", "--raw"]);
     let hash = formpress::fingerprint::Fingerprint::of("zhengzhou-2020-dept-overall", &check(&seed()).data).hex;
     assert!(hash.starts_with(&code.replace('-', "")));
@@ -146,7 +159,8 @@ fn the_footer_does_not_move_the_grid() {
             .map(|p| names.iter().filter(|n| squash(p).contains(n.as_str())).cloned().collect())
             .collect()
     };
-    let without = seed().replace("department: 郑州市人民政府办公厅", "department: 郑州市人民政府办公厅\noptions: {fingerprint: false}");
+    let without = seed()
+        .replace("department: 郑州市人民政府办公厅", "department: 郑州市人民政府办公厅\noptions: {fingerprint: false}");
     let plain = render(&without).pdf;
     assert!(formpress::fingerprint::find_code(&pages(&plain).concat()).is_none());
     assert_eq!(rows_per_page(&seed()), rows_per_page(&without));
@@ -163,7 +177,14 @@ fn signature_block_with_a_seal_keeps_its_text() {
     assert!(form.renderable(), "{:?}", form.findings);
     let pdf = engine().render(&form, &formpress::RenderOptions::default()).unwrap().pdf;
     let last = squash(pages(&pdf).last().unwrap());
-    for text in ["填报单位（盖章）：郑州市人民政府办公厅", "填报日期：2020年3月6日", "单位负责人：张三", "财务负责人：李四", "填报人：王五", "联系电话：0371-67181234"] {
+    for text in [
+        "填报单位（盖章）：郑州市人民政府办公厅",
+        "填报日期：2020年3月6日",
+        "单位负责人：张三",
+        "财务负责人：李四",
+        "填报人：王五",
+        "联系电话：0371-67181234",
+    ] {
         assert!(last.contains(text), "{text} missing: {last}");
     }
     let images = run_on(&pdf, "pdfimages", &["-list"]);

@@ -52,7 +52,10 @@ fn run_case(file: &Path, outcome: &str, needle: &str) -> Result<(), String> {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
     let mut problems = vec![];
     if (render_code, check_code) != (expected.0, expected.1) {
-        problems.push(format!("exit codes render {render_code:?} check {check_code:?}, want {:?} {:?}", expected.0, expected.1));
+        problems.push(format!(
+            "exit codes render {render_code:?} check {check_code:?}, want {:?} {:?}",
+            expected.0, expected.1
+        ));
     }
     if pdf.exists() != expected.2 {
         problems.push(format!("PDF written: {}", pdf.exists()));
@@ -72,7 +75,8 @@ fn run_case(file: &Path, outcome: &str, needle: &str) -> Result<(), String> {
     if messages.contains("panicked") || messages.contains("RUST_BACKTRACE") {
         problems.push("panicked".into());
     }
-    if outcome != "pdf" && !messages.lines().any(|l| l.contains(':') && (l.contains("错误") || l.contains("警告"))) {
+    if outcome != "pdf" && !messages.lines().any(|l| l.contains(':') && (l.contains("错误") || l.contains("警告")))
+    {
         problems.push("no located finding".into());
     }
     if problems.is_empty() { Ok(()) } else { Err(format!("{problems:?}\n{messages}")) }
@@ -92,7 +96,10 @@ fn every_corpus_case_has_its_expected_outcome() {
             failures.push(format!("{file}: {e}"));
         }
     }
-    let on_disk = std::fs::read_dir(corpus()).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yaml")).count();
+    let on_disk = std::fs::read_dir(corpus())
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "yaml"))
+        .count();
     assert_eq!(cases, on_disk, "every corpus file needs a line in expected.txt");
     assert!(cases >= 50, "{cases} cases");
     assert!(failures.is_empty(), "{} of {cases} cases failed:\n{}", failures.len(), failures.join("\n\n"));
@@ -101,7 +108,9 @@ fn every_corpus_case_has_its_expected_outcome() {
 /// Generated: a 100 000-row form is refused quickly with a clear message.
 #[test]
 fn a_hundred_thousand_rows_are_refused() {
-    let mut yaml = String::from("form: zhengzhou-2020-dept-overall\nyear: 2020\ndepartment: 大部门\ngoals: [目标]\ntasks: [{name: 任务1, content: 内容, total: 1, fiscal: 1}]\nindicators:\n");
+    let mut yaml = String::from(
+        "form: zhengzhou-2020-dept-overall\nyear: 2020\ndepartment: 大部门\ngoals: [目标]\ntasks: [{name: 任务1, content: 内容, total: 1, fiscal: 1}]\nindicators:\n",
+    );
     for l1 in 0..100 {
         yaml += &format!("  - name: 一级{l1}\n    groups:\n");
         for l2 in 0..10 {
@@ -146,7 +155,11 @@ fn output_folder_problems_are_io_errors() {
     let missing = dir.path().join("no/such/folder/out.pdf");
     let out = formpress(&["render", seed.to_str().unwrap(), "-o", missing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("输出目录不存在"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("输出目录不存在"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let out = formpress(&["render", dir.path().join("absent.yaml").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3));

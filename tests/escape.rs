@@ -66,11 +66,8 @@ fn newlines_break_lines_and_tabs_become_spaces() {
 fn kind_with(dir: &Path, template: &str) {
     let kind = dir.join("evil");
     std::fs::create_dir_all(&kind).unwrap();
-    std::fs::write(
-        kind.join("kind.yaml"),
-        "name: 测试\nfields:\n  department: {type: text, label: 部门名称}\n",
-    )
-    .unwrap();
+    std::fs::write(kind.join("kind.yaml"), "name: 测试\nfields:\n  department: {type: text, label: 部门名称}\n")
+        .unwrap();
     std::fs::write(kind.join("form.typ.j2"), template).unwrap();
 }
 

@@ -55,7 +55,25 @@ proptest! {
 
 #[test]
 fn hand_picked_strings_come_out_literally() {
-    for s in ["#read(\"/etc/passwd\")", "\\", "\"", "*a* _b_ `c` $d$", "<l> @r", "// c", "/* c", "= h", "- i", "+ e", "/ t: d", "1. n", "]", "}", "#", "{{ x }}", "--- ... 'x'"] {
+    for s in [
+        "#read(\"/etc/passwd\")",
+        "\\",
+        "\"",
+        "*a* _b_ `c` $d$",
+        "<l> @r",
+        "// c",
+        "/* c",
+        "= h",
+        "- i",
+        "+ e",
+        "/ t: d",
+        "1. n",
+        "]",
+        "}",
+        "#",
+        "{{ x }}",
+        "--- ... 'x'",
+    ] {
         let got = laid_out(s).unwrap();
         assert_eq!(squash(&got), squash(&format!("甲{s}.len()[x](y)乙")), "{s:?}");
     }

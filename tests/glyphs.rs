@@ -43,10 +43,17 @@ fn tofu_from_a_template_is_caught_after_layout() {
     let dir = tempfile::tempdir().unwrap();
     let kind = dir.path().join("tofu");
     std::fs::create_dir_all(&kind).unwrap();
-    std::fs::write(kind.join("kind.yaml"), "name: 测试\nfields:\n  department: {type: text, label: 部门名称}\n").unwrap();
+    std::fs::write(kind.join("kind.yaml"), "name: 测试\nfields:\n  department: {type: text, label: 部门名称}\n")
+        .unwrap();
     // The character is in the template, not the data, so the preflight cannot see it.
-    std::fs::write(kind.join("form.typ.j2"), "#set text(font: \"Noto Serif CJK SC\")\n{{ form.department }} 𠀀\n").unwrap();
-    let engine = Engine::new(&EngineOptions { template_dirs: vec![dir.path().into()], no_system_fonts: true, ..Default::default() }).unwrap();
+    std::fs::write(kind.join("form.typ.j2"), "#set text(font: \"Noto Serif CJK SC\")\n{{ form.department }} 𠀀\n")
+        .unwrap();
+    let engine = Engine::new(&EngineOptions {
+        template_dirs: vec![dir.path().into()],
+        no_system_fonts: true,
+        ..Default::default()
+    })
+    .unwrap();
     let form = engine.check("x.yaml", "form: tofu\ndepartment: 测试\n".as_bytes());
     match engine.render(&form, &RenderOptions::default()) {
         Err(formpress::Error::Tofu(t)) => assert_eq!(t[0].text, "𠀀"),

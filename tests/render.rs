@@ -32,7 +32,18 @@ fn seed_is_a4_with_every_cell_text() {
     assert!(cells.len() > 120, "only {} strings in the data", cells.len());
     let missing: Vec<&String> = cells.iter().filter(|c| !on_pages(&squashed, c)).collect();
     assert!(missing.is_empty(), "not in the PDF text: {missing:#?}");
-    for fixed in ["部门名称", "年度总体目标", "目标3：", "年度主要任务", "预算资金", "其中：财政资金", "备注", "指标说明", "（2020年度）", "3300.9"] {
+    for fixed in [
+        "部门名称",
+        "年度总体目标",
+        "目标3：",
+        "年度主要任务",
+        "预算资金",
+        "其中：财政资金",
+        "备注",
+        "指标说明",
+        "（2020年度）",
+        "3300.9",
+    ] {
         assert!(text.contains(fixed), "{fixed} missing");
     }
 }
@@ -126,7 +137,10 @@ fn every_level1_group_is_labelled_on_every_page_it_has_rows() {
 
 #[test]
 fn without_repeat_labels_a_continued_group_has_no_label() {
-    let yaml = seed().replace("department: 郑州市人民政府办公厅", "department: 郑州市人民政府办公厅\noptions:\n  repeat_labels: false");
+    let yaml = seed().replace(
+        "department: 郑州市人民政府办公厅",
+        "department: 郑州市人民政府办公厅\noptions:\n  repeat_labels: false",
+    );
     let pages = labels_per_page(&yaml);
     let unlabelled = pages.iter().flatten().filter(|(_, shown)| !shown).count();
     assert!(unlabelled >= 1, "{pages:?}");
@@ -139,7 +153,10 @@ fn column_header_is_printed_once_unless_asked() {
         pages(&pdf).iter().filter(|p| squash(p).contains("一级指标二级指标三级指标指标值指标解释指标说明")).count()
     };
     assert_eq!(count(&seed()), 1);
-    let repeated = seed().replace("department: 郑州市人民政府办公厅", "department: 郑州市人民政府办公厅\noptions:\n  repeat_header: true");
+    let repeated = seed().replace(
+        "department: 郑州市人民政府办公厅",
+        "department: 郑州市人民政府办公厅\noptions:\n  repeat_header: true",
+    );
     let pdf = render(&repeated).pdf;
     assert_eq!(count(&repeated), pages(&pdf).len());
 }

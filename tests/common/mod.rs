@@ -26,9 +26,7 @@ pub fn seed() -> String {
 /// output is the same on every machine.
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
-    ENGINE.get_or_init(|| {
-        Engine::new(&EngineOptions { no_system_fonts: true, ..EngineOptions::default() }).unwrap()
-    })
+    ENGINE.get_or_init(|| Engine::new(&EngineOptions { no_system_fonts: true, ..EngineOptions::default() }).unwrap())
 }
 
 pub fn check(yaml: &str) -> Form {
@@ -93,8 +91,28 @@ pub fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
 
 /// A field of `pdfinfo` output, e.g. `info_field(&info, "Page size")`.
 pub fn info_field(info: &str, name: &str) -> String {
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")))
-        .map(|v| v.trim().to_string())
-        .unwrap_or_default()
+    info.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).map(|v| v.trim().to_string()).unwrap_or_default()
+}
+
+/// The text of each page laid out as on paper (`pdftotext -layout`): the
+/// cells of one table row share a line.
+pub fn layout_pages(pdf: &[u8]) -> Vec<String> {
+    let mut file = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
+    file.write_all(pdf).unwrap();
+    let out = tool("pdftotext").args(["-layout", "-enc", "UTF-8"]).arg(file.path()).arg("-").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().split('\x0c').map(str::to_string).collect()
+}
+
+/// Whether some line of `page` holds all of `parts`, in that order.
+pub fn on_one_line(page: &str, parts: &[&str]) -> bool {
+    page.lines().any(|line| {
+        let mut rest = line;
+        parts.iter().all(|p| match rest.find(p) {
+            Some(i) => {
+                rest = &rest[i + p.len()..];
+                true
+            }
+            None => false,
+        })
+    })
 }

@@ -1,0 +1,338 @@
+//! Describing a kind to people and editors: the commented skeleton that
+//! `formpress new` writes, and the JSON Schema that `formpress schema` prints
+//! for completion and validation in an editor.
+
+use indexmap::IndexMap;
+use serde_json::{Map, Value as Json, json};
+use std::fmt::Write as _;
+
+use crate::kind::{Field, FieldType, Kind, Level, signature_fields};
+use crate::schema::{FORM_KEY, OPTIONS_KEY};
+
+/// A YAML skeleton of `kind` with every field explained in a comment; its
+/// values are the manifest's examples, so it checks and renders as it is.
+pub fn skeleton(kind: &Kind) -> String {
+    let m = &kind.manifest;
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}", m.name);
+    if !m.description.is_empty() {
+        let _ = writeln!(out, "# {}", m.description);
+    }
+    let _ = writeln!(out, "# 由 formpress new {} 生成。把示例值换成本单位的数据，然后：", kind.id);
+    let _ = writeln!(out, "#   formpress check 本文件        检查（错误会指出行号和字段）");
+    let _ = writeln!(out, "#   formpress render 本文件       生成 PDF");
+    let _ = writeln!(out, "# 以 # 开头的行是注释；写了“可不写”的字段可以删去。\n");
+    let _ = writeln!(out, "form: {}", kind.id);
+    for (key, field) in &m.fields {
+        field_lines(&mut out, 0, key, field);
+    }
+    if !m.options.is_empty() {
+        let _ = writeln!(out, "\n# 版式选项（可不写，下面是默认值）：");
+        let _ = writeln!(out, "# {OPTIONS_KEY}:");
+        for (key, option) in &m.options {
+            let _ = writeln!(out, "#   {key}: {}    # {}", option.default, option.help);
+        }
+    }
+    out
+}
+
+fn pad(depth: usize) -> String {
+    "  ".repeat(depth)
+}
+
+/// What a field is, for its comment: 年度（必填，整数，2000–2100）：help
+fn describe(field: &Field) -> String {
+    let kind = match field.ty {
+        FieldType::Text => "文本".to_string(),
+        FieldType::Integer => "整数".into(),
+        FieldType::Number => "数字".into(),
+        FieldType::Money => "金额（万元，数字，最多两位小数）".into(),
+        FieldType::Bool => "true 或 false".into(),
+        FieldType::Date => "日期，如 2021-03-06".into(),
+        FieldType::Choice => format!("从 {} 中选一个", field.choices.join("、")),
+        FieldType::IndicatorValue => "指标值，如 ≥95%、100%、≤10%、57人，或 充分、合理 等定性等级".into(),
+        FieldType::List => "列表，每项以 - 开头".into(),
+        FieldType::Record => "分项填写".into(),
+        FieldType::Indicators => "指标树".into(),
+        FieldType::Image => "图片文件路径（PNG、JPG 或 SVG），相对于本文件".into(),
+        FieldType::Signature => "签章区，分项填写".into(),
+    };
+    let mut parts = vec![];
+    parts.push(if field.required && field.default.is_none() { "必填".to_string() } else { "可不写".to_string() });
+    parts.push(kind);
+    match (field.min, field.max) {
+        (Some(a), Some(b)) => parts.push(format!("{}–{}", crate::schema::fmt_num(a), crate::schema::fmt_num(b))),
+        (Some(a), None) => parts.push(format!("不小于 {}", crate::schema::fmt_num(a))),
+        (None, Some(b)) => parts.push(format!("不大于 {}", crate::schema::fmt_num(b))),
+        _ => {}
+    }
+    if let Some(d) = &field.default {
+        parts.push(format!("默认 {}", scalar(d)));
+    }
+    if field.merge {
+        parts.push("省略则与上一行合并".into());
+    }
+    let help =
+        if field.help.is_empty() { String::new() } else { format!("：{}", field.help.trim().replace('\n', " ")) };
+    format!("{}（{}）{help}", field.label, parts.join("，"))
+}
+
+/// A value written as YAML: plain when that is safe, else double-quoted.
+fn scalar(v: &Json) -> String {
+    match v {
+        Json::String(s) => {
+            let plain = !s.is_empty()
+                && !s.starts_with([
+                    '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`', ' ',
+                ])
+                && !s.contains(": ")
+                && !s.contains(" #")
+                && !s.ends_with([' ', ':'])
+                && s.parse::<f64>().is_err()
+                && !matches!(s.as_str(), "true" | "false" | "null" | "yes" | "no" | "~");
+            if plain { s.clone() } else { Json::String(s.clone()).to_string() }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A stand-in when a field has no example.
+fn placeholder(field: &Field) -> Json {
+    match field.ty {
+        FieldType::Integer => json!(field.min.map_or(1, |m| m as i64)),
+        FieldType::Number | FieldType::Money => json!(0),
+        FieldType::Bool => json!(false),
+        FieldType::Date => json!("2021-01-01"),
+        FieldType::Choice => json!(field.choices.first().cloned().unwrap_or_default()),
+        FieldType::IndicatorValue => json!("充分"),
+        _ => json!(format!("（{}）", field.label)),
+    }
+}
+
+fn field_lines(out: &mut String, depth: usize, key: &str, field: &Field) {
+    let p = pad(depth);
+    let _ = writeln!(out, "{p}# {}", describe(field));
+    let optional = !field.required || field.default.is_some();
+    let off = if optional && field.example.is_none() { "# " } else { "" };
+    match field.ty {
+        FieldType::List => {
+            let _ = writeln!(out, "{p}{off}{key}:");
+            let item = field.item.as_ref().expect("checked");
+            list_item(out, depth + 1, item, off);
+        }
+        FieldType::Record => {
+            let _ = writeln!(out, "{p}{key}:");
+            for (k, f) in field.fields.as_ref().expect("checked") {
+                field_lines(out, depth + 1, k, f);
+            }
+        }
+        FieldType::Signature => {
+            let _ = writeln!(out, "{p}# {key}:");
+            for (k, f) in signature_fields() {
+                let value = f.example.clone().unwrap_or_else(|| placeholder(f));
+                let _ = writeln!(out, "{p}#   {k}: {}    # {}", scalar(&value), f.label);
+            }
+        }
+        FieldType::Indicators => {
+            let _ = writeln!(out, "{p}{key}:");
+            indicator_group(out, depth + 1, field, 0);
+        }
+        _ => {
+            let value = field.example.clone().or_else(|| field.default.clone()).unwrap_or_else(|| placeholder(field));
+            let _ = writeln!(out, "{p}{off}{key}: {}", scalar(&value));
+        }
+    }
+}
+
+fn list_item(out: &mut String, depth: usize, item: &Field, off: &str) {
+    let p = pad(depth);
+    match item.ty {
+        FieldType::Record => {
+            let fields = item.fields.as_ref().expect("checked");
+            let mut first = true;
+            for (k, f) in fields {
+                let _ = writeln!(out, "{p}{off}  # {}", describe(f));
+                let value = f.example.clone().or_else(|| f.default.clone()).unwrap_or_else(|| placeholder(f));
+                let lead = if first { "- " } else { "  " };
+                let comment = if !f.required && f.example.is_none() { "# " } else { "" };
+                let _ = writeln!(out, "{p}{off}{lead}{comment}{k}: {}", scalar(&value));
+                first = false;
+            }
+        }
+        _ => {
+            let value = item.example.clone().unwrap_or_else(|| placeholder(item));
+            let _ = writeln!(out, "{p}{off}- {}", scalar(&value));
+        }
+    }
+}
+
+fn indicator_group(out: &mut String, depth: usize, spec: &Field, level: usize) {
+    let p = pad(depth);
+    let l: &Level = &spec.levels[level];
+    let help = if l.help.is_empty() { String::new() } else { format!("：{}", l.help) };
+    let _ = writeln!(out, "{p}# {}{help}", l.label);
+    let _ = writeln!(out, "{p}- name: {}", example_name(l, level));
+    for (k, f) in &l.fields {
+        let value = f.example.clone().unwrap_or_else(|| placeholder(f));
+        let _ = writeln!(out, "{p}  {k}: {}    # {}", scalar(&value), describe(f));
+    }
+    let below: Vec<(String, String)> = if level == 0 && !spec.sides.is_empty() {
+        spec.sides.iter().map(|s| (s.key.clone(), s.label.clone())).collect()
+    } else if level + 1 < spec.levels.len() {
+        vec![("groups".into(), String::new())]
+    } else {
+        vec![]
+    };
+    for (key, label) in &below {
+        if !label.is_empty() {
+            let _ = writeln!(out, "{p}  # {label}的{}", spec.levels[level + 1].label);
+        }
+        let _ = writeln!(out, "{p}  {key}:");
+        indicator_group(out, depth + 2, spec, level + 1);
+    }
+    if below.is_empty() {
+        let _ = writeln!(out, "{p}  rows:");
+        let row = spec.row.as_ref().expect("checked");
+        let q = pad(depth + 2);
+        let mut first = true;
+        for (k, f) in row {
+            let _ = writeln!(out, "{q}  # {}", describe(f));
+            let value = f.example.clone().unwrap_or_else(|| placeholder(f));
+            let lead = if first { "- " } else { "  " };
+            let comment = if !f.required && f.example.is_none() { "# " } else { "" };
+            let _ = writeln!(out, "{q}{lead}{comment}{k}: {}", scalar(&value));
+            first = false;
+        }
+    }
+}
+
+fn example_name(level: &Level, depth: usize) -> String {
+    let help = &level.help;
+    // The first name the help suggests (如 履职效能、管理效率 → 履职效能), else the label.
+    let suggested = help
+        .trim_start_matches('如')
+        .split(['、', '，', ',', '；', ' '])
+        .map(|s| s.trim().trim_start_matches('如').trim())
+        .find(|s| !s.is_empty() && s.chars().count() <= 12);
+    suggested.map_or_else(|| format!("{}{}", level.label, depth + 1), str::to_string)
+}
+
+/// The JSON Schema (draft-07) of the kind's YAML, for editors.
+pub fn json_schema(kind: &Kind) -> Json {
+    let m = &kind.manifest;
+    let mut props = Map::new();
+    props.insert(FORM_KEY.into(), json!({"const": kind.id, "description": format!("表单种类：{}", m.name)}));
+    let options: Map<String, Json> = m
+        .options
+        .iter()
+        .map(|(k, o)| {
+            let ty = match o.default {
+                Json::Bool(_) => "boolean",
+                Json::Number(_) => "number",
+                _ => "string",
+            };
+            (k.clone(), json!({"type": ty, "default": o.default, "description": o.help}))
+        })
+        .collect();
+    props.insert(OPTIONS_KEY.into(), json!({"type": "object", "properties": options, "additionalProperties": false}));
+    let (fields, required) = object_parts(&m.fields);
+    props.extend(fields);
+    let mut required = required;
+    required.insert(0, FORM_KEY.into());
+    json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": m.name,
+        "description": m.description,
+        "type": "object",
+        "properties": props,
+        "required": required,
+        "additionalProperties": false,
+    })
+}
+
+fn object_parts(fields: &IndexMap<String, Field>) -> (Map<String, Json>, Vec<Json>) {
+    let props = fields.iter().map(|(k, f)| (k.clone(), field_schema(f))).collect();
+    let required =
+        fields.iter().filter(|(_, f)| f.required && f.default.is_none() && !f.merge).map(|(k, _)| json!(k)).collect();
+    (props, required)
+}
+
+fn field_schema(f: &Field) -> Json {
+    let mut s = match f.ty {
+        // Text also takes numbers (a 指标值 of 57, a 名称 of 2021); they are kept as written.
+        FieldType::Text | FieldType::IndicatorValue => json!({"type": ["string", "number"]}),
+        FieldType::Integer => json!({"type": "integer"}),
+        FieldType::Number | FieldType::Money => json!({"type": "number"}),
+        FieldType::Bool => json!({"type": "boolean"}),
+        FieldType::Date => json!({"type": "string", "pattern": "^\\d{4}([-/.年])\\d{1,2}([-/.月])\\d{1,2}日?$"}),
+        FieldType::Choice => json!({"enum": f.choices}),
+        FieldType::Image => json!({"type": "string", "pattern": "\\.(png|jpe?g|gif|svg|webp|PNG|JPE?G|GIF|SVG|WEBP)$"}),
+        FieldType::List => {
+            let mut a = json!({"type": "array", "items": field_schema(f.item.as_ref().expect("checked"))});
+            if let Some(n) = f.min_items.or(f.required.then_some(1)) {
+                a["minItems"] = json!(n);
+            }
+            if let Some(n) = f.max_items {
+                a["maxItems"] = json!(n);
+            }
+            a
+        }
+        FieldType::Record => record_schema(f.fields.as_ref().expect("checked")),
+        FieldType::Signature => record_schema(signature_fields()),
+        FieldType::Indicators => group_schema(f, 0),
+    };
+    let obj = s.as_object_mut().expect("object");
+    obj.insert("title".into(), json!(f.label));
+    if !f.help.is_empty() {
+        obj.insert("description".into(), json!(f.help.trim()));
+    }
+    if let Some(min) = f.min.or((f.ty == FieldType::Money).then_some(0.0)) {
+        obj.insert("minimum".into(), json!(min));
+    }
+    if let Some(max) = f.max {
+        obj.insert("maximum".into(), json!(max));
+    }
+    if let Some(d) = &f.default {
+        obj.insert("default".into(), d.clone());
+    }
+    if let Some(e) = &f.example {
+        obj.insert("examples".into(), json!([e]));
+    }
+    s
+}
+
+fn record_schema(fields: &IndexMap<String, Field>) -> Json {
+    let (props, required) = object_parts(fields);
+    json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
+}
+
+fn group_schema(spec: &Field, level: usize) -> Json {
+    let l = &spec.levels[level];
+    let mut props = Map::new();
+    props.insert("name".into(), json!({"type": "string", "title": l.label}));
+    let (extra, _) = object_parts(&l.fields);
+    props.extend(extra);
+    let mut required = vec![json!("name")];
+    if level == 0 && !spec.sides.is_empty() {
+        for side in &spec.sides {
+            let mut s = group_schema(spec, 1);
+            s["title"] = json!(format!("{}的{}", side.label, spec.levels[1].label));
+            props.insert(side.key.clone(), s);
+        }
+    } else if level + 1 < spec.levels.len() {
+        props.insert("groups".into(), group_schema(spec, level + 1));
+        required.push(json!("groups"));
+    } else {
+        props.insert(
+            "rows".into(),
+            json!({"type": "array", "minItems": 1, "items": record_schema(spec.row.as_ref().expect("checked"))}),
+        );
+        required.push(json!("rows"));
+    }
+    json!({
+        "type": "array",
+        "minItems": 1,
+        "title": l.label,
+        "items": {"type": "object", "properties": props, "required": required, "additionalProperties": false},
+    })
+}

@@ -94,25 +94,37 @@ pub fn info_field(info: &str, name: &str) -> String {
     info.lines().find_map(|l| l.strip_prefix(&format!("{name}:"))).map(|v| v.trim().to_string()).unwrap_or_default()
 }
 
-/// The text of each page laid out as on paper (`pdftotext -layout`): the
-/// cells of one table row share a line.
-pub fn layout_pages(pdf: &[u8]) -> Vec<String> {
+/// The words of a page with their boxes (`pdftotext -bbox`): (text, x, y centre).
+pub fn words(pdf: &[u8], page: usize) -> Vec<(String, f64, f64)> {
+    let p = page.to_string();
     let mut file = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
     file.write_all(pdf).unwrap();
-    let out = tool("pdftotext").args(["-layout", "-enc", "UTF-8"]).arg(file.path()).arg("-").output().unwrap();
-    String::from_utf8(out.stdout).unwrap().split('\x0c').map(str::to_string).collect()
+    let out = tool("pdftotext").args(["-bbox", "-f", &p, "-l", &p]).arg(file.path()).arg("-").output().unwrap();
+    let html = String::from_utf8_lossy(&out.stdout).into_owned();
+    let attr = |tag: &str, name: &str| -> f64 {
+        let key = format!("{name}=\"");
+        let start = tag.find(&key).map(|i| i + key.len()).unwrap_or(0);
+        tag[start..].split('"').next().and_then(|v| v.parse().ok()).unwrap_or(0.0)
+    };
+    html.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let tag = l.strip_prefix("<word ")?;
+            let (attrs, rest) = tag.split_once('>')?;
+            let text = rest.strip_suffix("</word>")?.to_string();
+            let x = attr(attrs, "xMin");
+            let y = (attr(attrs, "yMin") + attr(attrs, "yMax")) / 2.0;
+            Some((text, x, y))
+        })
+        .collect()
 }
 
-/// Whether some line of `page` holds all of `parts`, in that order.
-pub fn on_one_line(page: &str, parts: &[&str]) -> bool {
-    page.lines().any(|line| {
-        let mut rest = line;
-        parts.iter().all(|p| match rest.find(p) {
-            Some(i) => {
-                rest = &rest[i + p.len()..];
-                true
-            }
-            None => false,
-        })
-    })
+/// Whether the words containing `left` and `right` sit in one table row,
+/// `left` further left (their centres within `tolerance` points vertically).
+pub fn same_row(words: &[(String, f64, f64)], left: &str, right: &str, tolerance: f64) -> bool {
+    let find = |t: &str| words.iter().find(|w| w.0.contains(t));
+    match (find(left), find(right)) {
+        (Some(a), Some(b)) => a.1 < b.1 && (a.2 - b.2).abs() <= tolerance,
+        _ => false,
+    }
 }

@@ -119,7 +119,7 @@ pub fn parse(bytes: &[u8]) -> Result<(String, Node), SyntaxError> {
     if let Some(pos) = bytes.iter().position(|&b| b == 0) {
         return Err(SyntaxError {
             message: "文件含有 NUL 字符，不是文本文件".into(),
-            loc: Some(loc_of_byte(&String::from_utf8_lossy(&bytes[..pos]), pos)),
+            loc: Some(loc_of_byte(bytes, pos)),
         });
     }
     let text = match std::str::from_utf8(bytes) {
@@ -131,7 +131,7 @@ pub fn parse(bytes: &[u8]) -> Result<(String, Node), SyntaxError> {
             let guess = if malformed { "" } else { "，看起来是 GBK/GB18030 编码" };
             return Err(SyntaxError {
                 message: format!("文件不是 UTF-8 编码（第 {} 字节起无效{guess}）；请另存为 UTF-8", at + 1),
-                loc: Some(loc_of_byte(&String::from_utf8_lossy(&bytes[..at]), at)),
+                loc: Some(loc_of_byte(bytes, at)),
             });
         }
     };
@@ -181,10 +181,12 @@ fn describe_error(e: &serde_saphyr::Error) -> String {
     format!("YAML 语法错误：{text}")
 }
 
-fn loc_of_byte(text: &str, at: usize) -> Loc {
-    let before = &text[..at.min(text.len())];
-    let line = before.matches('\n').count() as u32 + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1;
+/// Line and column of a byte offset; works on bytes, which need not be valid UTF-8.
+fn loc_of_byte(bytes: &[u8], at: usize) -> Loc {
+    let before = &bytes[..at.min(bytes.len())];
+    let line = before.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let col = String::from_utf8_lossy(&before[line_start..]).chars().count() as u32 + 1;
     Loc { line, col, start: at, len: 0 }
 }
 

@@ -202,6 +202,15 @@ fn a_user_adds_a_variant_kind_from_a_folder() {
     assert_eq!(code, Some(0), "{msg}");
     let pages: Vec<String> = pages(&std::fs::read(&pdf).unwrap()).iter().map(|p| squash(p)).collect();
     assert!(pages.iter().all(|p| p.contains("一级指标二级指标三级指标指标值指标解释指标说明")), "header on every page");
+    // A Typst error points at the template line that produced it.
+    let template = variant.join("form.typ.j2");
+    let original = std::fs::read_to_string(&template).unwrap();
+    std::fs::write(&template, original.replace("#table(", "#not-a-function(1)\n#table(")).unwrap();
+    let (code, msg) = run(&["render", form.to_str().unwrap(), "-o", pdf.to_str().unwrap(), "--templates", t, "--no-system-fonts"]);
+    assert_eq!(code, Some(4), "{msg}");
+    let line = original.lines().position(|l| l.starts_with("#table(")).unwrap() + 1;
+    assert!(msg.contains("unknown variable: not-a-function"), "{msg}");
+    assert!(msg.contains(&format!("henan-2021-dept-overall/form.typ.j2:{line}")), "{msg}");
     // A broken template in the user folder is an error naming the file, not a panic.
     std::fs::write(variant.join("form.typ.j2"), "{% if %}").unwrap();
     let (code, msg) =

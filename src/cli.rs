@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use formpress::findings::{self, Style};
-use formpress::{Engine, EngineOptions, Error, Form, RenderOptions, fingerprint, inspect, pdf};
+use formpress::{Engine, EngineOptions, Error, Form, RenderOptions, batch, fingerprint, inspect, pdf};
 
 const EXIT_HELP: &str = "\
 Exit status:
@@ -32,12 +32,14 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Check a form and render it to PDF.
+    /// Check forms and render them: PDF, or PNG/SVG pages; many at once in parallel.
     #[command(after_help = EXIT_HELP)]
     Render(RenderArgs),
     /// Check forms without rendering; print every finding.
     #[command(after_help = EXIT_HELP)]
     Check(CheckArgs),
+    /// Render a form again whenever it (or a --templates folder) changes; keeps the last good PDF.
+    Watch(WatchArgs),
     /// List the form kinds with their Chinese names.
     List(CommonArgs),
     /// Write a commented YAML skeleton of a form kind, explaining every field.
@@ -52,6 +54,20 @@ enum Command {
     /// Check that a PDF's printed 校验码 matches its attached YAML, and the given YAML if any.
     #[command(after_help = EXIT_HELP)]
     Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+struct WatchArgs {
+    /// The form data (YAML).
+    form: PathBuf,
+    /// Output PDF [default: the form's path with .pdf].
+    #[arg(short, long, value_name = "OUT.pdf")]
+    output: Option<PathBuf>,
+    /// Archive file: PDF/A-3b with the YAML attached.
+    #[arg(long)]
+    archive: bool,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 #[derive(Args, Debug)]
@@ -124,12 +140,26 @@ struct CommonArgs {
 
 #[derive(Args, Debug)]
 struct RenderArgs {
-    /// The form data (YAML).
-    form: PathBuf,
-    /// Output PDF [default: the form's path with .pdf].
-    #[arg(short, long, value_name = "OUT.pdf")]
+    /// Form files (YAML), or folders: every *.yaml and *.yml in them.
+    #[arg(required = true, value_name = "FORM")]
+    forms: Vec<PathBuf>,
+    /// Output file for one form [default: the form's path with .pdf]; with several
+    /// forms or a folder, the output folder [default: beside each form].
+    #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
-    /// Also write the generated Typst markup here (for debugging templates).
+    /// Output format: pdf, or png/svg with one file per page (FORM-1.png, FORM-2.png, …).
+    #[arg(long, default_value = "pdf", value_parser = ["pdf", "png", "svg"])]
+    format: String,
+    /// Resolution of PNG pages, in pixels per inch.
+    #[arg(long, default_value_t = 144.0, value_name = "PPI")]
+    ppi: f64,
+    /// Also write all rendered forms into one PDF, in order, with a bookmark per form.
+    #[arg(long, value_name = "OUT.pdf")]
+    combine: Option<PathBuf>,
+    /// Forms rendered at once [default: the number of CPU cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    jobs: Option<usize>,
+    /// Also write the generated Typst markup here (one form only; for debugging templates).
     #[arg(long, value_name = "OUT.typ")]
     typ: Option<PathBuf>,
     /// Write nothing if any error or warning is found.
@@ -163,6 +193,7 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Render(args) => render(args),
         Command::Check(args) => check(args),
+        Command::Watch(args) => watch(args),
         Command::List(args) => list(args),
         Command::New(args) => new(args),
         Command::Schema(args) => schema(args),
@@ -252,21 +283,31 @@ fn render(args: RenderArgs) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let form = match check_file(&engine, &args.form) {
+    let single = args.forms.len() == 1 && !args.forms[0].is_dir();
+    if single && args.format == "pdf" && args.combine.is_none() {
+        render_one(&engine, &args, &args.forms[0])
+    } else {
+        batch(&engine, &args, single)
+    }
+}
+
+/// One form to one PDF, with everything said about it.
+fn render_one(engine: &Engine, args: &RenderArgs, input: &Path) -> ExitCode {
+    let form = match check_file(engine, input) {
         Ok(f) => f,
         Err(code) => return code,
     };
     print_findings(&form, style(&args.common));
     if !form.renderable() {
-        eprintln!("formpress: {}：有结构性错误，未生成 PDF", args.form.display());
+        eprintln!("formpress: {}：有结构性错误，未生成 PDF", input.display());
         return ExitCode::from(EXIT_FINDINGS);
     }
     if args.strict && !form.findings.is_empty() {
         eprintln!("formpress: --strict：有错误或警告，未生成 PDF");
         return ExitCode::from(EXIT_FINDINGS);
     }
-    let output = args.output.clone().unwrap_or_else(|| args.form.with_extension("pdf"));
-    if output == args.form {
+    let output = args.output.clone().unwrap_or_else(|| input.with_extension("pdf"));
+    if output == input {
         eprintln!("formpress: 输出文件不能是输入文件本身：{}", output.display());
         return ExitCode::from(2);
     }
@@ -274,7 +315,7 @@ fn render(args: RenderArgs) -> ExitCode {
     let rendered = match engine.render(&form, &options) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("formpress: {}：{e}", args.form.display());
+            eprintln!("formpress: {}：{e}", input.display());
             if let (Error::Typst { markup, .. }, Some(typ)) = (&e, &args.typ) {
                 // The markup is what a template author needs to see the error.
                 let _ = pdf::write_atomic(typ, markup.as_bytes());
@@ -283,7 +324,7 @@ fn render(args: RenderArgs) -> ExitCode {
         }
     };
     if let Some(typ) = &args.typ {
-        if let Err(e) = pdf::write_atomic(typ, rendered.markup.as_bytes()) {
+        if let Err(e) = write_markup(typ, &rendered) {
             eprintln!("formpress: 无法写入 {}：{}", typ.display(), io_reason(&e));
             return ExitCode::from(EXIT_IO);
         }
@@ -307,6 +348,301 @@ fn render(args: RenderArgs) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+/// Re-renders on every save (changes are debounced), printing findings; a
+/// version with structural errors leaves the last good PDF in place.
+fn watch(args: WatchArgs) -> ExitCode {
+    use notify_debouncer_mini::notify::RecursiveMode;
+    let output = args.output.clone().unwrap_or_else(|| args.form.with_extension("pdf"));
+    let style = style(&args.common);
+    let run = || -> bool {
+        // Templates may have changed too: load kinds and fonts afresh.
+        let engine = match engine(&args.common) {
+            Ok(e) => e,
+            Err(_) => return false,
+        };
+        let form = match check_file(&engine, &args.form) {
+            Ok(f) => f,
+            Err(_) => return false,
+        };
+        print_findings(&form, style);
+        if !form.renderable() {
+            eprintln!("formpress: 有结构性错误，保留上一版 {}", output.display());
+            return false;
+        }
+        let options = RenderOptions { archive: args.archive, ..RenderOptions::default() };
+        match engine.render(&form, &options).map(|r| (pdf::write_atomic(&output, &r.pdf), r)) {
+            Ok((Ok(()), r)) => {
+                println!("已生成 {}（{} 页）", output.display(), r.pages);
+                true
+            }
+            Ok((Err(e), _)) => {
+                eprintln!("formpress: 无法写入 {}：{}", output.display(), io_reason(&e));
+                false
+            }
+            Err(e) => {
+                eprintln!("formpress: {e}；保留上一版 {}", output.display());
+                false
+            }
+        }
+    };
+    run();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut debouncer = match notify_debouncer_mini::new_debouncer(std::time::Duration::from_millis(250), tx) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("formpress: 无法监视文件：{e}");
+            return ExitCode::from(EXIT_IO);
+        }
+    };
+    // Editors save by writing a new file and renaming it, so the folder is watched.
+    let folder = match args.form.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut watched = vec![(folder.clone(), RecursiveMode::NonRecursive)];
+    watched.extend(args.common.templates.iter().map(|d| (d.clone(), RecursiveMode::Recursive)));
+    for (dir, mode) in &watched {
+        if let Err(e) = debouncer.watcher().watch(dir, *mode) {
+            eprintln!("formpress: 无法监视 {}：{e}", dir.display());
+            return ExitCode::from(EXIT_IO);
+        }
+    }
+    // Reading a file is an event too; render again only when something changed.
+    let snapshot = || {
+        let mut state = vec![std::fs::read(&args.form).unwrap_or_default()];
+        for dir in &args.common.templates {
+            state.push(tree_state(dir).into_bytes());
+        }
+        state
+    };
+    let mut last = snapshot();
+    println!("正在监视 {}（Ctrl-C 结束）", args.form.display());
+    for events in rx {
+        if events.is_err() {
+            continue;
+        }
+        let now = snapshot();
+        if now != last {
+            last = now;
+            run();
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Paths, sizes and modification times of the files under `dir`.
+fn tree_state(dir: &Path) -> String {
+    let mut out = String::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let mut entries: Vec<_> = entries.flatten().collect();
+        entries.sort_by_key(|e| e.path());
+        for e in entries {
+            let Ok(meta) = e.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push_str(&format!("{}:{}:{:?}\n", e.path().display(), meta.len(), meta.modified().ok()));
+            }
+        }
+    }
+    out
+}
+
+/// The forms named on the command line: files as given, folders as their *.yaml files.
+fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = vec![];
+    for input in inputs {
+        if input.is_dir() {
+            let entries =
+                std::fs::read_dir(input).map_err(|e| format!("无法读取目录 {}：{}", input.display(), io_reason(&e)))?;
+            let mut found: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(input.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Many forms (or page images): in parallel, with progress and a summary.
+fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
+    let style = style(&args.common);
+    let inputs = match expand(&args.forms) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("formpress: {e}");
+            return ExitCode::from(EXIT_IO);
+        }
+    };
+    let format = match args.format.as_str() {
+        "png" => batch::Format::Png(args.ppi),
+        "svg" => batch::Format::Svg,
+        _ => batch::Format::Pdf,
+    };
+    if args.typ.is_some() && inputs.len() != 1 {
+        eprintln!("formpress: --typ 只能用于一份表单");
+        return ExitCode::from(2);
+    }
+    if !(1.0..=2400.0).contains(&args.ppi) {
+        eprintln!("formpress: --ppi 应在 1 到 2400 之间");
+        return ExitCode::from(2);
+    }
+    // One input file: -o is its output (stem for images). Otherwise -o is a folder.
+    let ext = if format == batch::Format::Pdf { "pdf" } else { "" };
+    let target = |input: &Path| -> PathBuf {
+        let stem = input.file_stem().unwrap_or_default();
+        match &args.output {
+            Some(o) if single => {
+                if ext.is_empty() {
+                    o.with_extension("")
+                } else {
+                    o.clone()
+                }
+            }
+            Some(dir) => dir.join(stem).with_extension(ext),
+            None => input.with_extension(ext),
+        }
+    };
+    if let (Some(dir), false) = (&args.output, single) {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("formpress: 无法建立输出目录 {}：{}", dir.display(), io_reason(&e));
+            return ExitCode::from(EXIT_IO);
+        }
+    }
+    let items: Vec<batch::Item> = inputs.iter().map(|i| batch::Item { input: i.clone(), output: target(i) }).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for item in &items {
+        if item.output == item.input || !seen.insert(item.output.clone()) {
+            eprintln!("formpress: 输出文件重名或与输入相同：{}", item.output.display());
+            return ExitCode::from(2);
+        }
+    }
+    let options = batch::Options {
+        jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        format,
+        render: RenderOptions { archive: args.archive, ..RenderOptions::default() },
+        strict: args.strict,
+        keep_pdf: args.combine.is_some(),
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(items.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} 预计还需 {eta} {msg}")
+                .expect("valid template"),
+        );
+        bar
+    });
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let start = std::time::Instant::now();
+    let progress = |item: &batch::Item, outcome: &batch::Outcome| {
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let line = match outcome {
+            batch::Outcome::Written { files, pages, .. } => {
+                format!("{} → {}（{pages} 页）", item.input.display(), files[0].display())
+            }
+            batch::Outcome::Refused { form } => format!("{}：{} 个错误，未生成", item.input.display(), form.errors()),
+            batch::Outcome::Failed { error, .. } => format!("{}：失败：{error}", item.input.display()),
+        };
+        match &bar {
+            Some(bar) => {
+                bar.inc(1);
+                if !outcome.ok() {
+                    bar.println(line);
+                }
+            }
+            None => println!("[{n}/{}] {line}", items.len()),
+        }
+    };
+    let outcomes = batch::run(engine, &items, &options, &progress);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+
+    // Findings of forms with errors, then the summary.
+    let mut worst = 0u8;
+    let (mut written, mut refused, mut failed, mut warnings) = (0, 0, 0, 0);
+    for outcome in &outcomes {
+        match outcome {
+            batch::Outcome::Written { form, .. } => {
+                written += 1;
+                warnings += form.warnings();
+                if form.errors() > 0 {
+                    print_findings(form, style);
+                }
+            }
+            batch::Outcome::Refused { form } => {
+                refused += 1;
+                print_findings(form, style);
+                worst = worst.max(EXIT_FINDINGS);
+            }
+            batch::Outcome::Failed { form, error } => {
+                failed += 1;
+                if let Some(form) = form {
+                    eprintln!("formpress: {}：{error}", form.name);
+                }
+                worst = worst.max(if error.starts_with("无法") { EXIT_IO } else { EXIT_LAYOUT });
+            }
+        }
+    }
+    if let Some(path) = &args.combine {
+        let parts: Vec<(String, Vec<u8>, usize)> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                batch::Outcome::Written { form, pdf: Some(pdf), pages, .. } => {
+                    Some((batch::bookmark(engine, form), pdf.clone(), *pages))
+                }
+                _ => None,
+            })
+            .collect();
+        if parts.is_empty() {
+            eprintln!("formpress: 没有生成任何表单，未写合并文件 {}", path.display());
+        } else {
+            match batch::combine(engine, &parts).map(|bytes| pdf::write_atomic(path, &bytes).map(|()| bytes.len())) {
+                Ok(Ok(bytes)) => {
+                    println!("已合并 {} 份表单到 {}（{} KB）", parts.len(), path.display(), bytes.div_ceil(1024))
+                }
+                Ok(Err(e)) => {
+                    eprintln!("formpress: 无法写入 {}：{}", path.display(), io_reason(&e));
+                    worst = worst.max(EXIT_IO);
+                }
+                Err(e) => {
+                    eprintln!("formpress: 合并失败：{e}");
+                    worst = worst.max(EXIT_LAYOUT);
+                }
+            }
+        }
+    }
+    let rate = if elapsed > 0.0 { written as f64 / elapsed } else { 0.0 };
+    println!(
+        "共 {} 份：已生成 {written} 份，未生成 {refused} 份，失败 {failed} 份；{warnings} 个警告；用时 {elapsed:.1} 秒（{rate:.1} 份/秒）",
+        items.len()
+    );
+    ExitCode::from(worst)
+}
+
+/// Writes the markup and, beside it, the assets it reads (`assets/qr.png`, …),
+/// so `typst compile OUT.typ` works on it as it is.
+fn write_markup(typ: &Path, rendered: &formpress::Rendered) -> std::io::Result<()> {
+    pdf::write_atomic(typ, rendered.markup.as_bytes())?;
+    let dir = typ.parent().unwrap_or(Path::new(""));
+    for (vpath, bytes) in &rendered.files {
+        if let Some(rel) = vpath.strip_prefix("/assets/") {
+            let path = dir.join("assets").join(rel);
+            std::fs::create_dir_all(path.parent().unwrap_or(dir))?;
+            pdf::write_atomic(&path, bytes.as_slice())?;
+        }
+    }
+    Ok(())
 }
 
 /// Reads and checks a form file, reporting I/O problems.

@@ -9,6 +9,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod batch;
 pub mod checks;
 pub mod describe;
 pub mod findings;
@@ -18,6 +19,7 @@ pub mod indicators;
 pub mod inspect;
 pub mod kind;
 pub mod pdf;
+pub mod preview;
 pub mod rules;
 pub mod schema;
 pub mod template;
@@ -31,6 +33,7 @@ use std::path::{Path, PathBuf};
 use minijinja::Environment;
 use serde_json::{Map, Value as Json, json};
 use typst::foundations::{Bytes, Datetime};
+use typst_layout::PagedDocument;
 
 pub use findings::{Class, Finding, Severity};
 use fonts::{FontOptions, Fonts};
@@ -100,6 +103,8 @@ pub struct Rendered {
     pub pdf: Vec<u8>,
     /// The generated Typst markup of the final pass.
     pub markup: String,
+    /// The files the markup reads (`/assets/qr.png`, pictures), by virtual path.
+    pub files: Vec<(String, Bytes)>,
     pub pages: usize,
     /// Layout passes needed to place continuation labels (1 if none were needed).
     pub passes: usize,
@@ -109,6 +114,19 @@ pub struct Rendered {
     pub archive: bool,
     /// The date written into the PDF, and where it came from.
     pub date: Option<(Datetime, &'static str)>,
+}
+
+/// A laid-out form, ready for export.
+pub struct Laid {
+    pub document: PagedDocument,
+    pub markup: String,
+    pub files: Vec<(String, Bytes)>,
+    pub passes: usize,
+    pub code: Option<String>,
+    pub archive: bool,
+    pub date: Option<(Datetime, &'static str)>,
+    /// The stable PDF document id.
+    pub ident: String,
 }
 
 #[derive(Debug)]
@@ -263,6 +281,25 @@ impl Engine {
 
     /// Lays out a checked form and exports the PDF.
     pub fn render(&self, form: &Form, options: &RenderOptions) -> Result<Rendered, Error> {
+        let laid = self.layout(form, options)?;
+        let export =
+            pdf::ExportOptions { ident: laid.ident.clone(), timestamp: laid.date.map(|d| d.0), archive: laid.archive };
+        let pdf = pdf::export(&laid.document, &export).map_err(Error::Export)?;
+        Ok(Rendered {
+            pdf,
+            pages: laid.document.pages().len(),
+            markup: laid.markup,
+            files: laid.files,
+            passes: laid.passes,
+            code: laid.code,
+            archive: laid.archive,
+            date: laid.date,
+        })
+    }
+
+    /// Lays out a checked form: the Typst document, before any export (PDF,
+    /// or PNG and SVG previews).
+    pub fn layout(&self, form: &Form, options: &RenderOptions) -> Result<Laid, Error> {
         if !form.renderable() {
             return Err(Error::NotRenderable);
         }
@@ -289,20 +326,15 @@ impl Engine {
                 if !tofu.is_empty() {
                     return Err(Error::Tofu(tofu));
                 }
-                let export = pdf::ExportOptions {
-                    ident: ident(kind, form),
-                    timestamp: job.date.map(|d| d.0),
-                    archive: job.archive,
-                };
-                let pdf = pdf::export(&doc, &export).map_err(Error::Export)?;
-                return Ok(Rendered {
-                    pdf,
+                return Ok(Laid {
+                    document: doc,
                     markup: world.main_source().text().to_string(),
-                    pages: doc.pages().len(),
+                    files: job.files,
                     passes: pass,
                     code: job.code,
                     archive: job.archive,
                     date: job.date,
+                    ident: ident(kind, form),
                 });
             }
             if tried.contains(&found) {

@@ -206,7 +206,8 @@ fn a_user_adds_a_variant_kind_from_a_folder() {
     let template = variant.join("form.typ.j2");
     let original = std::fs::read_to_string(&template).unwrap();
     std::fs::write(&template, original.replace("#table(", "#not-a-function(1)\n#table(")).unwrap();
-    let (code, msg) = run(&["render", form.to_str().unwrap(), "-o", pdf.to_str().unwrap(), "--templates", t, "--no-system-fonts"]);
+    let (code, msg) =
+        run(&["render", form.to_str().unwrap(), "-o", pdf.to_str().unwrap(), "--templates", t, "--no-system-fonts"]);
     assert_eq!(code, Some(4), "{msg}");
     let line = original.lines().position(|l| l.starts_with("#table(")).unwrap() + 1;
     assert!(msg.contains("unknown variable: not-a-function"), "{msg}");

@@ -18,4 +18,6 @@ fuzz_target!(|data: &[u8]| {
     if form.renderable() {
         let _ = engine().render(&form, &RenderOptions::default());
     }
+    // Typst's memoization cache would otherwise grow with every input.
+    typst::comemo::evict(0);
 });

@@ -1,0 +1,201 @@
+//! Many forms in one call: rendered in parallel by one engine (fonts and
+//! templates are loaded once and shared), each failure reported without
+//! stopping the rest, optionally combined into one PDF with a bookmark per
+//! form.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value as Json;
+
+use crate::world::FormWorld;
+use crate::{Engine, Error, Form, RenderOptions, pdf, preview, template};
+
+/// What each form becomes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Format {
+    Pdf,
+    /// One PNG per page at this many pixels per inch.
+    Png(f64),
+    /// One SVG per page.
+    Svg,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub jobs: usize,
+    pub format: Format,
+    pub render: RenderOptions,
+    /// Refuse forms with any finding (errors or warnings).
+    pub strict: bool,
+    /// Keep each PDF's bytes in memory (for `combine`).
+    pub keep_pdf: bool,
+}
+
+/// One form to render and where its output goes (for PNG and SVG, the stem:
+/// `out/form` becomes `out/form-1.png`, `out/form-2.png`, …).
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub input: PathBuf,
+    pub output: PathBuf,
+}
+
+pub enum Outcome {
+    Written {
+        form: Form,
+        files: Vec<PathBuf>,
+        pages: usize,
+        bytes: usize,
+        pdf: Option<Vec<u8>>,
+    },
+    /// Structural errors (or any finding with `strict`): nothing written.
+    Refused {
+        form: Form,
+    },
+    /// The file could not be read or written, or layout failed.
+    Failed {
+        form: Option<Form>,
+        error: String,
+    },
+}
+
+impl Outcome {
+    pub fn ok(&self) -> bool {
+        matches!(self, Outcome::Written { .. })
+    }
+}
+
+/// Renders every item, `options.jobs` at a time; `progress` is called from the
+/// worker threads as each one finishes. Results are in the order of `items`.
+pub fn run(
+    engine: &Engine,
+    items: &[Item],
+    options: &Options,
+    progress: &(dyn Fn(&Item, &Outcome) + Sync),
+) -> Vec<Outcome> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let workers = options.jobs.clamp(1, items.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let outcome = one(engine, item, options);
+                    // Typst memoizes across compilations; forms with different data
+                    // gain nothing from it, so old entries go and memory stays flat.
+                    typst::comemo::evict(0);
+                    progress(item, &outcome);
+                    results.lock().expect("no poisoned lock")[i] = Some(outcome);
+                }
+            });
+        }
+    });
+    results.into_inner().expect("no poisoned lock").into_iter().map(|o| o.expect("every item ran")).collect()
+}
+
+fn one(engine: &Engine, item: &Item, options: &Options) -> Outcome {
+    let form = match engine.check_file(&item.input) {
+        Ok(f) => f,
+        Err(e) => return Outcome::Failed { form: None, error: format!("无法读取 {}：{e}", item.input.display()) },
+    };
+    if !form.renderable() || (options.strict && !form.findings.is_empty()) {
+        return Outcome::Refused { form };
+    }
+    let laid = match engine.layout(&form, &options.render) {
+        Ok(l) => l,
+        Err(e) => return Outcome::Failed { form: Some(form), error: e.to_string() },
+    };
+    let pages = laid.document.pages().len();
+    let written = match options.format {
+        Format::Pdf => {
+            let export = pdf::ExportOptions {
+                ident: laid.ident.clone(),
+                timestamp: laid.date.map(|d| d.0),
+                archive: laid.archive,
+            };
+            match pdf::export(&laid.document, &export) {
+                Ok(bytes) => pdf::write_atomic(&item.output, &bytes)
+                    .map(|()| (vec![item.output.clone()], bytes.len(), options.keep_pdf.then_some(bytes)))
+                    .map_err(|e| format!("无法写入 {}：{e}", item.output.display())),
+                Err(e) => Err(Error::Export(e).to_string()),
+            }
+        }
+        Format::Png(ppi) => {
+            preview::png_pages(&laid.document, ppi).and_then(|images| write_pages(&item.output, "png", &images))
+        }
+        Format::Svg => {
+            let svgs: Vec<Vec<u8>> = preview::svg_pages(&laid.document).into_iter().map(String::into_bytes).collect();
+            write_pages(&item.output, "svg", &svgs)
+        }
+    };
+    match written {
+        Ok((files, bytes, pdf)) => Outcome::Written { form, files, pages, bytes, pdf },
+        Err(error) => Outcome::Failed { form: Some(form), error },
+    }
+}
+
+type Written = (Vec<PathBuf>, usize, Option<Vec<u8>>);
+
+/// `stem-1.png`, `stem-2.png`, …
+fn write_pages(stem: &Path, ext: &str, pages: &[Vec<u8>]) -> Result<Written, String> {
+    let name = stem.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut files = vec![];
+    for (i, bytes) in pages.iter().enumerate() {
+        let path = stem.with_file_name(format!("{name}-{}.{ext}", i + 1));
+        pdf::write_atomic(&path, bytes).map_err(|e| format!("无法写入 {}：{e}", path.display()))?;
+        files.push(path);
+    }
+    Ok((files, pages.iter().map(Vec::len).sum(), None))
+}
+
+/// How a form is named in the combined PDF's bookmarks: 部门名称（or 项目名称）· 表名.
+pub fn bookmark(engine: &Engine, form: &Form) -> String {
+    let kind = form.kind.as_deref().and_then(|k| engine.catalog().kind(k));
+    let title = form.data.get("title").and_then(Json::as_str).map(str::to_string);
+    let title = title.or_else(|| kind.map(|k| k.manifest.name.clone())).unwrap_or_default();
+    let who = kind
+        .into_iter()
+        .flat_map(|k| k.manifest.identity.iter())
+        .filter_map(|key| form.data.get(key).and_then(Json::as_str))
+        .next()
+        .unwrap_or_default();
+    if who.is_empty() { title } else { format!("{who} · {title}") }
+}
+
+/// One PDF of all the parts, in order, each part's first page carrying a
+/// bookmark. The parts' pages are embedded as they are (text stays text).
+pub fn combine(engine: &Engine, parts: &[(String, Vec<u8>, usize)]) -> Result<Vec<u8>, Error> {
+    let mut markup = String::from("#set page(width: auto, height: auto, margin: 0pt)\n");
+    markup.push_str("#set document(title: \"formpress 合并文件\")\n");
+    for (i, (title, _, pages)) in parts.iter().enumerate() {
+        for page in 1..=*pages {
+            if i > 0 || page > 1 {
+                markup.push_str("#pagebreak()\n");
+            }
+            if page == 1 {
+                // An invisible heading gives the PDF bookmark without printing anything.
+                markup.push_str(&format!(
+                    "#place(hide(heading(level: 1, bookmarked: true, {})))",
+                    template::str_literal(title)
+                ));
+            }
+            markup.push_str(&format!("#image(\"/parts/{i}.pdf\", page: {page})\n"));
+        }
+    }
+    let today = typst::foundations::Datetime::from_ymd(2000, 1, 1).expect("valid date");
+    let mut world = FormWorld::new(engine.fonts(), markup, today);
+    for (i, (_, bytes, _)) in parts.iter().enumerate() {
+        world.add_file(&format!("/parts/{i}.pdf"), typst::foundations::Bytes::new(bytes.clone()));
+    }
+    let doc = pdf::compile(&world).map_err(|diagnostics| Error::Typst {
+        diagnostics,
+        markup: world.main_source().text().to_string(),
+        hint: None,
+    })?;
+    let ident = format!("formpress/combined/{}", parts.iter().map(|p| p.0.as_str()).collect::<Vec<_>>().join("|"));
+    pdf::export(&doc, &pdf::ExportOptions { ident, timestamp: crate::source_date_epoch(), archive: false })
+        .map_err(Error::Export)
+}

@@ -97,6 +97,9 @@ impl Fonts {
                 fontdb::Source::File(path) => Some((path.clone(), face)),
                 _ => None,
             })
+            // The bundled faces win over installed copies of the same family; skip those
+            // before reading anything (an installed Noto CJK collection is 20–30 MB a file).
+            .filter(|(_, face)| !face.families.iter().any(|(name, _)| bundled.contains(&name.to_lowercase())))
             .filter(|(_, face)| {
                 from_dirs.contains(&face.id)
                     || face.families.iter().any(|(name, _)| wanted.contains(&name.to_lowercase()))

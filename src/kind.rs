@@ -100,9 +100,10 @@ impl Default for Margin {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FieldType {
+    #[default]
     Text,
     Integer,
     Number,
@@ -123,7 +124,7 @@ pub enum FieldType {
 }
 
 /// One field of a form, a list item, a record or an indicator row.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Field {
     #[serde(rename = "type")]

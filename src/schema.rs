@@ -624,31 +624,7 @@ impl Walker<'_> {
 impl Field {
     /// A plain required text field (a group's `name`).
     fn text(label: &str, required: bool) -> Field {
-        Field {
-            ty: FieldType::Text,
-            label: label.to_string(),
-            help: String::new(),
-            required,
-            default: None,
-            example: None,
-            min: None,
-            max: None,
-            decimals: None,
-            max_chars: None,
-            choices: vec![],
-            grades: vec![],
-            no_lint: false,
-            item: None,
-            item_label: None,
-            min_items: None,
-            max_items: None,
-            fields: None,
-            levels: vec![],
-            row: None,
-            sides: vec![],
-            merge: false,
-            repeat: false,
-        }
+        Field { ty: FieldType::Text, label: label.to_string(), required, ..Field::default() }
     }
 }
 

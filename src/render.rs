@@ -1,0 +1,346 @@
+//! Rendering a checked form: the template, the layout passes that repeat
+//! merged labels on continuation pages, the fingerprint footer and archive
+//! attachment, and the document date.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::{Map, Value as Json, json};
+use typst::foundations::{Bytes, Datetime};
+
+use crate::kind::{FieldType, Kind};
+use crate::world::FormWorld;
+use crate::{Engine, Error, Form, Laid, RenderOptions, Rendered, fingerprint, indicators, kind, pdf, schema, template};
+
+/// Most layout passes before giving up on continuation labels.
+const MAX_PASSES: usize = 6;
+
+impl Engine {
+    /// Lays out a checked form and exports the PDF.
+    pub fn render(&self, form: &Form, options: &RenderOptions) -> Result<Rendered, Error> {
+        let laid = self.layout(form, options)?;
+        let export =
+            pdf::ExportOptions { ident: laid.ident.clone(), timestamp: laid.date.map(|d| d.0), archive: laid.archive };
+        let pdf = pdf::export(&laid.document, &export).map_err(Error::Export)?;
+        Ok(Rendered {
+            pdf,
+            pages: laid.document.pages().len(),
+            markup: laid.markup,
+            files: laid.files,
+            passes: laid.passes,
+            code: laid.code,
+            archive: laid.archive,
+            date: laid.date,
+        })
+    }
+
+    /// Lays out a checked form: the Typst document, before any export (PDF,
+    /// or PNG and SVG previews).
+    pub fn layout(&self, form: &Form, options: &RenderOptions) -> Result<Laid, Error> {
+        if !form.renderable() {
+            return Err(Error::NotRenderable);
+        }
+        let kind = self.catalog.kind(form.kind.as_deref().unwrap_or_default()).ok_or(Error::NotRenderable)?;
+        let job = Job::new(kind, form, options);
+        // Pages are only known after layout: lay out, find which rows start a
+        // page, cut merged cells there, and lay out again until nothing moves.
+        let mut starts: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+        let mut tried: Vec<BTreeMap<String, BTreeSet<usize>>> = vec![];
+        for pass in 1..=MAX_PASSES {
+            let mut markup = self.markup(kind, form, &starts, &job.meta)?;
+            markup.push_str(&job.attach_markup);
+            let mut world = FormWorld::new(&self.fonts, markup, job.date.map_or_else(default_today, |d| d.0));
+            for (path, bytes) in &job.files {
+                world.add_file(path, bytes.clone());
+            }
+            let doc = pdf::compile(&world).map_err(|diagnostics| {
+                let hint = self.template_hint(kind, world.main_source().text(), &diagnostics);
+                Error::Typst { diagnostics, markup: world.main_source().text().to_string(), hint }
+            })?;
+            let found = self.cuts(kind, form, &pdf::row_pages(&doc));
+            if found == starts {
+                let tofu = pdf::find_tofu(&doc);
+                if !tofu.is_empty() {
+                    return Err(Error::Tofu(tofu));
+                }
+                return Ok(Laid {
+                    document: doc,
+                    markup: world.main_source().text().to_string(),
+                    files: job.files,
+                    passes: pass,
+                    code: job.code,
+                    archive: job.archive,
+                    date: job.date,
+                    ident: ident(kind, form),
+                });
+            }
+            if tried.contains(&found) {
+                return Err(Error::Pagination(format!(
+                    "第 {pass} 遍排版时分页在 {} 之间来回变化",
+                    describe_cuts(&starts)
+                )));
+            }
+            tried.push(std::mem::replace(&mut starts, found));
+        }
+        Err(Error::Pagination(format!("{MAX_PASSES} 遍排版后分页仍在变化")))
+    }
+
+    /// Page starts that cut a merged cell, per indicator table.
+    fn cuts(
+        &self,
+        kind: &Kind,
+        form: &Form,
+        pages: &BTreeMap<String, BTreeMap<usize, usize>>,
+    ) -> BTreeMap<String, BTreeSet<usize>> {
+        let mut out = BTreeMap::new();
+        for (key, spec) in indicator_fields(kind) {
+            let Some(rows) = pages.get(key) else { continue };
+            let cuts = indicators::cuts(spec, &form.data[key], &pdf::page_starts(rows), repeat_labels(form));
+            if !cuts.is_empty() {
+                out.insert(key.clone(), cuts);
+            }
+        }
+        out
+    }
+
+    /// Renders the kind's template for this form.
+    pub fn markup(
+        &self,
+        kind: &Kind,
+        form: &Form,
+        starts: &BTreeMap<String, BTreeSet<usize>>,
+        meta: &Json,
+    ) -> Result<String, Error> {
+        let repeat = repeat_labels(form);
+        let mut tables = Map::new();
+        for (key, spec) in indicator_fields(kind) {
+            let empty = BTreeSet::new();
+            let table = indicators::layout(key, spec, &form.data[key], starts.get(key).unwrap_or(&empty), repeat);
+            tables.insert(key.clone(), serde_json::to_value(table).expect("serialisable"));
+        }
+        let m = &kind.manifest;
+        let ctx = json!({
+            "form": form.data,
+            "options": form.options,
+            "tables": tables,
+            "kind": {
+                "id": kind.id,
+                "name": m.name,
+                "page": { "paper": m.page.paper, "landscape": m.page.landscape, "margin": m.page.margin },
+                "fonts": m.fonts,
+            },
+            "marker": pdf::ROW_MARKER,
+            "meta": meta,
+        });
+        let template = self.env.get_template(&kind.template_name()).map_err(template_error)?;
+        template.render(minijinja::Value::from(minijinja::value::Serde(&ctx))).map_err(template_error)
+    }
+
+    /// Points a Typst error at the template line that most likely produced it.
+    fn template_hint(&self, kind: &Kind, markup: &str, diags: &[pdf::Diagnostic]) -> Option<String> {
+        let (line, _) = diags.iter().find_map(|d| d.at)?;
+        let generated = markup.lines().nth(line - 1)?.trim();
+        let sources = self.catalog.sources();
+        let mut best: Option<(usize, String)> = None;
+        let prefix = format!("{}/", kind.id);
+        for (name, text) in sources.iter().filter(|(n, _)| n.starts_with(&prefix) || n.starts_with("_shared/")) {
+            if !name.ends_with(".j2") {
+                continue;
+            }
+            for (i, tl) in text.lines().enumerate() {
+                let score: usize = literal_chunks(tl).filter(|c| generated.contains(c)).map(str::len).sum();
+                if score >= 6 && best.as_ref().is_none_or(|(s, _)| score > *s) {
+                    best = Some((score, format!("{name}:{}", i + 1)));
+                }
+            }
+        }
+        best.map(|(_, at)| format!("出错的标记（main.typ 第 {line} 行）可能来自模板 {at}；用 --typ 查看生成的标记"))
+    }
+}
+
+/// What one render needs besides the markup: files for the World, the
+/// fingerprint footer, the archive attachment and the document date.
+struct Job {
+    files: Vec<(String, Bytes)>,
+    meta: Json,
+    code: Option<String>,
+    archive: bool,
+    attach_markup: String,
+    date: Option<(Datetime, &'static str)>,
+}
+
+/// Where the QR code is served to templates.
+const QR_PATH: &str = "/assets/qr.png";
+
+impl Job {
+    fn new(kind: &Kind, form: &Form, options: &RenderOptions) -> Job {
+        let flag = |k: &str| form.options.get(k).and_then(Json::as_bool);
+        let archive = options.archive || flag("archive").unwrap_or(false);
+        let mut files: Vec<(String, Bytes)> =
+            form.assets.iter().map(|(p, b)| (p.clone(), Bytes::new(b.clone()))).collect();
+        let mut meta = json!({ "archive": archive, "code": null, "hash": null, "qr": null });
+        let mut code = None;
+        if flag("fingerprint").unwrap_or(true) {
+            let fp = fingerprint::Fingerprint::of(&kind.id, &form.data);
+            let identity: Vec<String> = kind
+                .manifest
+                .identity
+                .iter()
+                .filter_map(|k| form.data.get(k))
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect();
+            if let Some(png) = fingerprint::qr_png(&fp.qr_payload(&kind.id, &identity)) {
+                files.push((QR_PATH.into(), Bytes::new(png)));
+                meta["qr"] = json!(QR_PATH);
+            }
+            meta["code"] = json!(fp.code());
+            meta["hash"] = json!(fp.hex);
+            code = Some(fp.code());
+        }
+        let mut attach_markup = String::new();
+        if archive {
+            let name = attachment_name(&form.name);
+            files.push((format!("/{name}"), Bytes::new(form.bytes.clone())));
+            attach_markup = format!(
+                "\n#pdf.attach({}, relationship: \"source\", mime-type: \"application/yaml\", description: {})\n",
+                template::str_literal(&format!("/{name}")),
+                template::str_literal(&format!("{} 的表单数据（YAML 原文）", kind.manifest.name)),
+            );
+        }
+        let form_date = [form.data.pointer("/signature/date"), form.data.get("date")]
+            .into_iter()
+            .flatten()
+            .find_map(|v| v.as_str().and_then(schema::parse_date));
+        let date = options
+            .date
+            .map(|d| (d, "given"))
+            .or_else(|| {
+                form_date.and_then(|(y, m, d)| Datetime::from_ymd(y, m as u8, d as u8)).map(|d| (d, "填报日期"))
+            })
+            .or_else(|| source_date_epoch().map(|d| (d, "SOURCE_DATE_EPOCH")))
+            .or_else(|| {
+                // PDF/A needs a date; without one, 1 January of the form's 年度 keeps output reproducible.
+                let year = form.data.get("year").and_then(Json::as_i64).unwrap_or(2000) as i32;
+                archive.then(|| Datetime::from_ymd(year, 1, 1).map(|d| (d, "年度首日"))).flatten()
+            });
+        Job { files, meta, code, archive, attach_markup, date }
+    }
+}
+
+/// The attachment is named after the form file (`form.yaml` if that name cannot be a path).
+fn attachment_name(path: &str) -> String {
+    let name = Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let ok =
+        !name.is_empty() && !name.starts_with('.') && name.chars().all(|c| !c.is_control() && c != '/' && c != '\\');
+    if ok { name.to_string() } else { "form.yaml".into() }
+}
+
+/// The fixed text pieces of a template line (outside `{{ }}` and `{% %}`).
+fn literal_chunks(line: &str) -> impl Iterator<Item = &str> {
+    let mut chunks = vec![];
+    let mut rest = line;
+    while !rest.is_empty() {
+        let next = [rest.find("{{"), rest.find("{%"), rest.find("{#")].into_iter().flatten().min();
+        match next {
+            Some(i) => {
+                chunks.push(&rest[..i]);
+                let close = match &rest[i..i + 2] {
+                    "{{" => "}}",
+                    "{%" => "%}",
+                    _ => "#}",
+                };
+                rest = rest[i..].find(close).map_or("", |j| &rest[i + j + 2..]);
+            }
+            None => {
+                chunks.push(rest);
+                rest = "";
+            }
+        }
+    }
+    chunks.into_iter().map(str::trim).filter(|c| c.len() >= 4)
+}
+
+fn template_error(e: minijinja::Error) -> Error {
+    let mut msg = String::new();
+    if let (Some(name), Some(line)) = (e.name(), e.line()) {
+        msg.push_str(&format!("{name}:{line}: "));
+    }
+    msg.push_str(&e.kind().to_string());
+    if let Some(detail) = e.detail() {
+        msg.push_str(&format!("：{detail}"));
+    }
+    Error::Template(msg)
+}
+
+fn describe_cuts(cuts: &BTreeMap<String, BTreeSet<usize>>) -> String {
+    let parts: Vec<String> = cuts
+        .iter()
+        .map(|(k, rows)| {
+            format!("{k} 第 {} 行", rows.iter().map(|r| (r + 1).to_string()).collect::<Vec<_>>().join("、"))
+        })
+        .collect();
+    if parts.is_empty() { "无分割".into() } else { parts.join("；") }
+}
+
+/// The `repeat_labels` option: print repeating labels again on a new page.
+fn repeat_labels(form: &Form) -> bool {
+    form.options.get("repeat_labels").and_then(Json::as_bool).unwrap_or(true)
+}
+
+fn indicator_fields(kind: &Kind) -> impl Iterator<Item = (&String, &kind::Field)> {
+    kind.manifest.fields.iter().filter(|(_, f)| f.ty == FieldType::Indicators)
+}
+
+/// A stable document id: the same form data gives the same /ID (Typst hashes it).
+fn ident(kind: &Kind, form: &Form) -> String {
+    format!("formpress/{}/{}", kind.id, form.data)
+}
+
+/// `SOURCE_DATE_EPOCH` (reproducible builds) as the document date.
+pub fn source_date_epoch() -> Option<Datetime> {
+    let secs: i64 = std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()?;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    Datetime::from_ymd_hms(y, m, d, (rem / 3600) as u8, (rem % 3600 / 60) as u8, (rem % 60) as u8)
+}
+
+/// `datetime.today()` inside templates when the form gives no date.
+fn default_today() -> Datetime {
+    Datetime::from_ymd(2000, 1, 1).expect("valid date")
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i32, u8, u8) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    ((if m <= 2 { y + 1 } else { y }) as i32, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_days() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(18_262), (2020, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+
+    #[test]
+    fn template_literals() {
+        let chunks: Vec<&str> = literal_chunks("table.cell(rowspan: {{ c.rowspan }})[{{ c.text }}] // note").collect();
+        assert_eq!(
+            chunks,
+            vec!["table.cell(rowspan:", ")[", "] // note"].into_iter().filter(|c| c.len() >= 4).collect::<Vec<_>>()
+        );
+    }
+}

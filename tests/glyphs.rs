@@ -61,3 +61,33 @@ fn tofu_from_a_template_is_caught_after_layout() {
         Ok(_) => panic!("tofu reached the PDF"),
     }
 }
+
+/// A kind's preferred office font, named in Chinese, is found and used first;
+/// characters it lacks fall back to the bundled fonts.
+#[test]
+fn a_preferred_font_is_found_by_its_chinese_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let kind = dir.path().join("fangsong");
+    std::fs::create_dir_all(&kind).unwrap();
+    std::fs::write(
+        kind.join("kind.yaml"),
+        "name: 测试\nfonts:\n  body: [仿宋_GB2312, Noto Serif CJK SC]\nfields:\n  department: {type: text, label: 部门名称}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        kind.join("form.typ.j2"),
+        "#set text(font: ({% for f in kind.fonts.body %}{{ f|tstr }}, {% endfor %}))\n{{ form.department }} 2021\n",
+    )
+    .unwrap();
+    let render_with = |font_dirs: Vec<std::path::PathBuf>| {
+        let engine =
+            Engine::new(&EngineOptions { template_dirs: vec![dir.path().into()], font_dirs, no_system_fonts: true }).unwrap();
+        let form = engine.check("x.yaml", "form: fangsong\ndepartment: 郑州市\n".as_bytes());
+        run_on(&engine.render(&form, &RenderOptions::default()).unwrap().pdf, "pdffonts", &[])
+    };
+    let with = render_with(vec![root().join("tests/fixtures/fonts")]);
+    assert!(with.contains("FormpressTestFangSong"), "the preferred font is not used:\n{with}");
+    assert!(with.contains("NotoSerifCJKsc"), "郑州市 falls back to the bundled font:\n{with}");
+    let without = render_with(vec![]);
+    assert!(!without.contains("FormpressTestFangSong") && without.contains("NotoSerifCJKsc"), "{without}");
+}

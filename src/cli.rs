@@ -174,8 +174,8 @@ struct RenderArgs {
 
 #[derive(Args, Debug)]
 struct CheckArgs {
-    /// Form files (YAML).
-    #[arg(required = true)]
+    /// Form files (YAML), or folders: every *.yaml and *.yml in them.
+    #[arg(required = true, value_name = "FORM")]
     forms: Vec<PathBuf>,
     /// Treat warnings as errors.
     #[arg(long)]
@@ -259,8 +259,15 @@ fn check(args: CheckArgs) -> ExitCode {
         Err(code) => return code,
     };
     let style = style(&args.common);
+    let forms = match expand(&args.forms) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("formpress: {e}");
+            return ExitCode::from(EXIT_IO);
+        }
+    };
     let mut worst = 0u8;
-    for path in &args.forms {
+    for path in &forms {
         let form = match check_file(&engine, path) {
             Ok(f) => f,
             Err(_) => {

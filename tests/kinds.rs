@@ -100,6 +100,10 @@ fn project_self_eval_is_landscape_with_computed_scores() {
     assert!(p1.contains("年度资金总额3120335.43266") || p1.contains("年度资金总额31203335.4326610"), "{p1}");
     assert!(p1.contains("97.9%9.79"), "{p1}");
     assert!(p1.contains("产出指标（50分）") && p1.contains("效益指标（30分）") && p1.contains("满意度指标（10分）"));
+    // Merged: each 一级 label once; 数量指标 and 质量指标 span two rows each and print once.
+    assert_eq!(count(p1, "产出指标（50分）"), 1);
+    assert_eq!(count(p1, "数量指标"), 1);
+    assert_eq!(count(p1, "质量指标"), 1);
     assert!(pages.concat().contains("总分10096.79"), "{}", pages.concat());
 }
 

@@ -48,16 +48,13 @@ pub enum Outcome {
         pages: usize,
         bytes: usize,
         pdf: Option<Vec<u8>>,
+        /// How the form is named in a combined PDF's bookmarks.
+        bookmark: String,
     },
     /// Structural errors (or any finding with `strict`): nothing written.
-    Refused {
-        form: Form,
-    },
+    Refused { form: Form },
     /// The file could not be read or written, or layout failed.
-    Failed {
-        form: Option<Form>,
-        error: String,
-    },
+    Failed { form: Option<Form>, error: String },
 }
 
 impl Outcome {
@@ -67,7 +64,8 @@ impl Outcome {
 }
 
 /// Renders every item, `options.jobs` at a time; `progress` is called from the
-/// worker threads as each one finishes. Results are in the order of `items`.
+/// worker threads as each one finishes. Results are in the order of `items`;
+/// their forms are reports only (no data), so a long batch stays small.
 pub fn run(
     engine: &Engine,
     items: &[Item],
@@ -102,11 +100,11 @@ fn one(engine: &Engine, item: &Item, options: &Options) -> Outcome {
         Err(e) => return Outcome::Failed { form: None, error: format!("无法读取 {}：{e}", item.input.display()) },
     };
     if !form.renderable() || (options.strict && !form.findings.is_empty()) {
-        return Outcome::Refused { form };
+        return Outcome::Refused { form: form.into_report() };
     }
     let laid = match engine.layout(&form, &options.render) {
         Ok(l) => l,
-        Err(e) => return Outcome::Failed { form: Some(form), error: e.to_string() },
+        Err(e) => return Outcome::Failed { form: Some(form.into_report()), error: e.to_string() },
     };
     let pages = laid.document.pages().len();
     let written = match options.format {
@@ -132,8 +130,11 @@ fn one(engine: &Engine, item: &Item, options: &Options) -> Outcome {
         }
     };
     match written {
-        Ok((files, bytes, pdf)) => Outcome::Written { form, files, pages, bytes, pdf },
-        Err(error) => Outcome::Failed { form: Some(form), error },
+        Ok((files, bytes, pdf)) => {
+            let bookmark = bookmark(engine, &form);
+            Outcome::Written { form: form.into_report(), files, pages, bytes, pdf, bookmark }
+        }
+        Err(error) => Outcome::Failed { form: Some(form.into_report()), error },
     }
 }
 

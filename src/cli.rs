@@ -605,8 +605,8 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
         let parts: Vec<(String, Vec<u8>, usize)> = outcomes
             .iter()
             .filter_map(|o| match o {
-                batch::Outcome::Written { form, pdf: Some(pdf), pages, .. } => {
-                    Some((batch::bookmark(engine, form), pdf.clone(), *pages))
+                batch::Outcome::Written { bookmark, pdf: Some(pdf), pages, .. } => {
+                    Some((bookmark.clone(), pdf.clone(), *pages))
                 }
                 _ => None,
             })

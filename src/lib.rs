@@ -86,6 +86,19 @@ impl Form {
         self.findings.iter().filter(|f| f.severity == Severity::Error).count()
     }
 
+    /// The form without its data, for summaries of long batches: the name, the
+    /// findings, and the source only when there are errors to show with it.
+    pub fn into_report(mut self) -> Form {
+        self.data = Json::Null;
+        self.bytes = vec![];
+        self.assets = vec![];
+        self.options = Map::new();
+        if self.errors() == 0 {
+            self.source = String::new();
+        }
+        self
+    }
+
     pub fn warnings(&self) -> usize {
         self.findings.iter().filter(|f| f.severity == Severity::Warning).count()
     }

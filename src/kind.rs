@@ -332,6 +332,10 @@ impl Catalog {
             for (key, option) in builtin_options() {
                 manifest.options.entry(key).or_insert(option);
             }
+            // Every role has fonts, so templates can rely on them; the bundled faces by default.
+            for (role, family) in [("title", "Noto Serif CJK SC"), ("heading", "Noto Sans CJK SC"), ("body", "Noto Serif CJK SC")] {
+                manifest.fonts.entry(role.to_string()).or_insert_with(|| vec![family.to_string()]);
+            }
             for shared in manifest.use_rules.clone() {
                 let Some((text, _)) = files.get(&shared) else {
                     return Err(CatalogError(format!("{}/{path}: 找不到共用规则文件 {shared}", origin_dir(origin))));

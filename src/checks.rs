@@ -125,7 +125,7 @@ pub fn measure(text: &str, grades: &[String]) -> Option<Measure> {
         return Some(Measure { op, number: Some(n), unit, grade: None });
     }
     let grade = rest.trim();
-    let known = if grades.is_empty() { GRADES.iter().any(|g| *g == grade) } else { grades.iter().any(|g| g == grade) };
+    let known = if grades.is_empty() { GRADES.contains(&grade) } else { grades.iter().any(|g| g == grade) };
     (op.is_none() && known).then(|| Measure { grade: Some(grade.to_string()), ..Measure::default() })
 }
 

@@ -330,11 +330,11 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path) -> ExitCode {
             return ExitCode::from(EXIT_LAYOUT);
         }
     };
-    if let Some(typ) = &args.typ {
-        if let Err(e) = write_markup(typ, &rendered) {
-            eprintln!("formpress: 无法写入 {}：{}", typ.display(), io_reason(&e));
-            return ExitCode::from(EXIT_IO);
-        }
+    if let Some(typ) = &args.typ
+        && let Err(e) = write_markup(typ, &rendered)
+    {
+        eprintln!("formpress: 无法写入 {}：{}", typ.display(), io_reason(&e));
+        return ExitCode::from(EXIT_IO);
     }
     if let Err(e) = pdf::write_atomic(&output, &rendered.pdf) {
         eprintln!("formpress: 无法写入 {}：{}", output.display(), io_reason(&e));
@@ -349,9 +349,9 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path) -> ExitCode {
     }
     println!("已生成 {}（{}）", output.display(), notes.join("，"));
     if let Some((date, "年度首日")) = rendered.date {
+        let (y, m, d) = (date.year().unwrap_or(0), date.month().unwrap_or(0), date.day().unwrap_or(0));
         eprintln!(
-            "formpress: 注意：表单没有填报日期，PDF 日期记为 {}；可在 signature.date 写填报日期，或设置 SOURCE_DATE_EPOCH",
-            format!("{}-{:02}-{:02}", date.year().unwrap_or(0), date.month().unwrap_or(0), date.day().unwrap_or(0))
+            "formpress: 注意：表单没有填报日期，PDF 日期记为 {y}-{m:02}-{d:02}；可在 signature.date 写填报日期，或设置 SOURCE_DATE_EPOCH"
         );
     }
     ExitCode::SUCCESS
@@ -519,11 +519,11 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
             None => input.with_extension(ext),
         }
     };
-    if let (Some(dir), false) = (&args.output, single) {
-        if let Err(e) = std::fs::create_dir_all(dir) {
-            eprintln!("formpress: 无法建立输出目录 {}：{}", dir.display(), io_reason(&e));
-            return ExitCode::from(EXIT_IO);
-        }
+    if let (Some(dir), false) = (&args.output, single)
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("formpress: 无法建立输出目录 {}：{}", dir.display(), io_reason(&e));
+        return ExitCode::from(EXIT_IO);
     }
     let items: Vec<batch::Item> = inputs.iter().map(|i| batch::Item { input: i.clone(), output: target(i) }).collect();
     let mut seen = std::collections::BTreeSet::new();

@@ -137,10 +137,10 @@ pub fn render(file: &str, source: Option<&str>, findings: &[Finding], style: Sty
         } else {
             let _ = writeln!(out, "{at}: {word}：{}{help}{sep}{place}", f.message);
         }
-        if style.snippets {
-            if let (Some(src), Some(loc)) = (source, f.loc) {
-                out.push_str(&snippet(src, loc, style.color));
-            }
+        if style.snippets
+            && let (Some(src), Some(loc)) = (source, f.loc)
+        {
+            out.push_str(&snippet(src, loc, style.color));
         }
     }
     out

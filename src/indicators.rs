@@ -163,27 +163,27 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, page_starts: &BTreeSet<usize>
         let side_width = col.side().map_or(1, |s| cols.iter().filter(|c| c.side() == Some(s)).count());
         let mut i = 0;
         while i < n {
-            if let Some(s) = col.side() {
-                if slots[i].sides[s].is_none() {
-                    // Filler: the side has no more rows in this 一级 group.
-                    let mut end = i + 1;
-                    while end < n && slots[end].sides[s].is_none() && slots[end].shared == slots[i].shared {
-                        end += 1;
-                    }
-                    if first_of_side {
-                        rows[i].cells.push(Cell {
-                            key: format!("{}filler", side_prefix(spec, s)),
-                            text: String::new(),
-                            rowspan: end - i,
-                            colspan: side_width,
-                            continued: false,
-                            marker: false,
-                            group: None,
-                        });
-                    }
-                    i = end;
-                    continue;
+            if let Some(s) = col.side()
+                && slots[i].sides[s].is_none()
+            {
+                // Filler: the side has no more rows in this 一级 group.
+                let mut end = i + 1;
+                while end < n && slots[end].sides[s].is_none() && slots[end].shared == slots[i].shared {
+                    end += 1;
                 }
+                if first_of_side {
+                    rows[i].cells.push(Cell {
+                        key: format!("{}filler", side_prefix(spec, s)),
+                        text: String::new(),
+                        rowspan: end - i,
+                        colspan: side_width,
+                        continued: false,
+                        marker: false,
+                        group: None,
+                    });
+                }
+                i = end;
+                continue;
             }
             let mut end = i + 1;
             while end < n && !natural_start(spec, col, &slots, end) {

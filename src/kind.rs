@@ -333,7 +333,9 @@ impl Catalog {
                 manifest.options.entry(key).or_insert(option);
             }
             // Every role has fonts, so templates can rely on them; the bundled faces by default.
-            for (role, family) in [("title", "Noto Serif CJK SC"), ("heading", "Noto Sans CJK SC"), ("body", "Noto Serif CJK SC")] {
+            for (role, family) in
+                [("title", "Noto Serif CJK SC"), ("heading", "Noto Sans CJK SC"), ("body", "Noto Serif CJK SC")]
+            {
                 manifest.fonts.entry(role.to_string()).or_insert_with(|| vec![family.to_string()]);
             }
             for shared in manifest.use_rules.clone() {

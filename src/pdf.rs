@@ -55,12 +55,11 @@ pub fn row_pages(doc: &PagedDocument) -> BTreeMap<String, BTreeMap<usize, usize>
     for elem in introspector.query(&Selector::Label(label)) {
         let (Some(meta), Some(loc)) = (elem.to_packed::<MetadataElem>(), elem.location()) else { continue };
         let Some(page) = introspector.page(loc) else { continue };
-        if let Value::Str(s) = &meta.value {
-            if let Some((table, row)) = s.as_str().rsplit_once(':') {
-                if let Ok(row) = row.parse::<usize>() {
-                    out.entry(table.to_string()).or_default().insert(row, page.get());
-                }
-            }
+        if let Value::Str(s) = &meta.value
+            && let Some((table, row)) = s.as_str().rsplit_once(':')
+            && let Ok(row) = row.parse::<usize>()
+        {
+            out.entry(table.to_string()).or_default().insert(row, page.get());
         }
     }
     out

@@ -38,6 +38,7 @@ pub struct Checked {
 pub type Coverage<'a> = &'a dyn Fn(char) -> bool;
 
 /// Reads the `form:` key: which kind this file is.
+#[allow(clippy::result_large_err)] // a finding is the natural error here, made once per file
 pub fn kind_id(root: &Node) -> Result<(String, Loc), Finding> {
     let at = Place::root().key(FORM_KEY, "表单种类");
     match &root.value {
@@ -188,11 +189,8 @@ impl Walker<'_> {
     fn field(&mut self, spec: &Field, node: Option<&Node>, parent: Loc, at: &Place) -> Json {
         let node = match node {
             Some(n) if !matches!(n.value, Value::Null) => n,
-            Some(n) if spec.merge => {
-                // `explain:` written with no value starts an empty cell of its own.
-                let _ = n;
-                return Json::String(String::new());
-            }
+            // `explain:` written with no value starts an empty cell of its own.
+            Some(_) if spec.merge => return Json::String(String::new()),
             found => {
                 if let Some(default) = &spec.default {
                     return default.clone();
@@ -213,9 +211,11 @@ impl Walker<'_> {
             FieldType::Text => self.text(spec, node, at),
             FieldType::IndicatorValue => {
                 let text = self.text(spec, node, at);
-                if let Json::String(s) = &text {
-                    if !s.trim().is_empty() && checks::measure(s, &spec.grades).is_none() {
-                        self.rule(
+                if let Json::String(s) = &text
+                    && !s.trim().is_empty()
+                    && checks::measure(s, &spec.grades).is_none()
+                {
+                    self.rule(
                             node.loc,
                             at,
                             format!(
@@ -223,7 +223,6 @@ impl Walker<'_> {
                                 spec.label
                             ),
                         );
-                    }
                 }
                 text
             }
@@ -243,20 +242,20 @@ impl Walker<'_> {
             FieldType::Date => self.date(spec, node, at),
             FieldType::Choice => {
                 let text = self.text(spec, node, at);
-                if let Json::String(s) = &text {
-                    if !spec.choices.iter().any(|c| c == s) {
-                        let choices: Vec<&str> = spec.choices.iter().map(String::as_str).collect();
-                        let mut f = Finding::error(
-                            Class::Structure,
-                            Some(node.loc),
-                            at,
-                            format!("「{}」应为 {} 之一，实际为「{s}」", spec.label, choices.join("、")),
-                        );
-                        if let Some(best) = did_you_mean(s, &choices) {
-                            f = f.with_help(format!("是否应为 {best}？"));
-                        }
-                        self.findings.push(f);
+                if let Json::String(s) = &text
+                    && !spec.choices.iter().any(|c| c == s)
+                {
+                    let choices: Vec<&str> = spec.choices.iter().map(String::as_str).collect();
+                    let mut f = Finding::error(
+                        Class::Structure,
+                        Some(node.loc),
+                        at,
+                        format!("「{}」应为 {} 之一，实际为「{s}」", spec.label, choices.join("、")),
+                    );
+                    if let Some(best) = did_you_mean(s, &choices) {
+                        f = f.with_help(format!("是否应为 {best}？"));
                     }
+                    self.findings.push(f);
                 }
                 text
             }
@@ -414,15 +413,15 @@ impl Walker<'_> {
     }
 
     fn bounds(&mut self, spec: &Field, value: f64, node: &Node, at: &Place) {
-        if let Some(min) = spec.min {
-            if value < min {
-                self.rule(node.loc, at, format!("「{}」{} 小于下限 {}", spec.label, fmt_num(value), fmt_num(min)));
-            }
+        if let Some(min) = spec.min
+            && value < min
+        {
+            self.rule(node.loc, at, format!("「{}」{} 小于下限 {}", spec.label, fmt_num(value), fmt_num(min)));
         }
-        if let Some(max) = spec.max {
-            if value > max {
-                self.rule(node.loc, at, format!("「{}」{} 大于上限 {}", spec.label, fmt_num(value), fmt_num(max)));
-            }
+        if let Some(max) = spec.max
+            && value > max
+        {
+            self.rule(node.loc, at, format!("「{}」{} 大于上限 {}", spec.label, fmt_num(value), fmt_num(max)));
         }
     }
 
@@ -693,19 +692,19 @@ pub fn parse_date(s: &str) -> Option<(i32, u32, u32)> {
 /// Where in a scalar some text sits, for pointing at a character.
 fn char_loc(source: &str, node: &Node, needle: &str) -> Loc {
     let mut loc = node.loc;
-    if let Some(raw) = source.get(node.loc.start..node.loc.start + node.loc.len) {
-        if let Some(i) = raw.find(needle) {
-            let before = &raw[..i];
-            let lines = before.matches('\n').count() as u32;
-            loc.line += lines;
-            loc.col = if lines == 0 {
-                loc.col + before.chars().count() as u32
-            } else {
-                before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1
-            };
-            loc.start += i;
-            return loc;
-        }
+    if let Some(raw) = source.get(node.loc.start..node.loc.start + node.loc.len)
+        && let Some(i) = raw.find(needle)
+    {
+        let before = &raw[..i];
+        let lines = before.matches('\n').count() as u32;
+        loc.line += lines;
+        loc.col = if lines == 0 {
+            loc.col + before.chars().count() as u32
+        } else {
+            before.rsplit('\n').next().map_or(0, |l| l.chars().count()) as u32 + 1
+        };
+        loc.start += i;
+        return loc;
     }
     loc
 }

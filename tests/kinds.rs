@@ -152,7 +152,11 @@ fn schema_errors(schema: &serde_json::Value, instance: &serde_json::Value) -> Ve
         jsonschema.Draft7Validator.check_schema(schema)\n\
         for e in jsonschema.Draft7Validator(schema).iter_errors(inst): print(e.message, list(e.path))";
     let out = Command::new("python3").args(["-c", script]).arg(&s).arg(&i).output().expect("python3");
-    assert!(out.status.success(), "python3 jsonschema failed (tests/run.sh installs it): {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "python3 jsonschema failed (tests/run.sh installs it): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect()
 }
 

@@ -108,19 +108,12 @@ fn one(engine: &Engine, item: &Item, options: &Options) -> Outcome {
     };
     let pages = laid.document.pages().len();
     let written = match options.format {
-        Format::Pdf => {
-            let export = pdf::ExportOptions {
-                ident: laid.ident.clone(),
-                timestamp: laid.date.map(|d| d.0),
-                archive: laid.archive,
-            };
-            match pdf::export(&laid.document, &export) {
-                Ok(bytes) => pdf::write_atomic(&item.output, &bytes)
-                    .map(|()| (vec![item.output.clone()], bytes.len(), options.keep_pdf.then_some(bytes)))
-                    .map_err(|e| format!("无法写入 {}：{e}", item.output.display())),
-                Err(e) => Err(Error::Export(e).to_string()),
-            }
-        }
+        Format::Pdf => match laid.pdf() {
+            Ok(bytes) => pdf::write_atomic(&item.output, &bytes)
+                .map(|()| (vec![item.output.clone()], bytes.len(), options.keep_pdf.then_some(bytes)))
+                .map_err(|e| format!("无法写入 {}：{e}", item.output.display())),
+            Err(e) => Err(e.to_string()),
+        },
         Format::Png(ppi) => {
             preview::png_pages(&laid.document, ppi).and_then(|images| write_pages(&item.output, "png", &images))
         }

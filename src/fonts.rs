@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use typst::foundations::Bytes;
 use typst::text::{Font, FontBook, FontInfo};
 use typst::utils::LazyHash;
@@ -40,29 +40,21 @@ struct Slot {
     font: OnceLock<Option<Font>>,
 }
 
-/// Where a face came from, for `formpress fonts` and error messages.
-#[derive(Debug, Clone)]
-pub struct FaceSource {
-    pub family: String,
-    pub origin: String,
-}
-
 pub struct Fonts {
     book: LazyHash<FontBook>,
     slots: Vec<Slot>,
-    sources: Vec<FaceSource>,
 }
 
 impl Fonts {
     pub fn load(options: &FontOptions) -> Fonts {
-        let mut fonts = Fonts { book: LazyHash::new(FontBook::new()), slots: vec![], sources: vec![] };
+        let mut fonts = Fonts { book: LazyHash::new(FontBook::new()), slots: vec![] };
         let mut book = FontBook::new();
         let mut bundled_families = BTreeSet::new();
-        for (name, data) in BUNDLED {
+        for (_, data) in BUNDLED {
             let bytes = Bytes::new(*data);
             for (index, info) in FontInfo::iter(data).enumerate() {
                 bundled_families.insert(info.family.to_lowercase());
-                fonts.push(&mut book, info, bytes.clone(), index as u32, format!("bundled {name}"));
+                fonts.push(&mut book, info, bytes.clone(), index as u32);
             }
         }
         if options.system || !options.dirs.is_empty() {
@@ -72,8 +64,7 @@ impl Fonts {
         fonts
     }
 
-    fn push(&mut self, book: &mut FontBook, info: FontInfo, data: Bytes, index: u32, origin: String) {
-        self.sources.push(FaceSource { family: info.family.clone(), origin });
+    fn push(&mut self, book: &mut FontBook, info: FontInfo, data: Bytes, index: u32) {
         book.push(info);
         self.slots.push(Slot { data, index, font: OnceLock::new() });
     }
@@ -115,7 +106,6 @@ impl Fonts {
             if bundled.contains(&info.family.to_lowercase()) {
                 continue; // the bundled copy of this family wins, for reproducible output
             }
-            let origin = path.display().to_string();
             // Register the face under each of its names (仿宋_GB2312 and FangSong_GB2312).
             let mut names: Vec<String> = vec![info.family.clone()];
             for (name, _) in &face.families {
@@ -126,7 +116,7 @@ impl Fonts {
             for name in names {
                 let mut alias = info.clone();
                 alias.family = name;
-                self.push(book, alias, data.clone(), face.index, origin.clone());
+                self.push(book, alias, data.clone(), face.index);
             }
         }
     }
@@ -144,16 +134,8 @@ impl Fonts {
     pub fn covers(&self, c: char) -> bool {
         (0..self.slots.len()).any(|i| self.book.info(i).is_some_and(|info| info.coverage.contains(c as u32)))
     }
-
-    /// Family names with where each came from, one line per face.
-    pub fn describe(&self) -> Vec<FaceSource> {
-        self.sources.clone()
-    }
 }
 
 fn read_font(path: &Path) -> Option<Bytes> {
     std::fs::read(path).ok().map(Bytes::new)
 }
-
-/// Shared, read-only font set.
-pub type SharedFonts = Arc<Fonts>;

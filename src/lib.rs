@@ -143,6 +143,15 @@ pub struct Laid {
     pub ident: String,
 }
 
+impl Laid {
+    /// The PDF of this layout: its id, date and standard (PDF/A-3b for archives).
+    pub fn pdf(&self) -> Result<Vec<u8>, Error> {
+        let export =
+            pdf::ExportOptions { ident: self.ident.clone(), timestamp: self.date.map(|d| d.0), archive: self.archive };
+        pdf::export(&self.document, &export).map_err(Error::Export)
+    }
+}
+
 #[derive(Debug)]
 pub enum Error {
     /// The catalog of kinds could not be loaded (a broken user template folder).

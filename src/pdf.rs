@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::Path;
 
-use typst::diag::{Severity, SourceDiagnostic};
+use typst::diag::SourceDiagnostic;
 use typst::foundations::{Datetime, Label, Selector, Smart, Value};
 use typst::introspection::{Introspector, MetadataElem};
 use typst::layout::{Frame, FrameItem};
@@ -39,11 +39,7 @@ impl Diagnostic {
         let mut hints: Vec<String> = d.hints.iter().map(|h| h.v.to_string()).collect();
         hints.retain(|h| !h.contains("--root"));
         let at = world.locate(d.span);
-        let mut message = d.message.to_string();
-        if d.severity == Severity::Warning {
-            message = format!("warning: {message}");
-        }
-        Diagnostic { message, at, hints }
+        Diagnostic { message: d.message.to_string(), at, hints }
     }
 }
 

@@ -19,9 +19,7 @@ impl Engine {
     /// Lays out a checked form and exports the PDF.
     pub fn render(&self, form: &Form, options: &RenderOptions) -> Result<Rendered, Error> {
         let laid = self.layout(form, options)?;
-        let export =
-            pdf::ExportOptions { ident: laid.ident.clone(), timestamp: laid.date.map(|d| d.0), archive: laid.archive };
-        let pdf = pdf::export(&laid.document, &export).map_err(Error::Export)?;
+        let pdf = laid.pdf()?;
         Ok(Rendered {
             pdf,
             pages: laid.document.pages().len(),

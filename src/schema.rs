@@ -74,7 +74,8 @@ pub fn kind_id(root: &Node) -> Result<(String, Loc), Finding> {
 /// `base` is the folder of the form file, for image paths; none for data that
 /// did not come from a file.
 pub fn check(kind: &Kind, source: &str, root: &Node, covers: Coverage, base: Option<&Path>) -> Checked {
-    let mut walker = Walker { source, covers, findings: vec![], rows: 0, base, assets: vec![] };
+    let mut walker =
+        Walker { source, covers, findings: vec![], rows: 0, base, assets: vec![], covered: Default::default() };
     let manifest = &kind.manifest;
     let options = walker.options(manifest, root);
     let data = walker.record(&manifest.fields, Some(root), root.loc, &Place::root(), &[FORM_KEY, OPTIONS_KEY]);
@@ -93,6 +94,8 @@ struct Walker<'a> {
     rows: usize,
     base: Option<&'a Path>,
     assets: Vec<(String, Vec<u8>)>,
+    /// Characters already looked up in the fonts (a form repeats most of them).
+    covered: std::collections::HashMap<char, bool>,
 }
 
 impl Walker<'_> {
@@ -307,7 +310,9 @@ impl Walker<'_> {
     fn glyphs(&mut self, text: &str, node: &Node, at: &Place) {
         let mut missing: Vec<char> = vec![];
         for c in text.chars() {
-            if !c.is_whitespace() && !missing.contains(&c) && !(self.covers)(c) {
+            let covers = self.covers;
+            let covered = *self.covered.entry(c).or_insert_with(|| covers(c));
+            if !c.is_whitespace() && !covered && !missing.contains(&c) {
                 missing.push(c);
             }
         }

@@ -10,12 +10,17 @@
 //! empty cell.
 //!
 //! Typst draws a merged cell that crosses a page once, on its first part. For
-//! columns that `repeat` (the 一级 label), the cell is cut where a new page
-//! starts (`page_starts`, found by a first layout pass) and the part on the new
-//! page prints the label again. Other merged cells are left whole: their text
-//! flows on across the page break, so a long 指标说明 is never squeezed into
-//! the rows left at the bottom of a page. Each row marks one plain cell so the
-//! layout pass can tell which page the row landed on.
+//! columns that `repeat` (the block label 绩效指标, the 一级 label), the cell
+//! is cut where a new page starts (`Plan::cuts`, found by layout passes) and
+//! the part on the new page prints the label again. Other merged cells are
+//! left whole: their text flows on across the page break, so a long 指标说明
+//! is never squeezed into the rows left at the bottom of a page. Each row marks
+//! one plain cell so the layout pass can tell which page the row landed on.
+//!
+//! Rows are kept whole on a page, except rows found too tall for any page
+//! (`Plan::breakable`), whose cells continue on the next page. `Plan::split`
+//! ends the table before a row and starts a second one there, so the last rows
+//! can be kept on one page with the 签章区.
 
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -34,6 +39,10 @@ pub struct Table {
 #[derive(Debug, Clone, Serialize)]
 pub struct Row {
     pub index: usize,
+    /// The row may be split across pages (it is taller than a page).
+    pub breakable: bool,
+    /// The table is split before this row (see `Plan::split`).
+    pub split: bool,
     /// Cells that start in this row, in column order.
     pub cells: Vec<Cell>,
     /// The row's own data (三级指标, 指标值, …); with sides, the first side's.
@@ -54,6 +63,11 @@ pub struct Cell {
     pub continued: bool,
     /// The row's page marker goes into this cell.
     pub marker: bool,
+    /// Typst may split this cell across pages (merged cells, rows too tall for a page).
+    pub breakable: bool,
+    /// The block label's first cell: it also spans the table's column header,
+    /// so templates print it before that header (`rowspan + 1`).
+    pub head: bool,
     /// For group cells: the group (its name and extra fields, not its children).
     pub group: Option<Json>,
 }
@@ -73,6 +87,8 @@ struct Slot {
 }
 
 enum Col {
+    /// The column-1 block label (绩效指标) over the whole table.
+    Block,
     Shared(usize),
     /// A group level inside a side (index into `levels`).
     SideLevel(usize, usize),
@@ -89,7 +105,7 @@ struct Column {
 impl Column {
     fn side(&self) -> Option<usize> {
         match self.col {
-            Col::Shared(_) => None,
+            Col::Block | Col::Shared(_) => None,
             Col::SideLevel(s, _) | Col::Field(s, _) => Some(s),
         }
     }
@@ -100,17 +116,61 @@ fn shared_levels(spec: &Field) -> usize {
     usize::from(!spec.sides.is_empty())
 }
 
-fn columns(spec: &Field, repeat_labels: bool) -> Vec<Column> {
+/// How one table is laid out across pages; found by the layout passes.
+/// Every pass only adds to a plan, so the passes end (see `render.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Rows that begin a page inside a repeating merged cell: the cell is cut there.
+    pub cuts: BTreeSet<usize>,
+    /// Rows taller than a page, allowed to continue on the next page.
+    pub breakable: BTreeSet<usize>,
+    /// End the table before this row and go on in a second table.
+    pub split: Option<usize>,
+    /// The last rows and the 签章区 do not fit on one page: no split.
+    pub loose: bool,
+}
+
+impl Plan {
+    /// Adds what `other` has; tells whether anything was new.
+    pub fn absorb(&mut self, other: &Plan) -> bool {
+        let before = (self.cuts.len(), self.breakable.len(), self.split, self.loose);
+        self.cuts.extend(&other.cuts);
+        self.breakable.extend(&other.breakable);
+        // A split only moves up (keeps more rows with the 签章区), until it is given up.
+        self.loose |= other.loose;
+        self.split = match (self.split, other.split) {
+            _ if self.loose => None,
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        before != (self.cuts.len(), self.breakable.len(), self.split, self.loose)
+    }
+}
+
+/// Per-form choices that shape the table.
+#[derive(Debug, Clone, Default)]
+pub struct Style {
+    /// Print repeating labels again on continuation pages (option `repeat_labels`).
+    pub repeat_labels: bool,
+    /// The column-1 block label, when the kind prints one (`block:` in the manifest)
+    /// and the column header does not already repeat it.
+    pub block: Option<String>,
+}
+
+fn columns(spec: &Field, style: &Style) -> Vec<Column> {
+    let repeat_labels = style.repeat_labels;
     let k = shared_levels(spec);
     let row_fields = spec.row.as_ref().expect("indicators has row");
-    let mut cols: Vec<Column> = (0..k)
-        .map(|l| Column {
-            key: format!("level{l}"),
-            col: Col::Shared(l),
-            merge: true,
-            repeat: spec.levels[l].repeat && repeat_labels,
-        })
-        .collect();
+    let mut cols: Vec<Column> = vec![];
+    if style.block.is_some() {
+        cols.push(Column { key: "block".into(), col: Col::Block, merge: true, repeat: repeat_labels });
+    }
+    cols.extend((0..k).map(|l| Column {
+        key: format!("level{l}"),
+        col: Col::Shared(l),
+        merge: true,
+        repeat: spec.levels[l].repeat && repeat_labels,
+    }));
     let sides: Vec<String> = if spec.sides.is_empty() {
         vec![String::new()]
     } else {
@@ -137,10 +197,10 @@ fn columns(spec: &Field, repeat_labels: bool) -> Vec<Column> {
     cols
 }
 
-/// Flattens `tree` (checked data of an `indicators` field).
-/// `repeat_labels` switches the `repeat` columns on or off for this form.
-pub fn layout(id: &str, spec: &Field, tree: &Json, page_starts: &BTreeSet<usize>, repeat_labels: bool) -> Table {
-    let cols = columns(spec, repeat_labels);
+/// Flattens `tree` (checked data of an `indicators` field) into rows and
+/// cells, cut and split as `plan` says.
+pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -> Table {
+    let cols = columns(spec, style);
     let slots = slots(spec, tree);
     let n = slots.len();
     let mut rows: Vec<Row> = slots
@@ -150,7 +210,14 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, page_starts: &BTreeSet<usize>
             let first = slot.sides.iter().flatten().next();
             let mut groups = slot.shared_groups.clone();
             groups.extend(first.map(|r| r.groups.clone()).unwrap_or_default());
-            Row { index: i, cells: vec![], data: first.map_or(Json::Null, |r| r.data.clone()), groups }
+            Row {
+                index: i,
+                breakable: plan.breakable.contains(&i),
+                split: plan.split == Some(i),
+                cells: vec![],
+                data: first.map_or(Json::Null, |r| r.data.clone()),
+                groups,
+            }
         })
         .collect();
     // The marker goes into the first plain field of a side that has a row here.
@@ -168,19 +235,26 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, page_starts: &BTreeSet<usize>
             {
                 // Filler: the side has no more rows in this 一级 group.
                 let mut end = i + 1;
-                while end < n && slots[end].sides[s].is_none() && slots[end].shared == slots[i].shared {
+                while end < n
+                    && slots[end].sides[s].is_none()
+                    && slots[end].shared == slots[i].shared
+                    && plan.split != Some(end)
+                {
                     end += 1;
                 }
                 if first_of_side {
-                    rows[i].cells.push(Cell {
+                    let cell = Cell {
                         key: format!("{}filler", side_prefix(spec, s)),
                         text: String::new(),
                         rowspan: end - i,
                         colspan: side_width,
                         continued: false,
                         marker: false,
+                        breakable: false,
+                        head: false,
                         group: None,
-                    });
+                    };
+                    rows[i].cells.push(cell.spanning(&plan.breakable, i));
                 }
                 i = end;
                 continue;
@@ -189,20 +263,26 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, page_starts: &BTreeSet<usize>
             while end < n && !natural_start(spec, col, &slots, end) {
                 end += 1;
             }
-            let (text, group) = cell_text(col, &slots[i]);
+            let (text, group) = cell_text(col, &slots[i], style);
             let mut start = i;
             let mut continued = false;
-            let cuts = (i + 1..end).filter(|r| col.repeat && page_starts.contains(r));
+            // Repeating cells are cut where a page starts; every cell where the table splits.
+            let cuts = (i + 1..end).filter(|&r| (col.repeat && plan.cuts.contains(&r)) || plan.split == Some(r));
             for cut in cuts.chain([end]) {
-                rows[start].cells.push(Cell {
+                // A cell that does not repeat keeps its text in its first part only.
+                let shown = if continued && !col.repeat { String::new() } else { text.clone() };
+                let cell = Cell {
                     key: col.key.clone(),
-                    text: text.clone(),
+                    text: shown,
                     rowspan: cut - start,
                     colspan: 1,
                     continued,
                     marker: markers[start] == Some(ci),
+                    breakable: false,
+                    head: matches!(col.col, Col::Block) && start == 0,
                     group: group.clone(),
-                });
+                };
+                rows[start].cells.push(cell.spanning(&plan.breakable, start));
                 start = cut;
                 continued = true;
             }
@@ -212,18 +292,25 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, page_starts: &BTreeSet<usize>
     Table { id: id.to_string(), rows }
 }
 
+impl Cell {
+    /// Merged cells may cross pages; so may every cell of a row too tall for one.
+    fn spanning(mut self, breakable_rows: &BTreeSet<usize>, start: usize) -> Cell {
+        self.breakable = self.rowspan > 1 || breakable_rows.contains(&start);
+        self
+    }
+}
+
 fn side_prefix(spec: &Field, s: usize) -> String {
     spec.sides.get(s).map_or(String::new(), |side| format!("{}.", side.key))
 }
 
 /// The page starts that cut a repeating merged cell: only these change the layout.
-pub fn cuts(spec: &Field, tree: &Json, page_starts: &BTreeSet<usize>, repeat_labels: bool) -> BTreeSet<usize> {
-    let repeating: BTreeSet<String> =
-        columns(spec, repeat_labels).into_iter().filter(|c| c.repeat).map(|c| c.key).collect();
+pub fn cuts(spec: &Field, tree: &Json, page_starts: &BTreeSet<usize>, style: &Style) -> BTreeSet<usize> {
+    let repeating: BTreeSet<String> = columns(spec, style).into_iter().filter(|c| c.repeat).map(|c| c.key).collect();
     if repeating.is_empty() {
         return BTreeSet::new();
     }
-    let table = layout("", spec, tree, &BTreeSet::new(), repeat_labels);
+    let table = layout("", spec, tree, &Plan::default(), style);
     let mut spanned = BTreeSet::new();
     for row in &table.rows {
         for cell in row.cells.iter().filter(|c| repeating.contains(&c.key)) {
@@ -241,6 +328,7 @@ fn natural_start(spec: &Field, col: &Column, slots: &[Slot], i: usize) -> bool {
         return true;
     }
     match &col.col {
+        Col::Block => false,
         Col::Shared(l) => cur.shared[..=*l] != prev.shared[..=*l],
         Col::SideLevel(s, l) => {
             let (a, b) = (row_of(cur, *s), row_of(prev, *s));
@@ -259,7 +347,7 @@ fn row_of(slot: &Slot, s: usize) -> &SideRow {
     slot.sides[s].as_ref().expect("filler rows are handled before")
 }
 
-fn cell_text(col: &Column, slot: &Slot) -> (String, Option<Json>) {
+fn cell_text(col: &Column, slot: &Slot, style: &Style) -> (String, Option<Json>) {
     // A group shows its computed `display` (e.g. 产出指标（50分）) when it has one.
     let label = |g: &Json| g.get("display").filter(|d| d.is_string()).or_else(|| g.get("name")).cloned();
     let text = |v: Option<&Json>| match v {
@@ -269,6 +357,7 @@ fn cell_text(col: &Column, slot: &Slot) -> (String, Option<Json>) {
         Some(other) => other.to_string(),
     };
     match &col.col {
+        Col::Block => (style.block.clone().unwrap_or_default(), None),
         Col::Shared(l) => {
             let g = &slot.shared_groups[*l];
             (text(label(g).as_ref()), Some(g.clone()))
@@ -392,6 +481,14 @@ row:
         ])
     }
 
+    fn style(repeat_labels: bool) -> Style {
+        Style { repeat_labels, block: None }
+    }
+
+    fn cut_at(rows: &[usize]) -> Plan {
+        Plan { cuts: rows.iter().copied().collect(), ..Plan::default() }
+    }
+
     fn spans(t: &Table, key: &str) -> Vec<(usize, usize, String)> {
         t.rows
             .iter()
@@ -401,7 +498,7 @@ row:
 
     #[test]
     fn merges_follow_the_tree_and_omissions() {
-        let t = layout("t", &spec(), &tree(), &BTreeSet::new(), true);
+        let t = layout("t", &spec(), &tree(), &Plan::default(), &style(true));
         assert_eq!(spans(&t, "level0"), vec![(0, 4, "A".into()), (4, 1, "B".into())]);
         assert_eq!(spans(&t, "level1"), vec![(0, 3, "a1".into()), (3, 1, "a2".into()), (4, 1, "b1".into())]);
         // E2 spans into the next 二级 group but not into the next 一级 group.
@@ -412,16 +509,16 @@ row:
 
     #[test]
     fn page_cuts_repeat_only_repeating_columns() {
-        let starts = BTreeSet::from([1]);
-        let t = layout("t", &spec(), &tree(), &starts, true);
+        let starts = cut_at(&[1]);
+        let t = layout("t", &spec(), &tree(), &starts, &style(true));
         assert_eq!(spans(&t, "level0"), vec![(0, 1, "A".into()), (1, 3, "A".into()), (4, 1, "B".into())]);
         assert!(t.rows[1].cells.iter().any(|c| c.key == "level0" && c.continued));
         // Columns that do not repeat stay whole and flow across the page.
         assert_eq!(spans(&t, "level1"), vec![(0, 3, "a1".into()), (3, 1, "a2".into()), (4, 1, "b1".into())]);
-        let off = layout("t", &spec(), &tree(), &starts, false);
+        let off = layout("t", &spec(), &tree(), &starts, &style(false));
         assert_eq!(spans(&off, "level0")[0], (0, 4, "A".into()));
-        assert_eq!(cuts(&spec(), &tree(), &BTreeSet::from([1, 3, 4]), true), BTreeSet::from([1, 3]));
-        assert!(cuts(&spec(), &tree(), &BTreeSet::from([1, 3, 4]), false).is_empty());
+        assert_eq!(cuts(&spec(), &tree(), &BTreeSet::from([1, 3, 4]), &style(true)), BTreeSet::from([1, 3]));
+        assert!(cuts(&spec(), &tree(), &BTreeSet::from([1, 3, 4]), &style(false)).is_empty());
     }
 
     #[test]
@@ -434,7 +531,7 @@ row:
              "year": [{"name": "y1", "rows": [{"name": "z", "value": "3", "explain": "f"}]}, {"name": "y2", "rows": [{"name": "w", "value": "4", "explain": null}, {"name": "v", "value": "5", "explain": null}]}]},
             {"name": "B", "year": [{"name": "y3", "rows": [{"name": "u", "value": "6", "explain": "g"}]}]}
         ]);
-        let t = layout("t", &spec, &tree, &BTreeSet::new(), true);
+        let t = layout("t", &spec, &tree, &Plan::default(), &style(true));
         assert_eq!(spans(&t, "level0"), vec![(0, 3, "A".into()), (3, 1, "B".into())]);
         assert_eq!(spans(&t, "mid.level1"), vec![(0, 2, "m1".into())]);
         assert_eq!(spans(&t, "year.level1"), vec![(0, 1, "y1".into()), (1, 2, "y2".into()), (3, 1, "y3".into())]);
@@ -453,5 +550,36 @@ row:
             assert_eq!(marked.len(), 1, "row {}", r.index);
         }
         assert!(t.rows[2].cells.iter().any(|c| c.marker && c.key == "year.name"));
+    }
+
+    #[test]
+    fn block_label_spans_the_table_and_repeats() {
+        let style = Style { repeat_labels: true, block: Some("绩效指标".into()) };
+        let t = layout("t", &spec(), &tree(), &cut_at(&[3]), &style);
+        assert_eq!(spans(&t, "block"), vec![(0, 3, "绩效指标".into()), (3, 2, "绩效指标".into())]);
+        assert!(t.rows[0].cells[0].head && !t.rows[3].cells[0].head);
+        assert_eq!(cuts(&spec(), &tree(), &BTreeSet::from([4]), &style), BTreeSet::from([4]));
+    }
+
+    #[test]
+    fn a_split_cuts_every_merged_cell_and_keeps_text_once() {
+        let plan = Plan { split: Some(1), breakable: BTreeSet::from([2]), ..Plan::default() };
+        let t = layout("t", &spec(), &tree(), &plan, &style(true));
+        assert!(t.rows[1].split && t.rows[2].breakable);
+        assert_eq!(spans(&t, "level0"), vec![(0, 1, "A".into()), (1, 3, "A".into()), (4, 1, "B".into())]);
+        // 二级 and 指标解释 do not repeat: their second part is empty.
+        assert_eq!(spans(&t, "level1"), vec![(0, 1, "a1".into()), (1, 2, "".into()), (3, 1, "a2".into()), (4, 1, "b1".into())]);
+        assert_eq!(spans(&t, "explain")[..2], [(0, 1, "E1".into()), (1, 1, "".into())]);
+        assert!(t.rows[2].cells.iter().all(|c| c.breakable));
+    }
+
+    #[test]
+    fn plans_only_grow() {
+        let mut p = cut_at(&[3]);
+        assert!(!p.absorb(&cut_at(&[3])));
+        assert!(p.absorb(&Plan { split: Some(4), ..Plan::default() }));
+        assert!(p.absorb(&Plan { split: Some(2), ..Plan::default() }));
+        assert!(!p.absorb(&Plan { split: Some(4), ..Plan::default() }));
+        assert_eq!(p.split, Some(2));
     }
 }

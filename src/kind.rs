@@ -179,6 +179,10 @@ pub struct Field {
     /// (中期 | 年度); each 一级 group then has one list of groups per side.
     #[serde(default)]
     pub sides: Vec<Side>,
+    /// indicators: the label of the column-1 cell over the whole table
+    /// (绩效指标, 年度绩效指标), printed again on every continuation page.
+    #[serde(default)]
+    pub block: Option<String>,
     /// indicator row field: a row that leaves it out shares the cell above.
     #[serde(default)]
     pub merge: bool,

@@ -16,6 +16,7 @@ pub mod findings;
 pub mod fingerprint;
 pub mod fonts;
 pub mod indicators;
+pub mod ink;
 pub mod inspect;
 pub mod kind;
 pub mod pdf;
@@ -152,6 +153,16 @@ impl Laid {
     }
 }
 
+/// Text drawn outside its cell or the page body, named for the user.
+#[derive(Debug, Clone)]
+pub struct Stray {
+    pub page: usize,
+    pub text: String,
+    /// The YAML path of the value it belongs to, when found.
+    pub field: String,
+    pub off_body: bool,
+}
+
 #[derive(Debug)]
 pub enum Error {
     /// The catalog of kinds could not be loaded (a broken user template folder).
@@ -170,6 +181,8 @@ pub enum Error {
     Pagination(String),
     /// Glyphs no font has reached the layout (the preflight missed them).
     Tofu(Vec<pdf::Tofu>),
+    /// Text the layout could not keep inside its cell or page.
+    Overflow(Vec<Stray>),
     Export(Vec<String>),
 }
 
@@ -203,6 +216,16 @@ impl fmt::Display for Error {
                     write!(f, "\n  第 {} 页：{} U+{:04X}（字体 {}）", t.page, t.text, c as u32, t.font)?;
                 }
                 write!(f, "\n  用 --font-path 加入含有这些字的字体")
+            }
+            Error::Overflow(strays) => {
+                write!(f, "排版后有文字超出单元格或页面，未生成 PDF：")?;
+                for s in strays {
+                    let text: String = s.text.chars().take(30).collect();
+                    let place = if s.field.is_empty() { String::new() } else { format!("（{}）", s.field) };
+                    let why = if s.off_body { "超出页面正文区" } else { "越过表格线" };
+                    write!(f, "\n  第 {} 页：「{text}」{place}{why}", s.page)?;
+                }
+                Ok(())
             }
             Error::Export(m) => write!(f, "PDF 导出失败：{}", m.join("；")),
         }

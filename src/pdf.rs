@@ -19,6 +19,9 @@ use crate::world::FormWorld;
 /// Label of the per-row markers the templates put into indicator rows.
 pub const ROW_MARKER: &str = "fp-row";
 
+/// Label of the marker at the top of the 签章区.
+pub const SIGNATURE_MARKER: &str = "fp-signature";
+
 /// Compiles markup; errors come back as formatted lines.
 pub fn compile(world: &FormWorld) -> Result<PagedDocument, Vec<Diagnostic>> {
     let warned = typst::compile::<PagedDocument>(world);
@@ -59,6 +62,16 @@ pub fn row_pages(doc: &PagedDocument) -> BTreeMap<String, BTreeMap<usize, usize>
         }
     }
     out
+}
+
+/// Whether the 签章区 begins a page of its own (it was pushed off the page
+/// the table ends on): its marker sits at the very top of the page body.
+pub fn signature_alone(doc: &PagedDocument, top_margin: typst::layout::Abs) -> bool {
+    let Some(label) = Label::new(PicoStr::intern(SIGNATURE_MARKER)) else { return false };
+    let introspector = doc.introspector();
+    introspector.query(&Selector::Label(label)).iter().filter_map(|e| e.location()).any(|loc| {
+        introspector.position(loc).is_some_and(|at| at.page.get() > 1 && (at.point.y - top_margin).to_pt() < 12.0)
+    })
 }
 
 /// Rows that begin a new page (their page differs from the previous row's).

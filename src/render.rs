@@ -2,18 +2,18 @@
 //! merged labels on continuation pages, the fingerprint footer and archive
 //! attachment, and the document date.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::{Map, Value as Json, json};
 use typst::foundations::{Bytes, Datetime};
 
+use typst_layout::PagedDocument;
+
+use crate::indicators::Plan;
 use crate::kind::{FieldType, Kind};
 use crate::world::FormWorld;
-use crate::{Engine, Error, Form, Laid, RenderOptions, Rendered, fingerprint, indicators, kind, pdf, schema, template};
-
-/// Most layout passes before giving up on continuation labels.
-const MAX_PASSES: usize = 6;
+use crate::{Engine, Error, Form, Laid, RenderOptions, Rendered, Stray, fingerprint, indicators, ink, kind, pdf, schema, template};
 
 impl Engine {
     /// Lays out a checked form and exports the PDF.
@@ -34,18 +34,23 @@ impl Engine {
 
     /// Lays out a checked form: the Typst document, before any export (PDF,
     /// or PNG and SVG previews).
+    ///
+    /// Pages are only known after layout, so the form is laid out in passes.
+    /// Each pass reads where rows landed and adds to the tables' plans: cuts
+    /// where a page starts inside a repeating label, rows found too tall for a
+    /// page (allowed to split), and a split that keeps the last rows with a
+    /// 签章区 that would otherwise stand alone. Plans only grow and are bounded
+    /// by the rows, so the passes end; most forms need one or two.
     pub fn layout(&self, form: &Form, options: &RenderOptions) -> Result<Laid, Error> {
         if !form.renderable() {
             return Err(Error::NotRenderable);
         }
         let kind = self.catalog.kind(form.kind.as_deref().unwrap_or_default()).ok_or(Error::NotRenderable)?;
         let job = Job::new(kind, form, options);
-        // Pages are only known after layout: lay out, find which rows start a
-        // page, cut merged cells there, and lay out again until nothing moves.
-        let mut starts: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
-        let mut tried: Vec<BTreeMap<String, BTreeSet<usize>>> = vec![];
-        for pass in 1..=MAX_PASSES {
-            let mut markup = self.markup(kind, form, &starts, &job.meta)?;
+        let mut plans: BTreeMap<String, Plan> = BTreeMap::new();
+        let rows: usize = indicator_fields(kind).map(|(key, spec)| table_rows(spec, form, key)).sum();
+        for pass in 1.. {
+            let mut markup = self.markup(kind, form, &plans, &job.meta)?;
             markup.push_str(&job.attach_markup);
             let mut world = FormWorld::new(&self.fonts, markup, job.date.map_or_else(default_today, |d| d.0));
             for (path, bytes) in &job.files {
@@ -55,65 +60,107 @@ impl Engine {
                 let hint = self.template_hint(kind, world.main_source().text(), &diagnostics);
                 Error::Typst { diagnostics, markup: world.main_source().text().to_string(), hint }
             })?;
-            let found = self.cuts(kind, form, &pdf::row_pages(&doc));
-            if found == starts {
-                let tofu = pdf::find_tofu(&doc);
-                if !tofu.is_empty() {
-                    return Err(Error::Tofu(tofu));
+            let mut grew = false;
+            for (key, found) in self.replan(kind, form, &doc, &plans) {
+                grew |= plans.entry(key).or_default().absorb(&found);
+            }
+            if grew {
+                // Unreachable in theory (every pass adds at least one row to a plan).
+                if pass > 4 + 3 * rows {
+                    return Err(Error::Pagination(format!("{pass} 遍排版后分页仍在变化")));
                 }
-                return Ok(Laid {
-                    document: doc,
-                    markup: world.main_source().text().to_string(),
-                    files: job.files,
-                    passes: pass,
-                    code: job.code,
-                    archive: job.archive,
-                    date: job.date,
-                    ident: ident(kind, form),
-                });
+                continue;
             }
-            if tried.contains(&found) {
-                return Err(Error::Pagination(format!(
-                    "第 {pass} 遍排版时分页在 {} 之间来回变化",
-                    describe_cuts(&starts)
-                )));
+            let tofu = pdf::find_tofu(&doc);
+            if !tofu.is_empty() {
+                return Err(Error::Tofu(tofu));
             }
-            tried.push(std::mem::replace(&mut starts, found));
+            let strays = ink::strays(&doc);
+            if !strays.is_empty() {
+                return Err(Error::Overflow(strays.into_iter().map(|s| self.name_stray(kind, form, s)).collect()));
+            }
+            return Ok(Laid {
+                document: doc,
+                markup: world.main_source().text().to_string(),
+                files: job.files,
+                passes: pass,
+                code: job.code,
+                archive: job.archive,
+                date: job.date,
+                ident: ident(kind, form),
+            });
         }
-        Err(Error::Pagination(format!("{MAX_PASSES} 遍排版后分页仍在变化")))
+        unreachable!("the pass loop only ends by returning")
     }
 
-    /// Page starts that cut a merged cell, per indicator table.
-    fn cuts(
+    /// What one layout tells about each indicator table's plan.
+    fn replan(
         &self,
         kind: &Kind,
         form: &Form,
-        pages: &BTreeMap<String, BTreeMap<usize, usize>>,
-    ) -> BTreeMap<String, BTreeSet<usize>> {
+        doc: &PagedDocument,
+        plans: &BTreeMap<String, Plan>,
+    ) -> BTreeMap<String, Plan> {
+        let pages = pdf::row_pages(doc);
+        let overflowing = ink::overflowing_pages(doc);
+        let alone = pdf::signature_alone(doc, typst::layout::Abs::mm(kind.manifest.page.margin.top));
         let mut out = BTreeMap::new();
         for (key, spec) in indicator_fields(kind) {
+            let style = self.table_style(spec, form);
             let Some(rows) = pages.get(key) else { continue };
-            let cuts = indicators::cuts(spec, &form.data[key], &pdf::page_starts(rows), repeat_labels(form));
-            if !cuts.is_empty() {
-                out.insert(key.clone(), cuts);
+            let current = plans.get(key).cloned().unwrap_or_default();
+            let mut found = Plan {
+                cuts: indicators::cuts(spec, &form.data[key], &pdf::page_starts(rows), &style),
+                ..Plan::default()
+            };
+            // An unbreakable row that runs off its page is the last row on that page;
+            // if it is one kept with the 签章区, they cannot be kept together.
+            for page in &overflowing {
+                if let Some((&row, _)) = rows.iter().filter(|(_, p)| *p == page).last() {
+                    match current.split {
+                        Some(s) if row >= s => found.loose = true,
+                        _ => {
+                            found.breakable.insert(row);
+                        }
+                    }
+                }
             }
+            // A 签章区 alone on its page takes one more of the table's last rows with it,
+            // unless that row is too tall to keep whole.
+            let n = rows.len();
+            let keep = current.split.unwrap_or(n).saturating_sub(1);
+            let signed = form.data.get("signature").is_some_and(|s| !s.is_null());
+            if alone && signed && keep > 0 && !current.loose && !current.breakable.contains(&keep) {
+                found.split = Some(keep);
+            }
+            out.insert(key.clone(), found);
         }
         out
     }
 
+    /// How this form draws an indicator table: repeated labels and the block label.
+    fn table_style(&self, spec: &kind::Field, form: &Form) -> indicators::Style {
+        // The block label repeats with the column header when that repeats on every page.
+        let in_header = form.options.get("repeat_header").and_then(Json::as_bool).unwrap_or(false);
+        let block = spec.block.clone().map(|b| if in_header { String::new() } else { b });
+        indicators::Style { repeat_labels: repeat_labels(form), block }
+    }
+
+    /// Names the cell a misplaced run of text belongs to, by finding it in the data.
+    fn name_stray(&self, kind: &Kind, form: &Form, stray: ink::Stray) -> Stray {
+        let needle: String = stray.text.chars().take(24).collect();
+        let field = find_text(&form.data, needle.trim(), &mut String::new()).unwrap_or_default();
+        let _ = kind;
+        Stray { page: stray.page, text: stray.text, field, off_body: stray.off_body }
+    }
+
     /// Renders the kind's template for this form.
-    pub fn markup(
-        &self,
-        kind: &Kind,
-        form: &Form,
-        starts: &BTreeMap<String, BTreeSet<usize>>,
-        meta: &Json,
-    ) -> Result<String, Error> {
-        let repeat = repeat_labels(form);
+    pub fn markup(&self, kind: &Kind, form: &Form, plans: &BTreeMap<String, Plan>, meta: &Json) -> Result<String, Error> {
         let mut tables = Map::new();
+        let empty = Plan::default();
         for (key, spec) in indicator_fields(kind) {
-            let empty = BTreeSet::new();
-            let table = indicators::layout(key, spec, &form.data[key], starts.get(key).unwrap_or(&empty), repeat);
+            let style = self.table_style(spec, form);
+            let table = indicators::layout(key, spec, &form.data[key], plans.get(key).unwrap_or(&empty), &style);
             tables.insert(key.clone(), serde_json::to_value(table).expect("serialisable"));
         }
         let m = &kind.manifest;
@@ -270,14 +317,34 @@ fn template_error(e: minijinja::Error) -> Error {
     Error::Template(msg)
 }
 
-fn describe_cuts(cuts: &BTreeMap<String, BTreeSet<usize>>) -> String {
-    let parts: Vec<String> = cuts
-        .iter()
-        .map(|(k, rows)| {
-            format!("{k} 第 {} 行", rows.iter().map(|r| (r + 1).to_string()).collect::<Vec<_>>().join("、"))
-        })
-        .collect();
-    if parts.is_empty() { "无分割".into() } else { parts.join("；") }
+/// Rows of an indicator table, for the bound on layout passes.
+fn table_rows(spec: &kind::Field, form: &Form, key: &str) -> usize {
+    indicators::layout(key, spec, &form.data[key], &Plan::default(), &indicators::Style::default()).rows.len()
+}
+
+/// The YAML path of the first text value that contains `needle`.
+fn find_text(value: &Json, needle: &str, path: &mut String) -> Option<String> {
+    match value {
+        Json::String(s) if !needle.is_empty() && s.contains(needle) => Some(path.clone()),
+        Json::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = find_text(v, needle, path);
+            path.truncate(len);
+            found
+        }),
+        Json::Object(map) => map.iter().find_map(|(k, v)| {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(k);
+            let found = find_text(v, needle, path);
+            path.truncate(len);
+            found
+        }),
+        _ => None,
+    }
 }
 
 /// The `repeat_labels` option: print repeating labels again on a new page.

@@ -147,8 +147,45 @@ pub fn str_literal(s: &str) -> String {
 
 /// A string literal in markup position. The trailing `;` ends the embedded
 /// expression, so template text after it (`.len()`, `[x]`) stays text.
+///
+/// Typst never breaks a line inside a run of letters or digits, so a long
+/// token (an account number, a URL-like code) would run out of its cell. Runs
+/// longer than `LONG_RUN` characters are written one character per box: boxes
+/// may break between them, and the PDF's text stays the same.
 pub fn markup_str(s: &str) -> String {
-    format!("#{};", str_literal(s))
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    let mut plain = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let run = chars[i..].iter().take_while(|c| !breaks_freely(**c)).count();
+        if run > LONG_RUN {
+            if !plain.is_empty() {
+                out.push_str(&format!("#{};", str_literal(&std::mem::take(&mut plain))));
+            }
+            for c in &chars[i..i + run] {
+                out.push_str(&format!("#box[#{};];", str_literal(&c.to_string())));
+            }
+            i += run;
+        } else {
+            plain.extend(&chars[i..i + run.max(1)]);
+            i += run.max(1);
+        }
+    }
+    if !plain.is_empty() || out.is_empty() {
+        out.push_str(&format!("#{};", str_literal(&plain)));
+    }
+    out
+}
+
+/// Longest run of letters and digits written as one piece (see `markup_str`).
+const LONG_RUN: usize = 16;
+
+/// Characters a line may break around: spaces and CJK text.
+fn breaks_freely(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(c as u32,
+            0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF)
 }
 
 /// `{{ amount|money }}` prints an amount with its own decimals (3600.4),

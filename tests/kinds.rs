@@ -99,7 +99,8 @@ fn project_self_eval_is_landscape_with_computed_scores() {
     // 年度资金总额 = the three lines; 执行率 3266/3335.4; 得分 = 执行率 × 10.
     assert!(p1.contains("年度资金总额3120335.43266") || p1.contains("年度资金总额31203335.4326610"), "{p1}");
     assert!(p1.contains("97.9%9.79"), "{p1}");
-    assert!(p1.contains("产出指标（50分）") && p1.contains("效益指标（30分）") && p1.contains("满意度指标（10分）"));
+    let all = pages.concat();
+    assert!(all.contains("产出指标（50分）") && all.contains("效益指标（30分）") && all.contains("满意度指标（10分）"));
     // Merged: each 一级 label once; 数量指标 and 质量指标 span two rows each and print once.
     assert_eq!(count(p1, "产出指标（50分）"), 1);
     assert_eq!(count(p1, "数量指标"), 1);

@@ -15,6 +15,10 @@ pub const MAX_STREAM_BYTES: u64 = 64 << 20;
 /// All streams together once inflated.
 pub const MAX_TOTAL_BYTES: u64 = 256 << 20;
 pub const MAX_OBJECTS: usize = 1_000_000;
+/// Page-tree nodes (`/Pages`): hayro walks the tree recursively through
+/// references, so a chain of nodes is nesting the bracket count cannot see.
+/// Typst writes one; a balanced tree of 10 000 pages has about a thousand.
+pub const MAX_PAGE_NODES: usize = 256;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum PdfLimit {
@@ -22,6 +26,7 @@ pub enum PdfLimit {
     Stream,
     Total,
     Objects,
+    PageTree,
     /// A filter formpress never writes that can expand without bound.
     Filter(String),
 }
@@ -33,6 +38,7 @@ impl std::fmt::Display for PdfLimit {
             PdfLimit::Stream => write!(f, "PDF 中有数据流解压后超过 {} MB，不予读取", MAX_STREAM_BYTES >> 20),
             PdfLimit::Total => write!(f, "PDF 的数据流解压后共超过 {} MB，不予读取", MAX_TOTAL_BYTES >> 20),
             PdfLimit::Objects => write!(f, "PDF 的对象超过 {MAX_OBJECTS} 个，不予读取"),
+            PdfLimit::PageTree => write!(f, "PDF 的页面树节点超过 {MAX_PAGE_NODES} 个，不予读取"),
             PdfLimit::Filter(name) => write!(f, "PDF 使用了不支持的压缩方式 /{name}"),
         }
     }
@@ -43,11 +49,12 @@ impl std::error::Error for PdfLimit {}
 struct Budget {
     inflated: u64,
     objects: usize,
+    page_nodes: usize,
 }
 
 /// Checks the whole file, streams included.
 pub fn check(bytes: &[u8]) -> Result<(), PdfLimit> {
-    scan(bytes, &mut Budget { inflated: 0, objects: 0 }, true)
+    scan(bytes, &mut Budget { inflated: 0, objects: 0, page_nodes: 0 }, true)
 }
 
 fn is_delimiter(b: u8) -> bool {
@@ -118,6 +125,12 @@ fn scan(data: &[u8], budget: &mut Budget, file: bool) -> Result<(), PdfLimit> {
                 let name = &data[start..i];
                 if [&b"LZWDecode"[..], b"LZW", b"RunLengthDecode", b"RL"].contains(&name) {
                     return Err(PdfLimit::Filter(String::from_utf8_lossy(name).into_owned()));
+                }
+                if name == b"Pages" {
+                    budget.page_nodes += 1;
+                    if budget.page_nodes > MAX_PAGE_NODES {
+                        return Err(PdfLimit::PageTree);
+                    }
                 }
             }
             b'o' if data[i..].starts_with(b"obj") && token_start(i) => {

@@ -266,6 +266,14 @@ fn hostile_pdfs_are_refused_within_memory() {
     deep.extend(std::iter::repeat_n(b'[', 200_000));
     std::fs::write(d.join("deep.pdf"), pdf_with(&deep)).unwrap();
     assert_code(&run(d, &["extract", "deep.pdf"]), 1, "嵌套超过");
+
+    // Nesting through references: a page tree 200 000 nodes deep.
+    let mut chain = b"1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n".to_vec();
+    for i in 2..200_002 {
+        chain.extend(format!("{i} 0 obj <</Type /Pages /Kids [{} 0 R] /Count 1>> endobj\n", i + 1).into_bytes());
+    }
+    std::fs::write(d.join("chain.pdf"), pdf_with(&chain)).unwrap();
+    assert_code(&sh(d, "ulimit -v 1500000;", &["verify", "chain.pdf"]), 1, "页面树节点");
 }
 
 #[test]

@@ -9,6 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value as Json;
 
+use crate::input::InputError;
+use crate::output::{Content, Output, OutputError, Outputs};
+use crate::preview::PreviewError;
 use crate::world::FormWorld;
 use crate::{Engine, Error, Form, RenderOptions, pdf, preview, template};
 
@@ -33,12 +36,47 @@ pub struct Options {
     pub keep_pdf: bool,
 }
 
-/// One form to render and where its output goes (for PNG and SVG, the stem:
-/// `out/form` becomes `out/form-1.png`, `out/form-2.png`, …).
+/// One form to render and where its output goes.
 #[derive(Debug, Clone)]
 pub struct Item {
     pub input: PathBuf,
-    pub output: PathBuf,
+    pub output: Target,
+}
+
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// The PDF, claimed before the run starts.
+    Pdf(Output),
+    /// For PNG and SVG, the stem: `out/form` becomes `out/form-1.png`,
+    /// `out/form-2.png`, …; each page is claimed as it is written.
+    Pages(PathBuf),
+}
+
+/// Why a form was not written.
+#[derive(Debug)]
+pub enum Failure {
+    Read(InputError),
+    Write(OutputError),
+    Render(Error),
+    Preview(PreviewError),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Failure::Read(e) => write!(f, "{e}"),
+            Failure::Write(e) => write!(f, "{e}"),
+            Failure::Render(e) => write!(f, "{e}"),
+            Failure::Preview(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl Failure {
+    /// A file could not be read or written (rather than laid out).
+    pub fn is_io(&self) -> bool {
+        matches!(self, Failure::Read(_) | Failure::Write(_))
+    }
 }
 
 pub enum Outcome {
@@ -54,7 +92,7 @@ pub enum Outcome {
     /// Structural errors (or any finding with `strict`): nothing written.
     Refused { form: Form },
     /// The file could not be read or written, or layout failed.
-    Failed { form: Option<Form>, error: String },
+    Failed { form: Option<Form>, error: Failure },
 }
 
 impl Outcome {
@@ -69,6 +107,7 @@ impl Outcome {
 pub fn run(
     engine: &Engine,
     items: &[Item],
+    outputs: &Outputs,
     options: &Options,
     progress: &(dyn Fn(&Item, &Outcome) + Sync),
 ) -> Vec<Outcome> {
@@ -81,7 +120,7 @@ pub fn run(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = items.get(i) else { break };
-                    let outcome = one(engine, item, options);
+                    let outcome = one(engine, item, outputs, options);
                     // Typst memoizes across compilations; forms with different data
                     // gain nothing from it, so old entries go and memory stays flat.
                     typst::comemo::evict(0);
@@ -94,32 +133,33 @@ pub fn run(
     results.into_inner().expect("no poisoned lock").into_iter().map(|o| o.expect("every item ran")).collect()
 }
 
-fn one(engine: &Engine, item: &Item, options: &Options) -> Outcome {
+fn one(engine: &Engine, item: &Item, outputs: &Outputs, options: &Options) -> Outcome {
     let form = match engine.check_file(&item.input) {
         Ok(f) => f,
-        Err(e) => return Outcome::Failed { form: None, error: format!("无法读取 {}：{e}", item.input.display()) },
+        Err(e) => return Outcome::Failed { form: None, error: Failure::Read(e) },
     };
     if !form.renderable() || (options.strict && !form.findings.is_empty()) {
         return Outcome::Refused { form: form.into_report() };
     }
     let laid = match engine.layout(&form, &options.render) {
         Ok(l) => l,
-        Err(e) => return Outcome::Failed { form: Some(form.into_report()), error: e.to_string() },
+        Err(e) => return Outcome::Failed { form: Some(form.into_report()), error: Failure::Render(e) },
     };
     let pages = laid.document.pages().len();
-    let written = match options.format {
-        Format::Pdf => match laid.pdf() {
-            Ok(bytes) => pdf::write_atomic(&item.output, &bytes)
-                .map(|()| (vec![item.output.clone()], bytes.len(), options.keep_pdf.then_some(bytes)))
-                .map_err(|e| format!("无法写入 {}：{e}", item.output.display())),
-            Err(e) => Err(e.to_string()),
+    let written = match (&item.output, options.format) {
+        (Target::Pdf(output), _) => match laid.pdf() {
+            Ok(bytes) => output
+                .write(&bytes)
+                .map(|()| (vec![output.path().to_path_buf()], bytes.len(), options.keep_pdf.then_some(bytes)))
+                .map_err(Failure::Write),
+            Err(e) => Err(Failure::Render(e)),
         },
-        Format::Png(ppi) => {
-            preview::png_pages(&laid.document, ppi).and_then(|images| write_pages(&item.output, "png", &images))
-        }
-        Format::Svg => {
+        (Target::Pages(stem), Format::Png(ppi)) => preview::png_pages(&laid.document, ppi)
+            .map_err(Failure::Preview)
+            .and_then(|images| write_pages(outputs, stem, "png", &images)),
+        (Target::Pages(stem), _) => {
             let svgs: Vec<Vec<u8>> = preview::svg_pages(&laid.document).into_iter().map(String::into_bytes).collect();
-            write_pages(&item.output, "svg", &svgs)
+            write_pages(outputs, stem, "svg", &svgs)
         }
     };
     match written {
@@ -133,15 +173,17 @@ fn one(engine: &Engine, item: &Item, options: &Options) -> Outcome {
 
 type Written = (Vec<PathBuf>, usize, Option<Vec<u8>>);
 
-/// `stem-1.png`, `stem-2.png`, …
-fn write_pages(stem: &Path, ext: &str, pages: &[Vec<u8>]) -> Result<Written, String> {
+/// `stem-1.png`, `stem-2.png`, …; pages an earlier, longer render left are removed.
+fn write_pages(outputs: &Outputs, stem: &Path, ext: &str, pages: &[Vec<u8>]) -> Result<Written, Failure> {
     let name = stem.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut files = vec![];
     for (i, bytes) in pages.iter().enumerate() {
         let path = stem.with_file_name(format!("{name}-{}.{ext}", i + 1));
-        pdf::write_atomic(&path, bytes).map_err(|e| format!("无法写入 {}：{e}", path.display()))?;
+        let output = outputs.claim(&path, Content::Other).map_err(Failure::Write)?;
+        output.write(bytes).map_err(Failure::Write)?;
         files.push(path);
     }
+    crate::output::remove_stale_pages(stem, ext, pages.len() + 1);
     Ok((files, pages.iter().map(Vec::len).sum(), None))
 }
 

@@ -8,14 +8,28 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use formpress::findings::{self, Style};
-use formpress::{Engine, EngineOptions, Error, Form, RenderOptions, batch, fingerprint, inspect, pdf};
+use formpress::output::{Content, Output, OutputError, Outputs};
+use formpress::{Engine, EngineOptions, Error, Form, RenderOptions, batch, fingerprint, inspect};
+
+/// A line on standard output. A closed pipe (`formpress list | head`) is not
+/// an error: the rest of the output is dropped and the work goes on.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 
 const EXIT_HELP: &str = "\
+Outputs: `-o -` (or /dev/stdout) writes to standard output. formpress never writes over an input
+of the run, a YAML file (unless it writes YAML), a device, FIFO or socket, or a read-only file.
+
 Exit status:
   0  done (render: PDF written; findings that do not block a draft are shown)
   1  the form has errors (check), or could not be rendered (render)
-  2  usage error (unknown option, missing argument)
-  3  I/O error (input unreadable, output folder missing or not writable)
+  2  usage error (unknown option, missing argument, a folder that does not exist,
+     an output that would replace an input, a YAML file or a device)
+  3  I/O error (input unreadable or over the size limits, output folder missing or not writable)
   4  template or layout error (a template bug, Typst error, pagination)";
 
 #[derive(Parser, Debug)]
@@ -60,7 +74,7 @@ enum Command {
 struct WatchArgs {
     /// The form data (YAML).
     form: PathBuf,
-    /// Output PDF [default: the form's path with .pdf].
+    /// Output PDF [default: the form's path with .pdf]; `-` for standard output.
     #[arg(short, long, value_name = "OUT.pdf")]
     output: Option<PathBuf>,
     /// Archive file: PDF/A-3b with the YAML attached.
@@ -74,7 +88,7 @@ struct WatchArgs {
 struct NewArgs {
     /// The form kind (see `formpress list`).
     kind: String,
-    /// Where to write the skeleton [default: standard output].
+    /// Where to write the skeleton [default: standard output]; never over an existing file.
     #[arg(short, long, value_name = "FILE.yaml")]
     output: Option<PathBuf>,
     #[command(flatten)]
@@ -104,7 +118,7 @@ struct TemplateArgs {
 struct ExtractArgs {
     /// A PDF made with `formpress render --archive`.
     pdf: PathBuf,
-    /// Where to write the YAML [default: the attachment's name, next to the PDF].
+    /// Where to write the YAML [default: the attachment's name, next to the PDF]; `-` for standard output.
     #[arg(short, long, value_name = "OUT.yaml")]
     output: Option<PathBuf>,
     /// Overwrite an existing file that differs from the attachment.
@@ -130,6 +144,9 @@ struct CommonArgs {
     /// Add or override form kinds from this folder of template folders (repeatable).
     #[arg(long = "templates", value_name = "DIR")]
     templates: Vec<PathBuf>,
+    /// Also allow pictures (seal:) from this folder; by default only the form's own folder (repeatable).
+    #[arg(long = "allow-path", value_name = "DIR")]
+    allow_path: Vec<PathBuf>,
     /// Do not look for installed fonts; use only bundled and --font-path fonts.
     #[arg(long)]
     no_system_fonts: bool,
@@ -140,11 +157,11 @@ struct CommonArgs {
 
 #[derive(Args, Debug)]
 struct RenderArgs {
-    /// Form files (YAML), or folders: every *.yaml and *.yml in them.
+    /// Form files (YAML), or folders: every *.yaml and *.yml (any case) in them.
     #[arg(required = true, value_name = "FORM")]
     forms: Vec<PathBuf>,
-    /// Output file for one form [default: the form's path with .pdf]; with several
-    /// forms or a folder, the output folder [default: beside each form].
+    /// Output file for one form [default: the form's path with .pdf], `-` for standard
+    /// output; with several forms or a folder, the output folder [default: beside each form].
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
     /// Output format: pdf, or png/svg with one file per page (FORM-1.png, FORM-2.png, …).
@@ -185,6 +202,7 @@ struct CheckArgs {
 }
 
 pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_IO: u8 = 3;
 pub const EXIT_LAYOUT: u8 = 4;
 
@@ -204,15 +222,42 @@ pub fn run() -> ExitCode {
 }
 
 fn engine(common: &CommonArgs) -> Result<Engine, ExitCode> {
-    Engine::new(&EngineOptions {
+    let folders =
+        [("--font-path", &common.font_path), ("--templates", &common.templates), ("--allow-path", &common.allow_path)];
+    for (option, dirs) in folders {
+        if let Some(dir) = dirs.iter().find(|d| !d.is_dir()) {
+            eprintln!("formpress: {option} {}：目录不存在", shown(dir));
+            return Err(ExitCode::from(EXIT_USAGE));
+        }
+    }
+    let engine = Engine::new(&EngineOptions {
         template_dirs: common.templates.clone(),
         font_dirs: common.font_path.clone(),
         no_system_fonts: common.no_system_fonts,
+        allow_paths: common.allow_path.clone(),
     })
     .map_err(|e| {
         eprintln!("formpress: {e}");
         ExitCode::from(EXIT_LAYOUT)
-    })
+    })?;
+    for problem in engine.catalog().problems() {
+        eprintln!("formpress: 警告：{}", findings::escape_controls(problem));
+    }
+    Ok(engine)
+}
+
+/// A path for a message, with control characters escaped.
+fn shown(path: &Path) -> String {
+    findings::escape_controls(&path.display().to_string())
+}
+
+/// Reports an output that was refused or failed; the exit code for it.
+fn write_failed(e: &OutputError) -> u8 {
+    if matches!(e, OutputError::Closed) {
+        return 0; // the reader went away; nothing to say to it
+    }
+    eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
+    if e.is_usage() { EXIT_USAGE } else { EXIT_IO }
 }
 
 fn style(common: &CommonArgs) -> Style {
@@ -225,10 +270,10 @@ fn style(common: &CommonArgs) -> Style {
     Style { color, snippets: tty || color }
 }
 
-/// Reads a form file; a failure is an I/O error with the path in it.
-fn read(path: &Path) -> Result<Vec<u8>, ExitCode> {
-    std::fs::read(path).map_err(|e| {
-        eprintln!("formpress: 无法读取 {}：{}", path.display(), io_reason(&e));
+/// Reads a PDF; a failure is an I/O error with the path in it.
+fn read_pdf(path: &Path) -> Result<Vec<u8>, ExitCode> {
+    formpress::input::read(path, inspect::MAX_PDF_BYTES).map_err(|e| {
+        eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
         ExitCode::from(EXIT_IO)
     })
 }
@@ -261,10 +306,7 @@ fn check(args: CheckArgs) -> ExitCode {
     let style = style(&args.common);
     let forms = match expand(&args.forms) {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("formpress: {e}");
-            return ExitCode::from(EXIT_IO);
-        }
+        Err(code) => return code,
     };
     let mut worst = 0u8;
     for path in &forms {
@@ -279,7 +321,7 @@ fn check(args: CheckArgs) -> ExitCode {
         if form.errors() > 0 || (args.strict && form.warnings() > 0) {
             worst = worst.max(EXIT_FINDINGS);
         } else if form.findings.is_empty() {
-            println!("{}：没有发现问题", path.display());
+            say!("{}：没有发现问题", shown(path));
         }
     }
     ExitCode::from(worst)
@@ -313,32 +355,36 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path) -> ExitCode {
         eprintln!("formpress: --strict：有错误或警告，未生成 PDF");
         return ExitCode::from(EXIT_FINDINGS);
     }
+    let outputs = Outputs::new();
+    outputs.input(input);
     let output = args.output.clone().unwrap_or_else(|| input.with_extension("pdf"));
-    if output == input {
-        eprintln!("formpress: 输出文件不能是输入文件本身：{}", output.display());
-        return ExitCode::from(2);
-    }
+    let claimed = outputs.claim(&output, Content::Other).and_then(|pdf| {
+        let typ = args.typ.as_ref().map(|t| outputs.claim(t, Content::Other)).transpose()?;
+        Ok((pdf, typ))
+    });
+    let (output, typ) = match claimed {
+        Ok(c) => c,
+        Err(e) => return ExitCode::from(write_failed(&e)),
+    };
     let options = RenderOptions { archive: args.archive, ..RenderOptions::default() };
     let rendered = match engine.render(&form, &options) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("formpress: {}：{e}", input.display());
-            if let (Error::Typst { markup, .. }, Some(typ)) = (&e, &args.typ) {
+            eprintln!("formpress: {}：{e}", shown(input));
+            if let (Error::Typst { markup, .. }, Some(typ)) = (&e, &typ) {
                 // The markup is what a template author needs to see the error.
-                let _ = pdf::write_atomic(typ, markup.as_bytes());
+                let _ = typ.write(markup.as_bytes());
             }
             return ExitCode::from(EXIT_LAYOUT);
         }
     };
-    if let Some(typ) = &args.typ
-        && let Err(e) = write_markup(typ, &rendered)
+    if let Some(typ) = &typ
+        && let Err(e) = write_markup(&outputs, typ, &rendered)
     {
-        eprintln!("formpress: 无法写入 {}：{}", typ.display(), io_reason(&e));
-        return ExitCode::from(EXIT_IO);
+        return ExitCode::from(write_failed(&e));
     }
-    if let Err(e) = pdf::write_atomic(&output, &rendered.pdf) {
-        eprintln!("formpress: 无法写入 {}：{}", output.display(), io_reason(&e));
-        return ExitCode::from(EXIT_IO);
+    if let Err(e) = output.write(&rendered.pdf) {
+        return ExitCode::from(write_failed(&e));
     }
     let mut notes = vec![format!("{} 页", rendered.pages), format!("{} KB", rendered.pdf.len().div_ceil(1024))];
     if rendered.archive {
@@ -347,7 +393,12 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path) -> ExitCode {
     if let Some(code) = &rendered.code {
         notes.push(format!("校验码 {code}"));
     }
-    println!("已生成 {}（{}）", output.display(), notes.join("，"));
+    // With the PDF on standard output, the report goes to standard error.
+    let report = format!("已生成 {}（{}）", shown(output.path()), notes.join("，"));
+    match output {
+        Output::Stdout => eprintln!("formpress: {report}"),
+        Output::File { .. } => say!("{report}"),
+    }
     if let Some((date, "年度首日")) = rendered.date {
         let (y, m, d) = (date.year().unwrap_or(0), date.month().unwrap_or(0), date.day().unwrap_or(0));
         eprintln!(
@@ -361,7 +412,13 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path) -> ExitCode {
 /// version with structural errors leaves the last good PDF in place.
 fn watch(args: WatchArgs) -> ExitCode {
     use notify_debouncer_mini::notify::RecursiveMode;
-    let output = args.output.clone().unwrap_or_else(|| args.form.with_extension("pdf"));
+    let outputs = Outputs::new();
+    outputs.input(&args.form);
+    let output =
+        match outputs.claim(&args.output.clone().unwrap_or_else(|| args.form.with_extension("pdf")), Content::Other) {
+            Ok(o) => o,
+            Err(e) => return ExitCode::from(write_failed(&e)),
+        };
     let style = style(&args.common);
     let run = || -> bool {
         // Templates may have changed too: load kinds and fonts afresh.
@@ -375,21 +432,21 @@ fn watch(args: WatchArgs) -> ExitCode {
         };
         print_findings(&form, style);
         if !form.renderable() {
-            eprintln!("formpress: 有结构性错误，保留上一版 {}", output.display());
+            eprintln!("formpress: 有结构性错误，保留上一版 {}", shown(output.path()));
             return false;
         }
         let options = RenderOptions { archive: args.archive, ..RenderOptions::default() };
-        match engine.render(&form, &options).map(|r| (pdf::write_atomic(&output, &r.pdf), r)) {
+        match engine.render(&form, &options).map(|r| (output.write(&r.pdf), r)) {
             Ok((Ok(()), r)) => {
-                println!("已生成 {}（{} 页）", output.display(), r.pages);
+                say!("已生成 {}（{} 页）", shown(output.path()), r.pages);
                 true
             }
             Ok((Err(e), _)) => {
-                eprintln!("formpress: 无法写入 {}：{}", output.display(), io_reason(&e));
+                let _ = write_failed(&e);
                 false
             }
             Err(e) => {
-                eprintln!("formpress: {e}；保留上一版 {}", output.display());
+                eprintln!("formpress: {e}；保留上一版 {}", shown(output.path()));
                 false
             }
         }
@@ -418,14 +475,15 @@ fn watch(args: WatchArgs) -> ExitCode {
     }
     // Reading a file is an event too; render again only when something changed.
     let snapshot = || {
-        let mut state = vec![std::fs::read(&args.form).unwrap_or_default()];
+        let mut state =
+            vec![formpress::input::read(&args.form, formpress::yaml::MAX_FILE_BYTES as u64).unwrap_or_default()];
         for dir in &args.common.templates {
             state.push(tree_state(dir).into_bytes());
         }
         state
     };
     let mut last = snapshot();
-    println!("正在监视 {}（Ctrl-C 结束）", args.form.display());
+    say!("正在监视 {}（Ctrl-C 结束）", shown(&args.form));
     for events in rx {
         if events.is_err() {
             continue;
@@ -459,18 +517,23 @@ fn tree_state(dir: &Path) -> String {
     out
 }
 
-/// The forms named on the command line: files as given, folders as their *.yaml files.
-fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+/// The forms named on the command line: files as given, folders as their
+/// YAML files (`.yaml` or `.yml`, any case). A folder without forms is an
+/// error, not a run that silently does nothing.
+fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ExitCode> {
     let mut out = vec![];
     for input in inputs {
         if input.is_dir() {
-            let entries =
-                std::fs::read_dir(input).map_err(|e| format!("无法读取目录 {}：{}", input.display(), io_reason(&e)))?;
-            let mut found: Vec<PathBuf> = entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-                .collect();
+            let entries = std::fs::read_dir(input).map_err(|e| {
+                eprintln!("formpress: 无法读取目录 {}：{}", shown(input), io_reason(&e));
+                ExitCode::from(EXIT_IO)
+            })?;
+            let mut found: Vec<PathBuf> =
+                entries.flatten().map(|e| e.path()).filter(|p| p.is_file() && formpress::output::is_yaml(p)).collect();
+            if found.is_empty() {
+                eprintln!("formpress: 目录 {} 中没有表单（*.yaml 或 *.yml 文件）", shown(input));
+                return Err(ExitCode::from(EXIT_USAGE));
+            }
             found.sort();
             out.extend(found);
         } else {
@@ -485,10 +548,7 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
     let style = style(&args.common);
     let inputs = match expand(&args.forms) {
         Ok(i) => i,
-        Err(e) => {
-            eprintln!("formpress: {e}");
-            return ExitCode::from(EXIT_IO);
-        }
+        Err(code) => return code,
     };
     let format = match args.format.as_str() {
         "png" => batch::Format::Png(args.ppi),
@@ -499,9 +559,10 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
         eprintln!("formpress: --typ 只能用于一份表单");
         return ExitCode::from(2);
     }
-    if !(1.0..=2400.0).contains(&args.ppi) {
-        eprintln!("formpress: --ppi 应在 1 到 2400 之间");
-        return ExitCode::from(2);
+    // The upper bound is the pixels a page would take (preview::MAX_PAGE_PIXELS).
+    if !(args.ppi >= 1.0 && args.ppi.is_finite()) {
+        eprintln!("formpress: --ppi 应为不小于 1 的数");
+        return ExitCode::from(EXIT_USAGE);
     }
     // One input file: -o is its output (stem for images). Otherwise -o is a folder.
     let ext = if format == batch::Format::Pdf { "pdf" } else { "" };
@@ -522,17 +583,32 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
     if let (Some(dir), false) = (&args.output, single)
         && let Err(e) = std::fs::create_dir_all(dir)
     {
-        eprintln!("formpress: 无法建立输出目录 {}：{}", dir.display(), io_reason(&e));
+        eprintln!("formpress: 无法建立输出目录 {}：{}", shown(dir), io_reason(&e));
         return ExitCode::from(EXIT_IO);
     }
-    let items: Vec<batch::Item> = inputs.iter().map(|i| batch::Item { input: i.clone(), output: target(i) }).collect();
-    let mut seen = std::collections::BTreeSet::new();
-    for item in &items {
-        if item.output == item.input || !seen.insert(item.output.clone()) {
-            eprintln!("formpress: 输出文件重名或与输入相同：{}", item.output.display());
-            return ExitCode::from(2);
-        }
+    // Every output is claimed before anything is rendered: a clash is a usage error up front.
+    let outputs = Outputs::new();
+    for input in &inputs {
+        outputs.input(input);
     }
+    let mut items = vec![];
+    for input in &inputs {
+        let output = match format {
+            batch::Format::Pdf => match outputs.claim(&target(input), Content::Other) {
+                Ok(o) => batch::Target::Pdf(o),
+                Err(e) => return ExitCode::from(write_failed(&e)),
+            },
+            _ => batch::Target::Pages(target(input)),
+        };
+        items.push(batch::Item { input: input.clone(), output });
+    }
+    let combine = match &args.combine {
+        Some(path) => match claim_combined(&outputs, path) {
+            Ok(o) => Some(o),
+            Err(e) => return ExitCode::from(write_failed(&e)),
+        },
+        None => None,
+    };
     let options = batch::Options {
         jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         format,
@@ -554,10 +630,16 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let line = match outcome {
             batch::Outcome::Written { files, pages, .. } => {
-                format!("{} → {}（{pages} 页）", item.input.display(), files[0].display())
+                format!(
+                    "{} → {}（{pages} 页）",
+                    shown(&item.input),
+                    files.first().map(|f| shown(f)).unwrap_or_default()
+                )
             }
-            batch::Outcome::Refused { form } => format!("{}：{} 个错误，未生成", item.input.display(), form.errors()),
-            batch::Outcome::Failed { error, .. } => format!("{}：失败：{error}", item.input.display()),
+            batch::Outcome::Refused { form } => format!("{}：{} 个错误，未生成", shown(&item.input), form.errors()),
+            batch::Outcome::Failed { error, .. } => {
+                format!("{}：失败：{}", shown(&item.input), findings::escape_controls(&error.to_string()))
+            }
         };
         match &bar {
             Some(bar) => {
@@ -566,10 +648,10 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
                     bar.println(line);
                 }
             }
-            None => println!("[{n}/{}] {line}", items.len()),
+            None => say!("[{n}/{}] {line}", items.len()),
         }
     };
-    let outcomes = batch::run(engine, &items, &options, &progress);
+    let outcomes = batch::run(engine, &items, &outputs, &options, &progress);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -595,13 +677,14 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
             batch::Outcome::Failed { form, error } => {
                 failed += 1;
                 if let Some(form) = form {
-                    eprintln!("formpress: {}：{error}", form.name);
+                    eprintln!("formpress: {}：{}", form.name, findings::escape_controls(&error.to_string()));
                 }
-                worst = worst.max(if error.starts_with("无法") { EXIT_IO } else { EXIT_LAYOUT });
+                worst = worst.max(if error.is_io() { EXIT_IO } else { EXIT_LAYOUT });
             }
         }
     }
-    if let Some(path) = &args.combine {
+    if let Some(output) = &combine {
+        let path = output.path();
         let parts: Vec<(String, Vec<u8>, usize)> = outcomes
             .iter()
             .filter_map(|o| match o {
@@ -612,15 +695,14 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
             })
             .collect();
         if parts.is_empty() {
-            eprintln!("formpress: 没有生成任何表单，未写合并文件 {}", path.display());
+            eprintln!("formpress: 没有生成任何表单，未写合并文件 {}", shown(path));
         } else {
-            match batch::combine(engine, &parts).map(|bytes| pdf::write_atomic(path, &bytes).map(|()| bytes.len())) {
+            match batch::combine(engine, &parts).map(|bytes| output.write(&bytes).map(|()| bytes.len())) {
                 Ok(Ok(bytes)) => {
-                    println!("已合并 {} 份表单到 {}（{} KB）", parts.len(), path.display(), bytes.div_ceil(1024))
+                    say!("已合并 {} 份表单到 {}（{} KB）", parts.len(), shown(path), bytes.div_ceil(1024))
                 }
                 Ok(Err(e)) => {
-                    eprintln!("formpress: 无法写入 {}：{}", path.display(), io_reason(&e));
-                    worst = worst.max(EXIT_IO);
+                    worst = worst.max(write_failed(&e));
                 }
                 Err(e) => {
                     eprintln!("formpress: 合并失败：{e}");
@@ -630,23 +712,38 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
         }
     }
     let rate = if elapsed > 0.0 { written as f64 / elapsed } else { 0.0 };
-    println!(
+    say!(
         "共 {} 份：已生成 {written} 份，未生成 {refused} 份，失败 {failed} 份；{warnings} 个警告；用时 {elapsed:.1} 秒（{rate:.1} 份/秒）",
         items.len()
     );
     ExitCode::from(worst)
 }
 
+/// The `--combine` output: never one of this run's own PDFs (claimed
+/// already), and never an archive PDF that carries a form's YAML.
+fn claim_combined(outputs: &Outputs, path: &Path) -> Result<Output, OutputError> {
+    let output = outputs.claim(path, Content::Other)?;
+    if let Output::File { real, .. } = &output
+        && let Ok(bytes) = formpress::input::read(real, inspect::MAX_PDF_BYTES)
+        && let Ok(pdf) = inspect::read(bytes)
+        && pdf.attachments.iter().any(|a| formpress::output::is_yaml(Path::new(&a.name)))
+    {
+        return Err(OutputError::Archive(path.to_path_buf()));
+    }
+    Ok(output)
+}
+
 /// Writes the markup and, beside it, the assets it reads (`assets/qr.png`, …),
 /// so `typst compile OUT.typ` works on it as it is.
-fn write_markup(typ: &Path, rendered: &formpress::Rendered) -> std::io::Result<()> {
-    pdf::write_atomic(typ, rendered.markup.as_bytes())?;
-    let dir = typ.parent().unwrap_or(Path::new(""));
+fn write_markup(outputs: &Outputs, typ: &Output, rendered: &formpress::Rendered) -> Result<(), OutputError> {
+    typ.write(rendered.markup.as_bytes())?;
+    let Output::File { given, .. } = typ else { return Ok(()) };
+    let dir = given.parent().unwrap_or(Path::new(""));
     for (vpath, bytes) in &rendered.files {
         if let Some(rel) = vpath.strip_prefix("/assets/") {
             let path = dir.join("assets").join(rel);
-            std::fs::create_dir_all(path.parent().unwrap_or(dir))?;
-            pdf::write_atomic(&path, bytes.as_slice())?;
+            std::fs::create_dir_all(path.parent().unwrap_or(dir)).map_err(|e| OutputError::Io(path.clone(), e))?;
+            outputs.claim(&path, Content::Other)?.write(bytes.as_slice())?;
         }
     }
     Ok(())
@@ -655,15 +752,15 @@ fn write_markup(typ: &Path, rendered: &formpress::Rendered) -> std::io::Result<(
 /// Reads and checks a form file, reporting I/O problems.
 fn check_file(engine: &Engine, path: &Path) -> Result<Form, ExitCode> {
     engine.check_file(path).map_err(|e| {
-        eprintln!("formpress: 无法读取 {}：{}", path.display(), io_reason(&e));
+        eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
         ExitCode::from(EXIT_IO)
     })
 }
 
 fn inspect_pdf(path: &Path) -> Result<inspect::Inspected, ExitCode> {
-    let bytes = read(path)?;
+    let bytes = read_pdf(path)?;
     inspect::read(bytes).map_err(|e| {
-        eprintln!("formpress: {}：{e}", path.display());
+        eprintln!("formpress: {}：{e}", shown(path));
         ExitCode::from(EXIT_FINDINGS)
     })
 }
@@ -680,25 +777,39 @@ fn extract(args: ExtractArgs) -> ExitCode {
         );
         return ExitCode::from(EXIT_FINDINGS);
     };
-    let output = args.output.unwrap_or_else(|| {
+    let given = args.output.unwrap_or_else(|| {
         let name = Path::new(&attachment.name).file_name().map_or("form.yaml".into(), |n| n.to_owned());
         args.pdf.parent().unwrap_or(Path::new("")).join(name)
     });
-    if let Ok(existing) = std::fs::read(&output) {
+    let outputs = Outputs::new();
+    outputs.input(&args.pdf);
+    let output = match outputs.claim(&given, Content::Yaml) {
+        Ok(o) => o,
+        Err(e) => return ExitCode::from(write_failed(&e)),
+    };
+    if let Output::File { real, .. } = &output
+        && let Ok(existing) = formpress::input::read(real, formpress::yaml::MAX_FILE_BYTES as u64)
+    {
         if existing == attachment.bytes {
-            println!("{} 已与附件完全相同，未改动", output.display());
+            say!("{} 已与附件完全相同，未改动", shown(&given));
             return ExitCode::SUCCESS;
         }
         if !args.force {
-            eprintln!("formpress: {} 已存在且内容不同；用 -o 另选文件名，或加 --force 覆盖", output.display());
+            eprintln!("formpress: {} 已存在且内容不同；用 -o 另选文件名，或加 --force 覆盖", shown(&given));
             return ExitCode::from(EXIT_FINDINGS);
         }
     }
-    if let Err(e) = pdf::write_atomic(&output, &attachment.bytes) {
-        eprintln!("formpress: 无法写入 {}：{}", output.display(), io_reason(&e));
-        return ExitCode::from(EXIT_IO);
+    if let Err(e) = output.write(&attachment.bytes) {
+        return ExitCode::from(write_failed(&e));
     }
-    println!("已写出 {}（{} 字节，取自 PDF 附件 {}）", output.display(), attachment.bytes.len(), attachment.name);
+    if let Output::File { .. } = output {
+        say!(
+            "已写出 {}（{} 字节，取自 PDF 附件 {}）",
+            shown(&given),
+            attachment.bytes.len(),
+            findings::escape_controls(&attachment.name)
+        );
+    }
     ExitCode::SUCCESS
 }
 
@@ -712,26 +823,21 @@ fn kind<'a>(engine: &'a Engine, id: &str) -> Result<&'a formpress::kind::Kind, E
     })
 }
 
+/// Writes text to a new file, or to standard output when no file is named.
 fn write_or_print(output: Option<&Path>, text: &str, what: &str) -> ExitCode {
-    match output {
-        None => {
-            print!("{text}");
+    let path = output.unwrap_or(Path::new("-"));
+    if !formpress::output::is_stdout(path) && std::fs::symlink_metadata(path).is_ok() {
+        eprintln!("formpress: {} 已存在，未覆盖", shown(path));
+        return ExitCode::from(EXIT_FINDINGS);
+    }
+    let written = Outputs::new().claim(path, Content::Yaml).and_then(|o| o.write(text.as_bytes()).map(|()| o));
+    match written {
+        Ok(Output::File { .. }) => {
+            say!("已写出 {what} {}", shown(path));
             ExitCode::SUCCESS
         }
-        Some(path) if path.exists() => {
-            eprintln!("formpress: {} 已存在，未覆盖", path.display());
-            ExitCode::from(EXIT_FINDINGS)
-        }
-        Some(path) => match pdf::write_atomic(path, text.as_bytes()) {
-            Ok(()) => {
-                println!("已写出 {what} {}", path.display());
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("formpress: 无法写入 {}：{}", path.display(), io_reason(&e));
-                ExitCode::from(EXIT_IO)
-            }
-        },
+        Ok(Output::Stdout) => ExitCode::SUCCESS,
+        Err(e) => ExitCode::from(write_failed(&e)),
     }
 }
 
@@ -756,8 +862,11 @@ fn new(args: NewArgs) -> ExitCode {
 fn schema(args: SchemaArgs) -> ExitCode {
     with_kind(&args.common, &args.kind, |_, kind| {
         let schema = formpress::describe::json_schema(kind);
-        println!("{}", serde_json::to_string_pretty(&schema).expect("serialisable"));
-        ExitCode::SUCCESS
+        let text = serde_json::to_string_pretty(&schema).expect("serialisable") + "\n";
+        match Output::Stdout.write(text.as_bytes()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => ExitCode::from(write_failed(&e)),
+        }
     })
 }
 
@@ -768,26 +877,29 @@ fn template(args: TemplateArgs) -> ExitCode {
             return ExitCode::from(EXIT_FINDINGS);
         }
         let prefix = format!("{}/", kind.id);
+        let outputs = Outputs::new();
         for (name, text) in engine.catalog().sources().iter().filter(|(k, _)| k.starts_with(&prefix)) {
             let path = args.output.join(&name[prefix.len()..]);
-            let written =
-                path.parent().map_or(Ok(()), std::fs::create_dir_all).and_then(|()| std::fs::write(&path, text));
+            let written = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .map_err(|e| OutputError::Io(path.clone(), e))
+                .and_then(|()| outputs.claim(&path, Content::Yaml))
+                .and_then(|o| o.write(text.as_bytes()));
             if let Err(e) = written {
-                eprintln!("formpress: 无法写入 {}：{}", path.display(), io_reason(&e));
-                return ExitCode::from(EXIT_IO);
+                return ExitCode::from(write_failed(&e));
             }
         }
         let id = args.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let dir = args.output.parent().map(|p| p.display().to_string()).unwrap_or_default();
-        println!("已把 {} 复制到 {}（新种类 {id}）。", kind.id, args.output.display());
-        println!("改 kind.yaml 和 {} 后：formpress list --templates {dir}", kind.manifest.template);
+        say!("已把 {} 复制到 {}（新种类 {id}）。", kind.id, shown(&args.output));
+        say!("改 kind.yaml 和 {} 后：formpress list --templates {dir}", kind.manifest.template);
         ExitCode::SUCCESS
     })
 }
 
 fn is_yaml(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(".yaml") || lower.ends_with(".yml")
+    formpress::output::is_yaml(Path::new(name))
 }
 
 fn verify(args: VerifyArgs) -> ExitCode {
@@ -813,10 +925,10 @@ fn verify(args: VerifyArgs) -> ExitCode {
         .map(|(i, _)| (i + 1).to_string())
         .collect();
     if odd.is_empty() {
-        println!("PDF 上印的校验码：{code}（{} 页一致）", printed.len());
+        say!("PDF 上印的校验码：{code}（{} 页一致）", printed.len());
     } else {
         ok = false;
-        println!("PDF 上印的校验码：{code}；第 {} 页的校验码不同或缺失", odd.join("、"));
+        say!("PDF 上印的校验码：{code}；第 {} 页的校验码不同或缺失", odd.join("、"));
     }
     let mut sources: Vec<(String, Form)> = vec![];
     if let Some(a) = pdf.attachments.iter().find(|a| is_yaml(&a.name)) {
@@ -834,22 +946,22 @@ fn verify(args: VerifyArgs) -> ExitCode {
     }
     for (what, form) in &sources {
         match (form.renderable(), engine.fingerprint(form)) {
-            (true, Some(fp)) if fp.code() == code => println!("{what}：{} ✓ 一致", fp.code()),
+            (true, Some(fp)) if fp.code() == code => say!("{what}：{} ✓ 一致", fp.code()),
             (true, Some(fp)) => {
                 ok = false;
-                println!("{what}：{} ✗ 不一致", fp.code());
+                say!("{what}：{} ✗ 不一致", fp.code());
             }
             _ => {
                 ok = false;
-                println!("{what}：无法读取表单数据（{} 个错误），不能计算校验码", form.errors());
+                say!("{what}：无法读取表单数据（{} 个错误），不能计算校验码", form.errors());
             }
         }
     }
     if ok {
-        println!("结果：一致");
+        say!("结果：一致");
         ExitCode::SUCCESS
     } else {
-        println!("结果：不一致");
+        say!("结果：不一致");
         ExitCode::from(EXIT_FINDINGS)
     }
 }
@@ -861,9 +973,9 @@ fn list(args: CommonArgs) -> ExitCode {
     };
     for kind in engine.catalog().kinds() {
         let origin = if kind.origin == "built-in" { String::new() } else { format!("  [{}]", kind.origin) };
-        println!("{:<32} {}{origin}", kind.id, kind.manifest.name);
+        say!("{:<32} {}{origin}", kind.id, kind.manifest.name);
         if !kind.manifest.description.is_empty() {
-            println!("{:<32} {}", "", kind.manifest.description);
+            say!("{:<32} {}", "", kind.manifest.description);
         }
     }
     ExitCode::SUCCESS

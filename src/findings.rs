@@ -103,6 +103,22 @@ pub struct Style {
     pub snippets: bool,
 }
 
+/// Text from a form or a file name, safe to print on a terminal: control
+/// characters (escape sequences among them) are shown as `\x1b`, `\u{9b}`;
+/// tabs and line breaks stay.
+pub fn escape_controls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\t' | '\n' => out.push(c),
+            c if (c as u32) < 0x80 && c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Prints the findings of one file, errors first, one finding per line
 /// (plus a source snippet on a terminal).
 pub fn render(file: &str, source: Option<&str>, findings: &[Finding], style: Style) -> String {
@@ -114,9 +130,10 @@ pub fn render(file: &str, source: Option<&str>, findings: &[Finding], style: Sty
             Severity::Error => ("错误", "\x1b[1;31m"),
             Severity::Warning => ("警告", "\x1b[1;33m"),
         };
+        let file = escape_controls(file);
         let at = match f.loc {
             Some(l) => format!("{file}:{}:{}", l.line, l.col),
-            None => file.to_string(),
+            None => file,
         };
         let mut place = String::new();
         if !f.path.is_empty() || !f.yaml_path.is_empty() {
@@ -126,16 +143,14 @@ pub fn render(file: &str, source: Option<&str>, findings: &[Finding], style: Sty
                 _ => format!("〔{}〕", f.yaml_path),
             };
         }
-        let help = f.help.as_ref().map(|h| format!("（{h}）")).unwrap_or_default();
+        let help = f.help.as_ref().map(|h| format!("（{}）", escape_controls(h))).unwrap_or_default();
+        let (message, place) = (escape_controls(&f.message), escape_controls(&place));
         let sep = if place.is_empty() { "" } else { " " };
         if style.color {
-            let _ = writeln!(
-                out,
-                "\x1b[1m{at}\x1b[0m: {color}{word}\x1b[0m：{}{help}{sep}\x1b[2m{place}\x1b[0m",
-                f.message
-            );
+            let _ =
+                writeln!(out, "\x1b[1m{at}\x1b[0m: {color}{word}\x1b[0m：{message}{help}{sep}\x1b[2m{place}\x1b[0m");
         } else {
-            let _ = writeln!(out, "{at}: {word}：{}{help}{sep}{place}", f.message);
+            let _ = writeln!(out, "{at}: {word}：{message}{help}{sep}{place}");
         }
         if style.snippets
             && let (Some(src), Some(loc)) = (source, f.loc)
@@ -151,7 +166,7 @@ fn snippet(source: &str, loc: Loc, color: bool) -> String {
     let Some(line) = source.lines().nth(loc.line.saturating_sub(1) as usize) else {
         return String::new();
     };
-    let line: String = line.chars().take(160).collect();
+    let line: String = escape_controls(&line.chars().take(160).collect::<String>());
     let num = loc.line.to_string();
     let pad = " ".repeat(num.len());
     // Wide (CJK) characters take two terminal columns.

@@ -136,6 +136,9 @@ impl Fonts {
     }
 }
 
+/// Largest font file read (the biggest CJK collections are about 30 MB).
+const MAX_FONT_BYTES: u64 = 128 << 20;
+
 fn read_font(path: &Path) -> Option<Bytes> {
-    std::fs::read(path).ok().map(Bytes::new)
+    crate::input::read(path, MAX_FONT_BYTES).ok().map(Bytes::new)
 }

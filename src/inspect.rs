@@ -21,8 +21,30 @@ pub struct Inspected {
     pub pages: Vec<String>,
 }
 
-pub fn read(bytes: Vec<u8>) -> Result<Inspected, String> {
-    let pdf = Pdf::new(bytes).map_err(|e| format!("不是可读的 PDF 文件（{e:?}）"))?;
+#[derive(Debug)]
+pub enum InspectError {
+    /// Over a limit of `pdfcheck`, found before the reader saw the file.
+    Limit(crate::pdfcheck::PdfLimit),
+    Unreadable(String),
+}
+
+impl std::fmt::Display for InspectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            InspectError::Limit(e) => write!(f, "{e}"),
+            InspectError::Unreadable(e) => write!(f, "不是可读的 PDF 文件（{e}）"),
+        }
+    }
+}
+
+impl std::error::Error for InspectError {}
+
+/// Largest PDF `extract` and `verify` read.
+pub const MAX_PDF_BYTES: u64 = 64 << 20;
+
+pub fn read(bytes: Vec<u8>) -> Result<Inspected, InspectError> {
+    crate::pdfcheck::check(&bytes).map_err(InspectError::Limit)?;
+    let pdf = Pdf::new(bytes).map_err(|e| InspectError::Unreadable(format!("{e:?}")))?;
     Ok(Inspected { attachments: attachments(&pdf), pages: texts(&pdf) })
 }
 
@@ -34,17 +56,27 @@ fn attachments(pdf: &Pdf) -> Vec<Attachment> {
         return vec![];
     };
     let mut out = vec![];
-    collect_names(&tree, 0, &mut out);
+    let mut seen = vec![];
+    collect_names(&tree, 0, &mut out, &mut seen);
     out
 }
 
-fn collect_names(node: &Dict, depth: usize, out: &mut Vec<Attachment>) {
+/// Attachments kept in memory at most (the same stream listed many times
+/// is decoded once).
+const MAX_ATTACHMENT_BYTES: usize = 64 << 20;
+
+fn collect_names(
+    node: &Dict,
+    depth: usize,
+    out: &mut Vec<Attachment>,
+    seen: &mut Vec<hayro_interpret::hayro_syntax::object::ObjectIdentifier>,
+) {
     if depth > 16 {
         return;
     }
     if let Some(kids) = node.get::<Array>(b"Kids") {
         for kid in kids.iter::<Dict>() {
-            collect_names(&kid, depth + 1, out);
+            collect_names(&kid, depth + 1, out, seen);
         }
     }
     let Some(names) = node.get::<Array>(b"Names") else { return };
@@ -57,7 +89,14 @@ fn collect_names(node: &Dict, depth: usize, out: &mut Vec<Attachment>) {
             .map(|s| decode_text(s.as_bytes()))
             .unwrap_or_default();
         let Some(stream) = spec.get::<Dict>(b"EF").and_then(|ef| ef.get::<Stream>(b"F")) else { continue };
-        if let Ok(bytes) = stream.decoded() {
+        if seen.contains(&stream.obj_id()) {
+            continue;
+        }
+        seen.push(stream.obj_id());
+        let held: usize = out.iter().map(|a| a.bytes.len()).sum();
+        if let Ok(bytes) = stream.decoded()
+            && held + bytes.len() <= MAX_ATTACHMENT_BYTES
+        {
             out.push(Attachment { name, bytes: bytes.into_owned() });
         }
     }

@@ -68,6 +68,9 @@ pub struct OptionSpec {
     pub default: serde_json::Value,
     #[serde(default)]
     pub help: String,
+    /// The values a text option may take (a typo is an error, not a silently other value).
+    #[serde(default)]
+    pub choices: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -213,7 +216,11 @@ pub fn signature_fields() -> &'static IndexMap<String, Field> {
 
 /// Options every kind has, besides its own.
 fn builtin_options() -> IndexMap<String, OptionSpec> {
-    let opt = |default: bool, help: &str| OptionSpec { default: serde_json::Value::Bool(default), help: help.into() };
+    let opt = |default: bool, help: &str| OptionSpec {
+        default: serde_json::Value::Bool(default),
+        help: help.into(),
+        choices: vec![],
+    };
     IndexMap::from([
         ("fingerprint".to_string(), opt(true, "每页页脚印校验码、页码和二维码（在表格之外）")),
         ("archive".to_string(), opt(false, "输出 PDF/A-3b 存档文件，并把本 YAML 原样附在 PDF 内（同 --archive）")),
@@ -303,6 +310,9 @@ impl Kind {
 pub struct Catalog {
     kinds: BTreeMap<String, Kind>,
     sources: Sources,
+    /// What was skipped while loading: broken kinds (each leaves out only
+    /// itself), links and special files in template folders.
+    problems: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -316,14 +326,17 @@ impl std::fmt::Display for CatalogError {
 
 impl Catalog {
     /// Built-in kinds, then each user folder in order (later folders win).
+    /// A folder that cannot be read is an error; a broken kind in it is
+    /// reported in `problems` and left out.
     pub fn load(user_dirs: &[PathBuf]) -> Result<Catalog, CatalogError> {
         let mut files: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let mut problems = vec![];
         collect_builtin(&BUILTIN, &mut files);
         for dir in user_dirs {
             if !dir.is_dir() {
                 return Err(CatalogError(format!("模板目录不存在：{}", dir.display())));
             }
-            collect_dir(dir, dir, 0, &mut files)?;
+            collect_dir(dir, dir, 0, &mut files, &mut problems)?;
         }
         let mut kinds = BTreeMap::new();
         for (path, (text, origin)) in &files {
@@ -331,38 +344,26 @@ impl Catalog {
             if id.contains('/') || id.starts_with('_') {
                 continue;
             }
-            let mut manifest: Manifest = parse_manifest(text)
-                .map_err(|e| CatalogError(format!("{}/{path}: 表单清单有误：{e}", origin_dir(origin))))?;
-            for (key, option) in builtin_options() {
-                manifest.options.entry(key).or_insert(option);
+            match load_kind(id, text, &files) {
+                Ok(manifest) => {
+                    kinds.insert(id.to_string(), Kind { id: id.to_string(), manifest, origin: origin.clone() });
+                }
+                Err(e) => problems.push(format!("{}/{path}: {e}；未载入表单种类 {id}", origin_dir(origin))),
             }
-            // Every role has fonts, so templates can rely on them; the bundled faces by default.
-            for (role, family) in
-                [("title", "Noto Serif CJK SC"), ("heading", "Noto Sans CJK SC"), ("body", "Noto Serif CJK SC")]
-            {
-                manifest.fonts.entry(role.to_string()).or_insert_with(|| vec![family.to_string()]);
-            }
-            for shared in manifest.use_rules.clone() {
-                let Some((text, _)) = files.get(&shared) else {
-                    return Err(CatalogError(format!("{}/{path}: 找不到共用规则文件 {shared}", origin_dir(origin))));
-                };
-                let rules: Vec<Rule> = serde_saphyr::from_str(text)
-                    .map_err(|e| CatalogError(format!("{shared}: 规则有误：{}", e.without_snippet())))?;
-                manifest.rules.extend(rules);
-            }
-            check_manifest(&manifest)
-                .map_err(|e| CatalogError(format!("{}/{path}: 表单清单有误：{e}", origin_dir(origin))))?;
-            if !files.contains_key(&format!("{id}/{}", manifest.template)) {
-                return Err(CatalogError(format!(
-                    "{}/{path}: 找不到模板文件 {id}/{}",
-                    origin_dir(origin),
-                    manifest.template
-                )));
-            }
-            kinds.insert(id.to_string(), Kind { id: id.to_string(), manifest, origin: origin.clone() });
         }
         let sources = files.into_iter().map(|(k, (text, _))| (k, text)).collect();
-        Ok(Catalog { kinds, sources: Arc::new(sources) })
+        Ok(Catalog { kinds, sources: Arc::new(sources), problems })
+    }
+
+    /// Leaves out a kind found broken after loading (its rules do not compile).
+    pub fn drop_kind(&mut self, id: &str, why: String) {
+        if let Some(kind) = self.kinds.remove(id) {
+            self.problems.push(format!("{}/{id}/{MANIFEST}: {why}；未载入表单种类 {id}", origin_dir(&kind.origin)));
+        }
+    }
+
+    pub fn problems(&self) -> &[String] {
+        &self.problems
     }
 
     pub fn kind(&self, id: &str) -> Option<&Kind> {
@@ -376,6 +377,31 @@ impl Catalog {
     pub fn sources(&self) -> Sources {
         self.sources.clone()
     }
+}
+
+/// A kind's manifest with the built-in options, default fonts and shared rules added, checked.
+fn load_kind(id: &str, text: &str, files: &BTreeMap<String, (String, String)>) -> Result<Manifest, String> {
+    let mut manifest = parse_manifest(text).map_err(|e| format!("表单清单有误：{e}"))?;
+    for (key, option) in builtin_options() {
+        manifest.options.entry(key).or_insert(option);
+    }
+    // Every role has fonts, so templates can rely on them; the bundled faces by default.
+    for (role, family) in
+        [("title", "Noto Serif CJK SC"), ("heading", "Noto Sans CJK SC"), ("body", "Noto Serif CJK SC")]
+    {
+        manifest.fonts.entry(role.to_string()).or_insert_with(|| vec![family.to_string()]);
+    }
+    for shared in manifest.use_rules.clone() {
+        let Some((text, _)) = files.get(&shared) else { return Err(format!("找不到共用规则文件 {shared}")) };
+        let rules: Vec<Rule> =
+            serde_saphyr::from_str(text).map_err(|e| format!("{shared}: 规则有误：{}", e.without_snippet()))?;
+        manifest.rules.extend(rules);
+    }
+    check_manifest(&manifest).map_err(|e| format!("表单清单有误：{e}"))?;
+    if !files.contains_key(&format!("{id}/{}", manifest.template)) {
+        return Err(format!("找不到模板文件 {id}/{}", manifest.template));
+    }
+    Ok(manifest)
 }
 
 fn origin_dir(origin: &str) -> &str {
@@ -445,6 +471,30 @@ fn check_manifest(m: &Manifest) -> Result<(), String> {
         }
         walk(k, f)?;
     }
+    for (k, o) in &m.options {
+        use serde_json::Value as J;
+        match &o.default {
+            J::Bool(_) | J::Number(_) => {
+                if !o.choices.is_empty() {
+                    return Err(format!("选项 {k}：只有文本选项可以有 choices"));
+                }
+            }
+            J::String(s) if o.choices.is_empty() || o.choices.contains(s) => {}
+            J::String(s) => return Err(format!("选项 {k}：默认值 {s} 不在 choices 之中")),
+            _ => return Err(format!("选项 {k}：默认值应为 true/false、数字或文本")),
+        }
+    }
+    for (i, c) in m.computed.iter().enumerate() {
+        if c.set.split('.').any(str::is_empty) {
+            return Err(format!("computed[{i}]：set「{}」应为以 . 分隔的字段名", c.set));
+        }
+        if let Some(each) = &c.each {
+            let first = each.split('.').next().unwrap_or_default();
+            if each.split('.').any(str::is_empty) || !m.fields.contains_key(first) {
+                return Err(format!("computed[{i}]：each「{each}」应以本表单的列表字段开头（如 tasks）"));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -461,27 +511,42 @@ fn collect_builtin(dir: &include_dir::Dir<'static>, out: &mut BTreeMap<String, (
 }
 
 /// Reads a user templates folder: text files up to 1 MiB, three levels deep.
+/// Links are not followed (a template must not print a file from elsewhere)
+/// and FIFOs, devices and sockets are never opened; each is skipped and
+/// reported.
 fn collect_dir(
     root: &Path,
     dir: &Path,
     depth: usize,
     out: &mut BTreeMap<String, (String, String)>,
+    problems: &mut Vec<String>,
 ) -> Result<(), CatalogError> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| CatalogError(format!("无法读取模板目录 {}：{e}", dir.display())))?;
-    for entry in entries.flatten() {
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
         let path = entry.path();
-        if path.is_dir() {
+        // The entry's own type: a link is a link here, not what it points to.
+        let Ok(ft) = entry.file_type() else { continue };
+        if ft.is_dir() {
             if depth < 3 {
-                collect_dir(root, &path, depth + 1, out)?;
+                collect_dir(root, &path, depth + 1, out, problems)?;
             }
             continue;
         }
-        let Ok(meta) = entry.metadata() else { continue };
-        if meta.len() > 1 << 20 {
+        if !ft.is_file() {
+            problems.push(format!("跳过 {}：{}，模板目录只读普通文件", path.display(), crate::input::file_kind(ft)));
             continue;
         }
-        let Ok(text) = std::fs::read_to_string(&path) else { continue };
+        let text = match crate::input::read(&path, 1 << 20).map(String::from_utf8) {
+            Ok(Ok(text)) => text,
+            Ok(Err(_)) => continue, // not text (a picture beside a template)
+            Err(e) => {
+                problems.push(format!("跳过 {e}"));
+                continue;
+            }
+        };
         let Ok(rel) = path.strip_prefix(root) else { continue };
         let rel = rel.to_string_lossy().replace('\\', "/");
         out.insert(rel, (text, root.display().to_string()));

@@ -17,9 +17,12 @@ pub mod fingerprint;
 pub mod fonts;
 pub mod indicators;
 pub mod ink;
+pub mod input;
 pub mod inspect;
 pub mod kind;
+pub mod output;
 pub mod pdf;
+pub mod pdfcheck;
 pub mod preview;
 mod render;
 pub mod rules;
@@ -51,11 +54,15 @@ pub struct EngineOptions {
     pub font_dirs: Vec<PathBuf>,
     /// Skip installed fonts (only bundled and `--font-path` fonts are used).
     pub no_system_fonts: bool,
+    /// Folders besides the form's own that pictures (`seal:`) may come from (`--allow-path`).
+    pub allow_paths: Vec<PathBuf>,
 }
 
 /// Kinds, templates and fonts, loaded once and shared by every form.
 pub struct Engine {
     catalog: Catalog,
+    /// `allow_paths`, canonicalised.
+    allowed: Vec<PathBuf>,
     env: Environment<'static>,
     fonts: Fonts,
 }
@@ -241,11 +248,16 @@ impl Engine {
             catalog.kinds().flat_map(|k| k.manifest.fonts.values().flatten().cloned()).collect();
         let fonts =
             Fonts::load(&FontOptions { dirs: options.font_dirs.clone(), system: !options.no_system_fonts, wanted });
+        let mut catalog = catalog;
         let env = template::environment(catalog.sources());
-        for kind in catalog.kinds() {
-            rules::validate(&env, kind).map_err(|e| Error::Catalog(format!("{}/{}: {e}", kind.id, kind::MANIFEST)))?;
+        // A kind whose rules do not compile is left out and reported; the others still load.
+        let broken: Vec<(String, String)> =
+            catalog.kinds().filter_map(|k| rules::validate(&env, k).err().map(|e| (k.id.clone(), e))).collect();
+        for (id, e) in broken {
+            catalog.drop_kind(&id, e);
         }
-        Ok(Engine { catalog, env, fonts })
+        let allowed = options.allow_paths.iter().filter_map(|p| std::fs::canonicalize(p).ok()).collect();
+        Ok(Engine { catalog, allowed, env, fonts })
     }
 
     pub fn catalog(&self) -> &Catalog {
@@ -262,14 +274,17 @@ impl Engine {
         self.check_in(name, bytes, None)
     }
 
-    /// Reads and checks a form file; image paths in it are relative to its folder.
-    pub fn check_file(&self, path: &Path) -> std::io::Result<Form> {
-        let bytes = std::fs::read(path)?;
-        let base = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
-        Ok(self.check_in(&path.display().to_string(), &bytes, base))
+    /// Reads and checks a form file; image paths in it are relative to its
+    /// folder and must stay inside it (or an `allow_paths` folder).
+    pub fn check_file(&self, path: &Path) -> Result<Form, input::InputError> {
+        let bytes = input::read(path, yaml::MAX_FILE_BYTES as u64)?;
+        let parent = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
+        let base = parent.and_then(|p| std::fs::canonicalize(p).ok());
+        let pictures = base.map(|base| schema::Pictures { base, allowed: &self.allowed });
+        Ok(self.check_in(&path.display().to_string(), &bytes, pictures.as_ref()))
     }
 
-    fn check_in(&self, name: &str, bytes: &[u8], base: Option<&Path>) -> Form {
+    fn check_in(&self, name: &str, bytes: &[u8], base: Option<&schema::Pictures>) -> Form {
         let mut form = Form {
             name: name.to_string(),
             bytes: bytes.to_vec(),

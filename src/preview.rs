@@ -4,12 +4,55 @@
 use typst::utils::Scalar;
 use typst_layout::PagedDocument;
 
-/// Each page as PNG at `ppi` pixels per inch.
-pub fn png_pages(doc: &PagedDocument, ppi: f64) -> Result<Vec<Vec<u8>>, String> {
+/// Most pixels one PNG page may have: a page is rendered whole in memory at
+/// 4 bytes a pixel (64 MP is 256 MB; an A4 page at 600 ppi is 35 MP).
+pub const MAX_PAGE_PIXELS: f64 = 64_000_000.0;
+
+#[derive(Debug)]
+pub enum PreviewError {
+    /// The page would take too much memory at this resolution.
+    TooManyPixels {
+        page: usize,
+        width: u64,
+        height: u64,
+        max_ppi: u32,
+    },
+    Encode(String),
+}
+
+impl std::fmt::Display for PreviewError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            PreviewError::TooManyPixels { page, width, height, max_ppi } => write!(
+                f,
+                "第 {page} 页在此分辨率下有 {width}×{height} 像素，超过上限 {} 万像素；请用 --ppi {max_ppi} 或更小",
+                MAX_PAGE_PIXELS as u64 / 10_000
+            ),
+            PreviewError::Encode(e) => write!(f, "PNG 编码失败：{e}"),
+        }
+    }
+}
+
+/// Each page as PNG at `ppi` pixels per inch; refused before any pixel is
+/// allocated when a page would be too large.
+pub fn png_pages(doc: &PagedDocument, ppi: f64) -> Result<Vec<Vec<u8>>, PreviewError> {
+    for (i, page) in doc.pages().iter().enumerate() {
+        let size = page.frame.size();
+        let (w, h) = (size.x.to_pt() * ppi / 72.0, size.y.to_pt() * ppi / 72.0);
+        if w * h > MAX_PAGE_PIXELS {
+            let max_ppi = (ppi * (MAX_PAGE_PIXELS / (w * h)).sqrt()).floor() as u32;
+            return Err(PreviewError::TooManyPixels {
+                page: i + 1,
+                width: w.ceil() as u64,
+                height: h.ceil() as u64,
+                max_ppi,
+            });
+        }
+    }
     let options = typst_render::RenderOptions { pixel_per_pt: Scalar::new(ppi / 72.0), render_bleed: false };
     doc.pages()
         .iter()
-        .map(|page| typst_render::render(page, &options).encode_png().map_err(|e| e.to_string()))
+        .map(|page| typst_render::render(page, &options).encode_png().map_err(|e| PreviewError::Encode(e.to_string())))
         .collect()
 }
 

@@ -67,6 +67,10 @@ pub fn compute(env: &Environment, kind: &Kind, data: &mut Json, options: &Map<St
             }
             let keys: Vec<&str> = c.set.split('.').collect();
             for key in &keys[..keys.len() - 1] {
+                // Indexing a non-object with a key panics; the item is text or a number here.
+                if !target.is_object() {
+                    break;
+                }
                 if !target.get(*key).is_some_and(Json::is_object) {
                     target[*key] = Json::Object(Map::new());
                 }

@@ -70,10 +70,17 @@ pub fn kind_id(root: &Node) -> Result<(String, Loc), Finding> {
     }
 }
 
+/// Where pictures may come from: the form file's folder (canonical) and the
+/// folders allowed with `--allow-path` (canonical).
+pub struct Pictures<'a> {
+    pub base: std::path::PathBuf,
+    pub allowed: &'a [std::path::PathBuf],
+}
+
 /// Checks a parsed form file against `kind`.
-/// `base` is the folder of the form file, for image paths; none for data that
-/// did not come from a file.
-pub fn check(kind: &Kind, source: &str, root: &Node, covers: Coverage, base: Option<&Path>) -> Checked {
+/// `base` says where pictures may come from; none for data that did not come
+/// from a file.
+pub fn check(kind: &Kind, source: &str, root: &Node, covers: Coverage, base: Option<&Pictures>) -> Checked {
     let mut walker =
         Walker { source, covers, findings: vec![], rows: 0, base, assets: vec![], covered: Default::default() };
     let manifest = &kind.manifest;
@@ -82,8 +89,11 @@ pub fn check(kind: &Kind, source: &str, root: &Node, covers: Coverage, base: Opt
     Checked { data, assets: walker.assets, options, findings: walker.findings }
 }
 
-/// Largest picture a form may refer to.
+/// Largest picture a form may refer to: file size, then the size its header
+/// declares (a few bytes can declare a picture that takes gigabytes to decode).
 pub const MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+pub const MAX_IMAGE_SIDE: usize = 8000;
+pub const MAX_IMAGE_PIXELS: usize = 64_000_000;
 const IMAGE_TYPES: &[&str] = &["png", "jpg", "jpeg", "gif", "svg", "webp"];
 
 struct Walker<'a> {
@@ -92,7 +102,7 @@ struct Walker<'a> {
     findings: Vec<Finding>,
     /// Indicator rows seen so far in the current tree.
     rows: usize,
-    base: Option<&'a Path>,
+    base: Option<&'a Pictures<'a>>,
     assets: Vec<(String, Vec<u8>)>,
     /// Characters already looked up in the fonts (a form repeats most of them).
     covered: std::collections::HashMap<char, bool>,
@@ -127,7 +137,23 @@ impl Walker<'_> {
                 (Json::Bool(_), Value::Bool(b)) => Json::Bool(*b),
                 (Json::Number(_), Value::Int(i)) => Json::from(*i as f64),
                 (Json::Number(_), Value::Float(x)) => Json::from(*x),
-                (Json::String(_), Value::Str(s)) => Json::String(s.clone()),
+                (Json::String(_), Value::Str(s)) if spec.choices.is_empty() || spec.choices.contains(s) => {
+                    Json::String(s.clone())
+                }
+                (Json::String(_), Value::Str(s)) => {
+                    let choices: Vec<&str> = spec.choices.iter().map(String::as_str).collect();
+                    let mut f = Finding::error(
+                        Class::Structure,
+                        Some(value.loc),
+                        &at,
+                        format!("选项 {name} 应为 {} 之一，实际为「{s}」", choices.join("、")),
+                    );
+                    if let Some(best) = did_you_mean(s, &choices) {
+                        f = f.with_help(format!("是否应为 {best}？"));
+                    }
+                    self.findings.push(f);
+                    continue;
+                }
                 (default, other) => {
                     self.structure(
                         value.loc,
@@ -309,7 +335,21 @@ impl Walker<'_> {
     /// The glyph preflight: every character must be drawable by some font.
     fn glyphs(&mut self, text: &str, node: &Node, at: &Place) {
         let mut missing: Vec<char> = vec![];
-        for c in text.chars() {
+        let mut invisible: Vec<char> = vec![];
+        for c in text.chars().filter(|&c| is_invisible(c)) {
+            if !invisible.contains(&c) {
+                invisible.push(c);
+            }
+        }
+        if !invisible.is_empty() {
+            let list: Vec<String> = invisible.iter().map(|c| format!("U+{:04X}", *c as u32)).collect();
+            let loc = char_loc(self.source, node, &invisible[0].to_string());
+            self.findings.push(
+                Finding::error(Class::Structure, Some(loc), at, format!("有看不见的字符 {}", list.join("、")))
+                    .with_help("零宽空格、方向标记等不会印出来，多半是复制粘贴带进来的；请删除"),
+            );
+        }
+        for c in text.chars().filter(|&c| !is_invisible(c)) {
             let covers = self.covers;
             let covered = *self.covered.entry(c).or_insert_with(|| covers(c));
             if !c.is_whitespace() && !covered && !missing.contains(&c) {
@@ -342,26 +382,18 @@ impl Walker<'_> {
             self.structure(node.loc, at, format!("「{}」{given}：只支持 {} 图片", spec.label, IMAGE_TYPES.join("、")));
             return Json::Null;
         }
-        let Some(base) = self.base else {
+        let Some(pictures) = self.base else {
             self.structure(node.loc, at, format!("「{}」{given}：表单不是从文件读入，无法确定图片位置", spec.label));
             return Json::Null;
         };
-        let path = base.join(given);
-        let read = std::fs::metadata(&path).and_then(|m| {
-            if m.len() > MAX_IMAGE_BYTES {
-                Err(std::io::Error::other(format!("文件超过 {} MB", MAX_IMAGE_BYTES >> 20)))
-            } else {
-                std::fs::read(&path)
-            }
-        });
-        match read {
+        match read_picture(pictures, Path::new(given), &ext) {
             Ok(bytes) => {
                 let vpath = format!("/assets/{}.{ext}", self.assets.len());
                 self.assets.push((vpath.clone(), bytes));
                 Json::String(vpath)
             }
             Err(e) => {
-                self.structure(node.loc, at, format!("「{}」无法读取图片 {}：{e}", spec.label, path.display()));
+                self.structure(node.loc, at, format!("「{}」无法读取图片 {given}：{e}", spec.label));
                 Json::Null
             }
         }
@@ -623,6 +655,68 @@ impl Walker<'_> {
         }
         Json::Array(out)
     }
+}
+
+/// Why a picture cannot be used.
+#[derive(Debug)]
+pub enum PictureError {
+    /// Outside the form's folder and every `--allow-path` folder.
+    Outside(std::path::PathBuf),
+    Read(crate::input::InputError),
+    /// The header is not one of a picture of this type.
+    Unrecognised,
+    TooLarge {
+        width: usize,
+        height: usize,
+    },
+}
+
+impl std::fmt::Display for PictureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            PictureError::Outside(base) => write!(
+                f,
+                "不在表单所在的目录 {} 之内；图片要放在表单旁边，或用 --allow-path 目录 允许另一个目录",
+                base.display()
+            ),
+            PictureError::Read(e) => write!(f, "{}", e.reason()),
+            PictureError::Unrecognised => write!(f, "无法识别图片格式（文件头不是图片）"),
+            PictureError::TooLarge { width, height } => write!(
+                f,
+                "图片有 {width}×{height} 像素，超过上限（每边 {MAX_IMAGE_SIDE}，共 {} 万像素）",
+                MAX_IMAGE_PIXELS / 10_000
+            ),
+        }
+    }
+}
+
+/// Reads a picture the form names: only from inside the form's folder (links
+/// resolved, so `../` and a link out are caught) or an allowed folder, and
+/// only when its header declares a size that is safe to decode.
+fn read_picture(pictures: &Pictures, given: &Path, ext: &str) -> Result<Vec<u8>, PictureError> {
+    use crate::input::{self, InputError};
+    let joined = pictures.base.join(given);
+    let real = std::fs::canonicalize(&joined).map_err(|e| PictureError::Read(InputError::from_io(&joined, e)))?;
+    if !real.starts_with(&pictures.base) && !pictures.allowed.iter().any(|dir| real.starts_with(dir)) {
+        return Err(PictureError::Outside(pictures.base.clone()));
+    }
+    let bytes = input::read(&real, MAX_IMAGE_BYTES).map_err(PictureError::Read)?;
+    // SVG is drawn as vectors; every other type is decoded into pixels.
+    if ext != "svg" {
+        let size = imagesize::blob_size(&bytes).map_err(|_| PictureError::Unrecognised)?;
+        let (width, height) = (size.width, size.height);
+        if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width.saturating_mul(height) > MAX_IMAGE_PIXELS {
+            return Err(PictureError::TooLarge { width, height });
+        }
+    }
+    Ok(bytes)
+}
+
+/// Characters that print as nothing: zero-width spaces and joiners, direction
+/// marks, word joiner, a BOM inside text. They are typos to delete, not
+/// characters a font lacks.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}')
 }
 
 impl Field {

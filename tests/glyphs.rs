@@ -80,9 +80,13 @@ fn a_preferred_font_is_found_by_its_chinese_name() {
     )
     .unwrap();
     let render_with = |font_dirs: Vec<std::path::PathBuf>| {
-        let engine =
-            Engine::new(&EngineOptions { template_dirs: vec![dir.path().into()], font_dirs, no_system_fonts: true })
-                .unwrap();
+        let engine = Engine::new(&EngineOptions {
+            template_dirs: vec![dir.path().into()],
+            font_dirs,
+            no_system_fonts: true,
+            ..EngineOptions::default()
+        })
+        .unwrap();
         let form = engine.check("x.yaml", "form: fangsong\ndepartment: 郑州市\n".as_bytes());
         run_on(&engine.render(&form, &RenderOptions::default()).unwrap().pdf, "pdffonts", &[])
     };

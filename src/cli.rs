@@ -25,8 +25,10 @@ Outputs: `-o -` (or /dev/stdout) writes to standard output. formpress never writ
 of the run, a YAML file (unless it writes YAML), a device, FIFO or socket, or a read-only file.
 
 Exit status:
-  0  done (render: PDF written; findings that do not block a draft are shown)
-  1  the form has errors (check), or could not be rendered (render)
+  0  done (render: the PDF written; warnings are shown)
+  1  the form has errors: check reports them; render writes the form as a draft
+     (every page marked 草稿, no 校验码 or QR code; nothing with --strict or
+     --archive); verify: the PDF does not match, or is a draft
   2  usage error (unknown option, missing argument, a folder that does not exist,
      an output that would replace an input, a YAML file or a device)
   3  I/O error (input unreadable or over the size limits, output folder missing or not writable)
@@ -393,8 +395,12 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path) -> ExitCode {
     if let Some(code) = &rendered.code {
         notes.push(format!("校验码 {code}"));
     }
+    if rendered.draft {
+        notes.push(format!("草稿：{} 个错误，未印校验码和二维码", form.errors()));
+    }
     // With the PDF on standard output, the report goes to standard error.
-    let report = format!("已生成 {}（{}）", shown(output.path()), notes.join("，"));
+    let what = if rendered.draft { "已生成草稿" } else { "已生成" };
+    let report = format!("{what} {}（{}）", shown(output.path()), notes.join("，"));
     match output {
         Output::Stdout => eprintln!("formpress: {report}"),
         Output::File { .. } => say!("{report}"),
@@ -405,7 +411,7 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path) -> ExitCode {
             "formpress: 注意：表单没有填报日期，PDF 日期记为 {y}-{m:02}-{d:02}；可在 signature.date 写填报日期，或设置 SOURCE_DATE_EPOCH"
         );
     }
-    ExitCode::SUCCESS
+    if rendered.draft { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS }
 }
 
 /// Re-renders on every save (changes are debounced), printing findings; a
@@ -438,7 +444,8 @@ fn watch(args: WatchArgs) -> ExitCode {
         let options = RenderOptions { archive: args.archive, ..RenderOptions::default() };
         match engine.render(&form, &options).map(|r| (output.write(&r.pdf), r)) {
             Ok((Ok(()), r)) => {
-                say!("已生成 {}（{} 页）", shown(output.path()), r.pages);
+                let what = if r.draft { "已生成草稿（有错误）" } else { "已生成" };
+                say!("{what} {}（{} 页）", shown(output.path()), r.pages);
                 true
             }
             Ok((Err(e), _)) => {
@@ -659,13 +666,17 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
 
     // Findings of forms with errors, then the summary.
     let mut worst = 0u8;
-    let (mut written, mut refused, mut failed, mut warnings) = (0, 0, 0, 0);
+    let (mut written, mut drafts, mut refused, mut failed, mut warnings) = (0, 0, 0, 0, 0);
     for outcome in &outcomes {
         match outcome {
             batch::Outcome::Written { form, .. } => {
                 written += 1;
                 warnings += form.warnings();
                 if form.errors() > 0 {
+                    drafts += 1;
+                    worst = worst.max(EXIT_FINDINGS);
+                }
+                if !form.findings.is_empty() {
                     print_findings(form, style);
                 }
             }
@@ -713,7 +724,7 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
     }
     let rate = if elapsed > 0.0 { written as f64 / elapsed } else { 0.0 };
     say!(
-        "共 {} 份：已生成 {written} 份，未生成 {refused} 份，失败 {failed} 份；{warnings} 个警告；用时 {elapsed:.1} 秒（{rate:.1} 份/秒）",
+        "共 {} 份：已生成 {written} 份（其中 {drafts} 份有错误，印为草稿），未生成 {refused} 份，失败 {failed} 份；{warnings} 个警告；用时 {elapsed:.1} 秒（{rate:.1} 份/秒）",
         items.len()
     );
     ExitCode::from(worst)
@@ -911,6 +922,11 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
+    if pdf.pages.iter().any(|t| fingerprint::is_draft(t)) {
+        say!("{}：这是草稿——表单数据有错误，未通过校验，页面上没有校验码；不能作为正式表格", args.pdf.display());
+        say!("结果：草稿");
+        return ExitCode::from(EXIT_FINDINGS);
+    }
     // The code printed on each page; all pages must agree.
     let printed: Vec<Option<String>> = pdf.pages.iter().map(|t| fingerprint::find_code(t)).collect();
     let Some(code) = printed.iter().flatten().next().cloned() else {

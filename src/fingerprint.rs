@@ -15,6 +15,15 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 
+/// The start of every QR payload: format version 1.
+pub const QR_PREFIX: &str = "FP1:";
+
+/// Modules of white around the code in the picture (the page around it is white too).
+const QUIET: usize = 2;
+
+/// Side of one QR module on paper.
+pub const QR_MODULE_MM: f64 = 0.55;
+
 pub struct Fingerprint {
     /// 64 hex digits.
     pub hex: String,
@@ -38,29 +47,65 @@ impl Fingerprint {
         [&head[0..4], &head[4..8], &head[8..12], &head[12..16]].join("-")
     }
 
-    /// What the QR code holds: kind, the identifying fields, the full hash.
-    pub fn qr_payload(&self, kind: &str, identity: &[String]) -> String {
-        let mut parts = vec!["formpress".to_string(), kind.to_string()];
-        parts.extend(identity.iter().cloned());
-        parts.push(format!("sha256:{}", self.hex));
-        parts.join("|")
+    /// What the QR code holds: `FP1:` (format version 1) and the full hash
+    /// in upper-case hex, whose first 16 digits are the 校验码. Short and in
+    /// QR's alphanumeric alphabet, so the code stays small enough for modules
+    /// of about 0.45 mm, which office scans at 150–300 dpi read back.
+    pub fn qr_payload(&self) -> String {
+        format!("{QR_PREFIX}{}", self.hex)
     }
 }
 
-/// The QR code as a 1-bit PNG, one pixel per module with the 4-module quiet
+/// The QR code as Typst markup: a box of filled rectangles, one per run of
+/// dark modules in a row. Vectors print and scan crisply at any resolution,
+/// where a small picture gets blurred by scaling.
+pub fn qr_markup(payload: &str) -> Option<String> {
+    let code = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::Q).ok()?;
+    let n = code.width();
+    let colors = code.to_colors();
+    let m = QR_MODULE_MM;
+    let side = (n + 2 * QUIET) as f64 * m;
+    let mut out = format!("box(width: {side:.3}mm, height: {side:.3}mm, {{\n");
+    for y in 0..n {
+        let mut x = 0;
+        while x < n {
+            if colors[y * n + x] != qrcode::Color::Dark {
+                x += 1;
+                continue;
+            }
+            let start = x;
+            while x < n && colors[y * n + x] == qrcode::Color::Dark {
+                x += 1;
+            }
+            // A hair taller than a module, so rows meet without a seam.
+            let _ = writeln!(
+                out,
+                "  place(dx: {:.3}mm, dy: {:.3}mm, rect(width: {:.3}mm, height: {:.3}mm, fill: black, stroke: none))",
+                (start + QUIET) as f64 * m,
+                (y + QUIET) as f64 * m,
+                (x - start) as f64 * m,
+                m + 0.02
+            );
+        }
+    }
+    out.push_str("})");
+    Some(out)
+}
+
+/// The QR code as a 1-bit PNG, one pixel per module with a `QUIET`-module quiet
 /// zone (templates scale it up with `scaling: "pixelated"`). A bitmap is a few
 /// hundred bytes; the same code as vector paths adds ~50 KB to a 4-page PDF.
 pub fn qr_png(payload: &str) -> Option<Vec<u8>> {
-    let code = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M).ok()?;
+    let code = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::Q).ok()?;
     let modules = code.width();
     let colors = code.to_colors();
-    let size = modules + 8;
+    let size = modules + 2 * QUIET;
     let row_bytes = size.div_ceil(8);
     let mut pixels = vec![0xFFu8; row_bytes * size];
     for y in 0..modules {
         for x in 0..modules {
             if colors[y * modules + x] == qrcode::Color::Dark {
-                let (px, py) = (x + 4, y + 4);
+                let (px, py) = (x + QUIET, y + QUIET);
                 pixels[py * row_bytes + px / 8] &= !(0x80 >> (px % 8));
             }
         }
@@ -84,6 +129,15 @@ pub fn find_code(text: &str) -> Option<String> {
     let valid = code.len() == 19
         && code.chars().enumerate().all(|(i, c)| if i % 5 == 4 { c == '-' } else { c.is_ascii_hexdigit() });
     valid.then(|| code.to_ascii_uppercase())
+}
+
+/// The mark every page of a draft carries in its footer (see `_shared/common.typ.j2`).
+pub const DRAFT_MARK: &str = "草稿·未通过校验";
+
+/// Whether a page's text is that of a draft.
+pub fn is_draft(text: &str) -> bool {
+    let squashed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    squashed.contains(DRAFT_MARK)
 }
 
 fn canonical(v: &Json, out: &mut String) {

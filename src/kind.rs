@@ -49,7 +49,7 @@ pub struct Manifest {
     /// Shared rule files (paths under the templates folder) whose rules apply too.
     #[serde(default)]
     pub use_rules: Vec<String>,
-    /// Fields whose values the QR code carries besides kind and hash.
+    /// Fields that name a form (bookmarks of combined PDFs).
     #[serde(default = "default_identity")]
     pub identity: Vec<String>,
 }

@@ -134,6 +134,8 @@ pub struct Rendered {
     pub code: Option<String>,
     /// Whether this is a PDF/A-3b archive file with the source attached.
     pub archive: bool,
+    /// The form has errors: every page is marked 草稿, with no 校验码 or QR code.
+    pub draft: bool,
     /// The date written into the PDF, and where it came from.
     pub date: Option<(Datetime, &'static str)>,
 }
@@ -146,6 +148,7 @@ pub struct Laid {
     pub passes: usize,
     pub code: Option<String>,
     pub archive: bool,
+    pub draft: bool,
     pub date: Option<(Datetime, &'static str)>,
     /// The stable PDF document id.
     pub ident: String,
@@ -186,6 +189,8 @@ pub enum Error {
     },
     /// Page breaks kept moving while labels were repeated.
     Pagination(String),
+    /// An archive file was asked for a form with this many errors (a draft).
+    DraftArchive(usize),
     /// Glyphs no font has reached the layout (the preflight missed them).
     Tofu(Vec<pdf::Tofu>),
     /// Text the layout could not keep inside its cell or page.
@@ -216,6 +221,9 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Pagination(m) => write!(f, "分页未能收敛：{m}"),
+            Error::DraftArchive(n) => {
+                write!(f, "表单有 {n} 个错误，只能生成草稿；改正错误后才能生成存档文件（PDF/A-3b）")
+            }
             Error::Tofu(t) => {
                 write!(f, "排版后仍有无法显示的字符：")?;
                 for t in t {

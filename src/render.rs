@@ -28,6 +28,7 @@ impl Engine {
             passes: laid.passes,
             code: laid.code,
             archive: laid.archive,
+            draft: laid.draft,
             date: laid.date,
         })
     }
@@ -46,7 +47,7 @@ impl Engine {
             return Err(Error::NotRenderable);
         }
         let kind = self.catalog.kind(form.kind.as_deref().unwrap_or_default()).ok_or(Error::NotRenderable)?;
-        let job = Job::new(kind, form, options);
+        let job = Job::new(kind, form, options)?;
         let mut plans: BTreeMap<String, Plan> = BTreeMap::new();
         let rows: usize = indicator_fields(kind).map(|(key, spec)| table_rows(spec, form, key)).sum();
         for pass in 1.. {
@@ -86,6 +87,7 @@ impl Engine {
                 passes: pass,
                 code: job.code,
                 archive: job.archive,
+                draft: job.draft,
                 date: job.date,
                 ident: ident(kind, form),
             });
@@ -210,34 +212,35 @@ struct Job {
     meta: Json,
     code: Option<String>,
     archive: bool,
+    draft: bool,
     attach_markup: String,
     date: Option<(Datetime, &'static str)>,
 }
 
-/// Where the QR code is served to templates.
+/// Where the QR code's picture is written beside `--typ` markup (templates draw it as vectors).
 const QR_PATH: &str = "/assets/qr.png";
 
 impl Job {
-    fn new(kind: &Kind, form: &Form, options: &RenderOptions) -> Job {
+    fn new(kind: &Kind, form: &Form, options: &RenderOptions) -> Result<Job, Error> {
         let flag = |k: &str| form.options.get(k).and_then(Json::as_bool);
         let archive = options.archive || flag("archive").unwrap_or(false);
+        // Paper must not lie: a form with errors is printed as a draft, with no
+        // 校验码 or QR code, and is never archived.
+        let errors = form.errors();
+        let draft = errors > 0;
+        if draft && archive {
+            return Err(Error::DraftArchive(errors));
+        }
         let mut files: Vec<(String, Bytes)> =
             form.assets.iter().map(|(p, b)| (p.clone(), Bytes::new(b.clone()))).collect();
-        let mut meta = json!({ "archive": archive, "code": null, "hash": null, "qr": null });
+        let mut meta = json!({ "archive": archive, "draft": draft, "errors": errors, "code": null, "hash": null, "qr": null });
         let mut code = None;
-        if flag("fingerprint").unwrap_or(true) {
+        if !draft && flag("fingerprint").unwrap_or(true) {
             let fp = fingerprint::Fingerprint::of(&kind.id, &form.data);
-            let identity: Vec<String> = kind
-                .manifest
-                .identity
-                .iter()
-                .filter_map(|k| form.data.get(k))
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                .collect();
-            if let Some(png) = fingerprint::qr_png(&fp.qr_payload(&kind.id, &identity)) {
+            if let Some(png) = fingerprint::qr_png(&fp.qr_payload()) {
                 files.push((QR_PATH.into(), Bytes::new(png)));
-                meta["qr"] = json!(QR_PATH);
             }
+            meta["qr"] = json!(fingerprint::qr_markup(&fp.qr_payload()));
             meta["code"] = json!(fp.code());
             meta["hash"] = json!(fp.hex);
             code = Some(fp.code());
@@ -268,7 +271,7 @@ impl Job {
                 let year = form.data.get("year").and_then(Json::as_i64).unwrap_or(2000) as i32;
                 archive.then(|| Datetime::from_ymd(year, 1, 1).map(|d| (d, "年度首日"))).flatten()
             });
-        Job { files, meta, code, archive, attach_markup, date }
+        Ok(Job { files, meta, code, archive, draft, attach_markup, date })
     }
 }
 

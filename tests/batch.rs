@@ -17,10 +17,12 @@ fn formpress(args: &[&str]) -> (Option<i32>, String) {
     (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
 }
 
-/// A folder of forms: three good seeds with different departments, one broken.
+/// A folder of forms: three seeds with different departments (the last with
+/// the seed's own error, so a draft), one broken.
 fn folder(dir: &Path) {
     for (i, name) in ["甲局", "乙局", "丙局"].iter().enumerate() {
-        let yaml = seed().replace("department: 郑州市人民政府办公厅", &format!("department: 郑州市{name}"));
+        let base = if i == 2 { seed() } else { clean_seed() };
+        let yaml = base.replace("department: 郑州市人民政府办公厅", &format!("department: 郑州市{name}"));
         std::fs::write(dir.join(format!("f{i}.yaml")), yaml).unwrap();
     }
     std::fs::write(dir.join("f3-broken.yaml"), "form: zhengzhou-2020-dept-overall\nyear: 二〇二〇\n").unwrap();
@@ -36,8 +38,11 @@ fn a_folder_renders_in_parallel_and_failures_do_not_stop_the_rest() {
     let out = dir.path().join("out");
     let (code, msg) = formpress(&["render", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--jobs", "2"]);
     assert_eq!(code, Some(1), "one form failed: {msg}");
-    assert!(msg.contains("共 4 份：已生成 3 份，未生成 1 份，失败 0 份"), "{msg}");
+    assert!(msg.contains("共 4 份：已生成 3 份（其中 1 份有错误，印为草稿），未生成 1 份，失败 0 份"), "{msg}");
     assert!(msg.contains("f3-broken.yaml:2:7: 错误"), "{msg}");
+    // Every finding of every form is printed, the draft's error and the warnings of the others.
+    assert!(msg.contains("f2.yaml:") && msg.contains("其中财政资金 3300.9 大于合计 3300.8"), "{msg}");
+    assert!(msg.contains("f0.yaml:") && msg.contains("警告"), "{msg}");
     let mut written: Vec<String> =
         std::fs::read_dir(&out).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     written.sort();
@@ -67,7 +72,7 @@ fn combine_writes_one_pdf_with_a_bookmark_per_form() {
         "--combine",
         combined.to_str().unwrap(),
     ]);
-    assert_eq!(code, Some(0), "{msg}");
+    assert_eq!(code, Some(1), "丙局 is a draft: {msg}");
     let pdf = std::fs::read(&combined).unwrap();
     let single = std::fs::read(out.join("f0.pdf")).unwrap();
     let per_form = pages(&single).len();
@@ -102,8 +107,8 @@ fn combine_writes_one_pdf_with_a_bookmark_per_form() {
 fn png_and_svg_pages() {
     let dir = tempfile::tempdir().unwrap();
     let form = dir.path().join("seed.yaml");
-    std::fs::write(&form, seed()).unwrap();
-    let pdf_pages = pages(&render(&seed()).pdf).len();
+    std::fs::write(&form, clean_seed()).unwrap();
+    let pdf_pages = pages(&render(&clean_seed()).pdf).len();
     let (code, msg) = formpress(&["render", form.to_str().unwrap(), "--format", "png", "--ppi", "50"]);
     assert_eq!(code, Some(0), "{msg}");
     for i in 1..=pdf_pages {

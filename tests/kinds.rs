@@ -213,7 +213,7 @@ fn a_user_adds_a_variant_kind_from_a_folder() {
     assert_eq!(code, Some(0), "{msg}");
     assert!(msg.contains("henan-2021-dept-overall") && msg.contains("河南省省级部门整体绩效目标申报表"), "{msg}");
     let form = dir.path().join("henan.yaml");
-    std::fs::write(&form, seed().replace("form: zhengzhou-2020-dept-overall", "form: henan-2021-dept-overall"))
+    std::fs::write(&form, clean_seed().replace("form: zhengzhou-2020-dept-overall", "form: henan-2021-dept-overall"))
         .unwrap();
     let pdf = dir.path().join("henan.pdf");
     let (code, msg) =

@@ -6,12 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v pdftotext >/dev/null || ! command -v qpdf >/dev/null || ! command -v zbarimg >/dev/null; then
-  echo "tests/run.sh: installing poppler-utils, qpdf and zbar-tools" >&2
+if ! command -v pdftotext >/dev/null || ! command -v qpdf >/dev/null || ! command -v zbarimg >/dev/null || ! command -v convert >/dev/null; then
+  echo "tests/run.sh: installing poppler-utils, qpdf, zbar-tools and imagemagick" >&2
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq poppler-utils qpdf zbar-tools >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq poppler-utils qpdf zbar-tools imagemagick >/dev/null
 fi
 
 # Python's jsonschema checks `formpress schema` output as editors would.

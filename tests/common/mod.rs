@@ -22,6 +22,14 @@ pub fn seed() -> String {
     std::fs::read_to_string(seed_path()).unwrap()
 }
 
+/// The seed with its one error mended (任务3's 财政资金 above its 合计), so it
+/// renders as a final form with a 校验码 rather than as a draft.
+pub fn clean_seed() -> String {
+    let s = seed();
+    assert!(s.contains("fiscal: 3300.9"));
+    s.replace("fiscal: 3300.9", "fiscal: 3300.8")
+}
+
 /// One engine for the whole test binary, without installed fonts so the
 /// output is the same on every machine.
 pub fn engine() -> &'static Engine {

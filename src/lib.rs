@@ -337,16 +337,38 @@ impl Engine {
         form.data = checked.data;
         form.options = checked.options;
         form.findings = checked.findings;
-        // Computed values and rules see the data only once it is structurally sound.
-        if !form.findings.iter().any(Finding::blocks_render) {
-            rules::compute(&self.env, kind, &mut form.data, &form.options);
-            form.findings.extend(rules::check(&self.env, kind, &form.data, &form.options, &root));
-        }
+        // Rules compute with numbers; the data keeps the numbers as typed. They run
+        // on whatever could be read, so one finding never hides another (a rule
+        // whose values are missing cannot be evaluated and is skipped).
+        let mut numeric = schema::numeric_view(&form.data, &checked.numbers);
+        rules::compute(&self.env, kind, &mut numeric, &form.options);
+        form.findings.extend(rules::check(&self.env, kind, &numeric, &form.options, &root));
+        form.data = keep_typed(numeric, &form.data);
         form
     }
 
     /// The fingerprint of a checked form (the data behind the printed 校验码).
     pub fn fingerprint(&self, form: &Form) -> Option<fingerprint::Fingerprint> {
         Some(fingerprint::Fingerprint::of(form.kind.as_deref()?, &form.data))
+    }
+}
+
+/// The computed data with every value the user typed as it was typed: where
+/// `typed` has text (a number written `10.00`, a dash), that text stays;
+/// values computed into blanks come from `computed`.
+fn keep_typed(computed: Json, typed: &Json) -> Json {
+    match (computed, typed) {
+        (Json::Object(mut c), Json::Object(t)) => {
+            for (k, tv) in t {
+                let cv = c.remove(k).unwrap_or(Json::Null);
+                c.insert(k.clone(), keep_typed(cv, tv));
+            }
+            Json::Object(c)
+        }
+        (Json::Array(c), Json::Array(t)) if c.len() == t.len() => {
+            Json::Array(c.into_iter().zip(t).map(|(cv, tv)| keep_typed(cv, tv)).collect())
+        }
+        (_, Json::String(t)) => Json::String(t.clone()),
+        (c, _) => c,
     }
 }

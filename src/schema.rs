@@ -32,6 +32,69 @@ pub struct Checked {
     /// Layout options: the kind's defaults with the form's overrides.
     pub options: Map<String, Json>,
     pub findings: Vec<Finding>,
+    /// JSON pointers of the numbers in `data`: they are kept as the text the
+    /// user typed (`10.00` stays `10.00`); rules see them as numbers
+    /// (`numeric_view`).
+    pub numbers: Vec<String>,
+}
+
+/// The data as rules compute with it: every number the user typed (kept as
+/// text in the data) as a number, a dash or slash cell as none.
+pub fn numeric_view(data: &Json, numbers: &[String]) -> Json {
+    let mut view = data.clone();
+    for pointer in numbers {
+        if let Some(v) = view.pointer_mut(pointer) {
+            *v = v.as_str().and_then(decimal_value).map_or(Json::Null, Json::from);
+        }
+    }
+    view
+}
+
+/// The value of a number as typed: `3600.40`, `-5`, `"3,309,840.00"`, `８９.９７４`.
+pub fn decimal_value(text: &str) -> Option<f64> {
+    let ascii: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | '，' | ' '))
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            '．' => '.',
+            '－' => '-',
+            c => c,
+        })
+        .collect();
+    let plain = ascii.strip_prefix(['-', '+']).unwrap_or(&ascii);
+    let ok = !plain.is_empty()
+        && plain.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && plain.matches('.').count() <= 1
+        && plain.chars().next().is_some_and(|c| c.is_ascii_digit());
+    if ok { ascii.parse().ok().filter(|x: &f64| x.is_finite()) } else { None }
+}
+
+/// Cells that print a dash or slash instead of a number ("not applicable").
+fn is_dash(text: &str) -> bool {
+    matches!(text.trim(), "/" | "／" | "-" | "－" | "—" | "——" | "–" | "\\")
+}
+
+/// A YAML path (`tasks[2].fiscal`) as a JSON pointer (`/tasks/2/fiscal`).
+fn pointer(yaml: &str) -> String {
+    let mut out = String::new();
+    for part in yaml.split('.') {
+        let mut rest = part;
+        if let Some(i) = rest.find('[') {
+            out.push('/');
+            out.push_str(&rest[..i]);
+            rest = &rest[i..];
+            for index in rest.split(['[', ']']).filter(|s| !s.is_empty()) {
+                out.push('/');
+                out.push_str(index);
+            }
+        } else {
+            out.push('/');
+            out.push_str(rest);
+        }
+    }
+    out
 }
 
 /// A character check for text values (the glyph preflight).
@@ -81,12 +144,20 @@ pub struct Pictures<'a> {
 /// `base` says where pictures may come from; none for data that did not come
 /// from a file.
 pub fn check(kind: &Kind, source: &str, root: &Node, covers: Coverage, base: Option<&Pictures>) -> Checked {
-    let mut walker =
-        Walker { source, covers, findings: vec![], rows: 0, base, assets: vec![], covered: Default::default() };
+    let mut walker = Walker {
+        source,
+        covers,
+        findings: vec![],
+        rows: 0,
+        base,
+        assets: vec![],
+        covered: Default::default(),
+        numbers: vec![],
+    };
     let manifest = &kind.manifest;
     let options = walker.options(manifest, root);
     let data = walker.record(&manifest.fields, Some(root), root.loc, &Place::root(), &[FORM_KEY, OPTIONS_KEY]);
-    Checked { data, assets: walker.assets, options, findings: walker.findings }
+    Checked { data, assets: walker.assets, options, findings: walker.findings, numbers: walker.numbers }
 }
 
 /// Largest picture a form may refer to: file size, then the size its header
@@ -106,6 +177,8 @@ struct Walker<'a> {
     assets: Vec<(String, Vec<u8>)>,
     /// Characters already looked up in the fonts (a form repeats most of them).
     covered: std::collections::HashMap<char, bool>,
+    /// Where the numbers are (see `Checked::numbers`).
+    numbers: Vec<String>,
 }
 
 impl Walker<'_> {
@@ -417,36 +490,48 @@ impl Walker<'_> {
         Json::from(value)
     }
 
+    /// A number field: kept as the user typed it (`10.00`, `89.974`,
+    /// `"3,309,840.00"`), or a dash or slash where the form prints one.
     fn number(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
-        let value = match node.value {
-            Value::Int(i) => i as f64,
-            Value::Float(x) if x.is_finite() => x,
-            ref other => {
-                let shown = shown(self.source, node);
-                self.structure(node.loc, at, format!("「{}」应为数字，实际为{}{shown}", spec.label, other.describe()));
-                if matches!(other, Value::Str(_)) {
-                    let last = self.findings.pop().expect("just pushed");
-                    self.findings.push(last.with_help("数字不加引号、不带单位，如 3600.4"));
-                }
+        let written = match &node.value {
+            Value::Int(_) | Value::Float(_) => node.raw(self.source).unwrap_or_default().to_string(),
+            Value::Str(s) => s.trim().to_string(),
+            other => {
+                self.structure(node.loc, at, format!("「{}」应为数字，实际为{}", spec.label, other.describe()));
                 return Json::Null;
             }
+        };
+        if is_dash(&written) {
+            return Json::String(written);
+        }
+        let Some(value) = decimal_value(&written) else {
+            let shown = shown(self.source, node);
+            let f = Finding::error(Class::Structure, Some(node.loc), at, format!("「{}」应为数字，实际为{shown}", spec.label))
+                .with_help("数字照表上写，如 3600.4、10.00 或 \"3,309,840.00\"；不适用的格可写 \"/\"，空格不写");
+            self.findings.push(f);
+            return Json::Null;
         };
         if value.abs() >= 1e15 {
             self.structure(node.loc, at, format!("「{}」数值过大", spec.label));
             return Json::Null;
         }
-        let decimals = spec.decimals.or((spec.ty == FieldType::Money).then_some(2));
-        if let Some(d) = decimals {
-            let written = node.raw(self.source).unwrap_or_default();
-            if decimals_of(written, value) > d {
-                self.rule(node.loc, at, format!("「{}」{written} 的小数超过 {d} 位", spec.label));
-            }
+        // Real forms carry more decimals than 2 (89.974 万元 is exact to 10 元): only a
+        // kind that sets `decimals:` asks for fewer, and then as a warning.
+        if let Some(d) = spec.decimals
+            && decimals_of(&written, value) > d
+        {
+            self.findings.push(Finding::warning(
+                Some(node.loc),
+                at,
+                format!("「{}」{written} 的小数超过 {d} 位", spec.label),
+            ));
         }
         if spec.ty == FieldType::Money && spec.min.is_none() && value < 0.0 {
-            self.rule(node.loc, at, format!("「{}」金额不能为负数：{}", spec.label, fmt_num(value)));
+            self.rule(node.loc, at, format!("「{}」金额不能为负数：{written}", spec.label));
         }
         self.bounds(spec, value, node, at);
-        Json::from(value)
+        self.numbers.push(pointer(&at.yaml));
+        Json::String(written)
     }
 
     fn bounds(&mut self, spec: &Field, value: f64, node: &Node, at: &Place) {

@@ -43,9 +43,11 @@ pub fn environment(sources: Sources) -> Environment<'static> {
     env.add_filter("tstr", |v: Value| Value::from_safe_string(str_literal(&display(&v))));
     env.add_filter("money", money);
     env.add_filter("typst_len", typst_len);
-    // A ratio as a percentage with one decimal: 0.9776 → 97.8%; none → empty.
-    env.add_filter("percent", |v: Value| match f64::try_from(v.clone()) {
-        Ok(x) if !(v.is_none() || v.is_undefined()) => Value::from(format!("{:.1}%", x * 100.0)),
+    // A computed ratio as a percentage with one decimal: 0.9776 → 97.8%; none →
+    // empty; a rate the user typed ("103.21%") prints as typed.
+    env.add_filter("percent", |v: Value| match (v.as_str(), f64::try_from(v.clone())) {
+        (Some(typed), _) => Value::from(typed),
+        (None, Ok(x)) if !(v.is_none() || v.is_undefined()) => Value::from(format!("{:.1}%", x * 100.0)),
         _ => Value::from(""),
     });
     // `2020-03-06` → `2020年3月6日`; other text unchanged.
@@ -188,11 +190,15 @@ fn breaks_freely(c: char) -> bool {
             0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFFEF | 0x20000..=0x3FFFF)
 }
 
-/// `{{ amount|money }}` prints an amount with its own decimals (3600.4),
-/// `{{ amount|money(2) }}` with exactly two (3600.40). Non-numbers print as text.
+/// `{{ amount|money }}` prints an amount: as the user typed it (`10.00`,
+/// `"3,309,840.00"`, `/`), and a computed one with its own decimals (3600.4);
+/// `{{ amount|money(2) }}` gives a computed amount exactly two. Blank prints blank.
 fn money(v: Value, decimals: Option<u32>) -> Result<Value, Error> {
     if v.is_none() || v.is_undefined() {
         return Ok(Value::from(""));
+    }
+    if v.as_str().is_some() {
+        return Ok(v);
     }
     let Ok(x) = f64::try_from(v.clone()) else {
         return Ok(v);
@@ -204,8 +210,9 @@ pub fn format_amount(x: f64, decimals: Option<u32>) -> String {
     match decimals {
         Some(d) => format!("{:.*}", d as usize, x),
         None => {
-            // Shortest form that round-trips at two decimals: 3600.4, 12, 0.05.
-            let s = format!("{:.2}", x);
+            // Shortest form to six decimals, so a sum of typed amounts keeps their
+            // digits (89.974 + 10 → 99.974) and float noise (0.30000000000000004) goes.
+            let s = format!("{:.6}", x);
             let s = s.trim_end_matches('0').trim_end_matches('.');
             if s == "-0" { "0".into() } else { s.to_string() }
         }

@@ -125,7 +125,8 @@ pub fn measure(text: &str, grades: &[String]) -> Option<Measure> {
         return Some(Measure { op, number: Some(n), unit, grade: None });
     }
     let grade = rest.trim();
-    let known = if grades.is_empty() { GRADES.contains(&grade) } else { grades.iter().any(|g| g == grade) };
+    // A kind's `grades:` add to the built-in list.
+    let known = GRADES.contains(&grade) || grades.iter().any(|g| g == grade);
     (op.is_none() && known).then(|| Measure { grade: Some(grade.to_string()), ..Measure::default() })
 }
 
@@ -193,6 +194,35 @@ fn is_word(w: &str) -> bool {
     WORDS.split_whitespace().any(|x| x == w)
 }
 
+/// Pieces of a blank template's instructions that a filled form should not show.
+const GUIDANCE: &[&str] = &["字以内", "必填", "**", "＊＊", "××", "XX%", "xx%", "请填写", "填写说明", "指标1：", "指标2：", "指标1:", "指标2:"];
+
+/// The template instruction left in `text`, if any.
+pub fn guidance(text: &str) -> Option<&'static str> {
+    GUIDANCE.iter().copied().find(|g| text.contains(g))
+}
+
+/// What a careful reviewer would ask to fix in a 指标值, if anything: ASCII
+/// comparison signs, or text that looks like a number but cannot be read.
+/// Qualitative values (效果明显, 应保尽保, 按月安排) are fine as they are.
+pub fn value_problem(text: &str) -> Option<String> {
+    let s = text.trim();
+    for (ascii, sign) in [(">=", "≥"), ("<=", "≤"), ("=>", "≥"), ("=<", "≤")] {
+        if s.contains(ascii) {
+            return Some(format!("「{s}」里的「{ascii}」应写作「{sign}」"));
+        }
+    }
+    if guidance(s).is_some() {
+        return None; // lint_text reports it once
+    }
+    let after_op = OPS.iter().find_map(|(spelling, _)| s.strip_prefix(spelling)).unwrap_or(s).trim_start();
+    let numeric_start = after_op.chars().next().is_some_and(|c| c.is_ascii_digit() || ('０'..='９').contains(&c));
+    if numeric_start && measure(s, &[]).is_none() && !after_op.chars().any(is_han) {
+        return Some(format!("「{s}」像是数值，但读不出数字和单位，请核对"));
+    }
+    None
+}
+
 /// Warnings about Chinese running text: `(column, message)`, column in characters.
 pub fn lint_text(text: &str) -> Vec<(usize, String)> {
     let chars: Vec<char> = text.chars().collect();
@@ -233,21 +263,27 @@ pub fn lint_text(text: &str) -> Vec<(usize, String)> {
             out.push((i, format!("重复的字「{pair}」")));
         }
     }
-    // Half-width punctuation in Chinese text: `充分; 内容`.
-    for (i, &c) in chars.iter().enumerate() {
-        let full = match c {
-            ',' => '，',
-            ';' => '；',
-            ':' => '：',
-            '?' => '？',
-            '!' => '！',
-            '(' => '（',
-            ')' => '）',
-            _ => continue,
-        };
-        if han_near(i, -1) || han_near(i, 1) {
-            out.push((i, format!("中文里用了半角标点「{c}」，应为全角「{full}」")));
+    // A word doubled, as at a copy and paste: `周期周期`, `854万854万`.
+    let mut i = 0;
+    while i < chars.len() {
+        let max = (chars.len() - i) / 2;
+        let doubled = (2..=max.min(8)).find(|&n| {
+            chars[i..i + n] == chars[i + n..i + 2 * n]
+                && chars[i..i + n].iter().any(|c| is_han(*c))
+                && chars[i..i + n].iter().any(|c| *c != chars[i])
+        });
+        match doubled {
+            Some(n) => {
+                let word: String = chars[i..i + n].iter().collect();
+                out.push((i + n, format!("重复的词「{word}{word}」")));
+                i += 2 * n;
+            }
+            None => i += 1,
         }
+    }
+    // Instructions from the blank template left in a cell: `(100字以内)`, `(≥**%)`.
+    if let Some(hint) = guidance(text) {
+        out.push((text[..text.find(hint).unwrap_or(0)].chars().count(), format!("格中留有模板的填写说明「{hint}」，应换成实际内容或删去")));
     }
     out.sort_by_key(|(i, _)| *i);
     out
@@ -283,7 +319,18 @@ mod tests {
         assert_eq!(found("社会组织 and 行业协会"), vec!["中文里夹有英文单词「and」"]);
         assert_eq!(found("专项资金金做到专项专用"), vec!["重复的字「金金」"]);
         assert!(found("项目目标完成实现率；人人有责；PDF文件；12345平台").is_empty());
-        assert_eq!(found("是否充分; 内容"), vec!["中文里用了半角标点「;」，应为全角「；」"]);
-        assert!(found("(a+b)/2; x").is_empty());
+        assert_eq!(found("项目周期周期为一年"), vec!["重复的词「周期周期」"]);
+        assert_eq!(found("854万854万"), vec!["重复的词「854万854万」"]);
+        assert!(found("是否充分; 内容（1）").is_empty(), "half-width punctuation is not a finding");
+        assert_eq!(found("说明(100字以内)"), vec!["格中留有模板的填写说明「字以内」，应换成实际内容或删去"]);
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(value_problem(">=95%").unwrap(), "「>=95%」里的「>=」应写作「≥」");
+        assert!(value_problem("≥9%0").unwrap().contains("读不出"));
+        for ok in ["≥95%", "效果明显", "应保尽保", "按月安排", "高", "参照政府采购成本控制", "2022年12月底前", "1000万元以内"] {
+            assert!(value_problem(ok).is_none(), "{ok}");
+        }
     }
 }

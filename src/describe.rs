@@ -226,12 +226,16 @@ pub fn json_schema(kind: &Kind) -> Json {
         .options
         .iter()
         .map(|(k, o)| {
-            let ty = match o.default {
-                Json::Bool(_) => "boolean",
-                Json::Number(_) => "number",
-                _ => "string",
+            let mut spec = match o.default {
+                Json::Bool(_) => json!({"type": "boolean"}),
+                Json::Number(_) => json!({"type": "number"}),
+                Json::Object(_) => json!({"type": "object", "additionalProperties": {"type": "string"}}),
+                _ if !o.choices.is_empty() => json!({"enum": o.choices}),
+                _ => json!({"type": "string"}),
             };
-            (k.clone(), json!({"type": ty, "default": o.default, "description": o.help}))
+            spec["default"] = o.default.clone();
+            spec["description"] = json!(o.help);
+            (k.clone(), spec)
         })
         .collect();
     props.insert(OPTIONS_KEY.into(), json!({"type": "object", "properties": options, "additionalProperties": false}));
@@ -262,9 +266,12 @@ fn field_schema(f: &Field) -> Json {
         // Text also takes numbers (a 指标值 of 57, a 名称 of 2021); they are kept as written.
         FieldType::Text | FieldType::IndicatorValue => json!({"type": ["string", "number"]}),
         FieldType::Integer => json!({"type": "integer"}),
-        FieldType::Number | FieldType::Money => json!({"type": "number"}),
+        // Numbers are kept as typed; text takes thousands separators ("3,309,840.00") and dashes ("/").
+        FieldType::Number | FieldType::Money => json!({"type": ["number", "string"]}),
         FieldType::Bool => json!({"type": "boolean"}),
         FieldType::Date => json!({"type": "string", "pattern": "^\\d{4}([-/.年])\\d{1,2}([-/.月])\\d{1,2}日?$"}),
+        // An open choice lists the official words as examples and takes any text.
+        FieldType::Choice if f.open => json!({"type": "string", "examples": f.choices}),
         FieldType::Choice => json!({"enum": f.choices}),
         FieldType::Image => json!({"type": "string", "pattern": "\\.(png|jpe?g|gif|svg|webp|PNG|JPE?G|GIF|SVG|WEBP)$"}),
         FieldType::List => {
@@ -298,6 +305,23 @@ fn field_schema(f: &Field) -> Json {
     if let Some(e) = &f.example {
         obj.insert("examples".into(), json!([e]));
     }
+    // An optional field may be written with no value (`total:`): a blank cell.
+    if !f.required {
+        let ty = obj.remove("type");
+        let types = match ty {
+            Some(Json::String(t)) => json!([t, "null"]),
+            Some(Json::Array(mut ts)) => {
+                ts.push(json!("null"));
+                Json::Array(ts)
+            }
+            other => other.unwrap_or(Json::Null),
+        };
+        if !types.is_null() {
+            obj.insert("type".into(), types);
+        } else if let Some(Json::Array(e)) = obj.get_mut("enum") {
+            e.push(Json::Null);
+        }
+    }
     s
 }
 
@@ -312,7 +336,8 @@ fn group_schema(spec: &Field, level: usize) -> Json {
     props.insert("name".into(), json!({"type": "string", "title": l.label}));
     let (extra, _) = object_parts(&l.fields);
     props.extend(extra);
-    let mut required = vec![json!("name")];
+    // A group's name may be left blank, and a group with nothing below it prints a blank row.
+    let required: Vec<Json> = vec![];
     if level == 0 && !spec.sides.is_empty() {
         for side in &spec.sides {
             let mut s = group_schema(spec, 1);
@@ -321,18 +346,18 @@ fn group_schema(spec: &Field, level: usize) -> Json {
         }
     } else if level + 1 < spec.levels.len() {
         props.insert("groups".into(), group_schema(spec, level + 1));
-        required.push(json!("groups"));
     } else {
-        props.insert(
-            "rows".into(),
-            json!({"type": "array", "minItems": 1, "items": record_schema(spec.row.as_ref().expect("checked"))}),
-        );
-        required.push(json!("rows"));
+        props.insert("rows".into(), rows_schema(spec));
     }
-    json!({
+    let groups = json!({
         "type": "array",
-        "minItems": 1,
         "title": l.label,
         "items": {"type": "object", "properties": props, "required": required, "additionalProperties": false},
-    })
+    });
+    // The whole tree may also be a flat list of rows (a form with no 一级/二级 columns).
+    if level == 0 { json!({"title": spec.label, "anyOf": [groups, rows_schema(spec)]}) } else { groups }
+}
+
+fn rows_schema(spec: &Field) -> Json {
+    json!({"type": "array", "items": record_schema(spec.row.as_ref().expect("checked"))})
 }

@@ -26,13 +26,17 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
 
-use crate::kind::Field;
+use crate::kind::{ColumnMode, Field};
 
 /// A table ready for the template.
 #[derive(Debug, Clone, Serialize)]
 pub struct Table {
     /// The field this table comes from; row markers carry it.
     pub id: String,
+    /// The columns printed, in order.
+    pub columns: Vec<Head>,
+    /// Each printed column's position (from 0), by key: templates span cells up to one.
+    pub index: std::collections::BTreeMap<String, usize>,
     pub rows: Vec<Row>,
 }
 
@@ -70,6 +74,8 @@ pub struct Cell {
     pub head: bool,
     /// For group cells: the group (its name and extra fields, not its children).
     pub group: Option<Json>,
+    /// The template helper for this cell's text (`lt`, `small`, `hd`), if any.
+    pub style: Option<String>,
 }
 
 /// One row of a side: its group path within the side, the groups and its data.
@@ -97,9 +103,14 @@ enum Col {
 
 struct Column {
     key: String,
+    /// The header label (the kind's, or the form's `labels` option).
+    label: String,
     col: Col,
     merge: bool,
     repeat: bool,
+    /// Relative width (`width:` in the manifest).
+    width: f64,
+    style: Option<String>,
 }
 
 impl Column {
@@ -152,56 +163,201 @@ impl Plan {
 pub struct Style {
     /// Print repeating labels again on continuation pages (option `repeat_labels`).
     pub repeat_labels: bool,
-    /// The column-1 block label, when the kind prints one (`block:` in the manifest)
-    /// and the column header does not already repeat it.
+    /// The column-1 block label, when the kind prints one (`block:` in the manifest).
     pub block: Option<String>,
+    /// Header labels the form gives (option `labels`), by column key.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// The table's width in em of body text, for fitting column widths.
+    pub width_em: f64,
+    /// The block column's width in percent (`block_width` in the manifest).
+    pub block_width: Option<f64>,
+    /// Keep the manifest's widths (`fixed_widths`).
+    pub fixed_widths: bool,
+    /// Texts printed in a column outside the rows (the 总分 row), by column key.
+    pub extra: std::collections::BTreeMap<String, Vec<String>>,
 }
 
-fn columns(spec: &Field, style: &Style) -> Vec<Column> {
+fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
     let repeat_labels = style.repeat_labels;
     let k = shared_levels(spec);
     let row_fields = spec.row.as_ref().expect("indicators has row");
+    let label = |key: &str, default: &str| style.labels.get(key).cloned().unwrap_or_else(|| default.to_string());
+    // A level is printed when some group of it has a name (a flat list has none).
+    let named = |l: usize| {
+        slots.iter().any(|slot| {
+            let g = if l < k {
+                slot.shared_groups.get(l)
+            } else {
+                slot.sides.iter().flatten().find_map(|r| r.groups.get(l - k))
+            };
+            g.and_then(|g| g.get("name")).and_then(Json::as_str).is_some_and(|n| !n.trim().is_empty())
+        })
+    };
     let mut cols: Vec<Column> = vec![];
-    if style.block.is_some() {
-        cols.push(Column { key: "block".into(), col: Col::Block, merge: true, repeat: repeat_labels });
+    if let Some(block) = &style.block {
+        cols.push(Column {
+            key: "block".into(),
+            label: block.clone(),
+            col: Col::Block,
+            merge: true,
+            repeat: repeat_labels,
+            width: 1.0,
+            style: None,
+        });
     }
-    cols.extend((0..k).map(|l| Column {
-        key: format!("level{l}"),
-        col: Col::Shared(l),
-        merge: true,
-        repeat: spec.levels[l].repeat && repeat_labels,
-    }));
+    for l in (0..k).filter(|&l| named(l)) {
+        let level = &spec.levels[l];
+        let key = format!("level{l}");
+        cols.push(Column {
+            label: label(&key, &level.label),
+            key,
+            col: Col::Shared(l),
+            merge: true,
+            repeat: level.repeat && repeat_labels,
+            width: level.width.unwrap_or(1.0),
+            style: None,
+        });
+    }
     let sides: Vec<String> = if spec.sides.is_empty() {
         vec![String::new()]
     } else {
         spec.sides.iter().map(|s| format!("{}.", s.key)).collect()
     };
     for (s, prefix) in sides.iter().enumerate() {
-        for l in k..spec.levels.len() {
+        // A half the form does not have (a 项目 form without 中期) has no columns.
+        let rows: Vec<&SideRow> = slots.iter().filter_map(|slot| slot.sides[s].as_ref()).collect();
+        if rows.is_empty() && sides.len() > 1 {
+            continue;
+        }
+        for l in (k..spec.levels.len()).filter(|&l| named(l)) {
+            let level = &spec.levels[l];
             cols.push(Column {
                 key: format!("{prefix}level{l}"),
+                label: label(&format!("level{l}"), &level.label),
                 col: Col::SideLevel(s, l),
                 merge: true,
-                repeat: spec.levels[l].repeat && repeat_labels,
+                repeat: level.repeat && repeat_labels,
+                width: level.width.unwrap_or(1.0),
+                style: None,
             });
         }
         for (name, f) in row_fields {
+            // An optional column is printed only when some row fills it.
+            let filled = rows.iter().any(|r| r.data.get(name).is_some_and(|v| !v.is_null() && v != ""));
+            if !(f.required || f.column == ColumnMode::Always || filled) {
+                continue;
+            }
             cols.push(Column {
                 key: format!("{prefix}{name}"),
+                label: label(name, &f.label),
                 col: Col::Field(s, name.clone()),
                 merge: f.merge,
                 repeat: f.merge && f.repeat && repeat_labels,
+                width: f.width.unwrap_or(1.0),
+                style: f.style.clone(),
             });
         }
     }
     cols
 }
 
+/// A column as templates see it: its key, header label, width and cell style.
+#[derive(Debug, Clone, Serialize)]
+pub struct Head {
+    pub key: String,
+    pub label: String,
+    /// Percent of the table's width.
+    pub width: f64,
+    /// Template helper for its cells (`lt`, `small`), if any.
+    pub style: Option<String>,
+}
+
+/// Column widths (percent) fitted to the text: every column is at least as
+/// wide as its longest short entry (up to six characters, so a short label
+/// is never broken over lines), a column gets more room in proportion to its
+/// text, and none wider than its longest line needs. `fixed` takes the
+/// manifest's widths as percentages instead.
+fn fit_widths(cols: &[Column], texts: &[Vec<String>], style: &Style) -> Vec<f64> {
+    let n = cols.len();
+    if n == 0 {
+        return vec![];
+    }
+    if style.fixed_widths {
+        let total: f64 = cols.iter().map(|c| c.width).sum();
+        return cols.iter().map(|c| c.width * 100.0 / total).collect();
+    }
+    // Room for text in em, after the cells' side insets.
+    let room = (style.width_em - n as f64 * INSET_EM).max(n as f64);
+    let block = cols.iter().position(|c| matches!(c.col, Col::Block));
+    let block_em = style.block_width.map(|p| p / 100.0 * style.width_em - INSET_EM).unwrap_or(0.0);
+    let lines = |t: &str| t.lines().map(text_em).fold(0.0, f64::max);
+    let mut min = vec![0.0; n];
+    let mut cap = vec![0.0; n];
+    let mut demand = vec![0.0; n];
+    for i in 0..n {
+        let head = text_em(&cols[i].label);
+        let short = texts[i].iter().map(|t| lines(t)).filter(|&w| w <= SHORT_EM).fold(0.0, f64::max);
+        min[i] = short.max(if head <= SHORT_EM { head } else { HEAD_MIN_EM }).max(1.0);
+        cap[i] = texts[i].iter().map(|t| lines(t)).fold(head, f64::max).max(min[i]);
+        demand[i] = texts[i].iter().map(|t| text_em(t)).sum::<f64>().sqrt() * cols[i].width;
+    }
+    if let Some(b) = block {
+        (min[b], cap[b], demand[b]) = (block_em.max(min[b]), block_em.max(min[b]), 0.0);
+    }
+    let mut width = min.clone();
+    let mut left = room - min.iter().sum::<f64>();
+    if left < 0.0 {
+        // Not even the minimums fit: shrink every column alike.
+        let scale = room / min.iter().sum::<f64>();
+        width.iter_mut().for_each(|w| *w *= scale);
+        left = 0.0;
+    }
+    // Water-filling: share what is left by demand, up to each column's cap.
+    for _ in 0..n {
+        let open: Vec<usize> = (0..n).filter(|&i| width[i] < cap[i] - 1e-9 && demand[i] > 0.0).collect();
+        let total: f64 = open.iter().map(|&i| demand[i]).sum();
+        if left <= 1e-9 || total <= 0.0 {
+            break;
+        }
+        let mut used = 0.0;
+        for &i in &open {
+            let give = (left * demand[i] / total).min(cap[i] - width[i]);
+            width[i] += give;
+            used += give;
+        }
+        left -= used;
+    }
+    if left > 1e-9 {
+        // Every column has what its text needs: the rest goes to the text columns.
+        let weights: Vec<f64> = (0..n).map(|i| if Some(i) == block { 0.0 } else { cols[i].width * (1.0 + demand[i]) }).collect();
+        let total: f64 = weights.iter().sum::<f64>().max(1e-9);
+        for i in 0..n {
+            width[i] += left * weights[i] / total;
+        }
+    }
+    let total: f64 = width.iter().map(|w| w + INSET_EM).sum();
+    width.iter().map(|w| ((w + INSET_EM) * 100.0 / total * 100.0).round() / 100.0).collect()
+}
+
+/// Side insets of a cell, in em of body text (2 × 3 pt at 10.5 pt).
+const INSET_EM: f64 = 0.58;
+/// Entries up to this wide (six CJK characters) are never broken over lines.
+const SHORT_EM: f64 = 6.05;
+/// Least width of a column whose header is long (it wraps).
+const HEAD_MIN_EM: f64 = 2.0;
+
+/// Width of a line of text in em: CJK and full-width characters 1, others about half.
+fn text_em(text: &str) -> f64 {
+    text.chars()
+        .map(|c| if (c as u32) >= 0x2E80 { 1.0 } else if c.is_ascii_uppercase() || c == '%' { 0.65 } else { 0.52 })
+        .sum()
+}
+
 /// Flattens `tree` (checked data of an `indicators` field) into rows and
 /// cells, cut and split as `plan` says.
 pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -> Table {
-    let cols = columns(spec, style);
     let slots = slots(spec, tree);
+    let cols = columns(spec, style, &slots);
     let n = slots.len();
     let mut rows: Vec<Row> = slots
         .iter()
@@ -253,6 +409,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                         breakable: false,
                         head: false,
                         group: None,
+                        style: None,
                     };
                     rows[i].cells.push(cell.spanning(&plan.breakable, i));
                 }
@@ -281,6 +438,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                     breakable: false,
                     head: matches!(col.col, Col::Block) && start == 0,
                     group: group.clone(),
+                    style: if matches!(col.col, Col::Block) { Some("hd".into()) } else { col.style.clone() },
                 };
                 rows[start].cells.push(cell.spanning(&plan.breakable, start));
                 start = cut;
@@ -289,7 +447,21 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
             i = end;
         }
     }
-    Table { id: id.to_string(), rows }
+    let texts: Vec<Vec<String>> = cols
+        .iter()
+        .map(|c| {
+            let extra = style.extra.get(&c.key).into_iter().flatten().cloned();
+            rows.iter().flat_map(|r| r.cells.iter().filter(|x| x.key == c.key).map(|x| x.text.clone())).chain(extra).collect()
+        })
+        .collect();
+    let widths = fit_widths(&cols, &texts, style);
+    let columns = cols
+        .iter()
+        .zip(widths)
+        .map(|(c, width)| Head { key: c.key.clone(), label: c.label.clone(), width, style: c.style.clone() })
+        .collect();
+    let index = cols.iter().enumerate().map(|(i, c)| (c.key.clone(), i)).collect();
+    Table { id: id.to_string(), columns, index, rows }
 }
 
 impl Cell {
@@ -306,7 +478,8 @@ fn side_prefix(spec: &Field, s: usize) -> String {
 
 /// The page starts that cut a repeating merged cell: only these change the layout.
 pub fn cuts(spec: &Field, tree: &Json, page_starts: &BTreeSet<usize>, style: &Style) -> BTreeSet<usize> {
-    let repeating: BTreeSet<String> = columns(spec, style).into_iter().filter(|c| c.repeat).map(|c| c.key).collect();
+    let repeating: BTreeSet<String> =
+        columns(spec, style, &slots(spec, tree)).into_iter().filter(|c| c.repeat).map(|c| c.key).collect();
     if repeating.is_empty() {
         return BTreeSet::new();
     }
@@ -482,7 +655,7 @@ row:
     }
 
     fn style(repeat_labels: bool) -> Style {
-        Style { repeat_labels, block: None }
+        Style { repeat_labels, width_em: 50.0, ..Style::default() }
     }
 
     fn cut_at(rows: &[usize]) -> Plan {
@@ -554,7 +727,7 @@ row:
 
     #[test]
     fn block_label_spans_the_table_and_repeats() {
-        let style = Style { repeat_labels: true, block: Some("绩效指标".into()) };
+        let style = Style { repeat_labels: true, block: Some("绩效指标".into()), width_em: 50.0, ..Style::default() };
         let t = layout("t", &spec(), &tree(), &cut_at(&[3]), &style);
         assert_eq!(spans(&t, "block"), vec![(0, 3, "绩效指标".into()), (3, 2, "绩效指标".into())]);
         assert!(t.rows[0].cells[0].head && !t.rows[3].cells[0].head);

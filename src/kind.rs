@@ -155,6 +155,10 @@ pub struct Field {
     pub max_chars: Option<usize>,
     #[serde(default)]
     pub choices: Vec<String>,
+    /// choice: the list is the official one, but real forms use other words too;
+    /// other text is accepted without a finding.
+    #[serde(default)]
+    pub open: bool,
     /// indicator-value: qualitative grades allowed besides numbers (default: a common list).
     #[serde(default)]
     pub grades: Vec<String>,
@@ -192,6 +196,40 @@ pub struct Field {
     /// indicator row field: printed again when its merged cell continues on a new page.
     #[serde(default)]
     pub repeat: bool,
+    /// indicator row field: `always` prints the column even when every row leaves
+    /// it blank (the official form has it); by default an optional column is
+    /// printed only when some row fills it.
+    #[serde(default)]
+    pub column: ColumnMode,
+    /// indicator row field or level: relative width of its column (default 1);
+    /// with `fixed_widths`, its width in percent of the table.
+    #[serde(default)]
+    pub width: Option<f64>,
+    /// indicator row field or level: the template helper its cells use (`lt`, `small`).
+    #[serde(default)]
+    pub style: Option<String>,
+    /// indicators: the block label column's width in percent (to line up with the
+    /// section labels above the table).
+    #[serde(default)]
+    pub block_width: Option<f64>,
+    /// indicators: the 总分 row's values, by column key → the form data key
+    /// that holds them (`{weight: total_weight}`), so the columns are wide enough.
+    #[serde(default)]
+    pub totals: IndexMap<String, String>,
+    /// indicators: columns keep the widths the manifest gives (in percent)
+    /// instead of widths fitted to the form's text.
+    #[serde(default)]
+    pub fixed_widths: bool,
+}
+
+/// When an indicator column is printed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnMode {
+    /// When the field is required or some row fills it.
+    #[default]
+    Auto,
+    Always,
 }
 
 fn yes() -> bool {
@@ -221,9 +259,29 @@ fn builtin_options() -> IndexMap<String, OptionSpec> {
         help: help.into(),
         choices: vec![],
     };
+    let any = |default: serde_json::Value, help: &str| OptionSpec { default, help: help.into(), ..opt(true, "") };
     IndexMap::from([
         ("fingerprint".to_string(), opt(true, "每页页脚印校验码、页码和二维码（在表格之外）")),
         ("archive".to_string(), opt(false, "输出 PDF/A-3b 存档文件，并把本 YAML 原样附在 PDF 内（同 --archive）")),
+        (
+            "year_line".to_string(),
+            opt(true, "标题下印（2020年度）一行；标题里已有年度时自动不印；false 则不印"),
+        ),
+        ("number_goals".to_string(), opt(true, "目标前自动加“目标1：”等编号；表上没有编号时写 false")),
+        (
+            "unit".to_string(),
+            OptionSpec {
+                choices: vec!["万元".into(), "元".into()],
+                ..any(serde_json::json!("万元"), "金额单位：万元 或 元，印在金额栏的标题里")
+            },
+        ),
+        (
+            "labels".to_string(),
+            any(
+                serde_json::json!({}),
+                "改印的栏目名称：字段键 → 表上的名称，如 {department: 主管部门及编码, name: 指标内容}",
+            ),
+        ),
     ])
 }
 
@@ -248,6 +306,9 @@ pub struct Level {
     /// Extra fields of a group besides `name` (e.g. its weight).
     #[serde(default)]
     pub fields: IndexMap<String, Field>,
+    /// Relative width of the level's column (see `Field::width`).
+    #[serde(default)]
+    pub width: Option<f64>,
 }
 
 /// A computed value: `set` (a dotted path, inside each item of `each` if given)
@@ -481,7 +542,9 @@ fn check_manifest(m: &Manifest) -> Result<(), String> {
             }
             J::String(s) if o.choices.is_empty() || o.choices.contains(s) => {}
             J::String(s) => return Err(format!("选项 {k}：默认值 {s} 不在 choices 之中")),
-            _ => return Err(format!("选项 {k}：默认值应为 true/false、数字或文本")),
+            // A map of texts (`labels`).
+            J::Object(m) if m.values().all(J::is_string) && o.choices.is_empty() => {}
+            _ => return Err(format!("选项 {k}：默认值应为 true/false、数字、文本或文本的映射")),
         }
     }
     for (i, c) in m.computed.iter().enumerate() {

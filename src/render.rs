@@ -108,7 +108,7 @@ impl Engine {
         let alone = pdf::signature_alone(doc, typst::layout::Abs::mm(kind.manifest.page.margin.top));
         let mut out = BTreeMap::new();
         for (key, spec) in indicator_fields(kind) {
-            let style = self.table_style(spec, form);
+            let style = self.table_style(kind, spec, form);
             let Some(rows) = pages.get(key) else { continue };
             let current = plans.get(key).cloned().unwrap_or_default();
             let mut found = Plan {
@@ -141,11 +141,35 @@ impl Engine {
     }
 
     /// How this form draws an indicator table: repeated labels and the block label.
-    fn table_style(&self, spec: &kind::Field, form: &Form) -> indicators::Style {
+    fn table_style(&self, kind: &Kind, spec: &kind::Field, form: &Form) -> indicators::Style {
         // The block label repeats with the column header when that repeats on every page.
         let in_header = form.options.get("repeat_header").and_then(Json::as_bool).unwrap_or(false);
         let block = spec.block.clone().map(|b| if in_header { String::new() } else { b });
-        indicators::Style { repeat_labels: repeat_labels(form), block }
+        let labels = form
+            .options
+            .get("labels")
+            .and_then(Json::as_object)
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+            .unwrap_or_default();
+        // The table spans the page between the margins; body text is 10.5 pt.
+        let page = &kind.manifest.page;
+        let (w, h) = paper_mm(&page.paper);
+        let across = if page.landscape { w.max(h) } else { w.min(h) } - page.margin.left - page.margin.right;
+        let show = |v: &Json| match v {
+            Json::String(s) => s.clone(),
+            Json::Number(n) => template::format_amount(n.as_f64().unwrap_or_default(), None),
+            _ => String::new(),
+        };
+        let extra = spec.totals.iter().map(|(col, key)| (col.clone(), vec![show(&form.data[key.as_str()])])).collect();
+        indicators::Style {
+            repeat_labels: repeat_labels(form),
+            block,
+            labels,
+            extra,
+            width_em: across / 25.4 * 72.0 / 10.5,
+            block_width: spec.block_width,
+            fixed_widths: spec.fixed_widths,
+        }
     }
 
     /// Names the cell a misplaced run of text belongs to, by finding it in the data.
@@ -161,7 +185,7 @@ impl Engine {
         let mut tables = Map::new();
         let empty = Plan::default();
         for (key, spec) in indicator_fields(kind) {
-            let style = self.table_style(spec, form);
+            let style = self.table_style(kind, spec, form);
             let table = indicators::layout(key, spec, &form.data[key], plans.get(key).unwrap_or(&empty), &style);
             tables.insert(key.clone(), serde_json::to_value(table).expect("serialisable"));
         }
@@ -318,6 +342,17 @@ fn template_error(e: minijinja::Error) -> Error {
         msg.push_str(&format!("：{detail}"));
     }
     Error::Template(msg)
+}
+
+/// Width and height of a paper size in millimetres (A4 unless named otherwise).
+fn paper_mm(paper: &str) -> (f64, f64) {
+    match paper.to_ascii_lowercase().as_str() {
+        "a3" => (297.0, 420.0),
+        "a5" => (148.0, 210.0),
+        "b5" | "jis-b5" => (182.0, 257.0),
+        "us-letter" => (215.9, 279.4),
+        _ => (210.0, 297.0),
+    }
 }
 
 /// Rows of an indicator table, for the bound on layout passes.

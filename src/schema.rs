@@ -5,7 +5,7 @@
 //! declared field present, text normalised, numbers as numbers) and a finding
 //! for everything wrong, located by line and named as the form names it.
 
-use serde_json::{Map, Value as Json};
+use serde_json::{Map, Value as Json, json};
 use std::path::Path;
 
 use crate::checks;
@@ -210,6 +210,23 @@ impl Walker<'_> {
                 (Json::Bool(_), Value::Bool(b)) => Json::Bool(*b),
                 (Json::Number(_), Value::Int(i)) => Json::from(*i as f64),
                 (Json::Number(_), Value::Float(x)) => Json::from(*x),
+                // A map of texts (the `labels` option): every value must be text.
+                (Json::Object(_), Value::Map(pairs)) => {
+                    let mut map = Map::new();
+                    for (k, v) in pairs {
+                        match &v.value {
+                            Value::Str(text) => {
+                                map.insert(key_text(k), Json::String(text.clone()));
+                            }
+                            other => self.structure(
+                                v.loc,
+                                &at.key(&key_text(k), &key_text(k)),
+                                format!("选项 {name} 的值应为文本，实际为{}", other.describe()),
+                            ),
+                        }
+                    }
+                    Json::Object(map)
+                }
                 (Json::String(_), Value::Str(s)) if spec.choices.is_empty() || spec.choices.contains(s) => {
                     Json::String(s.clone())
                 }
@@ -312,19 +329,11 @@ impl Walker<'_> {
         match spec.ty {
             FieldType::Text => self.text(spec, node, at),
             FieldType::IndicatorValue => {
+                // 指标值 is free text: numbers are read where they can be (rules use
+                // them); qualitative text needs no finding.
                 let text = self.text(spec, node, at);
-                if let Json::String(s) = &text
-                    && !s.trim().is_empty()
-                    && checks::measure(s, &spec.grades).is_none()
-                {
-                    self.rule(
-                            node.loc,
-                            at,
-                            format!(
-                                "「{}」「{s}」无法识别：应为 ≥95%、100%、≤10%、57人 这样的数值，或 充分、合理、显著 等定性等级",
-                                spec.label
-                            ),
-                        );
+                if let Some(problem) = text.as_str().and_then(checks::value_problem) {
+                    self.findings.push(Finding::warning(Some(node.loc), at, format!("「{}」{problem}", spec.label)));
                 }
                 text
             }
@@ -344,7 +353,20 @@ impl Walker<'_> {
             FieldType::Date => self.date(spec, node, at),
             FieldType::Choice => {
                 let text = self.text(spec, node, at);
+                // An open list accepts other words, but a near miss of an official
+                // one is most likely a typo.
                 if let Json::String(s) = &text
+                    && spec.open
+                    && !spec.choices.iter().any(|c| c == s)
+                {
+                    let choices: Vec<&str> = spec.choices.iter().map(String::as_str).collect();
+                    if let Some(best) = did_you_mean(s, &choices) {
+                        let message = format!("「{}」「{s}」与常用的「{best}」只差一两个字，是否写错了？", spec.label);
+                        self.findings.push(Finding::warning(Some(node.loc), at, message));
+                    }
+                }
+                if let Json::String(s) = &text
+                    && !spec.open
                     && !spec.choices.iter().any(|c| c == s)
                 {
                     let choices: Vec<&str> = spec.choices.iter().map(String::as_str).collect();
@@ -605,7 +627,7 @@ impl Walker<'_> {
     /// level's extra fields and `groups:` below, and `rows:` at the last level.
     fn indicators(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
         self.rows = 0;
-        let tree = self.groups(spec, 0, node, at);
+        let tree = if is_flat(spec, node) { self.flat(spec, node, at) } else { self.groups(spec, 0, node, at) };
         if self.rows > MAX_INDICATOR_ROWS {
             self.structure(
                 node.loc,
@@ -615,6 +637,24 @@ impl Walker<'_> {
             return Json::Array(vec![]);
         }
         tree
+    }
+
+    /// A flat indicator list (the form has no 一级/二级 columns): its rows go
+    /// into unnamed groups, whose columns the table then leaves out.
+    fn flat(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
+        let rows = self.row_list(spec, node, at, |i| at.index(i, ""));
+        let mut group = json!({"name": "", "rows": rows});
+        for level in spec.levels.iter().skip(1).rev().skip(1) {
+            let _ = level;
+            group = json!({"name": "", "groups": [group]});
+        }
+        let top = match spec.sides.last() {
+            // Side by side: the rows are the last half's (年度).
+            Some(side) => json!({"name": "", side.key.clone(): [group]}),
+            None if spec.levels.len() > 1 => json!({"name": "", "groups": [group]}),
+            None => group,
+        };
+        Json::Array(vec![top])
     }
 
     fn groups(&mut self, spec: &Field, depth: usize, node: &Node, at: &Place) -> Json {
@@ -645,7 +685,8 @@ impl Walker<'_> {
             let label = name.clone().unwrap_or_else(|| format!("{}第{}项", level.label, i + 1));
             let here = at.index(i, &label);
             let mut fields = level.fields.clone();
-            fields.insert("name".into(), Field::text(&level.label, true));
+            // A group printed without a name (a merged label left blank) is kept blank.
+            fields.insert("name".into(), Field::text(&level.label, false));
             let mut group = match self.record(&fields, Some(item), item.loc, &here, &allowed) {
                 Json::Object(m) => m,
                 _ => Map::new(),
@@ -675,12 +716,11 @@ impl Walker<'_> {
                 self.rows(spec, item, &here)
             } else {
                 match item.get(children) {
-                    Some(n) => self.groups(spec, depth + 1, n, &here.key(children, "")),
-                    None => {
-                        let missing = format!("「{label}」下没有{}（缺少 groups:）", spec.levels[depth + 1].label);
-                        self.structure(item.loc, &here, missing);
-                        Json::Array(vec![])
+                    Some(n) if !matches!(&n.value, Value::Seq(v) if v.is_empty()) => {
+                        self.groups(spec, depth + 1, n, &here.key(children, ""))
                     }
+                    // A group the form prints with nothing below it: one blank row.
+                    _ => blank_groups(spec, depth + 1),
                 }
             };
             group.insert(children.into(), below);
@@ -690,26 +730,21 @@ impl Walker<'_> {
     }
 
     fn rows(&mut self, spec: &Field, group: &Node, at: &Place) -> Json {
+        match group.get("rows") {
+            Some(node) if !matches!(&node.value, Value::Seq(v) if v.is_empty()) => {
+                self.row_list(spec, node, at, |i| at.key("rows", "").index(i, ""))
+            }
+            // A 二级 printed with empty 三级 and 指标值 cells: one blank row.
+            _ => Json::Array(vec![blank_row(spec)]),
+        }
+    }
+
+    fn row_list(&mut self, spec: &Field, node: &Node, at: &Place, place: impl Fn(usize) -> Place) -> Json {
         let row_fields = spec.row.as_ref().expect("checked");
-        let Some(node) = group.get("rows") else {
-            self.structure(
-                group.loc,
-                at,
-                format!("「{}」下没有指标行（缺少 rows:）", at.label.rsplit(" › ").next().unwrap_or("")),
-            );
-            return Json::Array(vec![]);
-        };
         let Value::Seq(items) = &node.value else {
             self.structure(node.loc, at, format!("rows 应为列表（每项以 - 开头），实际为{}", node.value.describe()));
             return Json::Array(vec![]);
         };
-        if items.is_empty() {
-            self.structure(
-                node.loc,
-                at,
-                format!("「{}」下至少需要一个指标行", at.label.rsplit(" › ").next().unwrap_or("")),
-            );
-        }
         let first_key = row_fields.keys().next().cloned().unwrap_or_default();
         self.rows += items.len();
         if self.rows > MAX_INDICATOR_ROWS {
@@ -722,7 +757,8 @@ impl Walker<'_> {
                 _ => None,
             });
             let label = name.unwrap_or_else(|| format!("第{}行", i + 1));
-            let here = at.key("rows", "").index(i, &label);
+            let here = place(i);
+            let here = Place { label: format!("{}{}{label}", here.label, if here.label.is_empty() { "" } else { " › " }), ..here };
             let row = self.record(row_fields, Some(item), item.loc, &here, &[]);
             // A merge field the row leaves out continues the cell above: keep it absent (null).
             let row = match row {
@@ -739,6 +775,34 @@ impl Walker<'_> {
             out.push(row);
         }
         Json::Array(out)
+    }
+}
+
+/// Whether an indicator list is flat: its items are rows, not 一级 groups.
+fn is_flat(spec: &Field, node: &Node) -> bool {
+    let Value::Seq(items) = &node.value else { return false };
+    let row_fields = spec.row.as_ref();
+    items.first().is_some_and(|first| match &first.value {
+        Value::Map(entries) => {
+            let keys: Vec<String> = entries.iter().map(|(k, _)| key_text(k)).collect();
+            let structural = keys.iter().any(|k| k == "groups" || k == "rows" || spec.sides.iter().any(|s| &s.key == k));
+            !structural && keys.iter().any(|k| k != "name" && row_fields.is_some_and(|r| r.contains_key(k)))
+        }
+        _ => false,
+    })
+}
+
+/// A row with every cell blank.
+fn blank_row(spec: &Field) -> Json {
+    Json::Object(spec.row.iter().flatten().map(|(k, _)| (k.clone(), Json::Null)).collect())
+}
+
+/// One unnamed group (and below it, down to one blank row) from `depth` on.
+fn blank_groups(spec: &Field, depth: usize) -> Json {
+    if depth + 1 == spec.levels.len() {
+        json!([{"name": "", "rows": [blank_row(spec)]}])
+    } else {
+        json!([{"name": "", "groups": blank_groups(spec, depth + 1)}])
     }
 }
 

@@ -70,6 +70,32 @@ pub fn environment(sources: Sources) -> Environment<'static> {
         collect_rows(&json, &mut out);
         Value::from(minijinja::value::Serde(out))
     });
+    // `item|indicator_value` (or `("target")`): a row's 指标值 as one text, joining the
+    // columns a form may split it into: 指标性质 (nature), the value, 度量单位 (unit).
+    env.add_filter("indicator_value", |row: Value, key: Option<String>| {
+        let part = |k: &str| row.get_attr(k).ok().filter(|v| !v.is_none() && !v.is_undefined()).map(|v| display(&v));
+        let parts = [part("nature"), part(key.as_deref().unwrap_or("value")), part("unit")];
+        Value::from(parts.into_iter().flatten().collect::<String>())
+    });
+    // `[a, b, c]|dsum`: the sum of the numbers, ignoring blanks; none when all are blank.
+    // Rounded to 6 decimals, so sums of typed amounts carry no float noise.
+    env.add_filter("dsum", |items: Value| {
+        let numbers: Vec<f64> = items
+            .try_iter()
+            .map(|it| it.filter_map(|v| if v.is_number() { f64::try_from(v).ok() } else { None }).collect())
+            .unwrap_or_default();
+        if numbers.is_empty() {
+            Value::from(())
+        } else {
+            Value::from((numbers.iter().sum::<f64>() * 1e6).round() / 1e6)
+        }
+    });
+    // `record|filled`: whether any value of a record is given (a money line the form prints).
+    env.add_filter("filled", |v: Value| {
+        let json = serde_json::to_value(&v).unwrap_or_default();
+        let given = |x: &serde_json::Value| !x.is_null() && x.as_str() != Some("");
+        Value::from(json.as_object().is_some_and(|m| m.values().any(given)))
+    });
     env.add_filter("seqno", |v: Value, prefix: String| {
         crate::checks::seqno(&display(&v), &prefix).map_or(Value::from(()), Value::from)
     });

@@ -130,7 +130,7 @@ pub fn words(pdf: &[u8], page: usize) -> Vec<(String, f64, f64)> {
 /// Whether the words containing `left` and `right` sit in one table row,
 /// `left` further left (their centres within `tolerance` points vertically).
 pub fn same_row(words: &[(String, f64, f64)], left: &str, right: &str, tolerance: f64) -> bool {
-    let find = |t: &str| words.iter().find(|w| w.0.contains(t));
+    let find = |t: &str| words.iter().find(|w| w.0 == t).or_else(|| words.iter().find(|w| w.0.contains(t)));
     match (find(left), find(right)) {
         (Some(a), Some(b)) => a.1 < b.1 && (a.2 - b.2).abs() <= tolerance,
         _ => false,

@@ -281,6 +281,11 @@ pub fn lint_text(text: &str) -> Vec<(usize, String)> {
             None => i += 1,
         }
     }
+    // A placeholder row of the blank template: `……`, `指标2：`.
+    if !text.trim().is_empty() && text.trim().chars().all(|c| matches!(c, '…' | '.' | '。' | '·')) {
+        out.push((0, format!("格中留有模板的占位符「{}」，应填实际内容或删去这一行", text.trim())));
+        return out;
+    }
     // Instructions from the blank template left in a cell: `(100字以内)`, `(≥**%)`.
     if let Some(hint) = guidance(text) {
         out.push((text[..text.find(hint).unwrap_or(0)].chars().count(), format!("格中留有模板的填写说明「{hint}」，应换成实际内容或删去")));

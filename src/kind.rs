@@ -139,6 +139,9 @@ pub struct Field {
     pub help: String,
     #[serde(default = "yes")]
     pub required: bool,
+    /// Not required (real forms may print it blank), but a blank one is worth a warning.
+    #[serde(default)]
+    pub expected: bool,
     #[serde(default)]
     pub default: Option<serde_json::Value>,
     /// Value written into the skeleton by `formpress new`.

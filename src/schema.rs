@@ -71,6 +71,12 @@ pub fn decimal_value(text: &str) -> Option<f64> {
     if ok { ascii.parse().ok().filter(|x: &f64| x.is_finite()) } else { None }
 }
 
+/// An amount printed with its unit, as some forms do: `250万`, `12.5万元`, `300元`.
+fn amount_with_unit(text: &str) -> Option<f64> {
+    let t = text.trim();
+    ["万元", "万", "元"].iter().find_map(|u| t.strip_suffix(u)).and_then(decimal_value)
+}
+
 /// Cells that print a dash or slash instead of a number ("not applicable").
 fn is_dash(text: &str) -> bool {
     matches!(text.trim(), "/" | "／" | "-" | "－" | "—" | "——" | "–" | "\\")
@@ -314,10 +320,13 @@ impl Walker<'_> {
                 if let Some(default) = &spec.default {
                     return default.clone();
                 }
+                let loc = found.map_or(parent, |n| n.loc);
+                let what = if found.is_some() { "为空" } else { "缺失" };
                 if spec.required {
-                    let loc = found.map_or(parent, |n| n.loc);
-                    let what = if found.is_some() { "为空" } else { "缺失" };
                     self.structure(loc, at, format!("必填项「{}」{what}", spec.label));
+                } else if spec.expected {
+                    // Printed blank as published, but a reviewer would ask for it.
+                    self.findings.push(Finding::warning(Some(loc), at, format!("「{}」{what}，表上这一格是空的", spec.label)));
                 }
                 return match spec.ty {
                     FieldType::List | FieldType::Indicators => Json::Array(vec![]),
@@ -404,6 +413,8 @@ impl Walker<'_> {
         let text = normalize(raw.trim_end());
         if spec.required && text.trim().is_empty() && !spec.merge {
             self.structure(node.loc, at, format!("必填项「{}」为空", spec.label));
+        } else if spec.expected && text.trim().is_empty() {
+            self.findings.push(Finding::warning(Some(node.loc), at, format!("「{}」为空，表上这一格是空的", spec.label)));
         }
         let n = text.chars().count();
         if n > MAX_TEXT_CHARS {
@@ -418,13 +429,19 @@ impl Walker<'_> {
         }
         self.glyphs(&text, node, at);
         if !spec.no_lint {
-            for (i, message) in checks::lint_text(&text) {
-                let needle: String = text.chars().skip(i).take(2).collect();
-                let loc = char_loc(self.source, node, &needle);
-                self.findings.push(Finding::warning(Some(loc), at, format!("「{}」{message}", spec.label)));
-            }
+            self.lint_labelled(&spec.label, &text, node, at);
         }
         Json::String(text)
+    }
+
+    /// The text lints (doubled words, template instructions, Latin words), each
+    /// finding at its character.
+    fn lint_labelled(&mut self, label: &str, text: &str, node: &Node, at: &Place) {
+        for (i, message) in checks::lint_text(text) {
+            let needle: String = text.chars().skip(i).take(2).collect();
+            let loc = char_loc(self.source, node, &needle);
+            self.findings.push(Finding::warning(Some(loc), at, format!("「{label}」{message}")));
+        }
     }
 
     /// The glyph preflight: every character must be drawable by some font.
@@ -526,7 +543,16 @@ impl Walker<'_> {
         if is_dash(&written) {
             return Json::String(written);
         }
-        let Some(value) = decimal_value(&written) else {
+        let Some(value) = decimal_value(&written).or_else(|| amount_with_unit(&written)) else {
+            // A cell the form fills with words (`854万(高标准农田建设400万元…)`) is
+            // printed as written; it cannot take part in the sums.
+            if matches!(node.value, Value::Str(_)) && written.chars().any(|c| !c.is_ascii()) {
+                let message = format!("「{}」不是单纯的数字（「{written}」），不参与合计核对", spec.label);
+                self.findings.push(Finding::warning(Some(node.loc), at, message));
+                self.glyphs(&written, node, at);
+                self.lint_labelled(&spec.label, &written, node, at);
+                return Json::String(written);
+            }
             let shown = shown(self.source, node);
             let f = Finding::error(Class::Structure, Some(node.loc), at, format!("「{}」应为数字，实际为{shown}", spec.label))
                 .with_help("数字照表上写，如 3600.4、10.00 或 \"3,309,840.00\"；不适用的格可写 \"/\"，空格不写");

@@ -188,7 +188,8 @@ const WORDS: &str = "项目 目标 目的 资金 金额 部门 门户 人员 员
 学院 院校 校园 园区 区域 域名 名单 单据 据说 说明 明确 确定 定性 性能 能效 效期 期末 末期 期初 初步 步骤 骤然 \
 改革 革新 新增 增长 长期 期限 限额 额定 定向 向外 外资 资源 源于 于此 此次 次年 年初 初中 中学 学前 前期 期中 \
 就业 业主 主管 管护 护理 理财 财务 务求 求是 是非 非常 常规 规范 范例 例外 外事 事故 故障 障碍 碍事 事务 务农 \
-农业 业内 内容 容易 易于 于今 今年 年内 内控 控制 制定 定稿 稿件 件件 健康 康复 复核 核查 查看 看病 病人 人群";
+农业 业内 内容 容易 易于 于今 今年 年内 内控 控制 制定 定稿 稿件 件件 健康 康复 复核 核查 查看 看病 病人 人群 \
+贫村 村内 村民 在职 职工 乡村 村庄 村级 级次 全村 村集体 行业 业主";
 
 fn is_word(w: &str) -> bool {
     WORDS.split_whitespace().any(|x| x == w)
@@ -217,7 +218,9 @@ pub fn value_problem(text: &str) -> Option<String> {
     }
     let after_op = OPS.iter().find_map(|(spelling, _)| s.strip_prefix(spelling)).unwrap_or(s).trim_start();
     let numeric_start = after_op.chars().next().is_some_and(|c| c.is_ascii_digit() || ('０'..='９').contains(&c));
-    if numeric_start && measure(s, &[]).is_none() && !after_op.chars().any(is_han) {
+    // Dates and periods (2023.07-2024.01, 2022/12) are read as they are.
+    let period = s.contains(['-', '—', '~', '～', '/', '至']) || s.matches('.').count() > 1;
+    if numeric_start && !period && measure(s, &[]).is_none() && !after_op.chars().any(is_han) {
         return Some(format!("「{s}」像是数值，但读不出数字和单位，请核对"));
     }
     None
@@ -334,7 +337,7 @@ mod tests {
     fn values() {
         assert_eq!(value_problem(">=95%").unwrap(), "「>=95%」里的「>=」应写作「≥」");
         assert!(value_problem("≥9%0").unwrap().contains("读不出"));
-        for ok in ["≥95%", "效果明显", "应保尽保", "按月安排", "高", "参照政府采购成本控制", "2022年12月底前", "1000万元以内"] {
+        for ok in ["≥95%", "效果明显", "应保尽保", "按月安排", "高", "参照政府采购成本控制", "2022年12月底前", "1000万元以内", "2023.07-2024.01"] {
             assert!(value_problem(ok).is_none(), "{ok}");
         }
     }

@@ -344,7 +344,7 @@ const INSET_EM: f64 = 0.58;
 /// Entries up to this wide (six CJK characters) are never broken over lines.
 const SHORT_EM: f64 = 6.05;
 /// Least width of a column whose header is long (it wraps).
-const HEAD_MIN_EM: f64 = 2.0;
+const HEAD_MIN_EM: f64 = 4.0;
 
 /// Width of a line of text in em: CJK and full-width characters 1, others about half.
 fn text_em(text: &str) -> f64 {

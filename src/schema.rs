@@ -547,8 +547,6 @@ impl Walker<'_> {
             // A cell the form fills with words (`854万(高标准农田建设400万元…)`) is
             // printed as written; it cannot take part in the sums.
             if matches!(node.value, Value::Str(_)) && written.chars().any(|c| !c.is_ascii()) {
-                let message = format!("「{}」不是单纯的数字（「{written}」），不参与合计核对", spec.label);
-                self.findings.push(Finding::warning(Some(node.loc), at, message));
                 self.glyphs(&written, node, at);
                 self.lint_labelled(&spec.label, &written, node, at);
                 return Json::String(written);

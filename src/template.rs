@@ -96,6 +96,16 @@ pub fn environment(sources: Sources) -> Environment<'static> {
         let given = |x: &serde_json::Value| !x.is_null() && x.as_str() != Some("");
         Value::from(json.as_object().is_some_and(|m| m.values().any(given)))
     });
+    // `typed|printed_as(computed, text)`: whether a number the form prints equals a
+    // computed one rounded to the digits printed (86% for 86.2%, 9 for 8.62 are
+    // not the same; 86% for 86.04% is). `text` is the cell as typed, for its digits.
+    env.add_filter("printed_as", |typed: Value, computed: Value, text: Option<Value>| {
+        let (Ok(t), Ok(c)) = (f64::try_from(typed.clone()), f64::try_from(computed)) else { return Value::from(true) };
+        let shown = text.map(|v| display(&v)).unwrap_or_else(|| display(&typed));
+        let digits = shown.split_once('.').map_or(0, |(_, f)| f.chars().take_while(char::is_ascii_digit).count());
+        let scale = 10f64.powi(digits as i32);
+        Value::from(((c * scale).round() - t * scale).abs() < 0.5)
+    });
     env.add_filter("seqno", |v: Value, prefix: String| {
         crate::checks::seqno(&display(&v), &prefix).map_or(Value::from(()), Value::from)
     });

@@ -158,31 +158,6 @@ fn page_texts(doc: &PagedDocument) -> Vec<String> {
         .collect()
 }
 
-/// Everything the document prints, in the order of the markup that produced
-/// it: a cell whose text continues on the next page reads as one piece.
-fn printed(doc: &PagedDocument) -> String {
-    fn walk(frame: &Frame, out: &mut Vec<(u64, u16, String)>) {
-        for (_, item) in frame.items() {
-            match item {
-                FrameItem::Group(g) => walk(&g.frame, out),
-                FrameItem::Text(t) => {
-                    for g in &t.glyphs {
-                        let (span, offset) = g.span;
-                        out.push((span.into_raw().get(), offset, t.text[g.range()].to_string()));
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    let mut glyphs = vec![];
-    for page in doc.pages() {
-        walk(&page.frame, &mut glyphs);
-    }
-    glyphs.sort_by_key(|(span, offset, _)| (*span, *offset));
-    glyphs.into_iter().flat_map(|(_, _, s)| s.chars().filter(|c| !c.is_whitespace()).collect::<Vec<_>>()).collect()
-}
-
 fn strings(v: &Json, key: &str, out: &mut Vec<String>) {
     match v {
         Json::String(s) if !["date", "seal", "display", "form"].contains(&key) => {
@@ -205,7 +180,7 @@ fn check_one(kind: &str, data: &Json) -> Result<usize, String> {
         .layout(&form, &formpress::RenderOptions::default())
         .map_err(|e| format!("layout failed: {e}"))?;
     let doc = &laid.document;
-    let all = printed(doc);
+    let all = common::printed(doc);
     let mut want = vec![];
     strings(&form.data, "", &mut want);
     for s in want.iter().filter(|s| !s.is_empty()) {

@@ -136,3 +136,31 @@ pub fn same_row(words: &[(String, f64, f64)], left: &str, right: &str, tolerance
         _ => false,
     }
 }
+
+/// Everything a laid-out document prints, without white space, in the order
+/// of the markup that produced it: a cell whose text continues on the next
+/// page (or wraps in boxes) reads as one piece, so every cell text of the
+/// data can be looked for whole.
+pub fn printed(doc: &typst_layout::PagedDocument) -> String {
+    use typst::layout::{Frame, FrameItem};
+    fn walk(frame: &Frame, out: &mut Vec<(u64, u16, String)>) {
+        for (_, item) in frame.items() {
+            match item {
+                FrameItem::Group(g) => walk(&g.frame, out),
+                FrameItem::Text(t) => {
+                    for g in &t.glyphs {
+                        let (span, offset) = g.span;
+                        out.push((span.into_raw().get(), offset, t.text[g.range()].to_string()));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut glyphs = vec![];
+    for page in doc.pages() {
+        walk(&page.frame, &mut glyphs);
+    }
+    glyphs.sort_by_key(|(span, offset, _)| (*span, *offset));
+    glyphs.into_iter().flat_map(|(_, _, s)| s.chars().filter(|c| !c.is_whitespace()).collect::<Vec<_>>()).collect()
+}

@@ -24,6 +24,10 @@ pub struct Manifest {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// The kind's revision (default "1"), recorded in every PDF so that
+    /// `verify` can tell whether it compares pages with the same layout.
+    #[serde(default = "default_version")]
+    pub version: String,
     /// Template file inside the kind's folder.
     #[serde(default = "default_template")]
     pub template: String,
@@ -56,6 +60,10 @@ pub struct Manifest {
 
 fn default_identity() -> Vec<String> {
     vec!["year".into(), "department".into()]
+}
+
+fn default_version() -> String {
+    "1".into()
 }
 
 fn default_template() -> String {

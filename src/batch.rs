@@ -232,6 +232,7 @@ pub fn combine(engine: &Engine, parts: &[(String, Vec<u8>, usize)]) -> Result<Ve
         hint: None,
     })?;
     let ident = format!("formpress/combined/{}", parts.iter().map(|p| p.0.as_str()).collect::<Vec<_>>().join("|"));
-    pdf::export(&doc, &pdf::ExportOptions { ident, timestamp: crate::source_date_epoch(), archive: false })
+    let creator = crate::archive::Stamp::running(None).creator();
+    pdf::export(&doc, &pdf::ExportOptions { ident, creator, timestamp: crate::source_date_epoch(), archive: false })
         .map_err(Error::Export)
 }

@@ -7,9 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use formpress::archive::{self, ArchiveError, Stamp};
 use formpress::findings::{self, Style};
 use formpress::output::{Content, Output, OutputError, Outputs};
-use formpress::{Engine, EngineOptions, Error, Form, RenderOptions, batch, fingerprint, inspect};
+use formpress::{Engine, EngineOptions, Error, Form, RenderOptions, batch, fingerprint, inspect, verify};
 
 /// A line on standard output. A closed pipe (`formpress list | head`) is not
 /// an error: the rest of the output is dropped and the work goes on.
@@ -737,7 +738,7 @@ fn claim_combined(outputs: &Outputs, path: &Path) -> Result<Output, OutputError>
     if let Output::File { real, .. } = &output
         && let Ok(bytes) = formpress::input::read(real, inspect::MAX_PDF_BYTES)
         && let Ok(pdf) = inspect::read(bytes)
-        && pdf.attachments.iter().any(|a| formpress::output::is_yaml(Path::new(&a.name)))
+        && pdf.source().is_some()
     {
         return Err(OutputError::Archive(path.to_path_buf()));
     }
@@ -781,7 +782,7 @@ fn extract(args: ExtractArgs) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let Some(attachment) = pdf.attachments.into_iter().find(|a| is_yaml(&a.name)) else {
+    let Some(attachment) = pdf.source() else {
         eprintln!(
             "formpress: {}：PDF 中没有附带 YAML（只有 render --archive 生成的 PDF 才附带表单原文）",
             args.pdf.display()
@@ -909,10 +910,6 @@ fn template(args: TemplateArgs) -> ExitCode {
     })
 }
 
-fn is_yaml(name: &str) -> bool {
-    formpress::output::is_yaml(Path::new(name))
-}
-
 fn verify(args: VerifyArgs) -> ExitCode {
     let engine = match engine(&args.common) {
         Ok(e) => e,
@@ -922,13 +919,13 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    if pdf.pages.iter().any(|t| fingerprint::is_draft(t)) {
+    if pdf.pages.iter().any(|p| fingerprint::is_draft(&p.text)) {
         say!("{}：这是草稿——表单数据有错误，未通过校验，页面上没有校验码；不能作为正式表格", args.pdf.display());
         say!("结果：草稿");
         return ExitCode::from(EXIT_FINDINGS);
     }
     // The code printed on each page; all pages must agree.
-    let printed: Vec<Option<String>> = pdf.pages.iter().map(|t| fingerprint::find_code(t)).collect();
+    let printed: Vec<Option<String>> = pdf.pages.iter().map(|p| fingerprint::find_code(&p.text)).collect();
     let Some(code) = printed.iter().flatten().next().cloned() else {
         eprintln!("formpress: {}：PDF 上没有找到校验码", args.pdf.display());
         return ExitCode::from(EXIT_FINDINGS);
@@ -944,11 +941,21 @@ fn verify(args: VerifyArgs) -> ExitCode {
         say!("PDF 上印的校验码：{code}（{} 页一致）", printed.len());
     } else {
         ok = false;
-        say!("PDF 上印的校验码：{code}；第 {} 页的校验码不同或缺失", odd.join("、"));
+        say!("PDF 上印的校验码：{code}；✗ 第 {} 页的校验码不同或缺失", odd.join("、"));
+    }
+    let recorded = pdf.creator.as_deref().and_then(Stamp::parse);
+    match &recorded {
+        Some(stamp) => say!("PDF 由 {stamp} 生成"),
+        None => say!("PDF 中没有 formpress 的版本记录"),
     }
     let mut sources: Vec<(String, Form)> = vec![];
-    if let Some(a) = pdf.attachments.iter().find(|a| is_yaml(&a.name)) {
-        sources.push((format!("PDF 附带的 {}", a.name), engine.check(&a.name, &a.bytes)));
+    match archive::attached_form(&engine, &pdf) {
+        Ok(form) => sources.push((format!("PDF 附带的 {}", findings::escape_controls(&form.name)), form)),
+        Err(ArchiveError::NoSource) => {}
+        Err(e) => {
+            ok = false;
+            say!("PDF 附带的表单数据：✗ {e}");
+        }
     }
     if let Some(path) = &args.form {
         match check_file(&engine, path) {
@@ -956,30 +963,92 @@ fn verify(args: VerifyArgs) -> ExitCode {
             Err(code) => return code,
         }
     }
-    if sources.is_empty() {
+    if sources.is_empty() && ok {
         eprintln!("formpress: {} 没有附带 YAML；请给出表单的 YAML 文件：formpress verify PDF YAML", args.pdf.display());
         return ExitCode::from(EXIT_FINDINGS);
     }
+    let mut notes = false;
     for (what, form) in &sources {
-        match (form.renderable(), engine.fingerprint(form)) {
-            (true, Some(fp)) if fp.code() == code => say!("{what}：{} ✓ 一致", fp.code()),
-            (true, Some(fp)) => {
-                ok = false;
-                say!("{what}：{} ✗ 不一致", fp.code());
-            }
-            _ => {
-                ok = false;
-                say!("{what}：无法读取表单数据（{} 个错误），不能计算校验码", form.errors());
-            }
+        let outcome = verify_source(&engine, &pdf, &code, recorded.as_ref(), what, form);
+        ok &= outcome != Outcome::Differs;
+        notes |= outcome == Outcome::Note;
+    }
+    match (ok, notes) {
+        (true, false) => {
+            say!("结果：一致");
+            ExitCode::SUCCESS
+        }
+        (true, true) => {
+            say!("结果：一致（校验码相符；页面比对有提示，见上）");
+            ExitCode::SUCCESS
+        }
+        (false, _) => {
+            say!("结果：不一致");
+            ExitCode::from(EXIT_FINDINGS)
         }
     }
-    if ok {
-        say!("结果：一致");
-        ExitCode::SUCCESS
+}
+
+#[derive(PartialEq, Eq)]
+enum Outcome {
+    Matches,
+    /// The 校验码 matches; the pages differ from those made now with other versions.
+    Note,
+    Differs,
+}
+
+/// Checks the PDF against one source of form data: the 校验码, then every
+/// page's text and drawings against the form rendered again, each
+/// difference with its reason.
+fn verify_source(
+    engine: &Engine,
+    pdf: &inspect::Inspected,
+    code: &str,
+    recorded: Option<&Stamp>,
+    what: &str,
+    form: &Form,
+) -> Outcome {
+    let Some(fp) = engine.fingerprint(form).filter(|_| form.renderable()) else {
+        say!("{what}：✗ 无法读取表单数据（{} 个错误），不能计算校验码：", form.errors());
+        for f in form.findings.iter().filter(|f| f.blocks_render()).take(5) {
+            say!("  {}", findings::escape_controls(&f.message));
+        }
+        return Outcome::Differs;
+    };
+    let mut outcome = Outcome::Matches;
+    if fp.code() == code {
+        say!("{what}：校验码 {} ✓ 一致", fp.code());
     } else {
-        say!("结果：不一致");
-        ExitCode::from(EXIT_FINDINGS)
+        say!("{what}：✗ 校验码不一致：PDF 上印的是 {code}，数据算得 {}", fp.code());
+        outcome = Outcome::Differs;
     }
+    let running = Stamp::running(form.kind.as_deref().and_then(|k| engine.catalog().kind(k)));
+    let pages = match verify::rendered_pages(engine, form) {
+        Ok(pages) => pages,
+        Err(e) => {
+            say!("  ✗ 无法重新生成页面来比对：{}", findings::escape_controls(&e.to_string()));
+            return Outcome::Differs;
+        }
+    };
+    let differences = verify::compare(&pdf.pages, &pages);
+    if differences.is_empty() {
+        say!("  ✓ 每页的文字和图形（含二维码、印章）与数据重新生成的一致（{} 页）", pages.len());
+        return outcome;
+    }
+    if recorded == Some(&running) {
+        say!("  ✗ 页面与数据不符：");
+        outcome = Outcome::Differs;
+    } else {
+        // Another version may lay the same data out differently: the code decides.
+        say!("  ⚠ 页面与现在（{running}）生成的不同；PDF 由其他版本生成，版式可能已变，以下仅作提示：");
+        if outcome == Outcome::Matches {
+            outcome = Outcome::Note;
+        }
+    }
+    for d in &differences {
+        say!("    {}", findings::escape_controls(&d.to_string()));
+    }
+    outcome
 }
 
 fn list(args: CommonArgs) -> ExitCode {

@@ -3,13 +3,16 @@
 //! code, so a stamped paper copy can be tied to the data it came from.
 //!
 //! Canonical form (documented in the README): the JSON text of
-//! `{"data": <form data>, "form": <kind id>}` where the form data is the
-//! checked data (every field of the kind, defaults filled in, text normalised,
-//! amounts as numbers), object keys are sorted by code point, there is no
+//! `{"assets": {<path>: <sha256>}, "data": <form data>, "form": <kind id>}`
+//! where the form data is the checked data (every field of the kind, defaults
+//! filled in, text normalised, amounts as numbers, a picture as the path the
+//! template reads it from, `/assets/0.png`), `assets` maps each such path to
+//! the SHA-256 of the picture's bytes in lower-case hex and is left out when
+//! the form has no pictures, object keys are sorted by code point, there is no
 //! whitespace, strings are escaped as JSON does (non-ASCII kept as UTF-8), and
 //! numbers are written as serde_json writes them (`2020`, `3600.4`, `100.0`).
 //! Comments, key order, quoting and number formatting in the YAML do not
-//! change it; any changed value does.
+//! change it; any changed value or picture does.
 
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
@@ -30,15 +33,19 @@ pub struct Fingerprint {
 }
 
 impl Fingerprint {
-    pub fn of(kind: &str, data: &Json) -> Fingerprint {
-        let mut text = String::new();
-        canonical(&serde_json::json!({ "form": kind, "data": data }), &mut text);
-        let digest = Sha256::digest(text.as_bytes());
-        let mut hex = String::with_capacity(64);
-        for b in digest {
-            let _ = write!(hex, "{b:02X}");
+    /// `assets` are the pictures the data refers to, by the path in the data.
+    /// Their bytes shape the page as much as the text does, so a swapped seal
+    /// changes the code. Without pictures the key is left out, which keeps
+    /// the codes of forms without pictures what they always were.
+    pub fn of(kind: &str, data: &Json, assets: &[(String, Vec<u8>)]) -> Fingerprint {
+        let mut view = serde_json::json!({ "form": kind, "data": data });
+        if !assets.is_empty() {
+            let hashes = assets.iter().map(|(path, bytes)| (path.clone(), Json::String(hex(&Sha256::digest(bytes)))));
+            view["assets"] = Json::Object(hashes.collect());
         }
-        Fingerprint { hex }
+        let mut text = String::new();
+        canonical(&view, &mut text);
+        Fingerprint { hex: hex(&Sha256::digest(text.as_bytes())).to_ascii_uppercase() }
     }
 
     /// The printed 校验码: the first 16 hex digits in groups of 4.
@@ -120,11 +127,18 @@ pub fn qr_png(payload: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Finds a printed 校验码 (`XXXX-XXXX-XXXX-XXXX`) after the label in `text`.
+/// Finds the printed 校验码 (`XXXX-XXXX-XXXX-XXXX` after the label) in a
+/// page's text. The form's own text may say 校验码 too, even followed by
+/// something code-like; the footer is drawn after the body (Typst lays out
+/// a page's body before its footer), so the last labelled code is the footer's.
 pub fn find_code(text: &str) -> Option<String> {
     let squashed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let at = squashed.find("校验码")?;
-    let rest = squashed[at + "校验码".len()..].trim_start_matches(['：', ':']);
+    squashed.match_indices("校验码").filter_map(|(at, label)| code_at(&squashed[at + label.len()..])).last()
+}
+
+/// A code at the start of `rest` (after an optional colon).
+fn code_at(rest: &str) -> Option<String> {
+    let rest = rest.trim_start_matches(['：', ':']);
     let code: String = rest.chars().take(19).collect();
     let valid = code.len() == 19
         && code.chars().enumerate().all(|(i, c)| if i % 5 == 4 { c == '-' } else { c.is_ascii_hexdigit() });
@@ -138,6 +152,15 @@ pub const DRAFT_MARK: &str = "草稿·未通过校验";
 pub fn is_draft(text: &str) -> bool {
     let squashed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     squashed.contains(DRAFT_MARK)
+}
+
+/// Lower-case hex digits of a digest.
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 fn canonical(v: &Json, out: &mut String) {
@@ -177,12 +200,26 @@ mod tests {
 
     #[test]
     fn key_order_does_not_matter_values_do() {
-        let a = Fingerprint::of("k", &json!({"b": 1, "a": [1.5, "x"]}));
-        let b = Fingerprint::of("k", &json!({"a": [1.5, "x"], "b": 1}));
-        let c = Fingerprint::of("k", &json!({"a": [1.6, "x"], "b": 1}));
+        let a = Fingerprint::of("k", &json!({"b": 1, "a": [1.5, "x"]}), &[]);
+        let b = Fingerprint::of("k", &json!({"a": [1.5, "x"], "b": 1}), &[]);
+        let c = Fingerprint::of("k", &json!({"a": [1.6, "x"], "b": 1}), &[]);
         assert_eq!(a.hex, b.hex);
         assert_ne!(a.hex, c.hex);
         assert_eq!(a.code().len(), 19);
+    }
+
+    #[test]
+    fn pictures_are_part_of_the_code() {
+        let data = json!({"seal": "/assets/0.png"});
+        let seal = |bytes: &[u8]| Fingerprint::of("k", &data, &[("/assets/0.png".into(), bytes.to_vec())]).hex;
+        assert_ne!(seal(b"one seal"), seal(b"another seal"));
+        assert_ne!(seal(b"one seal"), Fingerprint::of("k", &data, &[]).hex);
+        // The documented canonical text, for a form without and with a picture.
+        let plain = json!({"b": "é", "a": 3600.4});
+        let text = r#"{"data":{"a":3600.4,"b":"é"},"form":"k"}"#;
+        assert_eq!(Fingerprint::of("k", &plain, &[]).hex, hex(&Sha256::digest(text)).to_ascii_uppercase());
+        let text = r#"{"assets":{"/assets/0.png":"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"},"data":{"seal":"/assets/0.png"},"form":"k"}"#;
+        assert_eq!(seal(b"foo"), hex(&Sha256::digest(text)).to_ascii_uppercase());
     }
 
     #[test]
@@ -190,5 +227,9 @@ mod tests {
         assert_eq!(find_code("第 1 页\n校验码：1A2B-3C4D-5E6F-7A8B 共 4 页").as_deref(), Some("1A2B-3C4D-5E6F-7A8B"));
         assert_eq!(find_code("校验码: 1a2b - 3c4d-5e6f-7a8b").as_deref(), Some("1A2B-3C4D-5E6F-7A8B"));
         assert!(find_code("没有").is_none());
+        // The form's text may mention the word, or even quote a code; the footer's comes last.
+        let page = "目标：打印校验码并核对校验码：0000-0000-0000-0000 …… 校验码：1A2B-3C4D-5E6F-7A8B 第 1 页";
+        assert_eq!(find_code(page).as_deref(), Some("1A2B-3C4D-5E6F-7A8B"));
+        assert_eq!(find_code("校验码 校验码：1A2B-3C4D-5E6F-7A8B").as_deref(), Some("1A2B-3C4D-5E6F-7A8B"));
     }
 }

@@ -1,24 +1,73 @@
-//! Reading a PDF back (for `extract` and `verify`): its attached files and
-//! the text printed on each page. Uses hayro, the PDF reader that is already
-//! part of Typst's dependency tree.
+//! Reading a PDF back (for `extract` and `verify`): its attached files, its
+//! creator, and what each page shows: the text and every drawing (paths and
+//! pictures). Uses hayro, the PDF reader that is already part of Typst's
+//! dependency tree.
+
+use std::hash::{Hash, Hasher};
 
 use hayro_interpret::hayro_syntax::Pdf;
-use hayro_interpret::hayro_syntax::object::{Array, Dict, Object, Stream, String as PdfString};
+use hayro_interpret::hayro_syntax::object::{Array, Dict, Name, Object, Stream, String as PdfString};
 use hayro_interpret::{
     BlendMode, ClipPath, Context, Device, GlyphDrawMode, Image, InterpreterCache, InterpreterSettings, Paint,
     PathDrawMode, RectExt, SoftMask, interpret_page,
 };
-use kurbo::{Affine, BezPath};
+use kurbo::{Affine, BezPath, PathEl, Shape};
 
 pub struct Attachment {
     pub name: String,
     pub bytes: Vec<u8>,
+    /// `/AFRelationship` of the file specification (`Source` for a form's YAML).
+    pub relationship: Option<String>,
+    /// `/Subtype` of the embedded file, a MIME type (`application/yaml`).
+    pub mime: Option<String>,
 }
 
 pub struct Inspected {
     pub attachments: Vec<Attachment>,
-    /// The text of each page, in drawing order.
-    pub pages: Vec<String>,
+    pub pages: Vec<Page>,
+    /// The document's `/Creator` (formpress records its versions there).
+    pub creator: Option<String>,
+}
+
+impl Inspected {
+    /// The attached form data: the attachment marked as the source or as
+    /// YAML, else the only attachment (its name does not matter).
+    pub fn source(&self) -> Option<&Attachment> {
+        let marked = |a: &&Attachment| {
+            a.relationship.as_deref() == Some("Source") || a.mime.as_deref() == Some("application/yaml")
+        };
+        self.attachments.iter().find(marked).or(match self.attachments.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        })
+    }
+}
+
+/// What one page shows.
+pub struct Page {
+    /// The text, in drawing order.
+    pub text: String,
+    /// Every path and picture drawn, in drawing order.
+    pub marks: Vec<Mark>,
+    /// Page height in points (marks are measured from the bottom left).
+    pub height: f64,
+}
+
+/// One drawing on a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    pub what: Drawn,
+    /// Bounding box in points, rounded to 0.1 pt: left, bottom, right, top.
+    pub bbox: [i64; 4],
+    /// A digest of the outline and colour, or of the picture's data.
+    pub digest: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Drawn {
+    Fill,
+    Stroke,
+    Picture,
 }
 
 #[derive(Debug)]
@@ -45,7 +94,8 @@ pub const MAX_PDF_BYTES: u64 = 64 << 20;
 pub fn read(bytes: Vec<u8>) -> Result<Inspected, InspectError> {
     crate::pdfcheck::check(&bytes).map_err(InspectError::Limit)?;
     let pdf = Pdf::new(bytes).map_err(|e| InspectError::Unreadable(format!("{e:?}")))?;
-    Ok(Inspected { attachments: attachments(&pdf), pages: texts(&pdf) })
+    let creator = pdf.metadata().creator.as_deref().map(decode_text);
+    Ok(Inspected { attachments: attachments(&pdf), pages: pages(&pdf), creator })
 }
 
 /// Files in the document's EmbeddedFiles name tree.
@@ -89,6 +139,9 @@ fn collect_names(
             .map(|s| decode_text(s.as_bytes()))
             .unwrap_or_default();
         let Some(stream) = spec.get::<Dict>(b"EF").and_then(|ef| ef.get::<Stream>(b"F")) else { continue };
+        let name_of = |n: Name| String::from_utf8_lossy(n.as_ref()).into_owned();
+        let relationship = spec.get::<Name>(b"AFRelationship").map(name_of);
+        let mime = stream.dict().get::<Name>(b"Subtype").map(name_of);
         if seen.contains(&stream.obj_id()) {
             continue;
         }
@@ -97,7 +150,7 @@ fn collect_names(
         if let Ok(bytes) = stream.decoded()
             && held + bytes.len() <= MAX_ATTACHMENT_BYTES
         {
-            out.push(Attachment { name, bytes: bytes.into_owned() });
+            out.push(Attachment { name, bytes: bytes.into_owned(), relationship, mime });
         }
     }
 }
@@ -111,32 +164,65 @@ fn decode_text(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| b as char).collect()
 }
 
-fn texts(pdf: &Pdf) -> Vec<String> {
+fn pages(pdf: &Pdf) -> Vec<Page> {
     let cache = InterpreterCache::new();
     pdf.pages()
         .iter()
         .map(|page| {
-            let mut context = Context::new(
-                Affine::IDENTITY,
-                page.media_box().to_kurbo(),
-                &cache,
-                pdf.xref(),
-                InterpreterSettings::default(),
-            );
-            let mut device = TextDevice(String::new());
+            let media = page.media_box().to_kurbo();
+            let mut context = Context::new(Affine::IDENTITY, media, &cache, pdf.xref(), InterpreterSettings::default());
+            let mut device = PageDevice::default();
             interpret_page(page, &mut context, &mut device);
-            device.0
+            Page { text: device.text, marks: device.marks, height: media.height() }
         })
         .collect()
 }
 
-/// A device that keeps only the Unicode text of the glyphs it is asked to draw.
-struct TextDevice(String);
+/// A device that keeps the Unicode text of the glyphs it is asked to draw,
+/// and a record of every path and picture.
+#[derive(Default)]
+struct PageDevice {
+    text: String,
+    marks: Vec<Mark>,
+}
 
-impl<'a> Device<'a> for TextDevice {
+/// Points in tenths, so that equal drawings compare equal despite float noise.
+fn tenths(v: f64) -> i64 {
+    (v * 10.0).round() as i64
+}
+
+impl<'a> Device<'a> for PageDevice {
     fn set_soft_mask(&mut self, _: Option<SoftMask<'a>>) {}
     fn set_blend_mode(&mut self, _: BlendMode) {}
-    fn draw_path(&mut self, _: &BezPath, _: Affine, _: &Paint<'a>, _: &PathDrawMode) {}
+    fn draw_path(&mut self, path: &BezPath, transform: Affine, paint: &Paint<'a>, mode: &PathDrawMode) {
+        let path = transform * path.clone();
+        let mut hasher = std::hash::DefaultHasher::new();
+        for el in path.elements() {
+            let points: &[kurbo::Point] = match el {
+                PathEl::MoveTo(p) | PathEl::LineTo(p) => &[*p],
+                PathEl::QuadTo(a, b) => &[*a, *b],
+                PathEl::CurveTo(a, b, c) => &[*a, *b, *c],
+                PathEl::ClosePath => &[],
+            };
+            points.len().hash(&mut hasher);
+            for p in points {
+                (tenths(p.x), tenths(p.y)).hash(&mut hasher);
+            }
+        }
+        if let Paint::Color(c) = paint {
+            c.to_rgba().to_rgba8().hash(&mut hasher);
+        }
+        let what = match mode {
+            PathDrawMode::Fill(_) => Drawn::Fill,
+            PathDrawMode::Stroke(s) => {
+                tenths(f64::from(s.line_width)).hash(&mut hasher);
+                Drawn::Stroke
+            }
+        };
+        let b = path.bounding_box();
+        let bbox = [tenths(b.x0), tenths(b.y0), tenths(b.x1), tenths(b.y1)];
+        self.marks.push(Mark { what, bbox, digest: hasher.finish() });
+    }
     fn push_clip_path(&mut self, _: &ClipPath) {}
     fn push_transparency_group(&mut self, _: f32, _: Option<SoftMask<'a>>, _: BlendMode) {}
     fn draw_glyph(
@@ -148,12 +234,22 @@ impl<'a> Device<'a> for TextDevice {
         _: &GlyphDrawMode,
     ) {
         match glyph.as_unicode() {
-            Some(hayro_interpret::hayro_cmap::BfString::Char(c)) => self.0.push(c),
-            Some(hayro_interpret::hayro_cmap::BfString::String(s)) => self.0.push_str(&s),
+            Some(hayro_interpret::hayro_cmap::BfString::Char(c)) => self.text.push(c),
+            Some(hayro_interpret::hayro_cmap::BfString::String(s)) => self.text.push_str(&s),
             None => {}
         }
     }
-    fn draw_image(&mut self, _: Image<'a, '_>, _: Affine) {}
+    fn draw_image(&mut self, image: Image<'a, '_>, transform: Affine) {
+        // A picture is its data (as stored, undecoded) and where it lands.
+        let mut hasher = std::hash::DefaultHasher::new();
+        (image.width(), image.height()).hash(&mut hasher);
+        if let Image::Raster(raster) = &image {
+            raster.stream().raw_data().hash(&mut hasher);
+        }
+        let b = transform.transform_rect_bbox(kurbo::Rect::new(0.0, 0.0, 1.0, 1.0));
+        let bbox = [tenths(b.x0), tenths(b.y0), tenths(b.x1), tenths(b.y1)];
+        self.marks.push(Mark { what: Drawn::Picture, bbox, digest: hasher.finish() });
+    }
     fn pop_clip_path(&mut self) {}
     fn pop_transparency_group(&mut self) {}
 }

@@ -24,6 +24,10 @@ pub struct Manifest {
     pub name: String,
     #[serde(default)]
     pub description: String,
+    /// The kind's revision (default "1"), recorded in every PDF so that
+    /// `verify` can tell whether it compares pages with the same layout.
+    #[serde(default = "default_version")]
+    pub version: String,
     /// Template file inside the kind's folder.
     #[serde(default = "default_template")]
     pub template: String,
@@ -56,6 +60,10 @@ pub struct Manifest {
 
 fn default_identity() -> Vec<String> {
     vec!["year".into(), "department".into()]
+}
+
+fn default_version() -> String {
+    "1".into()
 }
 
 fn default_template() -> String {
@@ -443,8 +451,9 @@ impl Catalog {
     }
 }
 
-/// A kind's manifest with the built-in options, default fonts and shared rules added, checked.
-fn load_kind(id: &str, text: &str, files: &BTreeMap<String, (String, String)>) -> Result<Manifest, String> {
+/// A manifest's text read and checked, with the built-in options and default
+/// fonts added (shared rules not yet: they live in other files).
+pub fn manifest(text: &str) -> Result<Manifest, String> {
     let mut manifest = parse_manifest(text).map_err(|e| format!("表单清单有误：{e}"))?;
     for (key, option) in builtin_options() {
         manifest.options.entry(key).or_insert(option);
@@ -455,13 +464,19 @@ fn load_kind(id: &str, text: &str, files: &BTreeMap<String, (String, String)>) -
     {
         manifest.fonts.entry(role.to_string()).or_insert_with(|| vec![family.to_string()]);
     }
+    check_manifest(&manifest).map_err(|e| format!("表单清单有误：{e}"))?;
+    Ok(manifest)
+}
+
+/// A kind's manifest with the built-in options, default fonts and shared rules added, checked.
+fn load_kind(id: &str, text: &str, files: &BTreeMap<String, (String, String)>) -> Result<Manifest, String> {
+    let mut manifest = manifest(text)?;
     for shared in manifest.use_rules.clone() {
         let Some((text, _)) = files.get(&shared) else { return Err(format!("找不到共用规则文件 {shared}")) };
         let rules: Vec<Rule> =
             serde_saphyr::from_str(text).map_err(|e| format!("{shared}: 规则有误：{}", e.without_snippet()))?;
         manifest.rules.extend(rules);
     }
-    check_manifest(&manifest).map_err(|e| format!("表单清单有误：{e}"))?;
     if !files.contains_key(&format!("{id}/{}", manifest.template)) {
         return Err(format!("找不到模板文件 {id}/{}", manifest.template));
     }

@@ -9,6 +9,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod archive;
 pub mod batch;
 pub mod checks;
 pub mod describe;
@@ -28,6 +29,7 @@ mod render;
 pub mod rules;
 pub mod schema;
 pub mod template;
+pub mod verify;
 pub mod world;
 pub mod yaml;
 
@@ -152,13 +154,19 @@ pub struct Laid {
     pub date: Option<(Datetime, &'static str)>,
     /// The stable PDF document id.
     pub ident: String,
+    /// The PDF's Creator: the versions that made it (`archive::Stamp`).
+    pub creator: String,
 }
 
 impl Laid {
     /// The PDF of this layout: its id, date and standard (PDF/A-3b for archives).
     pub fn pdf(&self) -> Result<Vec<u8>, Error> {
-        let export =
-            pdf::ExportOptions { ident: self.ident.clone(), timestamp: self.date.map(|d| d.0), archive: self.archive };
+        let export = pdf::ExportOptions {
+            ident: self.ident.clone(),
+            creator: self.creator.clone(),
+            timestamp: self.date.map(|d| d.0),
+            archive: self.archive,
+        };
         pdf::export(&self.document, &export).map_err(Error::Export)
     }
 }
@@ -349,7 +357,7 @@ impl Engine {
 
     /// The fingerprint of a checked form (the data behind the printed 校验码).
     pub fn fingerprint(&self, form: &Form) -> Option<fingerprint::Fingerprint> {
-        Some(fingerprint::Fingerprint::of(form.kind.as_deref()?, &form.data))
+        Some(fingerprint::Fingerprint::of(form.kind.as_deref()?, &form.data, &form.assets))
     }
 }
 

@@ -123,6 +123,8 @@ pub fn find_tofu(doc: &PagedDocument) -> Vec<Tofu> {
 pub struct ExportOptions {
     /// Stable document id (same form → same /ID).
     pub ident: String,
+    /// The Creator: what made the PDF, with versions (`archive::Stamp`).
+    pub creator: String,
     /// Creation date; none means no date is written.
     pub timestamp: Option<Datetime>,
     /// PDF/A-3b (archival, allows the attached source).
@@ -137,7 +139,7 @@ pub fn export(doc: &PagedDocument, options: &ExportOptions) -> Result<Vec<u8>, V
     };
     let pdf_options = PdfOptions {
         ident: Smart::Custom(options.ident.clone()),
-        creator: Smart::Custom(Some(format!("formpress {}", env!("CARGO_PKG_VERSION")))),
+        creator: Smart::Custom(Some(options.creator.clone())),
         timestamp: options.timestamp.map(Timestamp::new_utc),
         standards,
         ..PdfOptions::default()

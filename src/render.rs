@@ -3,7 +3,6 @@
 //! attachment, and the document date.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde_json::{Map, Value as Json, json};
 use typst::foundations::{Bytes, Datetime};
@@ -13,7 +12,9 @@ use typst_layout::PagedDocument;
 use crate::indicators::Plan;
 use crate::kind::{FieldType, Kind};
 use crate::world::FormWorld;
-use crate::{Engine, Error, Form, Laid, RenderOptions, Rendered, Stray, fingerprint, indicators, ink, kind, pdf, schema, template};
+use crate::{
+    Engine, Error, Form, Laid, RenderOptions, Rendered, Stray, archive, fingerprint, indicators, ink, kind, pdf, schema,
+};
 
 impl Engine {
     /// Lays out a checked form and exports the PDF.
@@ -90,6 +91,7 @@ impl Engine {
                 draft: job.draft,
                 date: job.date,
                 ident: ident(kind, form),
+                creator: archive::Stamp::running(Some(kind)).creator(),
             });
         }
         unreachable!("the pass loop only ends by returning")
@@ -260,7 +262,7 @@ impl Job {
         let mut meta = json!({ "archive": archive, "draft": draft, "errors": errors, "code": null, "hash": null, "qr": null });
         let mut code = None;
         if !draft && flag("fingerprint").unwrap_or(true) {
-            let fp = fingerprint::Fingerprint::of(&kind.id, &form.data);
+            let fp = fingerprint::Fingerprint::of(&kind.id, &form.data, &form.assets);
             if let Some(png) = fingerprint::qr_png(&fp.qr_payload()) {
                 files.push((QR_PATH.into(), Bytes::new(png)));
             }
@@ -271,13 +273,9 @@ impl Job {
         }
         let mut attach_markup = String::new();
         if archive {
-            let name = attachment_name(&form.name);
-            files.push((format!("/{name}"), Bytes::new(form.bytes.clone())));
-            attach_markup = format!(
-                "\n#pdf.attach({}, relationship: \"source\", mime-type: \"application/yaml\", description: {})\n",
-                template::str_literal(&format!("/{name}")),
-                template::str_literal(&format!("{} 的表单数据（YAML 原文）", kind.manifest.name)),
-            );
+            let (markup, (path, bytes)) = archive::attachments(kind, form);
+            attach_markup = markup;
+            files.push((path, Bytes::new(bytes)));
         }
         let form_date = [form.data.pointer("/signature/date"), form.data.get("date")]
             .into_iter()
@@ -297,14 +295,6 @@ impl Job {
             });
         Ok(Job { files, meta, code, archive, draft, attach_markup, date })
     }
-}
-
-/// The attachment is named after the form file (`form.yaml` if that name cannot be a path).
-fn attachment_name(path: &str) -> String {
-    let name = Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or("");
-    let ok =
-        !name.is_empty() && !name.starts_with('.') && name.chars().all(|c| !c.is_control() && c != '/' && c != '\\');
-    if ok { name.to_string() } else { "form.yaml".into() }
 }
 
 /// The fixed text pieces of a template line (outside `{{ }}` and `{% %}`).

@@ -106,7 +106,7 @@ fn verify_passes_untouched_and_catches_a_changed_digit() {
         std::fs::write(&changed, clean_seed().replace(from, to)).unwrap();
         let (code, msg) = formpress(&["verify", pdf.to_str().unwrap(), changed.to_str().unwrap(), "--no-system-fonts"]);
         assert_eq!(code, Some(1), "{from} → {to}: {msg}");
-        assert!(msg.contains("✗ 不一致") && msg.contains("结果：不一致"), "{msg}");
+        assert!(msg.contains("✗ 校验码不一致") && msg.contains("结果：不一致"), "{msg}");
     }
 }
 
@@ -120,7 +120,7 @@ fn every_page_carries_code_page_number_and_qr() {
         assert!(squash(page).contains(&format!("第{}页共{}页", i + 1, pages.len())), "page {}: {page}", i + 1);
     }
     // The QR code holds the format version and the full hash, whose start is the 校验码.
-    let hash = formpress::fingerprint::Fingerprint::of("zhengzhou-2020-dept-overall", &check(&clean_seed()).data).hex;
+    let hash = engine().fingerprint(&check(&clean_seed())).unwrap().hex;
     assert!(hash.starts_with(&code.replace('-', "")));
     assert_eq!(scan_pages(&pdf, 200, 0.0, 100), vec![format!("FP1:{hash}"); pages.len()]);
 }

@@ -1,0 +1,145 @@
+//! Checking what a PDF's pages show against its data: the form is rendered
+//! again with the same engine and both PDFs are read back with the same
+//! reader (`inspect`), then compared page by page.
+//!
+//! Text is compared with whitespace squashed, which catches an edited amount
+//! or label. Drawings are compared as the sequence of every path and picture
+//! on the page (kind, box to 0.1 pt, a digest of the outline and colour or of
+//! the picture's data). formpress's output is deterministic, so an untouched
+//! page matches exactly; the vector QR code is a run of filled rectangles, so
+//! a removed, covered or swapped QR code (or seal, or table rule) changes the
+//! sequence. No QR decoding is needed: the code is in the drawing.
+
+use crate::inspect::{self, Page};
+use crate::{Engine, Error, Form, RenderOptions};
+
+/// One way the pages under test differ from the pages of the data.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Difference {
+    PageCount {
+        pdf: usize,
+        data: usize,
+    },
+    /// The first place on a page where the text differs, with context.
+    Text {
+        page: usize,
+        pdf: String,
+        data: String,
+    },
+    /// The drawings (rules, QR code, pictures) differ; `at` is where the
+    /// first differing one lies, in mm from the page's top left.
+    Drawing {
+        page: usize,
+        pdf: usize,
+        data: usize,
+        at: Option<(f64, f64)>,
+        footer: bool,
+    },
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let shown = |s: &str| if s.is_empty() { "（无）".to_string() } else { format!("「{s}」") };
+        match self {
+            Difference::PageCount { pdf, data } => write!(f, "PDF 有 {pdf} 页，数据应为 {data} 页"),
+            Difference::Text { page, pdf, data } => {
+                write!(f, "第 {page} 页：PDF 上是{}，数据应为{}", shown(pdf), shown(data))
+            }
+            Difference::Drawing { page, pdf, data, at, footer } => {
+                write!(f, "第 {page} 页：图形与数据不符（PDF 上 {pdf} 个，数据应为 {data} 个）")?;
+                if let Some((x, y)) = at {
+                    write!(f, "，第一处不同在距页面左边 {x:.0} mm、上边 {y:.0} mm")?;
+                }
+                if *footer {
+                    write!(f, "（页脚：二维码处）")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The pages of the form rendered now, read back as `inspect` reads any PDF.
+pub fn rendered_pages(engine: &Engine, form: &Form) -> Result<Vec<Page>, Error> {
+    let pdf = engine.render(form, &RenderOptions::default())?.pdf;
+    let read = inspect::read(pdf).map_err(|e| Error::Export(vec![e.to_string()]))?;
+    Ok(read.pages)
+}
+
+/// Every difference between the pages under test and the pages of the data,
+/// at most one of each kind per page.
+pub fn compare(pdf: &[Page], data: &[Page]) -> Vec<Difference> {
+    let mut out = vec![];
+    if pdf.len() != data.len() {
+        out.push(Difference::PageCount { pdf: pdf.len(), data: data.len() });
+    }
+    for (i, (p, d)) in pdf.iter().zip(data).enumerate() {
+        let page = i + 1;
+        if let Some((pdf, data)) = text_difference(&p.text, &d.text) {
+            out.push(Difference::Text { page, pdf, data });
+        }
+        if p.marks != d.marks {
+            let first =
+                p.marks.iter().zip(&d.marks).position(|(a, b)| a != b).unwrap_or(p.marks.len().min(d.marks.len()));
+            let mark = p.marks.get(first).or_else(|| d.marks.get(first));
+            let mm = |tenths: i64| tenths as f64 / 10.0 * 25.4 / 72.0;
+            let at = mark.map(|m| (mm(m.bbox[0]), (p.height * 25.4 / 72.0) - mm(m.bbox[3])));
+            // The footer (校验码 and QR code) sits in the bottom margin.
+            let footer = at.is_some_and(|(_, y)| y > p.height * 25.4 / 72.0 - 25.0);
+            out.push(Difference::Drawing { page, pdf: p.marks.len(), data: d.marks.len(), at, footer });
+        }
+    }
+    out
+}
+
+/// Longest excerpt shown of a difference.
+const EXCERPT: usize = 24;
+
+/// The first differing stretch of two texts (whitespace squashed), widened
+/// to whole numbers (`920` against `620`, not `9` against `6`) and to a few
+/// characters of context when it is short.
+fn text_difference(pdf: &str, data: &str) -> Option<(String, String)> {
+    let a: Vec<char> = pdf.chars().filter(|c| !c.is_whitespace()).collect();
+    let b: Vec<char> = data.chars().filter(|c| !c.is_whitespace()).collect();
+    if a == b {
+        return None;
+    }
+    let mut start = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let room = a.len().min(b.len()) - start;
+    let mut tail = a.iter().rev().zip(b.iter().rev()).take(room).take_while(|(x, y)| x == y).count();
+    let numeric = |c: &char| c.is_ascii_alphanumeric() || *c == '.';
+    while start > 0 && numeric(&a[start - 1]) {
+        start -= 1;
+    }
+    while tail > 0 && numeric(&a[a.len() - tail]) {
+        tail -= 1;
+    }
+    // A difference of a character or two reads better with its neighbours.
+    if (a.len() - tail - start).max(b.len() - tail - start) < 4 {
+        start = start.saturating_sub(3);
+        tail = tail.saturating_sub(3);
+    }
+    let cut = |s: &[char]| {
+        let middle = &s[start..s.len() - tail];
+        let text: String = middle.iter().take(EXCERPT).collect();
+        if middle.len() > EXCERPT { text + "…" } else { text }
+    };
+    Some((cut(&a), cut(&b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_digit_shows_the_whole_number() {
+        let d = text_difference("合计 620 万元", "合计620万元").is_none();
+        assert!(d);
+        assert_eq!(
+            text_difference("任务1 人员经费 920.5 万元", "任务1 人员经费 620.5 万元"),
+            Some(("920.5".into(), "620.5".into()))
+        );
+        assert_eq!(text_difference("预算执行率", "预算调整率"), Some(("预算执行率".into(), "预算调整率".into())));
+        assert_eq!(text_difference("abc", "abcdef"), Some(("abc".into(), "abcdef".into())));
+    }
+}

@@ -159,7 +159,7 @@ impl Engine {
         let across = if page.landscape { w.max(h) } else { w.min(h) } - page.margin.left - page.margin.right;
         let show = |v: &Json| match v {
             Json::String(s) => s.clone(),
-            Json::Number(n) => template::format_amount(n.as_f64().unwrap_or_default(), None),
+            Json::Number(n) => crate::template::format_amount(n.as_f64().unwrap_or_default(), None),
             _ => String::new(),
         };
         let extra = spec.totals.iter().map(|(col, key)| (col.clone(), vec![show(&form.data[key.as_str()])])).collect();

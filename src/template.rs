@@ -101,7 +101,8 @@ pub fn environment(sources: Sources) -> Environment<'static> {
     // not the same; 86% for 86.04% is). `text` is the cell as typed, for its digits.
     env.add_filter("printed_as", |typed: Value, computed: Value, text: Option<Value>| {
         let (Ok(t), Ok(c)) = (f64::try_from(typed.clone()), f64::try_from(computed)) else { return Value::from(true) };
-        let shown = text.map(|v| display(&v)).unwrap_or_else(|| display(&typed));
+        // The digits printed: the typed text's, else the number's shortest form (9.0 → 9).
+        let shown = text.map(|v| display(&v)).unwrap_or_else(|| format_amount(t, None));
         let digits = shown.split_once('.').map_or(0, |(_, f)| f.chars().take_while(char::is_ascii_digit).count());
         let scale = 10f64.powi(digits as i32);
         Value::from(((c * scale).round() - t * scale).abs() < 0.5)

@@ -81,7 +81,8 @@ fn every_real_form_renders_whole_with_exactly_its_findings() {
         let all = common::printed(&laid.document);
         let mut cells = vec![];
         common::strings(&form.data, &mut cells);
-        for cell in cells.iter().filter(|c| !["date", "seal"].iter().any(|k| c == k)) {
+        // Dates print the Chinese way (2023年4月15日), so they are not looked for as typed.
+        for cell in cells.iter().filter(|c| formpress::schema::parse_date(c).is_none()) {
             if !all.contains(cell.as_str()) {
                 failures.push(format!("{name}: not printed: {}", cell.chars().take(30).collect::<String>()));
             }

@@ -198,9 +198,37 @@ fn is_word(w: &str) -> bool {
 /// Pieces of a blank template's instructions that a filled form should not show.
 const GUIDANCE: &[&str] = &["字以内", "必填", "**", "＊＊", "××", "XX%", "xx%", "请填写", "填写说明", "指标1：", "指标2：", "指标1:", "指标2:"];
 
-/// The template instruction left in `text`, if any.
-pub fn guidance(text: &str) -> Option<&'static str> {
-    GUIDANCE.iter().copied().find(|g| text.contains(g))
+/// The template instruction left in `text`, if any: a known phrase, the
+/// template's numbering of its example rows (`指标1`, `指标2：`), or a
+/// comparison with no number to compare with (`(≥米)`).
+pub fn guidance(text: &str) -> Option<&str> {
+    if let Some(g) = GUIDANCE.iter().copied().find(|g| text.contains(g)) {
+        return Some(g);
+    }
+    let t = text.trim_start();
+    if let Some(rest) = t.strip_prefix("指标") {
+        let digits = rest.chars().take_while(|c| c.is_ascii_digit() || ('０'..='９').contains(c)).count();
+        let end = "指标".len() + rest.chars().take(digits).map(char::len_utf8).sum::<usize>();
+        // `指标1` alone (a placeholder row) or `指标1:` before the text (the template's numbering).
+        let after = t[end..].chars().next();
+        if digits > 0 && after.is_none_or(|c| matches!(c, ':' | '：' | '、' | '.' | '．')) {
+            return Some(&t[..end + after.map_or(0, char::len_utf8)]);
+        }
+    }
+    for (i, c) in text.char_indices() {
+        if matches!(c, '≥' | '≤' | '＞' | '＜') && text[..i].ends_with(['(', '（']) {
+            let next = text[i + c.len_utf8()..].trim_start().chars().next();
+            if next.is_some_and(|n| !n.is_ascii_digit() && !('０'..='９').contains(&n)) {
+                let start = i - text[..i].chars().next_back().map_or(0, char::len_utf8);
+                let end = text[i..]
+                    .char_indices()
+                    .find(|(_, c)| matches!(c, ')' | '）'))
+                    .map_or(text.len(), |(j, c)| i + j + c.len_utf8());
+                return Some(&text[start..end]);
+            }
+        }
+    }
+    None
 }
 
 /// What a careful reviewer would ask to fix in a 指标值, if anything: ASCII
@@ -331,6 +359,10 @@ mod tests {
         assert_eq!(found("854万854万"), vec!["重复的词「854万854万」"]);
         assert!(found("是否充分; 内容（1）").is_empty(), "half-width punctuation is not a finding");
         assert_eq!(found("说明(100字以内)"), vec!["格中留有模板的填写说明「字以内」，应换成实际内容或删去"]);
+        assert_eq!(found("指标1:完成改造项目数量"), vec!["格中留有模板的填写说明「指标1:」，应换成实际内容或删去"]);
+        assert_eq!(found("公猪舍(≥平方米)"), vec!["格中留有模板的填写说明「(≥平方米)」，应换成实际内容或删去"]);
+        assert!(found("指标体系完善").is_empty() && found("面积(≥ 50平方米)").is_empty() && found("指标0-0-1").is_empty());
+        assert_eq!(found("指标2"), vec!["格中留有模板的填写说明「指标2」，应换成实际内容或删去"]);
     }
 
     #[test]

@@ -121,8 +121,21 @@ fn context(form: &Value, options: &Value, item: &Item) -> Value {
         options => options.clone(),
         item => Value::from(Serde(item.data)),
         n => item.n,
-        groups => Value::from(Serde(&item.groups)),
+        groups => Value::from(item.groups.iter().map(|g| shallow(g)).collect::<Vec<_>>()),
     }
+}
+
+/// A group as rules see it in `groups`: its own fields, not the rows below it
+/// (converting those for every row would make checking quadratic in rows).
+fn shallow(group: &Json) -> Value {
+    let own: Map<String, Json> = group
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(_, v)| !v.is_array())
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Value::from(Serde(own))
 }
 
 fn finding(rule: &Rule, item: &Item, root: &Node, message: String) -> Finding {
@@ -256,15 +269,32 @@ fn locate(root: &Node, path: &[Seg]) -> Option<Loc> {
 /// reported when the kind is loaded rather than silently skipped.
 pub fn validate(env: &Environment, kind: &Kind) -> Result<(), String> {
     for (i, c) in kind.manifest.computed.iter().enumerate() {
-        env.compile_expression(&c.value).map_err(|e| format!("computed[{i}]：表达式「{}」有误：{e}", c.value))?;
+        let expr =
+            env.compile_expression(&c.value).map_err(|e| format!("computed[{i}]：表达式「{}」有误：{e}", c.value))?;
+        known_names(&expr.undeclared_variables(false), &format!("computed[{i}]"))?;
     }
     let rules = &kind.manifest.rules;
     for (i, rule) in rules.iter().enumerate() {
         let exprs = [Some(&rule.check), rule.when.as_ref()];
-        for expr in exprs.into_iter().flatten() {
-            env.compile_expression(expr).map_err(|e| format!("rules[{i}]：表达式「{expr}」有误：{e}"))?;
+        for text in exprs.into_iter().flatten() {
+            let expr = env.compile_expression(text).map_err(|e| format!("rules[{i}]：表达式「{text}」有误：{e}"))?;
+            known_names(&expr.undeclared_variables(false), &format!("rules[{i}]"))?;
         }
-        env.template_from_str(&rule.message).map_err(|e| format!("rules[{i}]：message 有误：{e}"))?;
+        let message = env.template_from_str(&rule.message).map_err(|e| format!("rules[{i}]：message 有误：{e}"))?;
+        known_names(&message.undeclared_variables(false), &format!("rules[{i}] message"))?;
     }
     Ok(())
+}
+
+/// The names an expression may use (see `context`); a misspelt one (`itme`)
+/// would otherwise make the rule silently never hold or never run.
+const NAMES: &[&str] = &["form", "options", "item", "n", "groups", "none", "true", "false", "namespace", "range", "dict"];
+
+fn known_names(used: &std::collections::HashSet<String>, what: &str) -> Result<(), String> {
+    let mut unknown: Vec<&String> = used.iter().filter(|v| !NAMES.contains(&v.as_str())).collect();
+    unknown.sort();
+    match unknown.first() {
+        None => Ok(()),
+        Some(v) => Err(format!("{what}：未知的变量「{v}」（可用：form、options、item、n、groups）")),
+    }
 }

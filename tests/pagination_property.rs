@@ -242,6 +242,8 @@ fn generated_forms_keep_every_text_and_label() {
                             }
                         }
                         forms += 1;
+                        // Typst memoizes layouts across compilations; a long run must let them go.
+                        typst::comemo::evict(0);
                     }
                     (forms, pages)
                 })

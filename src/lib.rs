@@ -9,29 +9,52 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod archive;
-pub mod batch;
-pub mod checks;
-pub mod describe;
-pub mod findings;
-pub mod fingerprint;
-pub mod fonts;
-pub mod indicators;
-pub mod ink;
-pub mod input;
-pub mod inspect;
-pub mod kind;
-pub mod output;
-pub mod pdf;
-pub mod pdfcheck;
-pub mod preview;
-mod render;
-pub mod rules;
-pub mod schema;
-pub mod template;
-pub mod verify;
-pub mod world;
-pub mod yaml;
+// The modules, grouped by concern (README, "Development").
+
+/// The form and its checks: reading YAML, kinds, checking data, rules, findings.
+pub mod form {
+    pub mod checks;
+    pub mod findings;
+    pub mod kind;
+    pub mod rules;
+    pub mod schema;
+    pub mod yaml;
+}
+
+/// Layout: indicator tables, templates, the layout passes, the after-layout checks.
+pub mod layout {
+    pub mod fonts;
+    pub mod indicators;
+    pub mod ink;
+    pub mod pdf;
+    pub(crate) mod render;
+    pub mod template;
+    pub mod world;
+}
+
+/// Outputs and inputs: where formpress may write and read, previews, batches, skeletons.
+pub mod outputs {
+    pub mod batch;
+    pub mod describe;
+    pub mod input;
+    pub mod output;
+    pub mod preview;
+}
+
+/// Archive files and what ties paper to data: fingerprints, reading PDFs back, verify.
+pub mod archival {
+    pub mod archive;
+    pub mod fingerprint;
+    pub mod inspect;
+    pub mod pdfcheck;
+    pub mod verify;
+}
+
+pub use archival::{archive, fingerprint, inspect, pdfcheck, verify};
+pub use form::{checks, findings, kind, rules, schema, yaml};
+use layout::render;
+pub use layout::{fonts, indicators, ink, pdf, template, world};
+pub use outputs::{batch, describe, input, output, preview};
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -17,11 +17,11 @@ use typst::utils::LazyHash;
 
 /// The faces that ship with formpress (see `fonts/README.md` for provenance).
 const BUNDLED: &[(&str, &[u8])] = &[
-    ("NotoSerifCJKsc-Regular.otf", include_bytes!("../fonts/NotoSerifCJKsc-Regular.otf")),
-    ("NotoSerifCJKsc-Bold.otf", include_bytes!("../fonts/NotoSerifCJKsc-Bold.otf")),
-    ("NotoSansCJKsc-Regular.otf", include_bytes!("../fonts/NotoSansCJKsc-Regular.otf")),
+    ("NotoSerifCJKsc-Regular.otf", include_bytes!("../../fonts/NotoSerifCJKsc-Regular.otf")),
+    ("NotoSerifCJKsc-Bold.otf", include_bytes!("../../fonts/NotoSerifCJKsc-Bold.otf")),
+    ("NotoSansCJKsc-Regular.otf", include_bytes!("../../fonts/NotoSansCJKsc-Regular.otf")),
     // Check boxes, arrows and other symbols real forms print (☑ ☐ ✔) that Noto CJK lacks.
-    ("FormpressSymbols.ttf", include_bytes!("../fonts/FormpressSymbols.ttf")),
+    ("FormpressSymbols.ttf", include_bytes!("../../fonts/FormpressSymbols.ttf")),
 ];
 
 /// Where fonts come from besides the bundle.

@@ -546,7 +546,7 @@ impl Walker<'_> {
         let Some(value) = decimal_value(&written).or_else(|| amount_with_unit(&written)) else {
             // A cell the form fills with words (`854万(高标准农田建设400万元…)`) is
             // printed as written; it cannot take part in the sums.
-            if matches!(node.value, Value::Str(_)) && written.chars().any(|c| !c.is_ascii()) {
+            if matches!(node.value, Value::Str(_)) && !written.is_ascii() {
                 self.glyphs(&written, node, at);
                 self.lint_labelled(&spec.label, &written, node, at);
                 return Json::String(written);

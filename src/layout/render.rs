@@ -120,7 +120,7 @@ impl Engine {
             // An unbreakable row that runs off its page is the last row on that page;
             // if it is one kept with the 签章区, they cannot be kept together.
             for page in &overflowing {
-                if let Some((&row, _)) = rows.iter().filter(|(_, p)| *p == page).last() {
+                if let Some((&row, _)) = rows.iter().rev().find(|(_, p)| *p == page) {
                     match current.split {
                         Some(s) if row >= s => found.loose = true,
                         _ => {

@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
-# The test command (README, CI): makes sure the PDF tools the tests use are
-# installed (poppler-utils for pdftotext/pdffonts/pdfinfo/pdfdetach, qpdf,
-# zbar-tools to read the QR code; Python's jsonschema), then runs the test
-# suite against an optimised build.
+# The test command (README, CI): makes sure the tools the tests check our
+# output with are installed, then runs the test suite against an optimised
+# build.
+#   apt: poppler-utils (pdftotext, pdffonts, pdfinfo, pdfdetach, pdfsig),
+#        qpdf, zbar-tools (zbarimg reads the QR code), imagemagick (builds
+#        test scans), chromium + chromium-driver (the serve app's browser
+#        tests), libreoffice-calc (opens exported .xlsx), openssl (test keys)
+#   pip: jsonschema (checks `formpress schema`), selenium (drives Chromium),
+#        openpyxl (reads/builds .xlsx), pyhanko (validates signatures)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v pdftotext >/dev/null || ! command -v qpdf >/dev/null || ! command -v zbarimg >/dev/null || ! command -v convert >/dev/null; then
-  echo "tests/run.sh: installing poppler-utils, qpdf, zbar-tools and imagemagick" >&2
+apt_packages=(poppler-utils qpdf zbar-tools imagemagick chromium chromium-driver libreoffice-calc openssl)
+pip_packages=(jsonschema selenium openpyxl pyhanko)
+
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "tests/run.sh: installing ${missing[*]}" >&2
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq poppler-utils qpdf zbar-tools imagemagick >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Python's jsonschema checks `formpress schema` output as editors would.
-if ! python3 -c "import jsonschema" 2>/dev/null; then
-  echo "tests/run.sh: installing the Python package jsonschema" >&2
-  python3 -m pip install --quiet jsonschema
+missing=()
+for p in "${pip_packages[@]}"; do
+  python3 -m pip show --quiet "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "tests/run.sh: installing the Python packages ${missing[*]}" >&2
+  python3 -m pip install --quiet "${missing[@]}"
 fi
 
 cargo test --release --locked "$@"

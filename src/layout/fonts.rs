@@ -24,6 +24,14 @@ const BUNDLED: &[(&str, &[u8])] = &[
     ("FormpressSymbols.ttf", include_bytes!("../../fonts/FormpressSymbols.ttf")),
 ];
 
+/// Typst's description of each bundled face (family, style, the characters it
+/// covers), computed once and kept in `fonts/bundled-info.json`: working out
+/// the coverage of the CJK faces took a fifth of a cold render. A test checks
+/// the file against the faces (`FORMPRESS_WRITE_FONT_INFO=1` rewrites it).
+fn bundled_info() -> Vec<FontInfo> {
+    serde_json::from_str(include_str!("../../fonts/bundled-info.json")).expect("fonts/bundled-info.json is valid")
+}
+
 /// Where fonts come from besides the bundle.
 #[derive(Debug, Clone, Default)]
 pub struct FontOptions {
@@ -52,12 +60,9 @@ impl Fonts {
         let mut fonts = Fonts { book: LazyHash::new(FontBook::new()), slots: vec![] };
         let mut book = FontBook::new();
         let mut bundled_families = BTreeSet::new();
-        for (_, data) in BUNDLED {
-            let bytes = Bytes::new(*data);
-            for (index, info) in FontInfo::iter(data).enumerate() {
-                bundled_families.insert(info.family.to_lowercase());
-                fonts.push(&mut book, info, bytes.clone(), index as u32);
-            }
+        for ((_, data), info) in BUNDLED.iter().zip(bundled_info()) {
+            bundled_families.insert(info.family.to_lowercase());
+            fonts.push(&mut book, info, Bytes::new(*data), 0);
         }
         if options.system || !options.dirs.is_empty() {
             fonts.load_installed(&mut book, options, &bundled_families);
@@ -143,4 +148,20 @@ const MAX_FONT_BYTES: u64 = 128 << 20;
 
 fn read_font(path: &Path) -> Option<Bytes> {
     crate::input::read(path, MAX_FONT_BYTES).ok().map(Bytes::new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_info_matches_the_faces() {
+        let live: Vec<FontInfo> = BUNDLED.iter().map(|(_, data)| FontInfo::new(data, 0).expect("a face")).collect();
+        assert!(BUNDLED.iter().all(|(_, data)| FontInfo::iter(data).count() == 1), "one face per bundled file");
+        if std::env::var_os("FORMPRESS_WRITE_FONT_INFO").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fonts/bundled-info.json");
+            std::fs::write(path, serde_json::to_string(&live).unwrap()).unwrap();
+        }
+        assert!(bundled_info() == live, "fonts/bundled-info.json is stale: FORMPRESS_WRITE_FONT_INFO=1 cargo test --lib fonts");
+    }
 }

@@ -4,7 +4,7 @@
 //! rows too tall for a page; the final check refuses to write a PDF that has
 //! any.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use typst::layout::{Abs, Frame, FrameItem, Point, Transform};
 use typst::visualize::Geometry;
@@ -42,6 +42,9 @@ struct Rule {
 
 #[derive(Default)]
 struct Ink {
+    /// Glyph bounding boxes by font and glyph: a CFF glyph's box takes
+    /// outlining it, and a form uses each character many times.
+    boxes: HashMap<(u128, u16), Option<ttf_parser::Rect>>,
     /// The core of every visible glyph (page coordinates, points) and its run.
     glyphs: Vec<(Rect, usize)>,
     runs: Vec<String>,
@@ -51,17 +54,19 @@ struct Ink {
 }
 
 /// Pages (1-based) whose body content runs below the body: a row too tall for them.
-pub fn overflowing_pages(doc: &PagedDocument) -> BTreeSet<usize> {
-    strays(doc).into_iter().filter(|s| s.off_body).map(|s| s.page).collect()
+pub fn overflowing_pages(strays: &[Stray]) -> BTreeSet<usize> {
+    strays.iter().filter(|s| s.off_body).map(|s| s.page).collect()
 }
 
 /// Every run of text with a glyph off the page body or across a table rule.
 pub fn strays(doc: &PagedDocument) -> Vec<Stray> {
     let mut out = vec![];
+    let mut boxes = HashMap::new();
     for (i, page) in doc.pages().iter().enumerate() {
         let Some((origin, body)) = body(&page.frame) else { continue };
-        let mut ink = Ink::default();
+        let mut ink = Ink { boxes: std::mem::take(&mut boxes), ..Ink::default() };
         walk(body, Transform::translate(origin.x, origin.y), &mut ink);
+        boxes = std::mem::take(&mut ink.boxes);
         let area = Rect {
             x0: origin.x.to_pt(),
             y0: origin.y.to_pt(),
@@ -109,13 +114,17 @@ fn walk(frame: &Frame, ts: Transform, ink: &mut Ink) {
                 ink.runs.push(t.text.to_string());
                 let size = t.size;
                 let font = &t.font;
+                let font_key = typst::utils::hash128(font);
                 let mut x = Abs::zero();
                 for g in &t.glyphs {
                     let advance = g.x_advance.at(size);
                     let visible = t.text.get(g.range()).is_some_and(|s| !s.trim().is_empty());
                     // The glyph's ink, from the font's bounding box (CJK brackets sit in
                     // half their advance, and typst shifts them at line starts).
-                    let bbox = font.ttf().glyph_bounding_box(ttf_parser::GlyphId(g.id));
+                    let bbox = *ink
+                        .boxes
+                        .entry((font_key, g.id))
+                        .or_insert_with(|| font.ttf().glyph_bounding_box(ttf_parser::GlyphId(g.id)));
                     if let (true, Some(b)) = (visible, bbox) {
                         let left = x + g.x_offset.at(size);
                         let lift = g.y_offset.at(size);

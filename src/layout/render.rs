@@ -51,22 +51,24 @@ impl Engine {
         let job = Job::new(kind, form, options)?;
         let mut plans: BTreeMap<String, Plan> = BTreeMap::new();
         let rows: usize = indicator_fields(kind).map(|(key, spec)| table_rows(spec, form, key)).sum();
+        let mut world = FormWorld::new(&self.fonts, String::new(), job.date.map_or_else(default_today, |d| d.0));
+        for (path, bytes) in &job.files {
+            world.add_file(path, bytes.clone());
+        }
+        if let Some(hex) = &job.page_codes {
+            world.serve_page_codes(hex.clone());
+        }
         for pass in 1.. {
             let mut markup = self.markup(kind, form, &plans, &job.meta)?;
             markup.push_str(&job.attach_markup);
-            let mut world = FormWorld::new(&self.fonts, markup, job.date.map_or_else(default_today, |d| d.0));
-            for (path, bytes) in &job.files {
-                world.add_file(path, bytes.clone());
-            }
-            if let Some(hex) = &job.page_codes {
-                world.serve_page_codes(hex.clone());
-            }
+            world.replace_main(&markup);
             let doc = pdf::compile(&world).map_err(|diagnostics| {
                 let hint = self.template_hint(kind, world.main_source().text(), &diagnostics);
                 Error::Typst { diagnostics, markup: world.main_source().text().to_string(), hint }
             })?;
+            let strays = ink::strays(&doc);
             let mut grew = false;
-            for (key, found) in self.replan(kind, form, &doc, &plans) {
+            for (key, found) in self.replan(kind, form, &doc, &plans, &strays) {
                 grew |= plans.entry(key).or_default().absorb(&found);
             }
             if grew {
@@ -80,7 +82,6 @@ impl Engine {
             if !tofu.is_empty() {
                 return Err(Error::Tofu(tofu));
             }
-            let strays = ink::strays(&doc);
             if !strays.is_empty() {
                 return Err(Error::Overflow(strays.into_iter().map(|s| self.name_stray(kind, form, s)).collect()));
             }
@@ -116,9 +117,10 @@ impl Engine {
         form: &Form,
         doc: &PagedDocument,
         plans: &BTreeMap<String, Plan>,
+        strays: &[ink::Stray],
     ) -> BTreeMap<String, Plan> {
         let pages = pdf::row_pages(doc);
-        let overflowing = ink::overflowing_pages(doc);
+        let overflowing = ink::overflowing_pages(strays);
         let alone = pdf::signature_alone(doc, typst::layout::Abs::mm(kind.manifest.page.margin.top));
         let mut out = BTreeMap::new();
         for (key, spec) in indicator_fields(kind) {

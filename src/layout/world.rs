@@ -3,7 +3,7 @@
 //! from a template to the host file system, and no packages or network.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime, Duration};
 use typst::syntax::{DiagSpan, FileId, RootedPath, Source, VirtualPath, VirtualRoot};
@@ -39,13 +39,15 @@ pub struct FormWorld<'a> {
     main: Source,
     files: HashMap<FileId, Bytes>,
     today: Datetime,
-    /// The fingerprint whose per-page QR codes the World draws on request.
+    /// The fingerprint whose per-page QR codes the World draws on request,
+    /// and the codes drawn so far (Typst asks for a file on every use).
     page_codes: Option<String>,
+    drawn: Mutex<HashMap<usize, Bytes>>,
 }
 
 impl<'a> FormWorld<'a> {
     pub fn new(fonts: &'a Fonts, markup: String, today: Datetime) -> Self {
-        FormWorld { fonts, main: Source::new(main_id(), markup), files: HashMap::new(), today, page_codes: None }
+        FormWorld { fonts, main: Source::new(main_id(), markup), files: HashMap::new(), today, page_codes: None, drawn: Mutex::default() }
     }
 
     /// Makes `bytes` readable by the template at `path` (e.g. `/assets/seal.png`).
@@ -62,9 +64,38 @@ impl<'a> FormWorld<'a> {
         self.page_codes = Some(hex);
     }
 
-    /// Replaces the generated markup, keeping the spans of unchanged parts.
+    /// Replaces the generated markup by editing only the lines that changed.
+    ///
+    /// Typst reparses an edit inside the innermost block around it and keeps
+    /// the spans of everything else; unchanged cells then hash the same and
+    /// their layouts are reused from the previous pass (templates wrap each
+    /// table row in a block for this). One edit over the whole changed range
+    /// would renumber every row between the first change and the last.
     pub fn replace_main(&mut self, markup: &str) {
-        self.main.replace(markup);
+        let old = self.main.text();
+        if old.is_empty() {
+            self.main.replace(markup);
+            return;
+        }
+        let offsets = |text: &str| -> Vec<usize> {
+            let mut at = vec![0];
+            at.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+            if *at.last().unwrap() != text.len() {
+                at.push(text.len());
+            }
+            at
+        };
+        let (old_at, new_at) = (offsets(old), offsets(markup));
+        let old_lines: Vec<&str> = old_at.windows(2).map(|w| &old[w[0]..w[1]]).collect();
+        let new_lines: Vec<&str> = new_at.windows(2).map(|w| &markup[w[0]..w[1]]).collect();
+        let hunks = line_hunks(&old_lines, &new_lines);
+        for (from, to) in hunks.into_iter().rev() {
+            let range = old_at[from.start]..old_at[from.end];
+            self.main.edit(range, &markup[new_at[to.start]..new_at[to.end]]);
+        }
+        if self.main.text() != markup {
+            self.main.replace(markup);
+        }
     }
 
     pub fn main_source(&self) -> &Source {
@@ -108,8 +139,14 @@ impl World for FormWorld<'_> {
         }
         let path = id.vpath().get_with_slash();
         if let (Some(hex), Some(page)) = (&self.page_codes, page_code_number(&path)) {
+            let mut drawn = self.drawn.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(bytes) = drawn.get(&page) {
+                return Ok(bytes.clone());
+            }
             if let Some(svg) = crate::fingerprint::qr_file(hex, page) {
-                return Ok(Bytes::from_string(svg));
+                let bytes = Bytes::from_string(svg);
+                drawn.insert(page, bytes.clone());
+                return Ok(bytes);
             }
         }
         Err(FileError::NotFound(path.into()))
@@ -129,4 +166,45 @@ fn page_code_number(path: &str) -> Option<usize> {
         return None;
     }
     n.parse().ok().filter(|&n: &usize| n >= 1)
+}
+
+/// The changed stretches between two texts' lines: pairs of line ranges, old
+/// and new. A greedy diff: after a difference it resumes at the nearest place
+/// where three lines agree again, which suits passes that change a few rows.
+fn line_hunks(old: &[&str], new: &[&str]) -> Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+    const AGREE: usize = 3;
+    const REACH: usize = 400;
+    let agree = |i: usize, j: usize| (0..AGREE).all(|k| old.get(i + k) == new.get(j + k));
+    let mut hunks = vec![];
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() && j < new.len() {
+        if old[i] == new[j] {
+            i += 1;
+            j += 1;
+            continue;
+        }
+        let resync = (1..=REACH).find_map(|d| {
+            (0..=d).map(|a| (i + a, j + d - a)).find(|&(a, b)| a < old.len() && b < new.len() && agree(a, b))
+        });
+        let Some((a, b)) = resync else { break };
+        hunks.push((i..a, j..b));
+        (i, j) = (a, b);
+    }
+    if i < old.len() || j < new.len() {
+        hunks.push((i..old.len(), j..new.len()));
+    }
+    hunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::line_hunks;
+
+    #[test]
+    fn hunks_cover_each_change_alone() {
+        let old = ["a", "b", "c", "d", "e", "f", "g"];
+        let new = ["a", "B", "c", "d", "x", "e", "f", "g", "h"];
+        assert_eq!(line_hunks(&old, &new), vec![(1..2, 1..2), (4..4, 4..5), (7..7, 8..9)]);
+        assert_eq!(line_hunks(&old, &old), vec![]);
+    }
 }

@@ -9,6 +9,7 @@ use typst::foundations::{Datetime, Label, Selector, Smart, Value};
 use typst::introspection::{Introspector, MetadataElem};
 use typst::layout::{Frame, FrameItem};
 use typst::utils::PicoStr;
+use typst::ecow::EcoString;
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
@@ -23,7 +24,38 @@ pub const SIGNATURE_MARKER: &str = "fp-signature";
 /// Compiles markup; errors come back as formatted lines.
 pub fn compile(world: &FormWorld) -> Result<PagedDocument, Vec<Diagnostic>> {
     let warned = typst::compile::<PagedDocument>(world);
-    warned.output.map_err(|errors| errors.iter().map(|d| Diagnostic::from_typst(world, d)).collect())
+    let mut doc = warned.output.map_err(|errors| errors.iter().map(|d| Diagnostic::from_typst(world, d)).collect::<Vec<_>>())?;
+    document_info(&mut doc);
+    Ok(doc)
+}
+
+/// Label of the metadata that carries the PDF's title, author, keywords and description.
+pub const DOCUMENT_MARKER: &str = "fp-document";
+
+/// Copies the template's `<fp-document>` metadata into the document info
+/// (what a `set document` rule would have set; see `_shared/common.typ.j2`).
+fn document_info(doc: &mut PagedDocument) {
+    let Some(label) = Label::new(PicoStr::intern(DOCUMENT_MARKER)) else { return };
+    let found = doc.introspector().query(&Selector::Label(label));
+    let Some(Value::Dict(dict)) = found.first().and_then(|e| e.to_packed::<MetadataElem>()).map(|m| m.value.clone())
+    else {
+        return;
+    };
+    let text = |key: &str| match dict.get(key) {
+        Ok(Value::Str(s)) => Some(EcoString::from(s.as_str())),
+        _ => None,
+    };
+    let texts = |key: &str| match dict.get(key) {
+        Ok(Value::Array(items)) => {
+            items.iter().filter_map(|v| if let Value::Str(s) = v { Some(EcoString::from(s.as_str())) } else { None }).collect()
+        }
+        _ => vec![],
+    };
+    let info = doc.info_mut();
+    info.title = text("title");
+    info.author = texts("author");
+    info.keywords = texts("keywords");
+    info.description = text("description");
 }
 
 /// A Typst error, located in the generated markup.

@@ -2,10 +2,13 @@
 //! merged labels on continuation pages, the fingerprint footer and archive
 //! attachment, and the document date.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value as Json, json};
+use minijinja::Value;
+use serde_json::{Value as Json, json};
 use typst::foundations::{Bytes, Datetime};
+use typst::syntax::Source;
 
 use typst_layout::PagedDocument;
 
@@ -15,6 +18,14 @@ use crate::world::FormWorld;
 use crate::{
     Engine, Error, Form, Laid, RenderOptions, Rendered, Stray, archive, fingerprint, indicators, ink, kind, pdf, schema,
 };
+
+thread_local! {
+    /// The markup this thread compiled last. The next form's markup is made
+    /// from it by editing only the lines that differ, so cells the two forms
+    /// share keep their spans and Typst reuses their layouts: in a batch of
+    /// one kind most cells (labels, indicator names, explanations) repeat.
+    static LAST_MARKUP: RefCell<Option<Source>> = const { RefCell::new(None) };
+}
 
 impl Engine {
     /// Lays out a checked form and exports the PDF.
@@ -49,17 +60,23 @@ impl Engine {
         }
         let kind = self.catalog.kind(form.kind.as_deref().unwrap_or_default()).ok_or(Error::NotRenderable)?;
         let job = Job::new(kind, form, options)?;
+        let ctx = Context::of(kind, form, &job.meta);
         let mut plans: BTreeMap<String, Plan> = BTreeMap::new();
         let rows: usize = indicator_fields(kind).map(|(key, spec)| table_rows(spec, form, key)).sum();
-        let mut world = FormWorld::new(&self.fonts, String::new(), job.date.map_or_else(default_today, |d| d.0));
+        let last = LAST_MARKUP.with(|last| last.borrow_mut().take());
+        let today = job.date.map_or_else(default_today, |d| d.0);
+        let mut world = match last {
+            Some(source) => FormWorld::with_source(&self.fonts, source, today),
+            None => FormWorld::new(&self.fonts, String::new(), today),
+        };
         for (path, bytes) in &job.files {
             world.add_file(path, bytes.clone());
         }
-        if let Some(hex) = &job.page_codes {
-            world.serve_page_codes(hex.clone());
+        if let Some(codes) = &job.page_codes {
+            world.serve_page_codes(codes);
         }
         for pass in 1.. {
-            let mut markup = self.markup(kind, form, &plans, &job.meta)?;
+            let mut markup = self.markup_with(kind, &ctx, form, &plans)?;
             markup.push_str(&job.attach_markup);
             world.replace_main(&markup);
             let doc = pdf::compile(&world).map_err(|diagnostics| {
@@ -87,16 +104,14 @@ impl Engine {
             }
             let mut files = job.files;
             // The QR codes the World drew, so that `--typ` markup compiles on its own.
-            if let Some(hex) = &job.page_codes {
-                for page in 1..=doc.pages().len() {
-                    if let Some(svg) = fingerprint::qr_file(hex, page) {
-                        files.push((format!("{}{page}.svg", fingerprint::QR_DIR), Bytes::from_string(svg)));
-                    }
-                }
+            if let Some(codes) = &job.page_codes {
+                files.extend(codes.drawn().into_iter().map(|(path, svg)| (path, Bytes::from_string(svg))));
             }
+            let markup = world.main_source().text().to_string();
+            LAST_MARKUP.with(|last| *last.borrow_mut() = Some(world.into_source()));
             return Ok(Laid {
                 document: doc,
-                markup: world.main_source().text().to_string(),
+                markup,
                 files,
                 passes: pass,
                 code: job.code,
@@ -198,29 +213,30 @@ impl Engine {
 
     /// Renders the kind's template for this form.
     pub fn markup(&self, kind: &Kind, form: &Form, plans: &BTreeMap<String, Plan>, meta: &Json) -> Result<String, Error> {
-        let mut tables = Map::new();
+        self.markup_with(kind, &Context::of(kind, form, meta), form, plans)
+    }
+
+    /// Renders the template with the parts of its context that stay the same
+    /// from pass to pass converted once; only the tables change.
+    fn markup_with(&self, kind: &Kind, ctx: &Context, form: &Form, plans: &BTreeMap<String, Plan>) -> Result<String, Error> {
         let empty = Plan::default();
-        for (key, spec) in indicator_fields(kind) {
-            let style = self.table_style(kind, spec, form);
-            let table = indicators::layout(key, spec, &form.data[key], plans.get(key).unwrap_or(&empty), &style);
-            tables.insert(key.clone(), serde_json::to_value(table).expect("serialisable"));
-        }
-        let m = &kind.manifest;
-        let ctx = json!({
-            "form": form.data,
-            "options": form.options,
-            "tables": tables,
-            "kind": {
-                "id": kind.id,
-                "name": m.name,
-                "page": { "paper": m.page.paper, "landscape": m.page.landscape, "margin": m.page.margin },
-                "fonts": m.fonts,
-            },
-            "marker": pdf::ROW_MARKER,
-            "meta": meta,
-        });
+        let tables: BTreeMap<&String, Value> = indicator_fields(kind)
+            .map(|(key, spec)| {
+                let style = self.table_style(kind, spec, form);
+                let table = indicators::layout(key, spec, &form.data[key], plans.get(key).unwrap_or(&empty), &style);
+                (key, to_value(&table))
+            })
+            .collect();
+        let ctx = minijinja::context! {
+            form => ctx.form.clone(),
+            options => ctx.options.clone(),
+            kind => ctx.kind.clone(),
+            meta => ctx.meta.clone(),
+            marker => pdf::ROW_MARKER,
+            tables => to_value(&tables),
+        };
         let template = self.env.get_template(&kind.template_name()).map_err(template_error)?;
-        template.render(minijinja::Value::from(minijinja::value::Serde(&ctx))).map_err(template_error)
+        template.render(ctx).map_err(template_error)
     }
 
     /// Points a Typst error at the template line that most likely produced it.
@@ -245,6 +261,39 @@ impl Engine {
     }
 }
 
+/// The template context that is the same in every pass, as template values.
+struct Context {
+    form: Value,
+    options: Value,
+    kind: Value,
+    meta: Value,
+}
+
+impl Context {
+    fn of(kind: &Kind, form: &Form, meta: &Json) -> Context {
+        let m = &kind.manifest;
+        let about = json!({
+            "id": kind.id,
+            "name": m.name,
+            "page": { "paper": m.page.paper, "landscape": m.page.landscape, "margin": m.page.margin },
+            "fonts": m.fonts,
+        });
+        Context {
+            form: to_value(&form.data),
+            options: to_value(&form.options),
+            kind: to_value(&about),
+            meta: to_value(meta),
+        }
+    }
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
+/// Where the footer reads the printed 校验码 from.
+const CODE_PATH: &str = "/assets/code.txt";
+
 /// What one render needs besides the markup: files for the World, the
 /// fingerprint footer, the archive attachment and the document date.
 struct Job {
@@ -252,7 +301,7 @@ struct Job {
     meta: Json,
     code: Option<String>,
     /// The fingerprint whose per-page QR codes the footer prints.
-    page_codes: Option<String>,
+    page_codes: Option<fingerprint::PageCodes>,
     archive: bool,
     draft: bool,
     attach_markup: String,
@@ -280,9 +329,11 @@ impl Job {
             // Each page's QR code is drawn by the World when the footer asks for it.
             meta["qr"] = json!({ "dir": fingerprint::QR_DIR, "side": fingerprint::qr_side_mm() });
             meta["code"] = json!(fp.code());
+            meta["code_file"] = json!(CODE_PATH);
+            files.push((CODE_PATH.into(), Bytes::from_string(fp.code())));
             meta["hash"] = json!(fp.hex);
             code = Some(fp.code());
-            page_codes = Some(fp.hex);
+            page_codes = Some(fingerprint::PageCodes::new(fp.hex));
         }
         let mut attach_markup = String::new();
         if archive {

@@ -3,7 +3,7 @@
 //! from a template to the host file system, and no packages or network.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime, Duration};
 use typst::syntax::{DiagSpan, FileId, RootedPath, Source, VirtualPath, VirtualRoot};
@@ -11,6 +11,7 @@ use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World, WorldExt};
 
+use crate::fingerprint::PageCodes;
 use crate::fonts::Fonts;
 
 /// Virtual path of the generated markup.
@@ -39,15 +40,24 @@ pub struct FormWorld<'a> {
     main: Source,
     files: HashMap<FileId, Bytes>,
     today: Datetime,
-    /// The fingerprint whose per-page QR codes the World draws on request,
-    /// and the codes drawn so far (Typst asks for a file on every use).
-    page_codes: Option<String>,
-    drawn: Mutex<HashMap<usize, Bytes>>,
+    /// The per-page QR codes the World draws on request.
+    page_codes: Option<&'a PageCodes>,
 }
 
 impl<'a> FormWorld<'a> {
     pub fn new(fonts: &'a Fonts, markup: String, today: Datetime) -> Self {
-        FormWorld { fonts, main: Source::new(main_id(), markup), files: HashMap::new(), today, page_codes: None, drawn: Mutex::default() }
+        Self::with_source(fonts, Source::new(main_id(), markup), today)
+    }
+
+    /// A World whose main file starts as `main`, the markup of an earlier
+    /// compilation: `replace_main` then edits only what differs.
+    pub fn with_source(fonts: &'a Fonts, main: Source, today: Datetime) -> Self {
+        FormWorld { fonts, main, files: HashMap::new(), today, page_codes: None }
+    }
+
+    /// The main file, to start the next compilation from.
+    pub fn into_source(self) -> Source {
+        self.main
     }
 
     /// Makes `bytes` readable by the template at `path` (e.g. `/assets/seal.png`).
@@ -60,8 +70,8 @@ impl<'a> FormWorld<'a> {
     /// Serves the QR code of page n at `/assets/qr/<n>.svg` for the
     /// fingerprint `hex`. Pages are only known during layout, so the codes
     /// are drawn when the footer asks for them, for however many pages there are.
-    pub fn serve_page_codes(&mut self, hex: String) {
-        self.page_codes = Some(hex);
+    pub fn serve_page_codes(&mut self, codes: &'a PageCodes) {
+        self.page_codes = Some(codes);
     }
 
     /// Replaces the generated markup by editing only the lines that changed.
@@ -138,15 +148,9 @@ impl World for FormWorld<'_> {
             return Ok(bytes.clone());
         }
         let path = id.vpath().get_with_slash();
-        if let (Some(hex), Some(page)) = (&self.page_codes, page_code_number(&path)) {
-            let mut drawn = self.drawn.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(bytes) = drawn.get(&page) {
-                return Ok(bytes.clone());
-            }
-            if let Some(svg) = crate::fingerprint::qr_file(hex, page) {
-                let bytes = Bytes::from_string(svg);
-                drawn.insert(page, bytes.clone());
-                return Ok(bytes);
+        if let (Some(codes), Some(page)) = (self.page_codes, page_code_number(&path)) {
+            if let Some(svg) = codes.svg(page) {
+                return Ok(Bytes::from_string(svg));
             }
         }
         Err(FileError::NotFound(path.into()))
@@ -202,9 +206,11 @@ mod tests {
 
     #[test]
     fn hunks_cover_each_change_alone() {
-        let old = ["a", "b", "c", "d", "e", "f", "g"];
-        let new = ["a", "B", "c", "d", "x", "e", "f", "g", "h"];
-        assert_eq!(line_hunks(&old, &new), vec![(1..2, 1..2), (4..4, 4..5), (7..7, 8..9)]);
+        let old = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k"];
+        let new = ["a", "B", "c", "d", "e", "f", "x", "g", "h", "i", "j", "k", "l"];
+        assert_eq!(line_hunks(&old, &new), vec![(1..2, 1..2), (6..6, 6..7), (11..11, 12..13)]);
         assert_eq!(line_hunks(&old, &old), vec![]);
+        // Changes closer than three lines are one stretch.
+        assert_eq!(line_hunks(&["a", "b", "c", "d"], &["a", "B", "c", "D"]), vec![(1..4, 1..4)]);
     }
 }

@@ -121,9 +121,10 @@ pub fn run(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = items.get(i) else { break };
                     let outcome = one(engine, item, outputs, options);
-                    // Typst memoizes across compilations; forms with different data
-                    // gain nothing from it, so old entries go and memory stays flat.
-                    typst::comemo::evict(0);
+                    // Typst memoizes across compilations. Cells the next form shares
+                    // with this one are reused (see render's LAST_MARKUP); entries no
+                    // form has used for a few rounds go, so memory stays flat.
+                    typst::comemo::evict(2 * workers);
                     progress(item, &outcome);
                     results.lock().expect("no poisoned lock")[i] = Some(outcome);
                 }

@@ -2,9 +2,9 @@
 """Batch benchmarks (issue targets in brackets):
 
   throughput  200 generated seed forms (varied 部门名称, amounts, 指标值), one
-              `formpress render DIR -o OUT` call [>= 80 forms/s on 2 cores]
+              `formpress render DIR -o OUT` call [>= 50 forms/s with --jobs 2 on 2 cores]
   memory      peak RSS over 1000 forms in one call, from /usr/bin/time -v [<= 150 MB]
-  rows        one form of 250, 500, 1000 and 2000 indicator rows [2000 rows <= 3 s, ~linear]
+  rows        one form of 250, 500, 1000 and 2000 indicator rows [2000 rows <= 1.5 s, ~linear]
   check       `formpress check` of 1000 and 5000 rows in one 二级 group [5000 rows in a couple
               of seconds, linear]
 

@@ -163,3 +163,37 @@ fn column_header_is_printed_once_unless_asked() {
     let pdf = render(&repeated).pdf;
     assert_eq!(count(&repeated), pages(&pdf).len());
 }
+
+/// Layout passes (issue: one layout where one is enough). A form whose
+/// tables need no continuation labels is laid out once; the seed needs its
+/// labels repeated and takes a second pass, which Typst mostly serves from
+/// the first one's cached cells.
+#[test]
+fn one_layout_where_one_is_enough() {
+    let engine = engine();
+    let one_page = engine.check_file(&root().join("forms/project-2021.yaml")).unwrap();
+    let rendered = engine.render(&one_page, &formpress::RenderOptions::default()).unwrap();
+    assert_eq!((rendered.pages, rendered.passes), (1, 1));
+    let seed = render(&clean_seed());
+    assert_eq!(seed.passes, 2, "the seed's 一级 labels continue on later pages");
+}
+
+/// A thread starts each form from the markup it compiled last (the batch
+/// path); the PDF must be the one a fresh start gives, whatever came before.
+#[test]
+fn a_form_after_another_is_the_form_alone() {
+    let alone = std::thread::spawn(|| render(&clean_seed()).pdf).join().unwrap();
+    let after = std::thread::spawn(|| {
+        let engine = engine();
+        for example in ["project-self-eval-2021.yaml", "mof-dept-overall-2021.yaml"] {
+            let other = engine.check_file(&root().join("forms").join(example)).unwrap();
+            engine.render(&other, &formpress::RenderOptions::default()).unwrap();
+        }
+        // A near neighbour: the same form with one amount changed, then the form itself.
+        render(&clean_seed().replace("1436.3", "1436.2"));
+        render(&clean_seed()).pdf
+    })
+    .join()
+    .unwrap();
+    assert!(alone == after, "the PDF depends on what the thread rendered before");
+}

@@ -124,7 +124,7 @@ pub fn run(
                     // Typst memoizes across compilations. Cells the next form shares
                     // with this one are reused (see render's LAST_MARKUP); entries no
                     // form has used for a few rounds go, so memory stays flat.
-                    typst::comemo::evict(2 * workers);
+                    typst::comemo::evict(workers);
                     progress(item, &outcome);
                     results.lock().expect("no poisoned lock")[i] = Some(outcome);
                 }

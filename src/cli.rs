@@ -21,6 +21,8 @@ macro_rules! say {
     }};
 }
 
+mod sign;
+
 const EXIT_HELP: &str = "\
 Outputs: `-o -` (or /dev/stdout) writes to standard output. formpress never writes over an input
 of the run, a YAML file (unless it writes YAML), a device, FIFO or socket, or a read-only file.
@@ -68,9 +70,12 @@ enum Command {
     /// Write the YAML attached to an archive PDF (render --archive) back to a file, byte for byte.
     #[command(after_help = EXIT_HELP)]
     Extract(ExtractArgs),
-    /// Check that a PDF's printed 校验码 matches its attached YAML, and the given YAML if any.
+    /// Check a PDF's digital signatures, and that its printed 校验码 matches its attached YAML (and the given YAML).
     #[command(after_help = EXIT_HELP)]
     Verify(VerifyArgs),
+    /// Sign a PDF digitally (PAdES, from a .p12 key); visible in the 签章区 when the page has one.
+    #[command(after_help = EXIT_HELP)]
+    Sign(sign::SignArgs),
 }
 
 #[derive(Args, Debug)]
@@ -221,6 +226,7 @@ pub fn run() -> ExitCode {
         Command::Template(args) => template(args),
         Command::Extract(args) => extract(args),
         Command::Verify(args) => verify(args),
+        Command::Sign(args) => sign::run(args),
     }
 }
 
@@ -915,10 +921,18 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let pdf = match inspect_pdf(&args.pdf) {
-        Ok(p) => p,
+    let bytes = match read_pdf(&args.pdf) {
+        Ok(b) => b,
         Err(code) => return code,
     };
+    let pdf = match inspect::read(bytes.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("formpress: {}：{e}", shown(&args.pdf));
+            return ExitCode::from(EXIT_FINDINGS);
+        }
+    };
+    let signatures_ok = sign::report(&args.pdf, &bytes);
     if pdf.pages.iter().any(|p| fingerprint::is_draft(&p.text)) {
         say!("{}：这是草稿——表单数据有错误，未通过校验，页面上没有校验码；不能作为正式表格", args.pdf.display());
         say!("结果：草稿");
@@ -930,7 +944,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
         eprintln!("formpress: {}：PDF 上没有找到校验码", args.pdf.display());
         return ExitCode::from(EXIT_FINDINGS);
     };
-    let mut ok = true;
+    let mut ok = signatures_ok;
     let odd: Vec<String> = printed
         .iter()
         .enumerate()

@@ -47,10 +47,14 @@ pub mod archival {
     pub mod fingerprint;
     pub mod inspect;
     pub mod pdfcheck;
+    pub mod sign;
+    pub mod sign_place;
+    pub mod signature_check;
+    pub mod signer;
     pub mod verify;
 }
 
-pub use archival::{archive, fingerprint, inspect, pdfcheck, verify};
+pub use archival::{archive, fingerprint, inspect, pdfcheck, sign, sign_place, signature_check, signer, verify};
 pub use form::{checks, findings, kind, rules, schema, yaml};
 use layout::render;
 pub use layout::{fonts, indicators, ink, pdf, template, world};

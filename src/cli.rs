@@ -193,6 +193,10 @@ struct RenderArgs {
     /// Archive file: PDF/A-3b with this YAML attached byte for byte (also `options: {archive: true}`).
     #[arg(long)]
     archive: bool,
+    /// 骑缝章: this picture (PNG/SVG) cut into one vertical slice per page along the right edges, so
+    /// the fanned pages show the whole seal (also `options: {seal_across: SEAL.png}`; none on one page).
+    #[arg(long, value_name = "SEAL.png")]
+    seal_across: Option<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -341,16 +345,26 @@ fn render(args: RenderArgs) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
+    let mut options = RenderOptions { archive: args.archive, ..RenderOptions::default() };
+    if let Some(path) = &args.seal_across {
+        match formpress::schema::read_named_picture(path) {
+            Ok(picture) => options.seal_across = Some(picture),
+            Err(e) => {
+                eprintln!("formpress: --seal-across {}", findings::escape_controls(&e));
+                return ExitCode::from(EXIT_IO);
+            }
+        }
+    }
     let single = args.forms.len() == 1 && !args.forms[0].is_dir();
     if single && args.format == "pdf" && args.combine.is_none() {
-        render_one(&engine, &args, &args.forms[0])
+        render_one(&engine, &args, &args.forms[0], &options)
     } else {
-        batch(&engine, &args, single)
+        batch(&engine, &args, single, options)
     }
 }
 
 /// One form to one PDF, with everything said about it.
-fn render_one(engine: &Engine, args: &RenderArgs, input: &Path) -> ExitCode {
+fn render_one(engine: &Engine, args: &RenderArgs, input: &Path, options: &RenderOptions) -> ExitCode {
     let form = match check_file(engine, input) {
         Ok(f) => f,
         Err(code) => return code,
@@ -375,8 +389,7 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path) -> ExitCode {
         Ok(c) => c,
         Err(e) => return ExitCode::from(write_failed(&e)),
     };
-    let options = RenderOptions { archive: args.archive, ..RenderOptions::default() };
-    let rendered = match engine.render(&form, &options) {
+    let rendered = match engine.render(&form, options) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("formpress: {}：{e}", shown(input));
@@ -558,7 +571,7 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ExitCode> {
 }
 
 /// Many forms (or page images): in parallel, with progress and a summary.
-fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
+fn batch(engine: &Engine, args: &RenderArgs, single: bool, options: RenderOptions) -> ExitCode {
     let style = style(&args.common);
     let inputs = match expand(&args.forms) {
         Ok(i) => i,
@@ -626,7 +639,7 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
     let options = batch::Options {
         jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         format,
-        render: RenderOptions { archive: args.archive, ..RenderOptions::default() },
+        render: options,
         strict: args.strict,
         keep_pdf: args.combine.is_some(),
     };

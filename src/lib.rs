@@ -148,6 +148,10 @@ pub struct RenderOptions {
     pub date: Option<Datetime>,
     /// PDF/A-3b with the source attached (also the form option `archive`).
     pub archive: bool,
+    /// The 骑缝章 picture (`--seal-across`): its extension and bytes; wins
+    /// over the form option `seal_across`. Not part of the form's data, so
+    /// not covered by the 校验码.
+    pub seal_across: Option<(String, Vec<u8>)>,
 }
 
 pub struct Rendered {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// 200×200 transparent PNG, red where row band == column band (4 bands of 50 px).
@@ -37,36 +37,6 @@ fn formpress(args: &[&str]) -> (Option<i32>, String) {
     (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
-/// Each page at 72 dpi (1 px = 1 pt): width, height, RGB rows.
-fn raster(pdf: &Path) -> Vec<(usize, usize, Vec<u8>)> {
-    let prefix = pdf.with_extension("");
-    let out = Command::new("pdftoppm")
-        .args(["-r", "72", "-png", pdf.to_str().unwrap(), prefix.to_str().unwrap()])
-        .output()
-        .expect("pdftoppm is not installed: run tests/run.sh");
-    assert!(out.status.success());
-    let dir = pdf.parent().unwrap();
-    let stem = prefix.file_name().unwrap().to_str().unwrap().to_string();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with(&format!("{stem}-")))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .map(|f| {
-            let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(f).unwrap()));
-            let mut reader = decoder.read_info().unwrap();
-            let mut buf = vec![0; reader.output_buffer_size().unwrap()];
-            let info = reader.next_frame(&mut buf).unwrap();
-            assert_eq!(info.color_type, png::ColorType::Rgb);
-            buf.truncate(info.buffer_size());
-            (info.width as usize, info.height as usize, buf)
-        })
-        .collect()
-}
-
 fn red(page: &(usize, usize, Vec<u8>), x: usize, y: usize) -> bool {
     let p = &page.2[(y * page.0 + x) * 3..][..3];
     p[0] > 150 && p[1] < 110 && p[2] < 110
@@ -81,7 +51,7 @@ const MM: f64 = 72.0 / 25.4;
 
 /// The seed (4 pages, right margin 18 mm): seal 40 mm wide, slices of 10 mm.
 fn check_slices(pdf: &Path) {
-    let pages = raster(pdf);
+    let pages = common::raster(pdf, 72);
     assert_eq!(pages.len(), 4);
     let slice = 40.0 * MM / 4.0;
     let margin = 18.0 * MM;
@@ -143,16 +113,10 @@ fn one_page_forms_and_drafts_get_no_seal_across() {
         let (code, out) = render_sealed(&src, &pdf, &seal);
         // The seed as it is has an error: a draft (exit 1).
         assert_eq!(code, Some(expected), "{out}");
-        let raster = raster(&pdf);
+        let raster = common::raster(&pdf, 72);
         assert_eq!(raster.len(), pages);
         for page in &raster {
             assert!(red_rows(page, page.0 - 20, page.0 - 1).is_empty(), "{form}: a seal slice was printed");
-        }
-        for entry in std::fs::read_dir(dir.path()).unwrap() {
-            let p = entry.unwrap().path();
-            if p.extension().is_some_and(|e| e == "png") && p != seal {
-                std::fs::remove_file(p).unwrap();
-            }
         }
     }
     // A picture that is not one is refused with a message, and nothing is written.

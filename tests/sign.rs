@@ -133,6 +133,26 @@ fn flipped(pdf: &Path, at: usize, name: &str) -> PathBuf {
     out
 }
 
+/// The box (left, top, right, bottom in pixels) of the pixels that differ
+/// between two rasters of a page; every one of them must be reddish or light.
+fn changed_box(a: &(usize, usize, Vec<u8>), b: &(usize, usize, Vec<u8>)) -> Option<[usize; 4]> {
+    assert_eq!((a.0, a.1), (b.0, b.1));
+    let mut out: Option<[usize; 4]> = None;
+    for y in 0..a.1 {
+        for x in 0..a.0 {
+            let i = (y * a.0 + x) * 3;
+            let (p, q) = (&a.2[i..i + 3], &b.2[i..i + 3]);
+            if p.iter().zip(q).all(|(u, v)| u.abs_diff(*v) < 24) {
+                continue;
+            }
+            assert!(q[0] >= q[1] && q[0] >= q[2], "a changed pixel that is not red at ({x}, {y}): {q:?}");
+            let r = out.get_or_insert([x, y, x, y]);
+            *r = [r[0].min(x), r[1].min(y), r[2].max(x), r[3].max(y)];
+        }
+    }
+    out
+}
+
 fn all_accept(signed: &Path, cert: &Path, yaml: Option<&Path>) {
     let (ok, out) = pdfsig(signed);
     assert!(ok, "pdfsig: {out}");
@@ -173,9 +193,16 @@ fn rsa_signature_on_an_archive_passes_pdfsig_and_pyhanko_and_fails_after_one_byt
     let (_, info) = run("pdfinfo", &[signed.to_str().unwrap()]);
     assert!(info.contains("Pages:           2"), "{info}");
     assert_eq!(common::pages(&bytes), common::pages(&original));
-    // The visible signature: the widget's appearance is drawn on page 2.
     let (_, out) = pdfsig(&signed);
     assert!(out.contains("Signer Certificate Common Name: 张三"), "{out}");
+    // The visible signature, as a viewer draws it: on page 2 only, a red box
+    // no larger than the 签章区's room (66 × 15 mm), above the 填报日期 line.
+    let (before, after) = (common::raster(&pdf, 72), common::raster(&signed, 72));
+    assert_eq!(before[0], after[0], "page 1 changed");
+    let changed = changed_box(&before[1], &after[1]).expect("no visible signature on page 2");
+    let mm = |px: usize| px as f64 * 25.4 / 72.0;
+    let (w, h) = (mm(changed[2] - changed[0]), mm(changed[3] - changed[1]));
+    assert!((60.0..=67.0).contains(&w) && (13.0..=16.0).contains(&h), "box {w:.1} × {h:.1} mm");
 
     // One byte inside the signed range (early in the file, in page content) …
     let inside = flipped(&signed, original.len() / 2, "inside.pdf");
@@ -252,4 +279,35 @@ fn refusals_have_clear_messages_and_write_nothing() {
     let (code, out, _) = sign(&other, &p12, &right);
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("--any"), "{out}");
+}
+
+#[test]
+fn a_pdf_with_a_cross_reference_stream_and_no_signature_area_gets_an_invisible_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p12, cert) = key(dir.path(), "ec", "Other", "pw");
+    let pw = password_file(dir.path(), "pw");
+    let pdf = render(dir.path(), "mof-dept-overall-2021", false);
+    // Page 1 only (no 签章区), rewritten by qpdf with object streams: the file
+    // ends in a cross-reference stream, and formpress did not make it.
+    let other = dir.path().join("other.pdf");
+    let args = ["--empty", "--object-streams=generate", "--pages", pdf.to_str().unwrap(), "1", "--", other.to_str().unwrap()];
+    let (ok, out) = run("qpdf", &args);
+    assert!(ok, "{out}");
+    let original = std::fs::read(&other).unwrap();
+    let (code, out, signed) = sign(&other, &p12, &pw);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(!signed.exists());
+    let (code, out) = sign_to(&other, &p12, &pw, &["--any"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("签名不可见"), "{out}");
+    let bytes = std::fs::read(&signed).unwrap();
+    assert!(bytes.starts_with(&original));
+    assert!(bytes[original.len()..].windows(10).any(|w| w == b"/Type/XRef"), "the update has no xref stream");
+    let (ok, out) = pdfsig(&signed);
+    assert!(ok, "{out}");
+    let (ok, out) = pyhanko(&signed, &cert);
+    assert!(ok, "{out}");
+    assert_eq!(common::raster(&other, 72), common::raster(&signed, 72));
+    let (ok, out) = run("qpdf", &["--check", signed.to_str().unwrap()]);
+    assert!(ok, "{out}");
 }

@@ -54,6 +54,8 @@ pub enum Problem {
     NoCertificate,
     /// A digest or key algorithm this check does not know.
     Unsupported(String),
+    /// More signature dictionaries than `MAX_SIGNATURES`.
+    TooMany(usize),
 }
 
 impl std::fmt::Display for Problem {
@@ -68,19 +70,35 @@ impl std::fmt::Display for Problem {
             Problem::Signature => write!(f, "签名值与签名者证书不符"),
             Problem::NoCertificate => write!(f, "签名中没有签名者的证书"),
             Problem::Unsupported(what) => write!(f, "不支持的算法（{what}）"),
+            Problem::TooMany(n) => write!(f, "文件中有 {n} 个签名范围，超过 {MAX_SIGNATURES} 个，其余未检查"),
         }
     }
 }
 
+/// Signatures checked at most: each one hashes up to the whole file, so a
+/// hostile file full of /ByteRange entries must not cost that many times.
+pub const MAX_SIGNATURES: usize = 32;
+
 /// Every signature of the file, in file order.
 pub fn check(pdf: &[u8]) -> Vec<Signature> {
-    let mut out: Vec<Signature> = find_all(pdf, b"/ByteRange").into_iter().map(|at| check_one(pdf, at)).collect();
+    let found = find_all(pdf, b"/ByteRange");
+    let mut out: Vec<Signature> = found.iter().take(MAX_SIGNATURES).map(|&at| check_one(pdf, at)).collect();
+    if found.len() > MAX_SIGNATURES {
+        out.push(Signature::failed(Problem::TooMany(found.len())));
+        return out;
+    }
     // A signature dictionary whose /ByteRange was damaged still names its /SubFilter.
     let marked = find_all(pdf, b"/SubFilter").len();
     for _ in out.len()..marked {
-        out.push(Signature { signer: None, time: None, algorithm: None, appended: 0, problem: Some(Problem::Unreadable) });
+        out.push(Signature::failed(Problem::Unreadable));
     }
     out
+}
+
+impl Signature {
+    fn failed(problem: Problem) -> Signature {
+        Signature { signer: None, time: None, algorithm: None, appended: 0, problem: Some(problem) }
+    }
 }
 
 /// Whether the signatures leave nothing unsigned: each is valid and one covers the whole file.
@@ -89,7 +107,7 @@ pub fn all_valid(signatures: &[Signature]) -> bool {
 }
 
 fn check_one(pdf: &[u8], at: usize) -> Signature {
-    let mut sig = Signature { signer: None, time: None, algorithm: None, appended: 0, problem: None };
+    let mut sig = Signature { problem: None, ..Signature::failed(Problem::Unreadable) };
     // The dictionary around the /ByteRange: from the last `<<` that opens it.
     let dict = dictionary_around(pdf, at);
     sig.time = dict.as_ref().and_then(|d| d.get::<PdfString>(b"M")).map(|m| pdf_date(m.as_bytes()));
@@ -326,5 +344,24 @@ mod tests {
         assert_eq!(read_ranges(b"x[0 1 2 3]"), None);
         assert_eq!(pdf_date(b"D:20261127101200+00'00'"), "2026-11-27 10:12:00 UTC");
         assert_eq!(pdf_date(b"D:20261127101200+08'00'"), "2026-11-27 10:12:00 +08'00'");
+    }
+
+    #[test]
+    fn hostile_signature_entries_are_reported_not_trusted() {
+        // Ranges out of the file, a gap that is not hex, a gap with no CMS in it.
+        let bad = |text: &[u8]| check(text).into_iter().map(|s| s.problem).collect::<Vec<_>>();
+        assert_eq!(bad(b"<</ByteRange[0 5 900 5]>>"), vec![Some(Problem::ByteRange)]);
+        assert_eq!(bad(b"<</ByteRange[0 30 34 2]/Contents<zz>>>"), vec![Some(Problem::Gap)]);
+        let p = bad(b"<</ByteRange[0 32 38 2]/Contents<0000>>>");
+        assert!(matches!(p[..], [Some(Problem::Cms(_))]), "{p:?}");
+        // A damaged /ByteRange still counts as a signature, through its /SubFilter.
+        assert_eq!(bad(b"<</SubFilter/ETSI.CAdES.detached/ByteRanXe[0 1 2 3]>>"), vec![Some(Problem::Unreadable)]);
+        // Many entries: a bounded number is checked.
+        let many = b"<</ByteRange[0 1 2 3]>>".repeat(10_000);
+        let checked = check(&many);
+        assert_eq!(checked.len(), MAX_SIGNATURES + 1);
+        assert_eq!(checked.last().unwrap().problem, Some(Problem::TooMany(10_000)));
+        assert!(!all_valid(&checked));
+        assert!(!all_valid(&[]));
     }
 }

@@ -205,11 +205,7 @@ impl Signer {
 pub fn common_name(cert: &Certificate) -> String {
     let subject = cert.tbs_certificate().subject();
     match subject.common_name() {
-        Ok(Some(cn)) => match cn {
-            x509_cert::ext::pkix::name::DirectoryString::Utf8String(s) => s,
-            x509_cert::ext::pkix::name::DirectoryString::PrintableString(s) => s.to_string(),
-            other => format!("{other:?}"),
-        },
+        Ok(Some(cn)) => cn.value().into_owned(),
         _ => subject.to_string(),
     }
 }

@@ -31,9 +31,11 @@ Exit status:
   0  done (render: the PDF written; warnings are shown)
   1  the form has errors: check reports them; render writes the form as a draft
      (every page marked 草稿, no 校验码 or QR code; nothing with --strict or
-     --archive); verify: the PDF does not match, or is a draft
+     --archive); verify: the PDF does not match, is a draft, or a signature fails;
+     sign: the PDF is a draft
   2  usage error (unknown option, missing argument, a folder that does not exist,
-     an output that would replace an input, a YAML file or a device)
+     an output that would replace an input, a YAML file or a device; sign: a wrong
+     password or unusable key, a PDF formpress did not make without --any)
   3  I/O error (input unreadable or over the size limits, output folder missing or not writable)
   4  template or layout error (a template bug, Typst error, pagination)";
 

@@ -20,6 +20,11 @@ fn run(cmd: &str, args: &[&str]) -> (bool, String) {
 
 /// A key, a self-signed certificate (CN `name`) and a .p12 (OpenSSL 3's default PBES2/AES-256) with password `pw`.
 fn key(dir: &Path, kind: &str, name: &str, pw: &str) -> (PathBuf, PathBuf) {
+    key_with(dir, kind, name, pw, &[])
+}
+
+/// `key` for `kind` rsa, ec (P-256) or ec384, with more `openssl pkcs12 -export` arguments.
+fn key_with(dir: &Path, kind: &str, name: &str, pw: &str, p12_args: &[&str]) -> (PathBuf, PathBuf) {
     let key = dir.join(format!("{kind}.key"));
     let cert = dir.join(format!("{kind}.pem"));
     let p12 = dir.join(format!("{kind}.p12"));
@@ -27,7 +32,8 @@ fn key(dir: &Path, kind: &str, name: &str, pw: &str) -> (PathBuf, PathBuf) {
         "rsa" => "rsa:2048".to_string(),
         _ => {
             let params = dir.join("ec.param");
-            let (ok, out) = run("openssl", &["ecparam", "-name", "prime256v1", "-out", params.to_str().unwrap()]);
+            let curve = if kind == "ec384" { "secp384r1" } else { "prime256v1" };
+            let (ok, out) = run("openssl", &["ecparam", "-name", curve, "-out", params.to_str().unwrap()]);
             assert!(ok, "{out}");
             format!("ec:{}", params.display())
         }
@@ -41,13 +47,11 @@ fn key(dir: &Path, kind: &str, name: &str, pw: &str) -> (PathBuf, PathBuf) {
         ],
     );
     assert!(ok, "{out}");
-    let (ok, out) = run(
-        "openssl",
-        &[
-            "pkcs12", "-export", "-inkey", key.to_str().unwrap(), "-in", cert.to_str().unwrap(), "-out",
-            p12.to_str().unwrap(), "-passout", &format!("pass:{pw}"),
-        ],
-    );
+    let pass = format!("pass:{pw}");
+    let mut args = vec!["pkcs12", "-export", "-inkey", key.to_str().unwrap(), "-in", cert.to_str().unwrap()];
+    args.extend(["-out", p12.to_str().unwrap(), "-passout", &pass]);
+    args.extend_from_slice(p12_args);
+    let (ok, out) = run("openssl", &args);
     assert!(ok, "{out}");
     (p12, cert)
 }
@@ -236,9 +240,13 @@ fn ecdsa_signature_on_a_plain_pdf() {
     let again = signed.with_file_name("again.pdf");
     let (code, out) = sign_to(&signed, &p12, &pw, &["-o", again.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("本签名不可见"), "{out}");
     let (code, out) = verify(&again, Some(&yaml));
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("数字签名 2：✓ 有效") && out.contains("追加"), "{out}");
+    // The second signature does not draw over the first.
+    assert!(out.contains("数字签名 1：✓ 有效"), "{out}");
+    assert_eq!(common::raster(&signed, 72), common::raster(&again, 72));
     assert!(std::fs::read(&again).unwrap().starts_with(&bytes));
 }
 
@@ -310,4 +318,22 @@ fn a_pdf_with_a_cross_reference_stream_and_no_signature_area_gets_an_invisible_s
     assert_eq!(common::raster(&other, 72), common::raster(&signed, 72));
     let (ok, out) = run("qpdf", &["--check", signed.to_str().unwrap()]);
     assert!(ok, "{out}");
+}
+
+#[test]
+fn legacy_p12_files_and_p384_keys_sign_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = render(dir.path(), "project-self-eval-2021", true);
+    let pw = password_file(dir.path(), "pw");
+    // Older exports: keys under PBE-SHA1-3DES, certificates under RC2-40, SHA-1 MAC.
+    let (p12, cert) = key_with(dir.path(), "rsa", "Legacy", "pw", &["-legacy"]);
+    let (code, out, signed) = sign(&pdf, &p12, &pw);
+    assert_eq!(code, Some(0), "{out}");
+    all_accept(&signed, &cert, None);
+    std::fs::remove_file(&signed).unwrap();
+    let (p12, cert) = key_with(dir.path(), "ec384", "P384", "pw", &[]);
+    let (code, out, signed) = sign(&pdf, &p12, &pw);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("ECDSA P-384"), "{out}");
+    all_accept(&signed, &cert, None);
 }

@@ -74,7 +74,11 @@ pub struct SignOptions<'a> {
 /// What signing did.
 pub struct Signed {
     pub pdf: Vec<u8>,
+    /// Where the signature shows; none when it is invisible.
     pub place: Option<Place>,
+    /// The file was signed before: the 签章区 shows the first signature, so
+    /// this one is invisible.
+    pub resigned: bool,
 }
 
 /// The lines printed in the visible signature.
@@ -99,8 +103,10 @@ pub fn sign_pdf(pdf: &[u8], signer: &Signer, any: bool, time: i64, fonts: &Fonts
     if !any && read.creator.as_deref().and_then(crate::archive::Stamp::parse).is_none() {
         return Err(SignError::NotOurs);
     }
-    let place = crate::sign_place::find(&read.pages);
-    let signed = sign(pdf, signer, &SignOptions { time, place, fonts })?;
+    let resigned = !crate::signature_check::check(pdf).is_empty();
+    let place = if resigned { None } else { crate::sign_place::find(&read.pages) };
+    let mut signed = sign(pdf, signer, &SignOptions { time, place, fonts })?;
+    signed.resigned = resigned;
     let checks = crate::signature_check::check(&signed.pdf);
     match checks.last() {
         Some(last) if last.problem.is_none() && last.appended == 0 => Ok(signed),
@@ -272,7 +278,7 @@ pub fn sign(pdf: &[u8], signer: &Signer, options: &SignOptions) -> Result<Signed
     }
     let hex: String = cms.iter().map(|b| format!("{b:02X}")).collect();
     out[contents_at + 1..contents_at + 1 + hex.len()].copy_from_slice(hex.as_bytes());
-    Ok(Signed { pdf: out, place })
+    Ok(Signed { pdf: out, place, resigned: false })
 }
 
 /// What the end of the file says: the last cross-reference section and its trailer.
@@ -346,12 +352,7 @@ fn next_field_name(catalog: &Dict) -> String {
 /// The entries of an array value (direct or by reference) as PDF syntax.
 fn existing_refs(dict: &Dict, key: &[u8]) -> Vec<String> {
     let Some(array) = dict.get::<Array>(key) else { return vec![] };
-    let mut out = vec![];
-    let mut items = array.raw_iter();
-    while let Some(item) = items.next() {
-        out.push(value(&item));
-    }
-    out
+    array.raw_iter().map(|item| value(&item)).collect()
 }
 
 /// A dictionary written again with some entries replaced or added.

@@ -184,7 +184,7 @@ fn verify(
     algorithm: &mut Option<String>,
 ) -> Option<Problem> {
     let digest_oid = si.digest_alg.oid;
-    let (hash_name, hash): (&str, fn(&[&[u8]]) -> Vec<u8>) = match digest_oid {
+    let (hash_name, hash): (&str, Hasher) = match digest_oid {
         o if o == signer::ID_SHA256 => ("SHA-256", |parts| digest::<Sha256>(parts)),
         o if o == signer::ID_SHA384 => ("SHA-384", |parts| digest::<Sha384>(parts)),
         o if o == signer::ID_SHA512 => ("SHA-512", |parts| digest::<Sha512>(parts)),
@@ -224,6 +224,9 @@ fn verify(
     };
     (!ok).then_some(Problem::Signature)
 }
+
+/// A digest over several byte slices in turn.
+type Hasher = fn(&[&[u8]]) -> Vec<u8>;
 
 fn digest<D: Digest>(parts: &[&[u8]]) -> Vec<u8> {
     let mut d = D::new();

@@ -80,6 +80,7 @@ pub fn run(args: SignArgs) -> ExitCode {
     }
     let place = match signed.place {
         Some(p) => format!("签名显示在第 {} 页签章区", p.page + 1),
+        None if signed.resigned => "文件已有签名，签章区显示的是第一个签名，本签名不可见".into(),
         None => "页面上没有找到“填报单位（盖章）”，签名不可见".into(),
     };
     let line = format!(

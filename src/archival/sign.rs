@@ -180,17 +180,21 @@ pub fn sign(pdf: &[u8], signer: &Signer, options: &SignOptions) -> Result<Signed
     out.extend_from_slice(field.as_bytes());
     if let Some(stream) = appearance {
         let (w, h) = (rect[2] - rect[0], rect[3] - rect[1]);
+        // Glyph outlines as text are large: compressed, they are a few kilobytes.
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut z, stream.as_bytes()).map_err(|e| SignError::Cms(e.to_string()))?;
+        let stream = z.finish().map_err(|e| SignError::Cms(e.to_string()))?;
         offsets.push((ap_id, 0, out.len()));
         out.extend_from_slice(
             format!(
-                "{ap_id} 0 obj\n<</Type/XObject/Subtype/Form/BBox[0 0 {} {}]/Resources<<>>/Length {}>>\nstream\n",
+                "{ap_id} 0 obj\n<</Type/XObject/Subtype/Form/BBox[0 0 {} {}]/Resources<<>>/Filter/FlateDecode/Length {}>>\nstream\n",
                 num(w),
                 num(h),
                 stream.len()
             )
             .as_bytes(),
         );
-        out.extend_from_slice(stream.as_bytes());
+        out.extend_from_slice(&stream);
         out.extend_from_slice(b"\nendstream\nendobj\n");
     }
 

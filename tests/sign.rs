@@ -280,6 +280,24 @@ fn refusals_have_clear_messages_and_write_nothing() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("草稿"), "{out}");
     assert!(!signed.exists());
+    // The password from the environment instead of a file.
+    let out = Command::new(env!("CARGO_BIN_EXE_formpress"))
+        .args(["sign", pdf.to_str().unwrap(), "--key", p12.to_str().unwrap(), "-o"])
+        .arg(dir.path().join("env.pdf"))
+        .env("FORMPRESS_KEY_PASSWORD", "right")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Not a PDF, or a PDF cut short: a message, exit 3, nothing written.
+    let bytes = std::fs::read(&pdf).unwrap();
+    for (name, content) in [("garbage.pdf", b"%PDF-1.7 not really".to_vec()), ("cut.pdf", bytes[..bytes.len() / 2].to_vec())] {
+        let broken = dir.path().join(name);
+        std::fs::write(&broken, content).unwrap();
+        let (code, out) = sign_to(&broken, &p12, &right, &["--any"]);
+        assert_eq!(code, Some(3), "{name}: {out}");
+        assert!(out.contains("PDF"), "{name}: {out}");
+        assert!(!broken.with_extension("signed.pdf").exists());
+    }
     // A PDF formpress did not make, unless --any.
     let other = dir.path().join("other.pdf");
     let (ok, out) = run("qpdf", &["--empty", "--pages", pdf.to_str().unwrap(), "--", other.to_str().unwrap()]);

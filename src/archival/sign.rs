@@ -85,7 +85,7 @@ pub struct Signed {
 pub fn appearance_lines(signer: &Signer, time: i64) -> Vec<(String, f64)> {
     vec![
         (format!("数字签名：{}", signer.name()), 10.0),
-        (format!("签名时间：{} UTC", format_time(time, "-", ":")), 8.0),
+        (format!("签名时间：{}（北京时间）", format_time(time + BEIJING, "-", ":")), 8.0),
         (format!("{} · PAdES", signer.algorithm()), 7.0),
     ]
 }
@@ -144,8 +144,8 @@ pub fn sign(pdf: &[u8], signer: &Signer, options: &SignOptions) -> Result<Signed
     let contents_len = signer.max_cms_len();
     offsets.push((sig_id, 0, out.len()));
     let mut sig = format!(
-        "{sig_id} 0 obj\n<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached/M(D:{}+00'00')/Name{}",
-        format_time(options.time, "", ""),
+        "{sig_id} 0 obj\n<</Type/Sig/Filter/Adobe.PPKLite/SubFilter/ETSI.CAdES.detached/M(D:{}+08'00')/Name{}",
+        format_time(options.time + BEIJING, "", ""),
         pdf_text(&signer.name()),
     );
     sig.push_str("/ByteRange[0 ");
@@ -443,6 +443,10 @@ fn num(v: f64) -> String {
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s == "-0" { "0".into() } else { s.to_string() }
 }
+
+/// The signing time is written and shown in Beijing time (UTC+8), the one
+/// time zone of the forms' users, with its offset in /M.
+pub const BEIJING: i64 = 8 * 3600;
 
 /// `YYYYMMDDHHmmSS` (or with separators) of a Unix time, UTC.
 pub fn format_time(secs: i64, date_sep: &str, time_sep: &str) -> String {

@@ -25,7 +25,7 @@ use crate::signer::{self, common_name};
 pub struct Signature {
     /// The signer's certificate's common name, when the CMS could be read.
     pub signer: Option<String>,
-    /// The signing time from /M, as written (`2026-11-27 10:12:00 +00'00'`).
+    /// The signing time from /M (`2026-11-27 18:12:00（北京时间）`, `… UTC`).
     pub time: Option<String>,
     /// `RSA-2048 / SHA-256`, `ECDSA P-256 / SHA-256`.
     pub algorithm: Option<String>,
@@ -324,9 +324,14 @@ fn pdf_date(raw: &[u8]) -> String {
         return s.to_string();
     }
     let zone = &s[14..];
-    let zone = if zone == "Z" || zone.starts_with("+00") || zone.starts_with("-00") { "UTC".to_string() } else { zone.to_string() };
+    let zone = match zone.replace('\'', "").as_str() {
+        "Z" | "+0000" | "-0000" | "" => " UTC".to_string(),
+        "+0800" => "（北京时间）".to_string(),
+        other if other.len() == 5 => format!(" UTC{}:{}", &other[..3], &other[3..]),
+        other => format!(" {other}"),
+    };
     format!(
-        "{}-{}-{} {}:{}:{} {zone}",
+        "{}-{}-{} {}:{}:{}{zone}",
         &digits[0..4],
         &digits[4..6],
         &digits[6..8],
@@ -346,7 +351,9 @@ mod tests {
         assert_eq!(read_ranges(b"[0 10 20]"), None);
         assert_eq!(read_ranges(b"x[0 1 2 3]"), None);
         assert_eq!(pdf_date(b"D:20261127101200+00'00'"), "2026-11-27 10:12:00 UTC");
-        assert_eq!(pdf_date(b"D:20261127101200+08'00'"), "2026-11-27 10:12:00 +08'00'");
+        assert_eq!(pdf_date(b"D:20261127101200+08'00'"), "2026-11-27 10:12:00（北京时间）");
+        assert_eq!(pdf_date(b"D:20261127101200-05'00'"), "2026-11-27 10:12:00 UTC-05:00");
+        assert_eq!(pdf_date(b"D:20261127101200Z"), "2026-11-27 10:12:00 UTC");
     }
 
     #[test]

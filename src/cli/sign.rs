@@ -84,11 +84,11 @@ pub fn run(args: SignArgs) -> ExitCode {
         None => "页面上没有找到“填报单位（盖章）”，签名不可见".into(),
     };
     let line = format!(
-        "已签名 {}（签名者 {}，{}，时间 {} UTC；{place}）",
+        "已签名 {}（签名者 {}，{}，时间 {}（北京时间）；{place}）",
         shown(&target),
         findings::escape_controls(&signer.name()),
         signer.algorithm(),
-        sign::format_time(now, "-", ":")
+        sign::format_time(now + sign::BEIJING, "-", ":")
     );
     // On standard output the PDF is the output; the message goes to the error stream.
     match output {

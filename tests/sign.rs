@@ -240,6 +240,12 @@ fn ecdsa_signature_on_a_plain_pdf() {
     let bytes = std::fs::read(&signed).unwrap();
     let inside = flipped(&signed, 2000, "inside.pdf");
     all_reject(&inside, &cert, Some(&yaml));
+    // Bytes appended after signing: the signature holds, but the change is unsigned.
+    let appended = signed.with_file_name("appended.pdf");
+    std::fs::write(&appended, [bytes.as_slice(), b"% appended\n"].concat()).unwrap();
+    let (code, out) = verify(&appended, Some(&yaml));
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("追加了 11 字节"), "{out}");
     // A signed file signed again: two signatures, both valid, the last covering the whole file.
     let again = signed.with_file_name("again.pdf");
     let (code, out) = sign_to(&signed, &p12, &pw, &["-o", again.to_str().unwrap()]);

@@ -162,8 +162,7 @@ pub fn sign(pdf: &[u8], signer: &Signer, options: &SignOptions) -> Result<Signed
     // The field and its widget, with the appearance.
     let rect = place.map_or([0.0; 4], |p| p.rect);
     let mut field = format!(
-        "{field_id} 0 obj\n<</Type/Annot/Subtype/Widget/FT/Sig/T{}/V {sig_id} 0 R/F 132/P {} {} R/Rect[{}]",
-        format!("({field_name})"),
+        "{field_id} 0 obj\n<</Type/Annot/Subtype/Widget/FT/Sig/T({field_name})/V {sig_id} 0 R/F 132/P {} {} R/Rect[{}]",
         page_id.obj_number,
         page_id.gen_number,
         rect.iter().map(|v| num(*v)).collect::<Vec<_>>().join(" ")

@@ -21,6 +21,8 @@ macro_rules! say {
     }};
 }
 
+mod sign;
+
 const EXIT_HELP: &str = "\
 Outputs: `-o -` (or /dev/stdout) writes to standard output. formpress never writes over an input
 of the run, a YAML file (unless it writes YAML), a device, FIFO or socket, or a read-only file.
@@ -29,9 +31,11 @@ Exit status:
   0  done (render: the PDF written; warnings are shown)
   1  the form has errors: check reports them; render writes the form as a draft
      (every page marked 草稿, no 校验码 or QR code; nothing with --strict or
-     --archive); verify: the PDF does not match, or is a draft
+     --archive); verify: the PDF does not match, is a draft, or a signature fails;
+     sign: the PDF is a draft
   2  usage error (unknown option, missing argument, a folder that does not exist,
-     an output that would replace an input, a YAML file or a device)
+     an output that would replace an input, a YAML file or a device; sign: a wrong
+     password or unusable key, a PDF formpress did not make without --any)
   3  I/O error (input unreadable or over the size limits, output folder missing or not writable)
   4  template or layout error (a template bug, Typst error, pagination)";
 
@@ -68,9 +72,12 @@ enum Command {
     /// Write the YAML attached to an archive PDF (render --archive) back to a file, byte for byte.
     #[command(after_help = EXIT_HELP)]
     Extract(ExtractArgs),
-    /// Check that a PDF's printed 校验码 matches its attached YAML, and the given YAML if any.
+    /// Check a PDF's digital signatures, and that its printed 校验码 matches its attached YAML (and the given YAML).
     #[command(after_help = EXIT_HELP)]
     Verify(VerifyArgs),
+    /// Sign a PDF digitally (PAdES, from a .p12 key); visible in the 签章区 when the page has one.
+    #[command(after_help = EXIT_HELP)]
+    Sign(sign::SignArgs),
 }
 
 #[derive(Args, Debug)]
@@ -188,6 +195,10 @@ struct RenderArgs {
     /// Archive file: PDF/A-3b with this YAML attached byte for byte (also `options: {archive: true}`).
     #[arg(long)]
     archive: bool,
+    /// 骑缝章: this picture (PNG/SVG) cut into one vertical slice per page along the right edges, so
+    /// the fanned pages show the whole seal (also `options: {seal_across: SEAL.png}`; none on one page).
+    #[arg(long, value_name = "SEAL.png")]
+    seal_across: Option<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -221,6 +232,7 @@ pub fn run() -> ExitCode {
         Command::Template(args) => template(args),
         Command::Extract(args) => extract(args),
         Command::Verify(args) => verify(args),
+        Command::Sign(args) => sign::run(args),
     }
 }
 
@@ -335,16 +347,26 @@ fn render(args: RenderArgs) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
+    let mut options = RenderOptions { archive: args.archive, ..RenderOptions::default() };
+    if let Some(path) = &args.seal_across {
+        match formpress::schema::read_named_picture(path) {
+            Ok(picture) => options.seal_across = Some(picture),
+            Err(e) => {
+                eprintln!("formpress: --seal-across {}", findings::escape_controls(&e));
+                return ExitCode::from(EXIT_IO);
+            }
+        }
+    }
     let single = args.forms.len() == 1 && !args.forms[0].is_dir();
     if single && args.format == "pdf" && args.combine.is_none() {
-        render_one(&engine, &args, &args.forms[0])
+        render_one(&engine, &args, &args.forms[0], &options)
     } else {
-        batch(&engine, &args, single)
+        batch(&engine, &args, single, options)
     }
 }
 
 /// One form to one PDF, with everything said about it.
-fn render_one(engine: &Engine, args: &RenderArgs, input: &Path) -> ExitCode {
+fn render_one(engine: &Engine, args: &RenderArgs, input: &Path, options: &RenderOptions) -> ExitCode {
     let form = match check_file(engine, input) {
         Ok(f) => f,
         Err(code) => return code,
@@ -369,8 +391,7 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path) -> ExitCode {
         Ok(c) => c,
         Err(e) => return ExitCode::from(write_failed(&e)),
     };
-    let options = RenderOptions { archive: args.archive, ..RenderOptions::default() };
-    let rendered = match engine.render(&form, &options) {
+    let rendered = match engine.render(&form, options) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("formpress: {}：{e}", shown(input));
@@ -552,7 +573,7 @@ fn expand(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ExitCode> {
 }
 
 /// Many forms (or page images): in parallel, with progress and a summary.
-fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
+fn batch(engine: &Engine, args: &RenderArgs, single: bool, options: RenderOptions) -> ExitCode {
     let style = style(&args.common);
     let inputs = match expand(&args.forms) {
         Ok(i) => i,
@@ -620,7 +641,7 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
     let options = batch::Options {
         jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         format,
-        render: RenderOptions { archive: args.archive, ..RenderOptions::default() },
+        render: options,
         strict: args.strict,
         keep_pdf: args.combine.is_some(),
     };
@@ -915,10 +936,18 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
-    let pdf = match inspect_pdf(&args.pdf) {
-        Ok(p) => p,
+    let bytes = match read_pdf(&args.pdf) {
+        Ok(b) => b,
         Err(code) => return code,
     };
+    let pdf = match inspect::read(bytes.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("formpress: {}：{e}", shown(&args.pdf));
+            return ExitCode::from(EXIT_FINDINGS);
+        }
+    };
+    let signatures_ok = sign::report(&args.pdf, &bytes);
     if pdf.pages.iter().any(|p| fingerprint::is_draft(&p.text)) {
         say!("{}：这是草稿——表单数据有错误，未通过校验，页面上没有校验码；不能作为正式表格", args.pdf.display());
         say!("结果：草稿");
@@ -930,7 +959,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
         eprintln!("formpress: {}：PDF 上没有找到校验码", args.pdf.display());
         return ExitCode::from(EXIT_FINDINGS);
     };
-    let mut ok = true;
+    let mut ok = signatures_ok;
     let odd: Vec<String> = printed
         .iter()
         .enumerate()

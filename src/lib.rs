@@ -47,10 +47,14 @@ pub mod archival {
     pub mod fingerprint;
     pub mod inspect;
     pub mod pdfcheck;
+    pub mod sign;
+    pub mod sign_place;
+    pub mod signature_check;
+    pub mod signer;
     pub mod verify;
 }
 
-pub use archival::{archive, fingerprint, inspect, pdfcheck, verify};
+pub use archival::{archive, fingerprint, inspect, pdfcheck, sign, sign_place, signature_check, signer, verify};
 pub use form::{checks, findings, kind, rules, schema, yaml};
 use layout::render;
 pub use layout::{fonts, indicators, ink, pdf, template, world};
@@ -144,6 +148,10 @@ pub struct RenderOptions {
     pub date: Option<Datetime>,
     /// PDF/A-3b with the source attached (also the form option `archive`).
     pub archive: bool,
+    /// The 骑缝章 picture (`--seal-across`): its extension and bytes; wins
+    /// over the form option `seal_across`. Not part of the form's data, so
+    /// not covered by the 校验码.
+    pub seal_across: Option<(String, Vec<u8>)>,
 }
 
 pub struct Rendered {

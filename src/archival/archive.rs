@@ -142,6 +142,8 @@ fn picture_paths(form: &Form) -> Vec<(String, String)> {
     }
     if let Ok((_, root)) = yaml::parse(&form.bytes) {
         walk(&form.data, &root, &form.assets, &mut out);
+        // Pictures named in the options (the 骑缝章).
+        walk(&serde_json::json!({ "options": form.options }), &root, &form.assets, &mut out);
     }
     out
 }

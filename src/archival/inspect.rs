@@ -51,6 +51,10 @@ pub struct Page {
     pub marks: Vec<Mark>,
     /// Page height in points (marks are measured from the bottom left).
     pub height: f64,
+    pub width: f64,
+    /// Each character of the text with its glyph's origin (points, from the
+    /// bottom left): where a label is printed (`sign_place`).
+    pub chars: Vec<(char, kurbo::Point)>,
 }
 
 /// One drawing on a page.
@@ -171,9 +175,9 @@ fn pages(pdf: &Pdf) -> Vec<Page> {
         .map(|page| {
             let media = page.media_box().to_kurbo();
             let mut context = Context::new(Affine::IDENTITY, media, &cache, pdf.xref(), InterpreterSettings::default());
-            let mut device = PageDevice::default();
+            let mut device = PageDevice { skip: signature_boxes(page.raw()), ..PageDevice::default() };
             interpret_page(page, &mut context, &mut device);
-            Page { text: device.text, marks: device.marks, height: media.height() }
+            Page { text: device.text, marks: device.marks, height: media.height(), width: media.width(), chars: device.chars }
         })
         .collect()
 }
@@ -183,7 +187,29 @@ fn pages(pdf: &Pdf) -> Vec<Page> {
 #[derive(Default)]
 struct PageDevice {
     text: String,
+    chars: Vec<(char, kurbo::Point)>,
     marks: Vec<Mark>,
+    /// The boxes of digital signature widgets (`sign`): what is drawn wholly
+    /// inside them is the signature's appearance, not the page's content.
+    skip: Vec<kurbo::Rect>,
+}
+
+impl PageDevice {
+    fn skipped(&self, b: kurbo::Rect) -> bool {
+        self.skip.iter().any(|s| s.inflate(0.5, 0.5).contains_rect(b))
+    }
+}
+
+/// The rectangles of the page's signature fields (widgets with /FT /Sig).
+fn signature_boxes(page: &Dict) -> Vec<kurbo::Rect> {
+    let Some(annots) = page.get::<Array>(b"Annots") else { return vec![] };
+    annots
+        .iter::<Dict>()
+        .filter(|a| a.get::<Name>(b"FT").is_some_and(|ft| ft.as_ref() == b"Sig"))
+        .filter_map(|a| a.get::<hayro_interpret::hayro_syntax::object::Rect>(b"Rect"))
+        .map(|r| r.to_kurbo())
+        .filter(|r| r.area() > 0.0)
+        .collect()
 }
 
 /// Points in tenths, so that equal drawings compare equal despite float noise.
@@ -220,6 +246,9 @@ impl<'a> Device<'a> for PageDevice {
             }
         };
         let b = path.bounding_box();
+        if self.skipped(b) {
+            return;
+        }
         let bbox = [tenths(b.x0), tenths(b.y0), tenths(b.x1), tenths(b.y1)];
         self.marks.push(Mark { what, bbox, digest: hasher.finish() });
     }
@@ -228,16 +257,22 @@ impl<'a> Device<'a> for PageDevice {
     fn draw_glyph(
         &mut self,
         glyph: &hayro_interpret::font::Glyph<'a>,
-        _: Affine,
-        _: Affine,
+        transform: Affine,
+        glyph_transform: Affine,
         _: &Paint<'a>,
         _: &GlyphDrawMode,
     ) {
-        match glyph.as_unicode() {
-            Some(hayro_interpret::hayro_cmap::BfString::Char(c)) => self.text.push(c),
-            Some(hayro_interpret::hayro_cmap::BfString::String(s)) => self.text.push_str(&s),
-            None => {}
+        let origin = (transform * glyph_transform) * kurbo::Point::ORIGIN;
+        if self.skipped(kurbo::Rect::from_points(origin, origin)) {
+            return;
         }
+        let text = match glyph.as_unicode() {
+            Some(hayro_interpret::hayro_cmap::BfString::Char(c)) => c.to_string(),
+            Some(hayro_interpret::hayro_cmap::BfString::String(s)) => s,
+            None => return,
+        };
+        self.text.push_str(&text);
+        self.chars.extend(text.chars().filter(|c| !c.is_whitespace()).map(|c| (c, origin)));
     }
     fn draw_image(&mut self, image: Image<'a, '_>, transform: Affine) {
         // A picture is its data (as stored, undecoded) and where it lands.
@@ -247,6 +282,9 @@ impl<'a> Device<'a> for PageDevice {
             raster.stream().raw_data().hash(&mut hasher);
         }
         let b = transform.transform_rect_bbox(kurbo::Rect::new(0.0, 0.0, 1.0, 1.0));
+        if self.skipped(b) {
+            return;
+        }
         let bbox = [tenths(b.x0), tenths(b.y0), tenths(b.x1), tenths(b.y1)];
         self.marks.push(Mark { what: Drawn::Picture, bbox, digest: hasher.finish() });
     }

@@ -280,6 +280,13 @@ fn builtin_options() -> IndexMap<String, OptionSpec> {
         ),
         ("number_goals".to_string(), opt(true, "目标前自动加“目标1：”等编号；表上没有编号时写 false")),
         (
+            "seal_across".to_string(),
+            any(
+                serde_json::json!(""),
+                "骑缝章图片（透明底 PNG 或 SVG）：按页数切成竖条，印在每页右边缘的页边距里，各页错开叠放可见整章；只有一页时不印（同 --seal-across）",
+            ),
+        ),
+        (
             "unit".to_string(),
             OptionSpec {
                 choices: vec!["万元".into(), "元".into()],

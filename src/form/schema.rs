@@ -23,6 +23,8 @@ pub const MAX_INDICATOR_ROWS: usize = 5_000;
 /// Keys every form file may have besides its kind's fields.
 pub const FORM_KEY: &str = "form";
 pub const OPTIONS_KEY: &str = "options";
+/// The option naming the 骑缝章 picture (also `render --seal-across`).
+pub const SEAL_ACROSS: &str = "seal_across";
 
 pub struct Checked {
     /// The form data, normalised; every declared field is present.
@@ -212,6 +214,15 @@ impl Walker<'_> {
                 self.unknown_key(key.loc, &at, &name, &known);
                 continue;
             };
+            // A picture (the 骑缝章): read now, like a picture field, and served at a virtual path.
+            if name == SEAL_ACROSS {
+                let picture = match &value.value {
+                    Value::Str(given) if given.is_empty() => Json::String(String::new()),
+                    _ => self.picture("骑缝章图片", value, &at),
+                };
+                out.insert(name, picture);
+                continue;
+            }
             let given = match (&spec.default, &value.value) {
                 (Json::Bool(_), Value::Bool(b)) => Json::Bool(*b),
                 (Json::Number(_), Value::Int(i)) => Json::from(*i as f64),
@@ -481,21 +492,22 @@ impl Walker<'_> {
 
     /// A picture: read now, so a missing or unreadable file is a finding with its line.
     fn image(&mut self, spec: &Field, node: &Node, at: &Place) -> Json {
+        self.picture(&spec.label, node, at)
+    }
+
+    /// A picture the form names by `label`, registered as an asset.
+    fn picture(&mut self, label: &str, node: &Node, at: &Place) -> Json {
         let Value::Str(given) = &node.value else {
-            self.structure(
-                node.loc,
-                at,
-                format!("「{}」应为图片文件的路径，实际为{}", spec.label, node.value.describe()),
-            );
+            self.structure(node.loc, at, format!("「{label}」应为图片文件的路径，实际为{}", node.value.describe()));
             return Json::Null;
         };
         let ext = Path::new(given).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         if !IMAGE_TYPES.contains(&ext.as_str()) {
-            self.structure(node.loc, at, format!("「{}」{given}：只支持 {} 图片", spec.label, IMAGE_TYPES.join("、")));
+            self.structure(node.loc, at, format!("「{}」{given}：只支持 {} 图片", label, IMAGE_TYPES.join("、")));
             return Json::Null;
         }
         let Some(pictures) = self.base else {
-            self.structure(node.loc, at, format!("「{}」{given}：表单不是从文件读入，无法确定图片位置", spec.label));
+            self.structure(node.loc, at, format!("「{}」{given}：表单不是从文件读入，无法确定图片位置", label));
             return Json::Null;
         };
         match read_picture(pictures, Path::new(given), &ext) {
@@ -505,7 +517,7 @@ impl Walker<'_> {
                 Json::String(vpath)
             }
             Err(e) => {
-                self.structure(node.loc, at, format!("「{}」无法读取图片 {given}：{e}", spec.label));
+                self.structure(node.loc, at, format!("「{}」无法读取图片 {given}：{e}", label));
                 Json::Null
             }
         }
@@ -861,6 +873,20 @@ impl std::fmt::Display for PictureError {
             ),
         }
     }
+}
+
+/// A picture named on the command line (`render --seal-across`): any
+/// readable file, with the same types and size limits as the form's own.
+/// Its extension and bytes.
+pub fn read_named_picture(path: &Path) -> Result<(String, Vec<u8>), String> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    if !IMAGE_TYPES.contains(&ext.as_str()) {
+        return Err(format!("{}：只支持 {} 图片", path.display(), IMAGE_TYPES.join("、")));
+    }
+    let anywhere = [std::path::PathBuf::from("/")];
+    let base = std::env::current_dir().map_err(|e| e.to_string())?;
+    let pictures = Pictures { base, allowed: &anywhere };
+    read_picture(&pictures, path, &ext).map(|bytes| (ext, bytes)).map_err(|e| format!("{}：{e}", path.display()))
 }
 
 /// Reads a picture the form names: only from inside the form's folder (links

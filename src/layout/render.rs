@@ -322,6 +322,16 @@ impl Job {
         let mut files: Vec<(String, Bytes)> =
             form.assets.iter().map(|(p, b)| (p.clone(), Bytes::new(b.clone()))).collect();
         let mut meta = json!({ "archive": archive, "draft": draft, "errors": errors, "code": null, "hash": null, "qr": null });
+        // The 骑缝章 (never on a draft, which must not look stamped).
+        let seal_across = match &options.seal_across {
+            Some((ext, bytes)) => {
+                let path = format!("/assets/seal-across.{ext}");
+                files.push((path.clone(), Bytes::new(bytes.clone())));
+                Some(path)
+            }
+            None => form.options.get(schema::SEAL_ACROSS).and_then(Json::as_str).filter(|p| !p.is_empty()).map(str::to_string),
+        };
+        meta["seal_across"] = json!(seal_across.filter(|_| !draft));
         let mut code = None;
         let mut page_codes = None;
         if !draft && flag("fingerprint").unwrap_or(true) {

@@ -164,3 +164,29 @@ pub fn printed(doc: &typst_layout::PagedDocument) -> String {
     glyphs.sort_by_key(|(span, offset, _)| (*span, *offset));
     glyphs.into_iter().flat_map(|(_, _, s)| s.chars().filter(|c| !c.is_whitespace()).collect::<Vec<_>>()).collect()
 }
+
+/// Each page rasterised by pdftoppm at `dpi`: width, height, RGB pixels (rows top down).
+pub fn raster(pdf: &Path, dpi: u32) -> Vec<(usize, usize, Vec<u8>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let prefix = dir.path().join("page");
+    let out = Command::new("pdftoppm")
+        .args(["-r", &dpi.to_string(), "-png", pdf.to_str().unwrap(), prefix.to_str().unwrap()])
+        .output()
+        .expect("pdftoppm is not installed: run tests/run.sh");
+    assert!(out.status.success(), "pdftoppm: {}", String::from_utf8_lossy(&out.stderr));
+    // page-1.png …, or page-01.png … from ten pages on: sorted, they are in page order.
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(f).unwrap()));
+            let mut reader = decoder.read_info().unwrap();
+            let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+            let info = reader.next_frame(&mut buf).unwrap();
+            assert_eq!(info.color_type, png::ColorType::Rgb);
+            buf.truncate(info.buffer_size());
+            (info.width as usize, info.height as usize, buf)
+        })
+        .collect()
+}

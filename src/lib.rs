@@ -51,6 +51,11 @@ pub mod archival {
     pub mod verify;
 }
 
+/// Ways in for people besides the command line: the local web app (`formpress serve`).
+pub mod interfaces {
+    pub mod serve;
+}
+
 pub use archival::{archive, fingerprint, inspect, pdfcheck, verify};
 pub use form::{checks, findings, kind, rules, schema, yaml};
 use layout::render;

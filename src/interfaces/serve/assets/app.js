@@ -244,6 +244,7 @@ function fieldsAt(path) {
 }
 
 function changed() {
+  S.editedAt = performance.now();
   S.dirty = true;
   $('save').classList.add('attention');
   refresh();
@@ -315,11 +316,19 @@ async function preview() {
   var pages = $('pages');
   pages.classList.remove('stale');
   var imgs = pages.querySelectorAll('img.page');
+  var editedAt = S.editedAt, pending = 0;
+  function loaded() {
+    // From the last edit to the new pages drawn: what the person waits for.
+    if (--pending === 0 && editedAt) pages.setAttribute('data-latency', String(Math.round(performance.now() - editedAt)));
+  }
   r.json.pages.forEach(function (svg, i) {
     if (S.svgs[i] === svg && imgs[i]) return; // unchanged: no new image to decode
     // As an image: the page's text is the user's, and an <img> runs nothing.
     var url = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
-    var img = h('img', { src: url, alt: '第 ' + (i + 1) + ' 页', className: 'page', 'data-page': String(i + 1) });
+    var img = h('img', { alt: '第 ' + (i + 1) + ' 页', className: 'page', 'data-page': String(i + 1) });
+    pending++;
+    img.addEventListener('load', loaded);
+    img.src = url;
     if (imgs[i]) {
       URL.revokeObjectURL(imgs[i].src);
       pages.replaceChild(img, imgs[i]);
@@ -403,7 +412,8 @@ function scalar(f, path, opts) {
   var value = get(path);
   var input;
   var text = value === undefined || value === null ? '' : String(value);
-  var example = f.example !== undefined && f.example !== null ? '例：' + f.example : '';
+  var example = f['default'] !== undefined && f['default'] !== null ? '默认：' + f['default']
+    : f.example !== undefined && f.example !== null ? '例：' + f.example : '';
   if (f.type === 'bool') {
     input = h('select', { id: id },
       h('option', { value: '' }, '（默认）'), h('option', { value: 'true' }, '是'), h('option', { value: 'false' }, '否'));

@@ -32,8 +32,13 @@ fn bin() -> Command {
 }
 
 fn serve(dir: &Path) -> Server {
+    serve_with(dir, &["--port", "0"])
+}
+
+fn serve_with(dir: &Path, args: &[&str]) -> Server {
     let mut child = bin()
-        .args(["serve", "--port", "0", "--no-system-fonts"])
+        .args(["serve", "--no-system-fonts"])
+        .args(args)
         .arg(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -161,6 +166,15 @@ fn listens_on_loopback_only_and_checks_the_host() {
     let out = bin().args(["serve", "/nonexistent-folder"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("表单目录不存在"));
+    // Ctrl-C stops it cleanly.
+    let mut s = s;
+    unsafe { libc::kill(s.child.id() as i32, libc::SIGINT) };
+    let status = s.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    // With --listen given explicitly, other host names are answered (it is then meant to be reached).
+    let open = serve_with(&dir, &["--listen", "127.0.0.1:0"]);
+    let r = request(&open, "GET", "/api/info", &[("Host", "formpress.example:80")], b"");
+    assert_eq!(r.status, 200);
 }
 
 #[test]

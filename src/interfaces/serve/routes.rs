@@ -60,51 +60,83 @@ struct KindQuery {
     id: String,
 }
 
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Response> {
-    q.map(|Query(q)| q).map_err(|_| refuse(StatusCode::BAD_REQUEST, "请求缺少参数或参数无效"))
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Refusal> {
+    q.map(|Query(q)| q).map_err(|_| no(StatusCode::BAD_REQUEST, "请求缺少参数或参数无效"))
 }
 
 /// The JSON body of a request, with the size limit and malformed JSON told in Chinese.
-fn body<T: serde::de::DeserializeOwned>(b: Result<Bytes, BytesRejection>) -> Result<T, Response> {
+fn body<T: serde::de::DeserializeOwned>(b: Result<Bytes, BytesRejection>) -> Result<T, Refusal> {
     let bytes = b.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             let mb = super::MAX_BODY_BYTES / (1024 * 1024);
-            refuse(StatusCode::PAYLOAD_TOO_LARGE, format!("请求过大（上限 {mb} MB）"))
+            no(StatusCode::PAYLOAD_TOO_LARGE, format!("请求过大（上限 {mb} MB）"))
         } else {
-            refuse(e.status(), "请求无法读取")
+            no(e.status(), "请求无法读取")
         }
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| refuse(StatusCode::BAD_REQUEST, format!("请求不是有效的 JSON：{e}")))
+    serde_json::from_slice(&bytes).map_err(|e| no(StatusCode::BAD_REQUEST, format!("请求不是有效的 JSON：{e}")))
 }
 
-fn folder_error(e: FolderError) -> Response {
-    let status = match &e {
-        FolderError::BadName(_) => StatusCode::BAD_REQUEST,
-        FolderError::Outside(_) | FolderError::Special(_) => StatusCode::FORBIDDEN,
-        FolderError::NotFound(_) => StatusCode::NOT_FOUND,
-        FolderError::Conflict { .. } => StatusCode::CONFLICT,
-        FolderError::Read(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        FolderError::Write(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    let conflict = matches!(e, FolderError::Conflict { .. });
-    (status, axum::Json(json!({"error": e.to_string(), "conflict": conflict}))).into_response()
+/// Why a request is not done, told to the page as `{"error": "…"}` with a status.
+enum Refusal {
+    /// A name or file of the folder: bad name, outside, missing, changed meanwhile.
+    Folder(FolderError),
+    /// A save that would drop these comments, not yet confirmed.
+    WouldDrop(Vec<String>),
+    /// Anything else, with its status.
+    Other(StatusCode, String),
+}
+
+impl From<FolderError> for Refusal {
+    fn from(e: FolderError) -> Self {
+        Refusal::Folder(e)
+    }
+}
+
+fn no(status: StatusCode, message: impl Into<String>) -> Refusal {
+    Refusal::Other(status, message.into())
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            Refusal::Folder(e) => {
+                let status = match &e {
+                    FolderError::BadName(_) => StatusCode::BAD_REQUEST,
+                    FolderError::Outside(_) | FolderError::Special(_) => StatusCode::FORBIDDEN,
+                    FolderError::NotFound(_) => StatusCode::NOT_FOUND,
+                    FolderError::Conflict { .. } => StatusCode::CONFLICT,
+                    FolderError::Read(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                    FolderError::Write(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                let conflict = matches!(e, FolderError::Conflict { .. });
+                (status, json!({"error": e.to_string(), "conflict": conflict}))
+            }
+            Refusal::WouldDrop(dropped) => {
+                let message = format!("这次修改改变了表的结构，保存时会删去 {} 条注释", dropped.len());
+                (StatusCode::CONFLICT, json!({"error": message, "confirm": dropped}))
+            }
+            Refusal::Other(status, message) => (status, json!({"error": message})),
+        };
+        (status, axum::Json(body)).into_response()
+    }
 }
 
 /// Runs CPU or file work off the async threads.
 async fn blocking<T: Send + 'static>(
     app: &Arc<App>,
-    work: impl FnOnce(&App) -> Result<T, Response> + Send + 'static,
-) -> Result<T, Response> {
+    work: impl FnOnce(&App) -> Result<T, Refusal> + Send + 'static,
+) -> Result<T, Refusal> {
     let app = app.clone();
     tokio::task::spawn_blocking(move || work(&app))
         .await
-        .unwrap_or_else(|_| Err(refuse(StatusCode::INTERNAL_SERVER_ERROR, "内部错误（处理请求时中断）")))
+        .unwrap_or_else(|_| Err(no(StatusCode::INTERNAL_SERVER_ERROR, "内部错误（处理请求时中断）")))
 }
 
-fn done<T: serde::Serialize>(r: Result<T, Response>) -> Response {
+fn done<T: serde::Serialize>(r: Result<T, Refusal>) -> Response {
     match r {
         Ok(j) => axum::Json(j).into_response(),
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -124,7 +156,7 @@ async fn info(State(app): State<Arc<App>>) -> Response {
 async fn kind(State(app): State<Arc<App>>, q: Result<Query<KindQuery>, QueryRejection>) -> Response {
     let q = match query(q) {
         Ok(q) => q,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let Some(k) = app.engine.catalog().kind(&q.id) else {
         return refuse(StatusCode::NOT_FOUND, format!("没有表单种类 {}", q.id));
@@ -226,11 +258,11 @@ fn title(app: &App, form: &Form) -> String {
 async fn form(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejection>) -> Response {
     let q = match query(q) {
         Ok(q) => q,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     done(
         blocking(&app, move |app| {
-            let read = app.folder.read(&q.name).map_err(folder_error)?;
+            let read = app.folder.read(&q.name).map_err(Refusal::Folder)?;
             let form = app.engine.check_at(&q.name, &read.bytes, app.folder.root());
             let data = yaml::parse(&read.bytes).ok().map(|(source, root)| yamledit::typed(&root, &source));
             let mut j = checked(&form);
@@ -259,10 +291,10 @@ struct DataBody {
 }
 
 /// The page's data as a form file of the folder (checked as `check` would).
-fn check_data(app: &App, name: Option<&str>, data: &Data) -> Result<Form, Response> {
+fn check_data(app: &App, name: Option<&str>, data: &Data) -> Result<Form, Refusal> {
     let name = match name {
         Some(n) => {
-            app.folder.path(n).map_err(folder_error)?;
+            app.folder.path(n).map_err(Refusal::Folder)?;
             n
         }
         None => "新表单.yaml",
@@ -273,7 +305,7 @@ fn check_data(app: &App, name: Option<&str>, data: &Data) -> Result<Form, Respon
 async fn check(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
     let req: DataBody = match body(b) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     done(blocking(&app, move |app| Ok(checked(&check_data(app, req.name.as_deref(), &req.data)?))).await)
 }
@@ -293,7 +325,7 @@ struct PreviewBody {
 async fn preview(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
     let req: PreviewBody = match body(b) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let started = Instant::now();
     {
@@ -339,7 +371,7 @@ async fn preview(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) 
             j["ms"] = json!(started.elapsed().as_millis() as u64);
             axum::Json(j).into_response()
         }
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -355,24 +387,12 @@ struct SaveBody {
     drop_comments: bool,
 }
 
-enum SaveFailure {
-    Folder(FolderError),
-    /// Comments the save would lose, to be confirmed by the user first.
-    WouldDrop(Vec<String>),
-}
-
-impl From<FolderError> for SaveFailure {
-    fn from(e: FolderError) -> Self {
-        SaveFailure::Folder(e)
-    }
-}
-
 /// Saves the page's data: value edits keep the file's text around them; a
 /// structural edit that would lose comments is confirmed first.
 async fn save(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
     let req: SaveBody = match body(b) {
         Ok(r) => r,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     if !matches!(req.data, Data::Map(_)) {
         return refuse(StatusCode::BAD_REQUEST, "表单数据须为映射（对象）");
@@ -396,7 +416,7 @@ async fn save(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> 
                 },
             };
             if !edited.dropped.is_empty() && !req.drop_comments {
-                return Err(SaveFailure::WouldDrop(edited.dropped));
+                return Err(Refusal::WouldDrop(edited.dropped));
             }
             // A file that had a byte-order mark keeps it.
             let bom = current.is_some_and(|b| b.starts_with(b"\xEF\xBB\xBF"));
@@ -404,16 +424,8 @@ async fn save(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> 
             bytes.extend_from_slice(edited.text.as_bytes());
             Ok((bytes, edited))
         });
-        let (hash, edited) = match saved {
-            Ok(s) => s,
-            Err(SaveFailure::Folder(e)) => return Err(folder_error(e)),
-            Err(SaveFailure::WouldDrop(dropped)) => {
-                let message = format!("这次修改改变了表的结构，保存时会删去 {} 条注释", dropped.len());
-                let j = json!({"error": message, "confirm": dropped});
-                return Err((StatusCode::CONFLICT, axum::Json(j)).into_response());
-            }
-        };
-        let read = app.folder.read(&req.name).map_err(folder_error)?;
+        let (hash, edited) = saved?;
+        let read = app.folder.read(&req.name).map_err(Refusal::Folder)?;
         let form = app.engine.check_at(&req.name, &read.bytes, app.folder.root());
         let mut j = checked(&form);
         j["hash"] = json!(hash);
@@ -429,27 +441,27 @@ async fn save(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> 
 async fn pdf(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejection>) -> Response {
     let q = match query(q) {
         Ok(q) => q,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
     let archive = q.archive.as_deref().is_some_and(|a| a == "1");
     let r = blocking(&app, move |app| {
-        let path = app.folder.path(&q.name).map_err(folder_error)?;
-        app.folder.read(&q.name).map_err(folder_error)?;
+        let path = app.folder.path(&q.name).map_err(Refusal::Folder)?;
+        app.folder.read(&q.name).map_err(Refusal::Folder)?;
         let form = app
             .engine
             .check_file(&path)
-            .map_err(|e| refuse(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+            .map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
         if !form.renderable() {
-            return Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, "表单有结构性错误，未生成 PDF"));
+            return Err(no(StatusCode::UNPROCESSABLE_ENTITY, "表单有结构性错误，未生成 PDF"));
         }
         if archive && form.errors() > 0 {
-            return Err(refuse(StatusCode::UNPROCESSABLE_ENTITY, crate::Error::DraftArchive(form.errors()).to_string()));
+            return Err(no(StatusCode::UNPROCESSABLE_ENTITY, crate::Error::DraftArchive(form.errors()).to_string()));
         }
         let report = app
             .engine
             .report(&form, &RenderOptions { archive, ..RenderOptions::default() })
-            .map_err(|e| refuse(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-        let pdf = report.pdf().map_err(|e| refuse(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+            .map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+        let pdf = report.pdf().map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
         let stem = q.name.rsplit_once('.').map_or(q.name.as_str(), |(s, _)| s);
         let file = if archive { format!("{stem}-存档.pdf") } else { format!("{stem}.pdf") };
         Ok((pdf, file, report.draft()))
@@ -465,7 +477,7 @@ async fn pdf(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejec
             resp.headers_mut().insert("x-formpress-draft", HeaderValue::from_static(if draft { "1" } else { "0" }));
             resp
         }
-        Err(r) => r,
+        Err(r) => r.into_response(),
     }
 }
 
@@ -480,10 +492,10 @@ fn rfc5987(name: &str) -> String {
 async fn xlsx(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejection>) -> Response {
     let q = match query(q) {
         Ok(q) => q,
-        Err(r) => return r,
+        Err(r) => return r.into_response(),
     };
-    if let Err(e) = app.folder.path(&q.name).and_then(|p| if p.is_file() { Ok(()) } else { Err(FolderError::NotFound(q.name.clone())) }) {
-        return folder_error(e);
+    if let Err(e) = app.folder.read(&q.name) {
+        return Refusal::Folder(e).into_response();
     }
     refuse(StatusCode::NOT_IMPLEMENTED, "此版本的 formpress 还没有 Excel（.xlsx）导出")
 }

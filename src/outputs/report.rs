@@ -1,7 +1,8 @@
 //! One place that says what became of a form: its status after the checks,
 //! and, once laid out, its pages, 校验码 and draft mark, with the PDF or SVG
-//! pages on demand. `serve` reports forms through it; the CLI's one-line
-//! summary (`已生成草稿 …（3 页，校验码 …）`) is built from the same outcome.
+//! pages on demand. `serve`, `render` (one form) and `watch` report forms
+//! through it; the CLI's one-line summary (`已生成草稿 …（3 页，校验码 …）`)
+//! is built from its notes. (`batch` still reports on its own.)
 
 use serde::Serialize;
 

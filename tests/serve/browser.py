@@ -19,6 +19,7 @@ import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -43,7 +44,9 @@ def browser():
 
 
 def wait(d, what, timeout=30):
-    return WebDriverWait(d, timeout, poll_frequency=0.02).until(lambda _: what())
+    # Parts of the page are rebuilt after structural edits: a stale element is retried.
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(d, timeout, poll_frequency=0.02, ignored_exceptions=ignored).until(lambda _: what())
 
 
 def field(d, path):

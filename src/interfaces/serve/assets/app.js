@@ -653,6 +653,14 @@ async function save(dropComments) {
     return;
   }
   say('message', r.json.error || '保存失败', 'error');
+  if (r.json.conflict && S.hash) {
+    // The file changed on disk: offer its current version (this page's edits are dropped).
+    $('message').appendChild(h('button', { type: 'button', onclick: function () {
+      if (!window.confirm('放弃本页的修改，打开磁盘上的版本？')) return;
+      S.dirty = false;
+      openForm(S.name);
+    } }, '重新打开'));
+  }
 }
 
 async function download(url, what) {

@@ -78,6 +78,26 @@ enum Command {
     /// Sign a PDF digitally (PAdES, from a .p12 key); visible in the 签章区 when the page has one.
     #[command(after_help = EXIT_HELP)]
     Sign(sign::SignArgs),
+    /// Fill in and check forms in the browser, with a live preview (a local web app on 127.0.0.1).
+    Serve(ServeArgs),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// The folder of forms (its *.yaml and *.yml files) [default: the current folder].
+    #[arg(value_name = "DIR", default_value = ".")]
+    dir: PathBuf,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 8421, conflicts_with = "listen")]
+    port: u16,
+    /// Listen on this address instead (e.g. 0.0.0.0:8421): other computers can then reach the forms.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<std::net::SocketAddr>,
+    /// Open the page in the default browser.
+    #[arg(long)]
+    open: bool,
+    #[command(flatten)]
+    common: CommonArgs,
 }
 
 #[derive(Args, Debug)]
@@ -233,6 +253,7 @@ pub fn run() -> ExitCode {
         Command::Extract(args) => extract(args),
         Command::Verify(args) => verify(args),
         Command::Sign(args) => sign::run(args),
+        Command::Serve(args) => serve(args),
     }
 }
 
@@ -391,7 +412,7 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path, options: &Render
         Ok(c) => c,
         Err(e) => return ExitCode::from(write_failed(&e)),
     };
-    let rendered = match engine.render(&form, options) {
+    let rendered = match engine.report(&form, options).and_then(|r| r.pdf().map(|pdf| (r, pdf))) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("formpress: {}：{e}", shown(input));
@@ -402,38 +423,31 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path, options: &Render
             return ExitCode::from(EXIT_LAYOUT);
         }
     };
+    let (report, pdf) = rendered;
     if let Some(typ) = &typ
-        && let Err(e) = write_markup(&outputs, typ, &rendered)
+        && let Err(e) = write_markup(&outputs, typ, &report.laid)
     {
         return ExitCode::from(write_failed(&e));
     }
-    if let Err(e) = output.write(&rendered.pdf) {
+    if let Err(e) = output.write(&pdf) {
         return ExitCode::from(write_failed(&e));
     }
-    let mut notes = vec![format!("{} 页", rendered.pages), format!("{} KB", rendered.pdf.len().div_ceil(1024))];
-    if rendered.archive {
-        notes.push("PDF/A-3b，附 YAML 原文".into());
-    }
-    if let Some(code) = &rendered.code {
-        notes.push(format!("校验码 {code}"));
-    }
-    if rendered.draft {
-        notes.push(format!("草稿：{} 个错误，未印校验码和二维码", form.errors()));
-    }
+    let mut notes = report.notes();
+    notes.insert(1, format!("{} KB", pdf.len().div_ceil(1024)));
     // With the PDF on standard output, the report goes to standard error.
-    let what = if rendered.draft { "已生成草稿" } else { "已生成" };
-    let report = format!("{what} {}（{}）", shown(output.path()), notes.join("，"));
+    let what = if report.draft() { "已生成草稿" } else { "已生成" };
+    let line = format!("{what} {}（{}）", shown(output.path()), notes.join("，"));
     match output {
-        Output::Stdout => eprintln!("formpress: {report}"),
-        Output::File { .. } => say!("{report}"),
+        Output::Stdout => eprintln!("formpress: {line}"),
+        Output::File { .. } => say!("{line}"),
     }
-    if let Some((date, "年度首日")) = rendered.date {
+    if let Some((date, "年度首日")) = report.laid.date {
         let (y, m, d) = (date.year().unwrap_or(0), date.month().unwrap_or(0), date.day().unwrap_or(0));
         eprintln!(
             "formpress: 注意：表单没有填报日期，PDF 日期记为 {y}-{m:02}-{d:02}；可在 signature.date 写填报日期，或设置 SOURCE_DATE_EPOCH"
         );
     }
-    if rendered.draft { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS }
+    if report.draft() { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS }
 }
 
 /// Re-renders on every save (changes are debounced), printing findings; a
@@ -464,9 +478,9 @@ fn watch(args: WatchArgs) -> ExitCode {
             return false;
         }
         let options = RenderOptions { archive: args.archive, ..RenderOptions::default() };
-        match engine.render(&form, &options).map(|r| (output.write(&r.pdf), r)) {
+        match engine.report(&form, &options).and_then(|r| r.pdf().map(|pdf| (output.write(&pdf), r))) {
             Ok((Ok(()), r)) => {
-                let what = if r.draft { "已生成草稿（有错误）" } else { "已生成" };
+                let what = if r.draft() { "已生成草稿（有错误）" } else { "已生成" };
                 say!("{what} {}（{} 页）", shown(output.path()), r.pages);
                 true
             }
@@ -768,11 +782,11 @@ fn claim_combined(outputs: &Outputs, path: &Path) -> Result<Output, OutputError>
 
 /// Writes the markup and, beside it, the assets it reads (`assets/qr.png`, …),
 /// so `typst compile OUT.typ` works on it as it is.
-fn write_markup(outputs: &Outputs, typ: &Output, rendered: &formpress::Rendered) -> Result<(), OutputError> {
-    typ.write(rendered.markup.as_bytes())?;
+fn write_markup(outputs: &Outputs, typ: &Output, laid: &formpress::Laid) -> Result<(), OutputError> {
+    typ.write(laid.markup.as_bytes())?;
     let Output::File { given, .. } = typ else { return Ok(()) };
     let dir = given.parent().unwrap_or(Path::new(""));
-    for (vpath, bytes) in &rendered.files {
+    for (vpath, bytes) in &laid.files {
         if let Some(rel) = vpath.strip_prefix("/assets/") {
             let path = dir.join("assets").join(rel);
             std::fs::create_dir_all(path.parent().unwrap_or(dir)).map_err(|e| OutputError::Io(path.clone(), e))?;
@@ -1093,4 +1107,33 @@ fn list(args: CommonArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    use formpress::interfaces::serve;
+    if !args.dir.is_dir() {
+        eprintln!("formpress: 表单目录不存在：{}", shown(&args.dir));
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let engine = match engine(&args.common) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let options = serve::ServeOptions {
+        dir: args.dir.clone(),
+        listen: args.listen.unwrap_or(std::net::SocketAddr::from(([127, 0, 0, 1], args.port))),
+        explicit_listen: args.listen.is_some(),
+        open: args.open,
+    };
+    let dir = shown(&args.dir);
+    match serve::run(engine, &options, |url| say!("formpress serve：{url}（表单目录 {dir}；Ctrl-C 结束）")) {
+        Ok(()) => {
+            say!("formpress serve：已停止");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("formpress: {e}");
+            ExitCode::from(if matches!(e, serve::ServeError::Folder(..)) { EXIT_USAGE } else { EXIT_IO })
+        }
+    }
 }

@@ -39,6 +39,7 @@ pub mod outputs {
     pub mod input;
     pub mod output;
     pub mod preview;
+    pub mod report;
 }
 
 /// Archive files and what ties paper to data: fingerprints, reading PDFs back, verify.
@@ -54,11 +55,16 @@ pub mod archival {
     pub mod verify;
 }
 
+/// Ways in for people besides the command line: the local web app (`formpress serve`).
+pub mod interfaces {
+    pub mod serve;
+}
+
 pub use archival::{archive, fingerprint, inspect, pdfcheck, sign, sign_place, signature_check, signer, verify};
 pub use form::{checks, findings, kind, rules, schema, yaml};
 use layout::render;
 pub use layout::{fonts, indicators, ink, pdf, template, world};
-pub use outputs::{batch, describe, input, output, preview};
+pub use outputs::{batch, describe, input, output, preview, report};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -326,9 +332,15 @@ impl Engine {
     pub fn check_file(&self, path: &Path) -> Result<Form, input::InputError> {
         let bytes = input::read(path, yaml::MAX_FILE_BYTES as u64)?;
         let parent = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
-        let base = parent.and_then(|p| std::fs::canonicalize(p).ok());
+        Ok(self.check_at(&path.display().to_string(), &bytes, parent.unwrap_or(Path::new("."))))
+    }
+
+    /// Checks form bytes that live (or will live) in `folder`: pictures are
+    /// read from there, as for a file of that folder.
+    pub fn check_at(&self, name: &str, bytes: &[u8], folder: &Path) -> Form {
+        let base = std::fs::canonicalize(folder).ok();
         let pictures = base.map(|base| schema::Pictures { base, allowed: &self.allowed });
-        Ok(self.check_in(&path.display().to_string(), &bytes, pictures.as_ref()))
+        self.check_in(name, bytes, pictures.as_ref())
     }
 
     fn check_in(&self, name: &str, bytes: &[u8], base: Option<&schema::Pictures>) -> Form {

@@ -70,7 +70,7 @@ fn default_template() -> String {
     "form.typ.j2".into()
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OptionSpec {
     pub default: serde_json::Value,
@@ -111,7 +111,7 @@ impl Default for Margin {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FieldType {
     #[default]
@@ -135,7 +135,7 @@ pub enum FieldType {
 }
 
 /// One field of a form, a list item, a record or an indicator row.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Field {
     #[serde(rename = "type")]
@@ -234,7 +234,7 @@ pub struct Field {
 }
 
 /// When an indicator column is printed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ColumnMode {
     /// When the field is required or some row fills it.
@@ -304,7 +304,7 @@ fn builtin_options() -> IndexMap<String, OptionSpec> {
 }
 
 /// One half of a side-by-side indicator table.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Side {
     pub key: String,
@@ -312,7 +312,7 @@ pub struct Side {
 }
 
 /// One group level of an indicator tree.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Level {
     pub label: String,

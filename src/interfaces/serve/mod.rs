@@ -1,0 +1,215 @@
+//! `formpress serve`: a local web app over the forms of one folder. The page
+//! (plain HTML, CSS and JavaScript embedded in the binary, no CDN) builds an
+//! editor from a kind's manifest, shows the checker's findings at their
+//! fields and the printed pages as SVG, and saves YAML beside the other forms.
+//!
+//! It listens on 127.0.0.1 unless an address is given explicitly, answers
+//! only requests addressed to a local host name (against DNS rebinding) and,
+//! for changes, only JSON requests from its own page (against other sites
+//! posting to it). Rendering runs on blocking threads, a few at a time; a
+//! preview that a newer edit has superseded is dropped before it starts.
+
+mod folder;
+mod routes;
+pub mod yamledit;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+pub use folder::{Folder, FolderError};
+
+use crate::Engine;
+
+/// Largest request body: a form's data as JSON (a 5 000-row form is about 2 MB).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The folder of forms.
+    pub dir: PathBuf,
+    /// Where to listen; 127.0.0.1 unless given explicitly.
+    pub listen: SocketAddr,
+    /// The address was given explicitly (`--listen`): requests for any host name are answered.
+    pub explicit_listen: bool,
+    /// Open the page in the default browser.
+    pub open: bool,
+}
+
+#[derive(Debug)]
+pub enum ServeError {
+    /// The forms folder does not exist or cannot be read.
+    Folder(PathBuf, std::io::Error),
+    /// The address could not be bound (in use, not permitted).
+    Bind(SocketAddr, std::io::Error),
+    Runtime(std::io::Error),
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            ServeError::Folder(p, e) => write!(f, "表单目录 {} 无法使用：{e}", p.display()),
+            ServeError::Bind(a, e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                write!(f, "无法监听 {a}：端口已被占用；用 --port 换一个端口（--port 0 自动选择）")
+            }
+            ServeError::Bind(a, e) => write!(f, "无法监听 {a}：{e}"),
+            ServeError::Runtime(e) => write!(f, "无法启动服务：{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+/// What the handlers share.
+pub(crate) struct App {
+    pub engine: Engine,
+    pub folder: Folder,
+    /// The newest preview asked for, by page session: older ones are dropped.
+    pub latest: Mutex<HashMap<String, u64>>,
+    /// Renders at once (the CPU cores).
+    pub renders: tokio::sync::Semaphore,
+    /// Host names requests must be addressed to; empty: any (`--listen`).
+    pub hosts: Vec<String>,
+}
+
+/// Serves until Ctrl-C (or SIGTERM). `ready` is called with the address
+/// once the server listens (port 0 picks a free one).
+pub fn run(engine: Engine, options: &ServeOptions, ready: impl FnOnce(&str)) -> Result<(), ServeError> {
+    let folder = Folder::open(&options.dir).map_err(|e| ServeError::Folder(options.dir.clone(), e))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(ServeError::Runtime)?;
+    runtime.block_on(async {
+        let listener =
+            tokio::net::TcpListener::bind(options.listen).await.map_err(|e| ServeError::Bind(options.listen, e))?;
+        let addr = listener.local_addr().map_err(|e| ServeError::Bind(options.listen, e))?;
+        let hosts = if options.explicit_listen {
+            vec![]
+        } else {
+            ["127.0.0.1", "localhost", "[::1]"].iter().map(|h| h.to_string()).collect()
+        };
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let app = Arc::new(App {
+            engine,
+            folder,
+            latest: Mutex::new(HashMap::new()),
+            renders: tokio::sync::Semaphore::new(cores),
+            hosts,
+        });
+        let url = format!("http://{}/", shown_addr(addr));
+        ready(&url);
+        if options.open {
+            open_browser(&url);
+        }
+        let router = routes::router(app.clone())
+            .layer(axum::middleware::from_fn_with_state(app, guard))
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
+        axum::serve(listener, router).with_graceful_shutdown(stop()).await.map_err(ServeError::Runtime)
+    })
+}
+
+fn shown_addr(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() { format!("127.0.0.1:{}", addr.port()) } else { addr.to_string() }
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn open_browser(url: &str) {
+    #[cfg(target_os = "macos")]
+    let opener = ("open", vec![url]);
+    #[cfg(target_os = "windows")]
+    let opener = ("cmd", vec!["/C", "start", "", url]);
+    #[cfg(not(any(target_os = "macos", target_os = "windows")))]
+    let opener = ("xdg-open", vec![url]);
+    let started = std::process::Command::new(opener.0)
+        .args(&opener.1)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if started.is_err() {
+        eprintln!("formpress: 无法打开浏览器；请手动打开 {url}");
+    }
+}
+
+/// A refusal the page shows: `{"error": "…"}` with its status.
+pub(crate) fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, axum::Json(serde_json::json!({"error": message.into()}))).into_response()
+}
+
+/// Every request: addressed to a local host name, changes only as JSON from
+/// the page's own origin; every answer: not cached, not framed, scripts only
+/// from the app itself.
+async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
+    let name = host_name(&host);
+    if !app.hosts.is_empty() && !app.hosts.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+        return refuse(StatusCode::FORBIDDEN, format!("拒绝：请求的主机名 {name:?} 不是本机（formpress serve 只接受 127.0.0.1 或 localhost）"));
+    }
+    if request.method() != Method::GET && request.method() != Method::HEAD {
+        let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok());
+        if let Some(origin) = origin
+            && origin.strip_prefix("http://") != Some(host.as_str())
+        {
+            return refuse(StatusCode::FORBIDDEN, "拒绝：请求来自其他网页");
+        }
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|c| c.to_str().ok())
+            .is_some_and(|c| c.starts_with("application/json"));
+        if !json {
+            return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "请求须为 JSON（Content-Type: application/json）");
+        }
+    }
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; \
+         base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    );
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(h, header::CACHE_CONTROL, "no-store");
+    response
+}
+
+/// `localhost:8421` → `localhost`; `[::1]:8421` → `[::1]`.
+fn host_name(host: &str) -> &str {
+    match host.rfind(':') {
+        Some(i) if !host[i..].contains(']') => &host[..i],
+        _ => host,
+    }
+}

@@ -1,0 +1,501 @@
+//! The page, its assets and the JSON API. Every route that names a form goes
+//! through `Folder::path`; every answer that says something is wrong is
+//! `{"error": "…"}` in Chinese with a fitting status.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+
+use super::folder::FolderError;
+use super::yamledit::{self, Data};
+use super::{App, refuse};
+use crate::report::Status;
+use crate::{Form, RenderOptions, describe, kind, yaml};
+
+/// The Excel export, when this build has one (the page hides its button otherwise).
+const XLSX: bool = false;
+
+pub(crate) fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/", get(|| async { asset("text/html; charset=utf-8", include_str!("assets/index.html")) }))
+        .route("/app.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("assets/app.js")) }))
+        .route("/app.css", get(|| async { asset("text/css; charset=utf-8", include_str!("assets/app.css")) }))
+        // Browsers ask for an icon; there is none, and no error to log for it.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .route("/api/info", get(info))
+        .route("/api/kind", get(kind))
+        .route("/api/forms", get(forms))
+        .route("/api/form", get(form))
+        .route("/api/check", post(check))
+        .route("/api/preview", post(preview))
+        .route("/api/save", post(save))
+        .route("/api/pdf", get(pdf))
+        .route("/api/xlsx", get(xlsx))
+        .fallback(|| async { refuse(StatusCode::NOT_FOUND, "没有这个页面") })
+        .with_state(app)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+#[derive(Deserialize)]
+struct NameQuery {
+    name: String,
+    #[serde(default)]
+    archive: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct KindQuery {
+    id: String,
+}
+
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Refusal> {
+    q.map(|Query(q)| q).map_err(|_| no(StatusCode::BAD_REQUEST, "请求缺少参数或参数无效"))
+}
+
+/// The JSON body of a request, with the size limit and malformed JSON told in Chinese.
+fn body<T: serde::de::DeserializeOwned>(b: Result<Bytes, BytesRejection>) -> Result<T, Refusal> {
+    let bytes = b.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let mb = super::MAX_BODY_BYTES / (1024 * 1024);
+            no(StatusCode::PAYLOAD_TOO_LARGE, format!("请求过大（上限 {mb} MB）"))
+        } else {
+            no(e.status(), "请求无法读取")
+        }
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| no(StatusCode::BAD_REQUEST, format!("请求不是有效的 JSON：{e}")))
+}
+
+/// Why a request is not done, told to the page as `{"error": "…"}` with a status.
+enum Refusal {
+    /// A name or file of the folder: bad name, outside, missing, changed meanwhile.
+    Folder(FolderError),
+    /// A save that would drop these comments, not yet confirmed.
+    WouldDrop(Vec<String>),
+    /// Anything else, with its status.
+    Other(StatusCode, String),
+}
+
+impl From<FolderError> for Refusal {
+    fn from(e: FolderError) -> Self {
+        Refusal::Folder(e)
+    }
+}
+
+fn no(status: StatusCode, message: impl Into<String>) -> Refusal {
+    Refusal::Other(status, message.into())
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            Refusal::Folder(e) => {
+                let status = match &e {
+                    FolderError::BadName(_) => StatusCode::BAD_REQUEST,
+                    FolderError::Outside(_) | FolderError::Special(_) => StatusCode::FORBIDDEN,
+                    FolderError::NotFound(_) => StatusCode::NOT_FOUND,
+                    FolderError::Conflict { .. } => StatusCode::CONFLICT,
+                    FolderError::Read(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                    FolderError::Write(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                };
+                let conflict = matches!(e, FolderError::Conflict { .. });
+                (status, json!({"error": e.to_string(), "conflict": conflict}))
+            }
+            Refusal::WouldDrop(dropped) => {
+                let message = format!("这次修改改变了表的结构，保存时会删去 {} 条注释", dropped.len());
+                (StatusCode::CONFLICT, json!({"error": message, "confirm": dropped}))
+            }
+            Refusal::Other(status, message) => (status, json!({"error": message})),
+        };
+        (status, axum::Json(body)).into_response()
+    }
+}
+
+/// Runs CPU or file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    app: &Arc<App>,
+    work: impl FnOnce(&App) -> Result<T, Refusal> + Send + 'static,
+) -> Result<T, Refusal> {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || work(&app))
+        .await
+        .unwrap_or_else(|_| Err(no(StatusCode::INTERNAL_SERVER_ERROR, "内部错误（处理请求时中断）")))
+}
+
+fn done<T: serde::Serialize>(r: Result<T, Refusal>) -> Response {
+    match r {
+        Ok(j) => axum::Json(j).into_response(),
+        Err(r) => r.into_response(),
+    }
+}
+
+async fn info(State(app): State<Arc<App>>) -> Response {
+    let kinds: Vec<Json> = app
+        .engine
+        .catalog()
+        .kinds()
+        .map(|k| json!({"id": k.id, "name": k.manifest.name, "description": k.manifest.description, "origin": k.origin}))
+        .collect();
+    let dir = app.folder.root().display().to_string();
+    axum::Json(json!({"dir": dir, "version": env!("CARGO_PKG_VERSION"), "kinds": kinds, "xlsx": XLSX})).into_response()
+}
+
+/// A kind's manifest as the page builds its editor from: fields with labels,
+/// help, examples, choices; options; the 签章区 fields; the JSON Schema.
+async fn kind(State(app): State<Arc<App>>, q: Result<Query<KindQuery>, QueryRejection>) -> Response {
+    let q = match query(q) {
+        Ok(q) => q,
+        Err(r) => return r.into_response(),
+    };
+    let Some(k) = app.engine.catalog().kind(&q.id) else {
+        return refuse(StatusCode::NOT_FOUND, format!("没有表单种类 {}", q.id));
+    };
+    // Serialised directly (not through serde_json::Value), so fields keep the manifest's order.
+    axum::Json(KindView {
+        id: &k.id,
+        name: &k.manifest.name,
+        description: &k.manifest.description,
+        fields: &k.manifest.fields,
+        options: &k.manifest.options,
+        signature: kind::signature_fields(),
+        schema: describe::json_schema(k),
+    })
+    .into_response()
+}
+
+#[derive(serde::Serialize)]
+struct KindView<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: &'a str,
+    fields: &'a indexmap::IndexMap<String, kind::Field>,
+    options: &'a indexmap::IndexMap<String, kind::OptionSpec>,
+    signature: &'a indexmap::IndexMap<String, kind::Field>,
+    schema: Json,
+}
+
+/// The status and findings of a checked form, each finding with the data
+/// path (`tasks[2].fiscal`) the page shows it at.
+fn checked(form: &Form) -> Json {
+    let status = Status::of(form);
+    let findings: Vec<Json> = form
+        .findings
+        .iter()
+        .map(|f| {
+            json!({
+                "severity": match f.severity { crate::Severity::Error => "error", crate::Severity::Warning => "warning" },
+                "blocking": f.blocks_render(),
+                "message": f.message,
+                "help": f.help,
+                "place": f.path,
+                "path": f.yaml_path,
+            })
+        })
+        .collect();
+    json!({
+        "status": status,
+        "status_label": status.label(),
+        "errors": form.errors(),
+        "warnings": form.warnings(),
+        "findings": findings,
+    })
+}
+
+async fn forms(State(app): State<Arc<App>>) -> Response {
+    done(
+        blocking(&app, |app| {
+            let list: Vec<Json> = app
+                .folder
+                .list()
+                .into_iter()
+                .map(|name| match app.folder.read(&name) {
+                    Ok(read) => {
+                        let form = app.engine.check_at(&name, &read.bytes, app.folder.root());
+                        let mut j = checked(&form);
+                        j.as_object_mut().expect("object").remove("findings");
+                        j["name"] = json!(name);
+                        j["kind"] = json!(form.kind);
+                        j["title"] = json!(title(app, &form));
+                        j
+                    }
+                    Err(e) => json!({"name": name, "status": Status::Broken, "status_label": e.to_string()}),
+                })
+                .collect();
+            Ok(json!({"forms": list}))
+        })
+        .await,
+    )
+}
+
+/// What names a form in the list: its kind's name and identity fields.
+fn title(app: &App, form: &Form) -> String {
+    let Some(k) = form.kind.as_deref().and_then(|id| app.engine.catalog().kind(id)) else { return String::new() };
+    let mut parts: Vec<String> = k
+        .manifest
+        .identity
+        .iter()
+        .filter_map(|key| match &form.data[key] {
+            Json::String(s) => Some(s.clone()),
+            Json::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect();
+    parts.push(k.manifest.name.clone());
+    parts.join(" ")
+}
+
+async fn form(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejection>) -> Response {
+    let q = match query(q) {
+        Ok(q) => q,
+        Err(r) => return r.into_response(),
+    };
+    done(
+        blocking(&app, move |app| {
+            let read = app.folder.read(&q.name).map_err(Refusal::Folder)?;
+            let form = app.engine.check_at(&q.name, &read.bytes, app.folder.root());
+            let data = yaml::parse(&read.bytes).ok().map(|(source, root)| yamledit::typed(&root, &source));
+            let mut j = checked(&form);
+            j["name"] = json!(q.name);
+            j["hash"] = json!(read.hash);
+            j["kind"] = json!(form.kind);
+            Ok(WithData { rest: j, data: data.unwrap_or(Data::Null) })
+        })
+        .await,
+    )
+}
+
+/// An answer with form data in it, its keys in their order.
+#[derive(serde::Serialize)]
+struct WithData {
+    #[serde(flatten)]
+    rest: Json,
+    data: Data,
+}
+
+#[derive(Deserialize)]
+struct DataBody {
+    #[serde(default)]
+    name: Option<String>,
+    data: Data,
+}
+
+/// The page's data as a form file of the folder (checked as `check` would).
+fn check_data(app: &App, name: Option<&str>, data: &Data) -> Result<Form, Refusal> {
+    let name = match name {
+        Some(n) => {
+            app.folder.path(n).map_err(Refusal::Folder)?;
+            n
+        }
+        None => "新表单.yaml",
+    };
+    Ok(app.engine.check_at(name, yamledit::emit(data).as_bytes(), app.folder.root()))
+}
+
+async fn check(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+    let req: DataBody = match body(b) {
+        Ok(r) => r,
+        Err(r) => return r.into_response(),
+    };
+    done(blocking(&app, move |app| Ok(checked(&check_data(app, req.name.as_deref(), &req.data)?))).await)
+}
+
+#[derive(Deserialize)]
+struct PreviewBody {
+    session: String,
+    seq: u64,
+    #[serde(default)]
+    name: Option<String>,
+    data: Data,
+}
+
+/// The printed pages of the page's data as SVG. A request that a newer one
+/// from the same page has superseded by the time a renderer is free is
+/// answered `superseded` without rendering.
+async fn preview(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+    let req: PreviewBody = match body(b) {
+        Ok(r) => r,
+        Err(r) => return r.into_response(),
+    };
+    let started = Instant::now();
+    {
+        let mut latest = app.latest.lock().unwrap_or_else(|e| e.into_inner());
+        if latest.len() > 256 {
+            latest.clear();
+        }
+        let newest = latest.entry(req.session.chars().take(64).collect()).or_insert(0);
+        *newest = (*newest).max(req.seq);
+    }
+    let Ok(permit) = app.renders.acquire().await else {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "服务正在停止");
+    };
+    let stale = {
+        let latest = app.latest.lock().unwrap_or_else(|e| e.into_inner());
+        latest.get(&req.session.chars().take(64).collect::<String>()).is_some_and(|&n| n > req.seq)
+    };
+    if stale {
+        return axum::Json(json!({"seq": req.seq, "superseded": true})).into_response();
+    }
+    let r = blocking(&app, move |app| {
+        let form = check_data(app, req.name.as_deref(), &req.data)?;
+        let mut j = json!({"seq": req.seq, "status": Status::of(&form)});
+        if !form.renderable() {
+            j["error"] = json!("表单有结构性错误，无法排版；请先改正标出的错误");
+            return Ok(j);
+        }
+        match app.engine.report(&form, &RenderOptions::default()) {
+            Ok(report) => {
+                j["pages"] = json!(report.svg_pages());
+                j["draft"] = json!(report.draft());
+                j["code"] = json!(report.code());
+                j["notes"] = json!(report.notes());
+            }
+            Err(e) => j["error"] = json!(e.to_string()),
+        }
+        Ok(j)
+    })
+    .await;
+    drop(permit);
+    match r {
+        Ok(mut j) => {
+            j["ms"] = json!(started.elapsed().as_millis() as u64);
+            axum::Json(j).into_response()
+        }
+        Err(r) => r.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct SaveBody {
+    name: String,
+    /// The file's hash when the page loaded it; none for a new file.
+    #[serde(default)]
+    base: Option<String>,
+    data: Data,
+    /// Save even though comments of the file cannot be kept.
+    #[serde(default)]
+    drop_comments: bool,
+}
+
+/// Saves the page's data: value edits keep the file's text around them; a
+/// structural edit that would lose comments is confirmed first.
+async fn save(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+    let req: SaveBody = match body(b) {
+        Ok(r) => r,
+        Err(r) => return r.into_response(),
+    };
+    if !matches!(req.data, Data::Map(_)) {
+        return refuse(StatusCode::BAD_REQUEST, "表单数据须为映射（对象）");
+    }
+    let r = blocking(&app, move |app| {
+        let kind_name = req
+            .data
+            .get(crate::schema::FORM_KEY)
+            .and_then(Data::as_str)
+            .and_then(|id| app.engine.catalog().kind(id))
+            .map(|k| k.manifest.name.clone());
+        let saved = app.folder.save(&req.name, req.base.as_deref(), |current| {
+            let edited = match current {
+                None => {
+                    let head = format!("# {}（由 formpress serve 新建）\n\n", kind_name.as_deref().unwrap_or("表单"));
+                    yamledit::Edited { text: head + &yamledit::emit(&req.data), rewritten: true, dropped: vec![] }
+                }
+                Some(bytes) => match yaml::parse(bytes) {
+                    Ok((source, root)) => yamledit::edit(&source, Some(&root), &req.data),
+                    Err(_) => yamledit::edit(&String::from_utf8_lossy(bytes), None, &req.data),
+                },
+            };
+            if !edited.dropped.is_empty() && !req.drop_comments {
+                return Err(Refusal::WouldDrop(edited.dropped));
+            }
+            // A file that had a byte-order mark keeps it.
+            let bom = current.is_some_and(|b| b.starts_with(b"\xEF\xBB\xBF"));
+            let mut bytes = if bom { b"\xEF\xBB\xBF".to_vec() } else { vec![] };
+            bytes.extend_from_slice(edited.text.as_bytes());
+            Ok((bytes, edited))
+        });
+        let (hash, edited) = saved?;
+        let read = app.folder.read(&req.name).map_err(Refusal::Folder)?;
+        let form = app.engine.check_at(&req.name, &read.bytes, app.folder.root());
+        let mut j = checked(&form);
+        j["hash"] = json!(hash);
+        j["rewritten"] = json!(edited.rewritten);
+        j["dropped"] = json!(edited.dropped);
+        Ok(j)
+    })
+    .await;
+    done(r)
+}
+
+/// The PDF (or archive PDF) of the saved file, exactly as `formpress render` makes it.
+async fn pdf(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejection>) -> Response {
+    let q = match query(q) {
+        Ok(q) => q,
+        Err(r) => return r.into_response(),
+    };
+    let archive = q.archive.as_deref().is_some_and(|a| a == "1");
+    let r = blocking(&app, move |app| {
+        let path = app.folder.path(&q.name).map_err(Refusal::Folder)?;
+        app.folder.read(&q.name).map_err(Refusal::Folder)?;
+        let form = app
+            .engine
+            .check_file(&path)
+            .map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+        if !form.renderable() {
+            return Err(no(StatusCode::UNPROCESSABLE_ENTITY, "表单有结构性错误，未生成 PDF"));
+        }
+        if archive && form.errors() > 0 {
+            return Err(no(StatusCode::UNPROCESSABLE_ENTITY, crate::Error::DraftArchive(form.errors()).to_string()));
+        }
+        let report = app
+            .engine
+            .report(&form, &RenderOptions { archive, ..RenderOptions::default() })
+            .map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+        let pdf = report.pdf().map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+        let stem = q.name.rsplit_once('.').map_or(q.name.as_str(), |(s, _)| s);
+        let file = if archive { format!("{stem}-存档.pdf") } else { format!("{stem}.pdf") };
+        Ok((pdf, file, report.draft()))
+    })
+    .await;
+    match r {
+        Ok((pdf, file, draft)) => {
+            let disposition = format!("attachment; filename=\"form.pdf\"; filename*=UTF-8''{}", rfc5987(&file));
+            let mut resp = ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response();
+            if let Ok(v) = HeaderValue::from_str(&disposition) {
+                resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            resp.headers_mut().insert("x-formpress-draft", HeaderValue::from_static(if draft { "1" } else { "0" }));
+            resp
+        }
+        Err(r) => r.into_response(),
+    }
+}
+
+/// A file name for `filename*=UTF-8''…`: every byte but letters, digits and `-._` percent-encoded.
+fn rfc5987(name: &str) -> String {
+    name.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// The Excel bridge's hook: answers once this build has an .xlsx export.
+async fn xlsx(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejection>) -> Response {
+    let q = match query(q) {
+        Ok(q) => q,
+        Err(r) => return r.into_response(),
+    };
+    if let Err(e) = app.folder.read(&q.name) {
+        return Refusal::Folder(e).into_response();
+    }
+    refuse(StatusCode::NOT_IMPLEMENTED, "此版本的 formpress 还没有 Excel（.xlsx）导出")
+}

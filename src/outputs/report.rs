@@ -1,0 +1,104 @@
+//! One place that says what became of a form: its status after the checks,
+//! and, once laid out, its pages, 校验码 and draft mark, with the PDF or SVG
+//! pages on demand. `serve`, `render` (one form) and `watch` report forms
+//! through it; the CLI's one-line summary (`已生成草稿 …（3 页，校验码 …）`)
+//! is built from its notes. (`batch` still reports on its own.)
+
+use serde::Serialize;
+
+use crate::{Engine, Error, Form, Laid, RenderOptions, preview};
+
+/// Where a checked form stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// No finding.
+    Clean,
+    /// Only warnings: it renders as final.
+    Warnings,
+    /// Rule errors: it renders, but only as a draft (草稿, no 校验码).
+    Draft,
+    /// Structural errors (unreadable YAML, wrong types, unknown kind): it does not render.
+    Broken,
+}
+
+impl Status {
+    pub fn of(form: &Form) -> Status {
+        if !form.renderable() {
+            Status::Broken
+        } else if form.errors() > 0 {
+            Status::Draft
+        } else if form.warnings() > 0 {
+            Status::Warnings
+        } else {
+            Status::Clean
+        }
+    }
+
+    /// How a person is told.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Clean => "无问题",
+            Status::Warnings => "有警告",
+            Status::Draft => "有错误（草稿）",
+            Status::Broken => "有结构性错误，无法生成",
+        }
+    }
+}
+
+/// A laid-out form and what is said about it.
+pub struct Report {
+    pub status: Status,
+    pub errors: usize,
+    pub warnings: usize,
+    pub pages: usize,
+    pub laid: Laid,
+}
+
+impl Report {
+    pub fn draft(&self) -> bool {
+        self.laid.draft
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        self.laid.code.as_deref()
+    }
+
+    pub fn pdf(&self) -> Result<Vec<u8>, Error> {
+        self.laid.pdf()
+    }
+
+    pub fn svg_pages(&self) -> Vec<String> {
+        preview::svg_pages(&self.laid.document)
+    }
+
+    /// The facts of the outcome, as the CLI prints them after a file name:
+    /// `3 页`, `PDF/A-3b，附 YAML 原文`, `校验码 …`, `草稿：1 个错误，…`.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = vec![format!("{} 页", self.pages)];
+        if self.laid.archive {
+            notes.push("PDF/A-3b，附 YAML 原文".into());
+        }
+        if let Some(code) = &self.laid.code {
+            notes.push(format!("校验码 {code}"));
+        }
+        if self.laid.draft {
+            notes.push(format!("草稿：{} 个错误，未印校验码和二维码", self.errors));
+        }
+        notes
+    }
+}
+
+impl Engine {
+    /// Lays out a checked form and reports on it; nothing is exported yet.
+    pub fn report(&self, form: &Form, options: &RenderOptions) -> Result<Report, Error> {
+        let laid = self.layout(form, options)?;
+        Ok(Report {
+            status: Status::of(form),
+            errors: form.errors(),
+            warnings: form.warnings(),
+            pages: laid.document.pages().len(),
+            laid,
+        })
+    }
+}

@@ -1,0 +1,411 @@
+//! `formpress serve` from outside: the real binary on a free port, the JSON
+//! API and its security cases over plain HTTP, and the page itself driven in
+//! headless Chromium (tests/serve/browser.py, Selenium; tests/run.sh installs
+//! chromium, chromium-driver and selenium).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value as Json, json};
+
+struct Server {
+    child: Child,
+    /// host:port
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_formpress"));
+    c.env("SOURCE_DATE_EPOCH", "1600000000");
+    c
+}
+
+fn serve(dir: &Path) -> Server {
+    serve_with(dir, &["--port", "0"])
+}
+
+fn serve_with(dir: &Path, args: &[&str]) -> Server {
+    let mut child = bin()
+        .args(["serve", "--no-system-fonts"])
+        .args(args)
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).and_then(|s| s.split('/').next()).unwrap_or_else(|| panic!("{line}"));
+    Server { child, addr: addr.to_string() }
+}
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> Json {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// One HTTP/1.1 request; `host` None sends the server's own address.
+fn request(s: &Server, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+    let mut conn = TcpStream::connect(&s.addr).unwrap();
+    let mut head = format!("{method} {target} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        head += &format!("Host: {}\r\n", s.addr);
+    }
+    for (k, v) in headers {
+        head += &format!("{k}: {v}\r\n");
+    }
+    head += "\r\n";
+    conn.write_all(head.as_bytes()).unwrap();
+    // The server may refuse before reading all of a large body.
+    let _ = conn.write_all(body);
+    let mut raw = vec![];
+    let _ = conn.read_to_end(&mut raw);
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| panic!("no reply to {target}"));
+    let headers = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let status = headers[9..12].parse().unwrap();
+    let mut body = raw[split + 4..].to_vec();
+    if headers.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body = unchunk(&body);
+    }
+    Reply { status, headers, body }
+}
+
+fn unchunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = vec![];
+    loop {
+        let Some(eol) = b.windows(2).position(|w| w == b"\r\n") else { return out };
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
+        b = &b[eol + 4 + n..];
+    }
+}
+
+fn get(s: &Server, target: &str) -> Reply {
+    request(s, "GET", target, &[], b"")
+}
+
+fn post(s: &Server, target: &str, body: &Json) -> Reply {
+    request(s, "POST", target, &[("Content-Type", "application/json")], body.to_string().as_bytes())
+}
+
+/// A folder with the seed form in it, inside a parent that holds a secret.
+fn folder() -> (tempfile::TempDir, PathBuf) {
+    let top = tempfile::tempdir().unwrap();
+    let dir = top.path().join("forms");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("seed.yaml"), common::seed()).unwrap();
+    std::fs::write(top.path().join("secret.yaml"), "form: project\nproject: 机密\n").unwrap();
+    (top, dir)
+}
+
+fn check_cli(path: &Path) -> (i32, String) {
+    let out = bin().args(["check", "--no-system-fonts"]).arg(path).output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn listens_on_loopback_only_and_checks_the_host() {
+    let (_top, dir) = folder();
+    let s = serve(&dir);
+    assert!(s.addr.starts_with("127.0.0.1:"), "{}", s.addr);
+    // Another local address of the machine is not listened on.
+    let port = s.addr.rsplit(':').next().unwrap();
+    assert!(TcpStream::connect(format!("127.0.0.2:{port}")).is_err(), "answered on 127.0.0.2");
+    assert_eq!(get(&s, "/api/info").status, 200);
+    // DNS rebinding: a page of another site reaching this port by its own name.
+    let r = request(&s, "GET", "/api/forms", &[("Host", &format!("evil.example:{port}"))], b"");
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.json()["error"].as_str().unwrap().contains("不是本机"));
+    let r = request(&s, "GET", "/api/info", &[("Host", &format!("localhost:{port}"))], b"");
+    assert_eq!(r.status, 200);
+    // A cross-site form post (a simple request) and a non-JSON post are refused.
+    let body = json!({"data": {"form": "project"}}).to_string();
+    let r = request(
+        &s,
+        "POST",
+        "/api/check",
+        &[("Content-Type", "application/json"), ("Origin", "http://evil.example")],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 403);
+    let r = request(&s, "POST", "/api/check", &[("Content-Type", "text/plain")], body.as_bytes());
+    assert_eq!(r.status, 415);
+    // The page's answers carry a strict content security policy.
+    let page = get(&s, "/");
+    assert_eq!(page.status, 200);
+    assert!(page.headers.contains("content-security-policy: default-src 'none'; script-src 'self'"), "{}", page.headers);
+    assert!(page.text().contains("<script src=\"/app.js\""));
+    assert!(!page.text().contains("http://") && !page.text().contains("https://"), "no CDN");
+    // --port and --listen are not both taken.
+    let out = bin().args(["serve", "--port", "1", "--listen", "127.0.0.1:2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = bin().args(["serve", "/nonexistent-folder"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("表单目录不存在"));
+    // Ctrl-C stops it cleanly.
+    let mut s = s;
+    unsafe { libc::kill(s.child.id() as i32, libc::SIGINT) };
+    let status = s.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    // With --listen given explicitly, other host names are answered (it is then meant to be reached).
+    let open = serve_with(&dir, &["--listen", "127.0.0.1:0"]);
+    let r = request(&open, "GET", "/api/info", &[("Host", "formpress.example:80")], b"");
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn paths_outside_the_folder_are_refused_on_every_route() {
+    let (top, dir) = folder();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(top.path().join("secret.yaml"), dir.join("link.yaml")).unwrap();
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    std::fs::write(dir.join("sub/inner.yaml"), "form: project\n").unwrap();
+    let s = serve(&dir);
+    let names = [
+        "../secret.yaml",
+        "..%2Fsecret.yaml",
+        "%2e%2e%2fsecret.yaml",
+        "%252e%252e%252fsecret.yaml",
+        "..%5Csecret.yaml",
+        "%2Fetc%2Fpasswd",
+        "link.yaml",
+        "sub%2Finner.yaml",
+        ".seed.yaml",
+        "seed.yaml%00.yaml",
+        "",
+    ];
+    let before = std::fs::read(top.path().join("secret.yaml")).unwrap();
+    for name in names {
+        for target in [
+            format!("/api/form?name={name}"),
+            format!("/api/pdf?name={name}"),
+            format!("/api/pdf?archive=1&name={name}"),
+            format!("/api/xlsx?name={name}"),
+        ] {
+            let r = get(&s, &target);
+            assert!((400..500).contains(&r.status), "{target}: {}", r.status);
+            assert!(!r.text().contains("机密"), "{target} leaked");
+        }
+        let decoded = name.replace("%2F", "/").replace("%2f", "/").replace("%2e", ".").replace("%5C", "\\");
+        let decoded = decoded.replace("%00", "\0");
+        if decoded.contains('%') {
+            continue; // a literal file name of the folder once decoded: nothing to refuse
+        }
+        let data = json!({"form": "project", "project": "覆盖"});
+        for (route, body) in [
+            ("/api/save", json!({"name": decoded, "data": data})),
+            ("/api/check", json!({"name": decoded, "data": data})),
+            ("/api/preview", json!({"name": decoded, "data": data, "session": "t", "seq": 1})),
+        ] {
+            let r = post(&s, route, &body);
+            assert!((400..500).contains(&r.status), "{route} {decoded:?}: {} {}", r.status, r.text());
+        }
+    }
+    // Nothing outside was read or written; nothing new appeared.
+    assert_eq!(std::fs::read(top.path().join("secret.yaml")).unwrap(), before);
+    let mut outside: Vec<_> = std::fs::read_dir(top.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    outside.sort();
+    assert_eq!(outside, ["forms", "secret.yaml"]);
+    // The list shows the folder's own forms only (not the link out, not the subfolder).
+    let list = get(&s, "/api/forms").json();
+    let names: Vec<&str> = list["forms"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["seed.yaml"]);
+    // Paths in the URL itself lead nowhere: there is no file serving.
+    for target in ["/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/assets/../../secret.yaml", "/seed.yaml"] {
+        let r = get(&s, target);
+        assert_eq!(r.status, 404, "{target}");
+    }
+}
+
+#[test]
+fn oversized_and_malformed_bodies_are_refused() {
+    let (_top, dir) = folder();
+    let s = serve(&dir);
+    let big = vec![b' '; 17 * 1024 * 1024];
+    let r = request(&s, "POST", "/api/check", &[("Content-Type", "application/json")], &big);
+    assert_eq!(r.status, 413);
+    assert!(r.json()["error"].as_str().unwrap().contains("请求过大"));
+    let r = request(&s, "POST", "/api/save", &[("Content-Type", "application/json")], b"{\"name\": ");
+    assert_eq!(r.status, 400);
+    assert!(r.json()["error"].as_str().unwrap().contains("JSON"));
+    // A deeply nested body is refused by the JSON reader, not a stack overflow.
+    let deep = "[".repeat(100_000);
+    let r = request(&s, "POST", "/api/check", &[("Content-Type", "application/json")], deep.as_bytes());
+    assert_eq!(r.status, 400);
+    // Data that is no form is a finding, not a crash.
+    let r = post(&s, "/api/check", &json!({"data": [1, 2, 3]}));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["status"], "broken");
+    let r = post(&s, "/api/save", &json!({"name": "x.yaml", "data": "text"}));
+    assert_eq!(r.status, 400);
+    assert!(!dir.join("x.yaml").exists());
+}
+
+#[test]
+fn concurrent_saves_never_lose_an_edit_silently() {
+    let (_top, dir) = folder();
+    let s = serve(&dir);
+    let form = get(&s, "/api/form?name=seed.yaml").json();
+    let hash = form["hash"].as_str().unwrap().to_string();
+    let results: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let mut data = form["data"].clone();
+                let (s, hash) = (&s, &hash);
+                scope.spawn(move || {
+                    data["department"] = json!(format!("部门{i}"));
+                    let r = post(s, "/api/save", &json!({"name": "seed.yaml", "base": hash, "data": data}));
+                    (r.status, format!("部门{i}"))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let won: Vec<&String> = results.iter().filter(|(st, _)| *st == 200).map(|(_, d)| d).collect();
+    assert_eq!(won.len(), 1, "{results:?}");
+    assert!(results.iter().all(|(st, _)| *st == 200 || *st == 409), "{results:?}");
+    let text = std::fs::read_to_string(dir.join("seed.yaml")).unwrap();
+    assert_eq!(text, common::seed().replace("department: 郑州市人民政府办公厅", &format!("department: {}", won[0])));
+    // A new file is never created over an existing one.
+    let r = post(&s, "/api/save", &json!({"name": "seed.yaml", "data": {"form": "project"}}));
+    assert_eq!(r.status, 409);
+    assert!(r.json()["conflict"].as_bool().unwrap());
+    // No temporary files are left behind.
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["seed.yaml"]);
+}
+
+#[test]
+fn a_value_edit_keeps_the_file_and_renders_as_the_command_line_does() {
+    let (_top, dir) = folder();
+    let s = serve(&dir);
+    let form = get(&s, "/api/form?name=seed.yaml").json();
+    assert_eq!(form["status"], "draft");
+    let fiscal = form["findings"].as_array().unwrap().iter().find(|f| f["path"] == "tasks[2].fiscal");
+    assert!(fiscal.is_some_and(|f| f["severity"] == "error"), "{:#?}", form["findings"]);
+    // Numbers come as typed.
+    assert_eq!(form["data"]["tasks"][0]["total"], "3600.4");
+    let mut data = form["data"].clone();
+    data["tasks"][2]["fiscal"] = json!("3300.8");
+    let checked = post(&s, "/api/check", &json!({"name": "seed.yaml", "data": data})).json();
+    assert!(checked["findings"].as_array().unwrap().iter().all(|f| f["path"] != "tasks[2].fiscal"));
+    let pre = post(&s, "/api/preview", &json!({"name": "seed.yaml", "data": data, "session": "a", "seq": 1})).json();
+    let pages = pre["pages"].as_array().unwrap();
+    assert!(pages.len() >= 2 && pages[0].as_str().unwrap().starts_with("<svg"), "{pre:#?}");
+    assert_eq!(pre["draft"], false);
+    eprintln!("preview of the seed over HTTP: {} ms", pre["ms"]);
+    // An older request of the same page is dropped once a newer one is in.
+    post(&s, "/api/preview", &json!({"data": data, "session": "b", "seq": 5}));
+    let old = post(&s, "/api/preview", &json!({"data": data, "session": "b", "seq": 4})).json();
+    assert_eq!(old["superseded"], true);
+
+    let saved = post(&s, "/api/save", &json!({"name": "seed.yaml", "base": form["hash"], "data": data}));
+    assert_eq!(saved.status, 200, "{}", saved.text());
+    assert_eq!(saved.json()["rewritten"], false);
+    let path = dir.join("seed.yaml");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), common::clean_seed(), "only the one value changed");
+    let (code, _) = check_cli(&path);
+    assert_eq!(code, 0);
+    // The PDF the page downloads is the one the command line writes.
+    let r = get(&s, "/api/pdf?name=seed.yaml");
+    assert_eq!(r.status, 200);
+    assert!(r.headers.contains("content-type: application/pdf"));
+    assert!(r.headers.contains("filename*=UTF-8''seed.pdf"), "{}", r.headers);
+    let out = dir.join("cli.pdf");
+    let st = bin().args(["render", "--no-system-fonts"]).arg(&path).arg("-o").arg(&out).status().unwrap();
+    assert!(st.success());
+    assert_eq!(r.body, std::fs::read(&out).unwrap(), "byte-identical to formpress render");
+    let archive = get(&s, "/api/pdf?archive=1&name=seed.yaml");
+    assert_eq!(archive.status, 200);
+    assert!(common::run_on(&archive.body, "pdfdetach", &["-list"]).contains("seed.yaml"));
+    // A stale version is refused with 409, and the file stays as it is.
+    let r = post(&s, "/api/save", &json!({"name": "seed.yaml", "base": form["hash"], "data": form["data"]}));
+    assert_eq!(r.status, 409);
+    assert!(r.json()["error"].as_str().unwrap().contains("已被其他程序或窗口修改"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), common::clean_seed());
+}
+
+#[test]
+fn a_structural_edit_asks_before_dropping_comments() {
+    let (_top, dir) = folder();
+    let s = serve(&dir);
+    let form = get(&s, "/api/form?name=seed.yaml").json();
+    let mut data = form["data"].clone();
+    data["goals"].as_array_mut().unwrap().push(json!("新增的目标：完成全年工作"));
+    let body = json!({"name": "seed.yaml", "base": form["hash"], "data": data});
+    let r = post(&s, "/api/save", &body);
+    assert_eq!(r.status, 409);
+    let dropped: Vec<String> = serde_json::from_value(r.json()["confirm"].clone()).unwrap();
+    assert!(dropped.iter().any(|c| c.contains("原表如此")), "{dropped:?}");
+    assert_eq!(std::fs::read_to_string(dir.join("seed.yaml")).unwrap(), common::seed(), "nothing written yet");
+    let mut body = body;
+    body["drop_comments"] = json!(true);
+    let r = post(&s, "/api/save", &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let text = std::fs::read_to_string(dir.join("seed.yaml")).unwrap();
+    // The header comment block stays; the data reads back the same.
+    assert!(text.starts_with("# 2020 年 郑州市 市级部门整体绩效目标申报表"));
+    assert!(text.contains("新增的目标：完成全年工作"));
+    let (code, err) = check_cli(&dir.join("seed.yaml"));
+    assert_eq!(code, 1, "the seed's own error is still there: {err}");
+    assert!(err.contains("3300.9"));
+    let again = get(&s, "/api/form?name=seed.yaml").json();
+    assert_eq!(without_nulls(&again["data"]), without_nulls(&data));
+}
+
+/// The page in headless Chromium: open the seed, mend an amount and see the
+/// finding and the preview change, add an indicator row, save, download the
+/// PDF; then fill in a new 项目支出绩效目标申报表 from nothing.
+#[test]
+fn the_page_in_headless_chromium() {
+    let (_top, dir) = folder();
+    let s = serve(&dir);
+    let downloads = tempfile::tempdir().unwrap();
+    let script = common::root().join("tests/serve/browser.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .arg(format!("http://{}/", s.addr))
+        .arg(&dir)
+        .arg(downloads.path())
+        .arg(env!("CARGO_BIN_EXE_formpress"))
+        .env("SOURCE_DATE_EPOCH", "1600000000")
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the browser test failed (tests/run.sh installs chromium, chromium-driver, selenium)");
+    assert!(stdout.contains("browser test passed"));
+}
+
+/// Form data with blank (null) members left out, as they are when written.
+fn without_nulls(v: &Json) -> Json {
+    match v {
+        Json::Object(m) => Json::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect()),
+        Json::Array(a) => Json::Array(a.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}

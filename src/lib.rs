@@ -19,6 +19,7 @@ pub mod form {
     pub mod rules;
     pub mod schema;
     pub mod yaml;
+    pub mod zh_keys;
 }
 
 /// Layout: indicator tables, templates, the layout passes, the after-layout checks.
@@ -39,6 +40,9 @@ pub mod outputs {
     pub mod input;
     pub mod output;
     pub mod preview;
+    pub mod sheet;
+    pub mod xlsx;
+    pub mod xlsx_import;
 }
 
 /// Archive files and what ties paper to data: fingerprints, reading PDFs back, verify.
@@ -51,10 +55,10 @@ pub mod archival {
 }
 
 pub use archival::{archive, fingerprint, inspect, pdfcheck, verify};
-pub use form::{checks, findings, kind, rules, schema, yaml};
+pub use form::{checks, findings, kind, rules, schema, yaml, zh_keys};
 use layout::render;
 pub use layout::{fonts, indicators, ink, pdf, template, world};
-pub use outputs::{batch, describe, input, output, preview};
+pub use outputs::{batch, describe, input, output, preview, sheet, xlsx, xlsx_import};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -362,12 +366,15 @@ impl Engine {
             return form;
         };
         let covers = |c: char| self.fonts.covers(c);
+        let mut root = root;
+        let renamed = zh_keys::canonical(kind, &mut root);
         let checked = schema::check(kind, &form.source, &root, &covers, base);
         form.kind = Some(id);
         form.assets = checked.assets;
         form.data = checked.data;
         form.options = checked.options;
-        form.findings = checked.findings;
+        form.findings = renamed;
+        form.findings.extend(checked.findings);
         // Rules compute with numbers; the data keeps the numbers as typed. They run
         // on whatever could be read, so one finding never hides another (a rule
         // whose values are missing cannot be evaluated and is skipped).
@@ -376,6 +383,16 @@ impl Engine {
         form.findings.extend(rules::check(&self.env, kind, &numeric, &form.options, &root));
         form.data = keep_typed(numeric, &form.data);
         form
+    }
+
+    /// The form's data as typed, before computed values fill its blanks (what
+    /// an exported spreadsheet carries).
+    pub fn typed_data(&self, form: &Form) -> Option<Json> {
+        let kind = self.catalog.kind(form.kind.as_deref()?)?;
+        let (source, mut root) = yaml::parse(&form.bytes).ok()?;
+        zh_keys::canonical(kind, &mut root);
+        let covers = |c: char| self.fonts.covers(c);
+        Some(schema::check(kind, &source, &root, &covers, None).data)
     }
 
     /// The fingerprint of a checked form (the data behind the printed 校验码).

@@ -1164,8 +1164,12 @@ fn import(args: ImportArgs) -> ExitCode {
         Ok(i) => i,
         Err(e) => {
             eprintln!("formpress: {}：{}", shown(&args.file), findings::escape_controls(&e.to_string()));
-            let usage = matches!(e, formpress::xlsx_import::ImportError::UnknownKind(_));
-            return ExitCode::from(if usage { EXIT_USAGE } else { EXIT_FINDINGS });
+            use formpress::xlsx_import::ImportError as E;
+            return ExitCode::from(match e {
+                E::UnknownKind(_) => EXIT_USAGE,
+                E::NotSpreadsheet | E::Broken(_) | E::TooLarge(_) => EXIT_IO,
+                E::NoForm => EXIT_FINDINGS,
+            });
         }
     };
     let target = args.output.clone().unwrap_or_else(|| args.file.with_extension("yaml"));

@@ -10,6 +10,7 @@
 //! over its fields, one column further in. The title and the (2020年度) line
 //! come first; the indicator table sits where its field is in the manifest.
 
+use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 
 use crate::indicators::{self, Plan, Table};
@@ -154,8 +155,48 @@ pub fn grid(kind: &Kind, data: &Json, look: &Look) -> Grid {
     Grid { items: b.items, columns, widths, header_rows: b.header_rows }
 }
 
+/// A record of records that all have the same fields (年度资金总额, 其中：财政拨款, …
+/// each with 年初预算数, 全年预算数, …) is laid out as a table, as forms print it:
+/// its sub-records are rows, their fields are columns. Returns the columns.
+pub fn table_columns(f: &Field) -> Option<&IndexMap<String, Field>> {
+    if f.ty != FieldType::Record {
+        return None;
+    }
+    let subs = f.fields.as_ref()?;
+    let first = subs.values().next()?.fields.as_ref()?;
+    let same = |g: &Field| {
+        g.ty == FieldType::Record
+            && g.fields.as_ref().is_some_and(|x| {
+                x.len() == first.len()
+                    && x.iter().zip(first).all(|((k, a), (j, b))| k == j && a.label == b.label && is_scalar(a))
+            })
+    };
+    (subs.len() > 1 && subs.values().all(same)).then_some(first)
+}
+
+fn is_scalar(f: &Field) -> bool {
+    !matches!(
+        f.ty,
+        FieldType::List | FieldType::Record | FieldType::Signature | FieldType::Indicators | FieldType::Image
+    )
+}
+
+/// Whether a value has nothing in it (a list without items, a record of blanks).
+fn is_blank(v: &Json) -> bool {
+    match v {
+        Json::Null => true,
+        Json::String(s) => s.is_empty(),
+        Json::Array(a) => a.is_empty(),
+        Json::Object(m) => m.values().all(is_blank),
+        _ => false,
+    }
+}
+
 /// Columns a field needs when its label sits in column `depth`.
 fn width_needed(f: &Field, depth: usize) -> usize {
+    if let Some(cols) = table_columns(f) {
+        return depth + 2 + cols.len();
+    }
     match f.ty {
         FieldType::List => match f.item.as_deref() {
             Some(item) if item.ty == FieldType::Record => depth + 1 + item.fields.as_ref().map_or(1, |x| x.len()),
@@ -217,6 +258,16 @@ impl Builder {
     fn field(&mut self, col: u16, path: &str, spec: &Field, value: &Json, look: &Look) {
         let label = look.label(path, &spec.label);
         let start = self.row;
+        // A block the form leaves empty (no goals, no 签章区) is not printed, as on the PDF.
+        let block = matches!(spec.ty, FieldType::List | FieldType::Record | FieldType::Signature);
+        if block && !spec.required && is_blank(value) {
+            return;
+        }
+        if let Some(columns) = table_columns(spec) {
+            self.table_record(col, path, spec, columns, value, look);
+            self.items.push(Item { row: start, col, rows: self.row - start, cols: 1, text: label, role: Role::Label });
+            return;
+        }
         match spec.ty {
             FieldType::Image => return,
             FieldType::List => {
@@ -276,6 +327,34 @@ impl Builder {
         }
         if self.row > start {
             self.items.push(Item { row: start, col, rows: self.row - start, cols: 1, text: label, role: Role::Label });
+        }
+    }
+
+    /// A record of like records as a table: a header row of the column labels,
+    /// then a row per sub-record with its label first.
+    fn table_record(
+        &mut self,
+        col: u16,
+        path: &str,
+        spec: &Field,
+        columns: &IndexMap<String, Field>,
+        value: &Json,
+        look: &Look,
+    ) {
+        let spans = self.spans(col + 2, columns.len());
+        self.items.push(Item { row: self.row, col: col + 1, rows: 1, cols: 1, text: String::new(), role: Role::Label });
+        for ((k, f), (c, n)) in columns.iter().zip(&spans) {
+            let text = look.label(&format!("{path}.{k}"), &f.label);
+            self.items.push(Item { row: self.row, col: *c, rows: 1, cols: *n, text, role: Role::Label });
+        }
+        self.row += 1;
+        for (sub, f) in spec.fields.iter().flatten() {
+            let text = look.label(&format!("{path}.{sub}"), &f.label);
+            self.items.push(Item { row: self.row, col: col + 1, rows: 1, cols: 1, text, role: Role::Label });
+            for ((k, _), (c, n)) in columns.iter().zip(&spans) {
+                self.value(self.row, *c, *n, &value[sub.as_str()][k.as_str()]);
+            }
+            self.row += 1;
         }
     }
 

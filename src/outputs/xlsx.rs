@@ -6,9 +6,9 @@
 //! cells (totals, 执行率, 得分, the points after a 一级指标) stay blank, so
 //! importing the file gives back the same data and the same 校验码. Numbers
 //! typed as digits are number cells whose format shows them as typed (`10.00`
-//! with format `0.00`); anything else (`250万`, `/`, `≥95%`) is text. A second
-//! sheet, `formpress`, names the kind and the form's options, so an import
-//! restores them.
+//! with format `0.00`); anything else (`250万`, `/`, `≥95%`) is text. A second,
+//! hidden sheet, `formpress`, names the kind and the form's options, so an
+//! import restores them.
 
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 use serde_json::{Map, Value as Json};
@@ -70,6 +70,8 @@ pub fn write(engine: &Engine, form: &Form) -> Result<Vec<u8>, XlsxError> {
     meta.write_string(1, 1, changed_options(kind, &form.options).to_string())?;
     meta.set_column_width(0, 12)?;
     meta.set_column_width(1, 60)?;
+    // Hidden: it is not part of the form and is not printed; the import reads it.
+    meta.set_hidden(true);
     Ok(book.save_to_buffer()?)
 }
 

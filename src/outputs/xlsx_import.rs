@@ -265,9 +265,10 @@ struct Book {
 }
 
 impl Book {
-    /// Hidden sheets are not read: what a user cannot see is not their form.
+    /// Hidden sheets are not read: what a user cannot see is not their form
+    /// (formpress's own hidden sheet is read for the kind and options only).
     fn wants(&mut self, sheet: &calamine::Sheet) -> bool {
-        if sheet.visible != SheetVisible::Visible {
+        if sheet.visible != SheetVisible::Visible && sheet.name != META_SHEET {
             self.notes.push(format!("跳过隐藏的工作表「{}」", sheet.name));
             return false;
         }
@@ -673,9 +674,10 @@ impl Walk<'_> {
         }
         let labels = self.labels_of(path, &spec.label);
         let Some((r0, c0, r1, c1)) = self.find(area, &labels) else {
-            // A record whose own label is not printed (a 签章区): look for its fields.
+            // A top-level record whose own label is not printed (a 签章区): look for its
+            // fields. A nested one without its label was left blank.
             return match spec.ty {
-                FieldType::Record | FieldType::Signature => {
+                FieldType::Record | FieldType::Signature if !path.contains('.') => {
                     let y = self.record(spec, path, area);
                     matches!(&y, Y::Map(m) if !m.is_empty()).then_some(y)
                 }
@@ -684,6 +686,9 @@ impl Walk<'_> {
         };
         self.used.insert((r0, c0));
         let inner = Area { r0, r1, c0: c1 + 1 };
+        if let Some(columns) = sheet::table_columns(spec) {
+            return self.table_record(spec, path, columns, inner);
+        }
         match spec.ty {
             FieldType::Record | FieldType::Signature => Some(self.record(spec, path, inner)),
             FieldType::List => {
@@ -727,6 +732,55 @@ impl Walk<'_> {
             }
         }
         Y::Map(out)
+    }
+
+    /// A record of like records laid out as a table: the header row maps
+    /// columns to fields; each sub-record is the row its label starts.
+    fn table_record(
+        &mut self,
+        spec: &Field,
+        path: &str,
+        columns: &indexmap::IndexMap<String, Field>,
+        area: Area,
+    ) -> Option<Y> {
+        let mut header: Option<(u32, Vec<(u32, String)>)> = None;
+        for r in area.r0..=area.r1 {
+            let mut cols = vec![];
+            for c in area.c0..self.cells.cols() {
+                if self.cells.region(r, c).1 != c {
+                    continue;
+                }
+                let text = norm(self.cells.at(r, c));
+                if let Some((k, _)) =
+                    columns.iter().find(|(k, f)| self.labels_of(&format!("{path}.{k}"), &f.label).contains(&text))
+                {
+                    cols.push((c, k.clone()));
+                }
+            }
+            if cols.len() > header.as_ref().map_or(0, |h| h.1.len()) {
+                header = Some((r, cols));
+            }
+        }
+        let (hr, cols) = header?;
+        for (c, _) in &cols {
+            self.take(hr, *c);
+        }
+        let rows = Area { r0: hr + 1, ..area };
+        let mut out = vec![];
+        for (sub, f) in spec.fields.iter().flatten() {
+            let labels = self.labels_of(&format!("{path}.{sub}"), &f.label);
+            let Some((r, c, _, _)) = self.find(rows, &labels) else { continue };
+            self.used.insert((r, c));
+            let mut record = vec![];
+            for (col, k) in &cols {
+                let text = self.take(r, *col);
+                if !text.is_empty() {
+                    record.push((k.clone(), self.scalar(&columns[k], text)));
+                }
+            }
+            out.push((sub.clone(), Y::Map(record)));
+        }
+        Some(Y::Map(out))
     }
 
     /// A list of texts: one item per row right of its merged label, numbering taken off.
@@ -874,11 +928,14 @@ impl Walk<'_> {
         for r in first..self.cells.rows() {
             let texts: Vec<&str> = cols.iter().map(|(c, _)| self.cells.at(r, *c)).collect();
             let lead = level0.map(|c| norm(self.cells.at(r, c))).unwrap_or_default();
-            // A label that starts in this row outside the table's columns begins the next part of the form.
-            let next_part = (0..self.cells.cols()).any(|c| {
-                let (a, b, _, _) = self.cells.region(r, c);
-                (a, b) == (r, c) && !cols.iter().any(|(x, _)| *x == c) && self.is_label(self.cells.at(r, c))
-            });
+            // Another field's label (or a cell read already) that starts in this row, outside a
+            // 一级 cell merged from above, begins the next part of the form.
+            let inside = level0.is_some_and(|c| self.cells.region(r, c).0 < r);
+            let next_part = !inside
+                && (0..self.cells.cols()).any(|c| {
+                    let (a, b, _, _) = self.cells.region(r, c);
+                    (a, b) == (r, c) && (self.is_label(self.cells.at(r, c)) || self.used.contains(&(a, b)))
+                });
             let stop = ["总分", "合计", "总计"].contains(&lead.as_str()) || next_part;
             if stop {
                 break;

@@ -370,7 +370,8 @@ fn field_schema(f: &Field) -> Json {
 
 fn record_schema(fields: &IndexMap<String, Field>) -> Json {
     let (props, required) = object_parts(fields);
-    let mut schema = json!({"type": "object", "properties": props, "required": required, "additionalProperties": false});
+    let mut schema =
+        json!({"type": "object", "properties": props, "required": required, "additionalProperties": false});
     with_zh_keys(&mut schema, &zh_keys::zh_keys(fields));
     schema
 }

@@ -43,6 +43,36 @@ pub enum Role {
         decimals: u8,
         thousands: bool,
     },
+    /// A date (`2022-03-15`): a date cell shown as the PDF prints it, 2022年3月15日.
+    Date,
+}
+
+/// The Excel serial of a date (days since 1899-12-30), from its `YYYY-MM-DD` text.
+pub fn date_serial(text: &str) -> Option<f64> {
+    let mut parts = text.split('-').map(|p| p.parse::<i64>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    let days = |y: i64, m: i64, d: i64| {
+        // Days since 1970-01-01, proleptic Gregorian (Howard Hinnant's algorithm).
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+        era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
+    };
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| (days(y, m, d) - days(1899, 12, 30)) as f64)
+}
+
+/// The date of an Excel serial: (year, month, day).
+pub fn serial_date(serial: f64) -> (i64, u32, u32) {
+    let z = serial.floor() as i64 - 25_569 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// The grid of a form: its cells, its width in columns, the column widths
@@ -319,6 +349,12 @@ impl Builder {
                 for (k, f) in fields {
                     self.field(col + 1, &format!("{path}.{k}"), f, &value[k.as_str()], look);
                 }
+            }
+            FieldType::Date if value.as_str().and_then(date_serial).is_some() => {
+                let text = value.as_str().unwrap_or_default().to_string();
+                let cols = self.columns - col - 1;
+                self.items.push(Item { row: self.row, col: col + 1, rows: 1, cols, text, role: Role::Date });
+                self.row += 1;
             }
             _ => {
                 self.value(self.row, col + 1, self.columns - col - 1, value);

@@ -136,6 +136,7 @@ fn fill(
             Role::Label => label.clone(),
             Role::Text if item.text.chars().count() <= 8 => cell.clone().set_align(FormatAlign::Center),
             Role::Text => text.clone(),
+            Role::Date => cell.clone().set_align(FormatAlign::Center).set_num_format("yyyy\"年\"m\"月\"d\"日\""),
             Role::Number { decimals, thousands } => {
                 let digits = if decimals > 0 { format!(".{}", "0".repeat(decimals as usize)) } else { String::new() };
                 let code = if thousands { format!("#,##0{digits}") } else { format!("0{digits}") };
@@ -178,6 +179,13 @@ fn fill(
 fn place(ws: &mut Worksheet, item: &Item, format: &Format) -> Result<(), XlsxError> {
     let (r2, c2) = (item.row + item.rows - 1, item.col + item.cols - 1);
     let merged = item.rows > 1 || item.cols > 1;
+    if let (Role::Date, Some(serial)) = (item.role, sheet::date_serial(&item.text)) {
+        if merged {
+            ws.merge_range(item.row, item.col, r2, c2, "", format)?;
+        }
+        ws.write_number_with_format(item.row, item.col, serial, format)?;
+        return Ok(());
+    }
     match (item.role, sheet::as_number(&item.text)) {
         (Role::Number { .. }, Some((value, _))) => {
             if merged {

@@ -468,27 +468,12 @@ fn number_text(x: f64, format: Option<&str>) -> String {
 /// An Excel date serial as the date it shows: `2021年1月28日` when the format
 /// writes 年, else `2021-01-28`.
 fn date_text(serial: f64, format: Option<&str>) -> String {
-    // Days since 1899-12-30 (Excel's 1900 system, past its leap-year bug).
-    let days = serial.floor() as i64;
-    let (y, m, d) = civil(days - 25569);
+    let (y, m, d) = sheet::serial_date(serial);
     if format.is_some_and(|f| f.contains('年')) {
         format!("{y}年{m}月{d}日")
     } else {
         format!("{y:04}-{m:02}-{d:02}")
     }
-}
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
-fn civil(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// A value of the YAML written: text, a bare scalar, a list or a mapping.

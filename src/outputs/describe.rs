@@ -284,7 +284,8 @@ fn with_zh_keys(schema: &mut Json, table: &[(String, String)]) {
     for (key, zh) in table {
         let Some(prop) = schema["properties"].get(key).cloned() else { continue };
         schema["properties"][zh] = prop;
-        all_of.push(json!({"not": {"required": [key, zh]}}));
+        // `required` holds for anything but an object: say "object" so a blank record (null) passes.
+        all_of.push(json!({"not": {"type": "object", "required": [key, zh]}}));
         if let Some(Json::Array(required)) = schema.get_mut("required")
             && let Some(i) = required.iter().position(|r| r == key)
         {

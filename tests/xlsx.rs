@@ -417,3 +417,33 @@ fn hostile_spreadsheets_are_refused_with_a_message_in_bounded_memory() {
         assert!(!output.exists(), "{file}: nothing written");
     }
 }
+
+#[test]
+fn xls_and_et_files_import_with_a_note_on_number_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("bureau.xlsx");
+    python("bureau.py", &[&sheet]);
+    let profile = format!("-env:UserInstallation=file://{}/profile", dir.path().display());
+    let out = Command::new("soffice")
+        .args(["--headless", &profile, "--convert-to", "xls", "--outdir"])
+        .arg(dir.path())
+        .arg(&sheet)
+        .output()
+        .expect("LibreOffice (soffice) is installed by tests/run.sh");
+    assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
+    let xls = dir.path().join("bureau.xls");
+    // WPS's .et is the same binary format: formpress reads the file's bytes, not its name.
+    let et = dir.path().join("bureau.et");
+    std::fs::copy(&xls, &et).unwrap();
+    for file in [&xls, &et] {
+        let imported = xlsx_import::import(common::engine(), &std::fs::read(file).unwrap(), None).unwrap();
+        assert_eq!(imported.kind, "zhengzhou-2020-dept-overall");
+        assert!(imported.notes.iter().any(|n| n.contains("读不到数字格式")), "{:?}", imported.notes);
+        assert!(imported.notes.iter().any(|n| n.contains("跳过隐藏的工作表")), "{:?}", imported.notes);
+        let form = common::check(&imported.yaml);
+        assert_eq!(form.data["department"], "郑州市测试局");
+        assert_eq!(form.data["tasks"][1]["total"], "1234.5", "General format");
+        assert_eq!(form.data["indicators"][0]["groups"][0]["rows"][1]["value"], "≥98%");
+        assert!(form.data["indicators"][0]["groups"][0]["rows"][1]["explain"].is_null(), "merges are read");
+    }
+}

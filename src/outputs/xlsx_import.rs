@@ -419,7 +419,7 @@ fn read_xls(bytes: &[u8]) -> Result<Book, ImportError> {
         out.add(cells);
     }
     // .xls keeps number formats where calamine does not read them: numbers show in General form.
-    out.notes.push("（.xls/.et 文件：数字按常规格式读入，请核对小数位）".into());
+    out.notes.push("（.xls/.et 文件读不到数字格式：数字按常规格式读入，10.00 读作 10，95% 读作 0.95，请核对）".into());
     Ok(out)
 }
 

@@ -484,3 +484,31 @@ impl Builder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_typed_as_digits_show_as_typed() {
+        for typed in ["10.00", "3600.4", "0", "-5", "89.974", "3,309,840.00", "1,000"] {
+            let (value, role) = as_number(typed).unwrap_or_else(|| panic!("{typed}"));
+            assert_eq!(show_number(value, role), typed);
+        }
+        // Text stays text: it would not print back the same.
+        for typed in ["007", "1,00", "250万", "/", "≥95%", "1e5", " 10", "12345678901234567890", "."] {
+            assert!(as_number(typed).is_none(), "{typed}");
+        }
+    }
+
+    #[test]
+    fn dates_and_excel_serials_agree() {
+        assert_eq!(date_serial("1900-03-01"), Some(61.0));
+        assert_eq!(date_serial("2021-01-28"), Some(44224.0));
+        for (y, m, d) in [(2021, 1, 28), (2000, 2, 29), (2024, 12, 31), (1999, 3, 1)] {
+            let serial = date_serial(&format!("{y:04}-{m:02}-{d:02}")).unwrap();
+            assert_eq!(serial_date(serial), (y, m, d));
+        }
+        assert_eq!(date_serial("2021-13-01"), None);
+    }
+}

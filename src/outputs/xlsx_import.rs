@@ -607,7 +607,7 @@ impl Walk<'_> {
             if sheet::TITLE_KEYS.contains(&key.as_str()) {
                 continue;
             }
-            if let Some(v) = self.field(all, key, key, spec) {
+            if let Some(v) = self.field(all, key, spec) {
                 out.push((key.clone(), v));
             }
         }
@@ -649,8 +649,7 @@ impl Walk<'_> {
     }
 
     /// A field found by its label in `area`; `path` is its dotted key (`funds.year.total`).
-    fn field(&mut self, area: Area, key: &str, path: &str, spec: &Field) -> Option<Y> {
-        let _ = key;
+    fn field(&mut self, area: Area, path: &str, spec: &Field) -> Option<Y> {
         if spec.ty == FieldType::Indicators {
             return self.indicators(spec, area);
         }
@@ -712,7 +711,7 @@ impl Walk<'_> {
         };
         let mut out = vec![];
         for (k, f) in &fields {
-            if let Some(v) = self.field(area, k, &format!("{path}.{k}"), f) {
+            if let Some(v) = self.field(area, &format!("{path}.{k}"), f) {
                 out.push((k.clone(), v));
             }
         }
@@ -931,8 +930,6 @@ impl Walk<'_> {
             rows.push(r);
         }
         // Build the tree: a new group where the merged region of its column changes.
-        let mut top: Vec<(String, Y, Vec<Vec<(String, Y)>>)> = vec![]; // per 一级: name, side groups…
-        let _ = &mut top;
         let mut tree: Vec<Group> = vec![];
         let sided = !spec.sides.is_empty();
         let mut prev: HashMap<String, (u32, u32, u32, u32)> = HashMap::new();
@@ -988,27 +985,21 @@ impl Walk<'_> {
                     prev.insert(lvl1.clone(), reg1);
                 }
                 let mut row = vec![];
-                let mut any = false;
                 for (k, f) in &row_fields {
                     let Some(c) = col_of(&format!("{prefix}{k}")) else { continue };
                     let (a, b, _, _) = self.cells.region(r, c);
-                    if f.merge && a < r {
-                        continue; // shares the cell above
-                    }
                     if a < r {
-                        continue;
+                        continue; // a cell merged from above: the row shares it (a merge field is left out)
                     }
                     let text = self.cells.at(r, c).to_string();
                     self.used.insert((a, b));
                     if !text.is_empty() {
-                        any = true;
                         row.push((k.clone(), self.scalar(f, text)));
                     } else if f.merge {
                         row.push((k.clone(), Y::Text(String::new())));
                     }
                 }
                 // A row of the table is a row of the form, even when every cell is blank.
-                let _ = any;
                 groups.last_mut().expect("pushed").rows.push(Y::Map(row));
             }
         }

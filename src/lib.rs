@@ -367,7 +367,7 @@ impl Engine {
         };
         let covers = |c: char| self.fonts.covers(c);
         let mut root = root;
-        let renamed = zh_keys::canonical(kind, &mut root);
+        let (renamed, written) = zh_keys::canonical(kind, &mut root);
         let checked = schema::check(kind, &form.source, &root, &covers, base);
         form.kind = Some(id);
         form.assets = checked.assets;
@@ -381,6 +381,9 @@ impl Engine {
         let mut numeric = schema::numeric_view(&form.data, &checked.numbers);
         rules::compute(&self.env, kind, &mut numeric, &form.options);
         form.findings.extend(rules::check(&self.env, kind, &numeric, &form.options, &root));
+        for f in &mut form.findings {
+            f.yaml_path = written.path(&root, &f.yaml_path);
+        }
         form.data = keep_typed(numeric, &form.data);
         form
     }

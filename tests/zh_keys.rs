@@ -57,6 +57,20 @@ fn chinese_keys_read_as_the_ascii_ones() {
 }
 
 #[test]
+fn findings_name_the_keys_the_user_wrote() {
+    let form = common::check(&CHINESE.replace("其中：财政资金: 10.00", "其中：财政资金: 12.00"));
+    let f = form.findings.iter().find(|f| f.message.contains("大于合计")).expect("the rule finding");
+    assert_eq!(f.yaml_path, "年度主要任务[0].其中：财政资金");
+    assert_eq!(f.loc.unwrap().line, 7);
+    let form = common::check(&CHINESE.replace("指标值: ≥95%", "指标值: 95%"));
+    let f = form.findings.iter().find(|f| f.message.contains("95%")).expect("the warning");
+    assert_eq!(f.yaml_path, "绩效指标[0].二级指标[0].指标[0].指标值");
+    // ASCII keys are named as they were.
+    let form = common::check(&ASCII.replace("fiscal: 10.00", "fiscal: 12.00"));
+    assert!(form.findings.iter().any(|f| f.yaml_path == "tasks[0].fiscal"));
+}
+
+#[test]
 fn both_keys_for_one_field_is_an_error_naming_both() {
     let form = common::check(&ASCII.replace("department: 某局", "department: 某局\n部门名称: 另一个局"));
     let f = form.findings.iter().find(|f| f.message.contains("部门名称")).expect("a finding");

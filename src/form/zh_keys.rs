@@ -8,6 +8,7 @@
 //! one field in the same mapping is an error naming both.
 
 use indexmap::IndexMap;
+use std::collections::HashMap;
 
 use crate::findings::{Class, Finding, Place};
 use crate::kind::{Field, FieldType, Kind, signature_fields};
@@ -68,22 +69,60 @@ pub fn top_keys(kind: &Kind) -> Vec<(String, String)> {
     out
 }
 
+/// The keys a form wrote in Chinese, by where they start in the file: findings
+/// name the key the user wrote (`年度主要任务[2].其中：财政资金`).
+#[derive(Debug, Default)]
+pub struct Written(HashMap<usize, String>);
+
+impl Written {
+    /// A YAML path of the renamed tree (`tasks[2].fiscal`) with each key as written.
+    pub fn path(&self, root: &Node, yaml_path: &str) -> String {
+        if self.0.is_empty() || yaml_path.is_empty() {
+            return yaml_path.to_string();
+        }
+        let mut node = Some(root);
+        let mut out = String::new();
+        for part in yaml_path.split('.') {
+            let (key, indices) = part.split_once('[').map_or((part, ""), |(k, rest)| (k, rest));
+            let entry = node.and_then(|n| match &n.value {
+                Value::Map(entries) => entries.iter().find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key)),
+                _ => None,
+            });
+            let shown = entry.and_then(|(k, _)| self.0.get(&k.loc.start)).map_or(key, String::as_str);
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(shown);
+            node = entry.map(|(_, v)| v);
+            for index in indices.split(['[', ']']).filter(|s| !s.is_empty()) {
+                out.push_str(&format!("[{index}]"));
+                node = node.and_then(|n| match (&n.value, index.parse::<usize>()) {
+                    (Value::Seq(items), Ok(i)) => items.get(i),
+                    _ => None,
+                });
+            }
+        }
+        out
+    }
+}
+
 /// Renames the Chinese keys of a form to the ASCII ones; a field written both
 /// ways in one mapping is an error (the Chinese one is left out).
-pub fn canonical(kind: &Kind, root: &mut Node) -> Vec<Finding> {
+pub fn canonical(kind: &Kind, root: &mut Node) -> (Vec<Finding>, Written) {
     let mut findings = vec![];
-    rename(root, &top_keys(kind), &Place::root(), &mut findings);
+    let mut written = Written::default();
+    rename(root, &top_keys(kind), &Place::root(), &mut findings, &mut written);
     let at = Place::root();
     if let Value::Map(entries) = &mut root.value {
         for (k, v) in entries.iter_mut() {
             let Value::Str(key) = &k.value else { continue };
             if let Some(spec) = kind.manifest.fields.get(key) {
                 let here = at.key(key, &spec.label);
-                walk(spec, v, &here, &mut findings);
+                walk(spec, v, &here, &mut findings, &mut written);
             }
         }
     }
-    findings
+    (findings, written)
 }
 
 /// The form's kind id, from `form:` or `表单种类:`.
@@ -91,7 +130,7 @@ pub fn form_key(root: &Node) -> Option<&Node> {
     root.get(FORM_KEY).or_else(|| root.get(FORM_ZH))
 }
 
-fn walk(spec: &Field, node: &mut Node, at: &Place, findings: &mut Vec<Finding>) {
+fn walk(spec: &Field, node: &mut Node, at: &Place, findings: &mut Vec<Finding>, written: &mut Written) {
     match spec.ty {
         FieldType::Record | FieldType::Signature => {
             let fields = if spec.ty == FieldType::Signature {
@@ -99,35 +138,41 @@ fn walk(spec: &Field, node: &mut Node, at: &Place, findings: &mut Vec<Finding>) 
             } else {
                 spec.fields.as_ref().expect("checked")
             };
-            fields_in(fields, node, at, findings);
+            fields_in(fields, node, at, findings, written);
         }
         FieldType::List => {
             let item = spec.item.as_deref().expect("checked");
             if let Value::Seq(items) = &mut node.value {
                 for (i, it) in items.iter_mut().enumerate() {
-                    walk(item, it, &at.index(i, ""), findings);
+                    walk(item, it, &at.index(i, ""), findings, written);
                 }
             }
         }
-        FieldType::Indicators => groups(spec, 0, node, at, findings),
+        FieldType::Indicators => groups(spec, 0, node, at, findings, written),
         _ => {}
     }
 }
 
-fn fields_in(fields: &IndexMap<String, Field>, node: &mut Node, at: &Place, findings: &mut Vec<Finding>) {
-    rename(node, &zh_keys(fields), at, findings);
+fn fields_in(
+    fields: &IndexMap<String, Field>,
+    node: &mut Node,
+    at: &Place,
+    findings: &mut Vec<Finding>,
+    written: &mut Written,
+) {
+    rename(node, &zh_keys(fields), at, findings, written);
     if let Value::Map(entries) = &mut node.value {
         for (k, v) in entries.iter_mut() {
             let Value::Str(key) = &k.value else { continue };
             if let Some(f) = fields.get(key) {
-                walk(f, v, &at.key(key, &f.label), findings);
+                walk(f, v, &at.key(key, &f.label), findings, written);
             }
         }
     }
 }
 
 /// An indicator list: groups down the levels, then rows; a flat list is rows.
-fn groups(spec: &Field, level: usize, node: &mut Node, at: &Place, findings: &mut Vec<Finding>) {
+fn groups(spec: &Field, level: usize, node: &mut Node, at: &Place, findings: &mut Vec<Finding>, written: &mut Written) {
     let Value::Seq(items) = &mut node.value else { return };
     let row = spec.row.as_ref().expect("checked");
     let keys = group_keys(spec, level);
@@ -139,34 +184,34 @@ fn groups(spec: &Field, level: usize, node: &mut Node, at: &Place, findings: &mu
                 matches!(&k.value, Value::Str(s) if keys.iter().any(|(a, z)| (a == s || z == s) && a != "name"))
             });
         if level >= spec.levels.len() || !is_group {
-            fields_in(row, item, &here, findings);
+            fields_in(row, item, &here, findings, written);
             continue;
         }
-        rename(item, &keys, &here, findings);
+        rename(item, &keys, &here, findings, written);
         let Value::Map(entries) = &mut item.value else { continue };
         for (k, v) in entries.iter_mut() {
             let Value::Str(key) = &k.value else { continue };
             if level == 0 && spec.sides.iter().any(|s| &s.key == key) {
-                groups(spec, 1, v, &here.key(key, ""), findings);
+                groups(spec, 1, v, &here.key(key, ""), findings, written);
             } else if key == "groups" {
-                groups(spec, level + 1, v, &here.key(key, ""), findings);
+                groups(spec, level + 1, v, &here.key(key, ""), findings, written);
             } else if key == "rows" {
-                groups(spec, spec.levels.len(), v, &here.key(key, ""), findings);
+                groups(spec, spec.levels.len(), v, &here.key(key, ""), findings, written);
             }
         }
     }
 }
 
 /// Renames the Chinese keys of one mapping; reports a field written both ways.
-fn rename(node: &mut Node, keys: &[(String, String)], at: &Place, findings: &mut Vec<Finding>) {
+fn rename(node: &mut Node, keys: &[(String, String)], at: &Place, findings: &mut Vec<Finding>, written: &mut Written) {
     let Value::Map(entries) = &mut node.value else { return };
-    let written: Vec<String> =
+    let present: Vec<String> =
         entries.iter().map(|(k, _)| if let Value::Str(s) = &k.value { s.clone() } else { String::new() }).collect();
     let mut drop = vec![];
     for (i, (k, _)) in entries.iter_mut().enumerate() {
         let Value::Str(s) = &k.value else { continue };
         let Some((ascii, zh)) = keys.iter().find(|(_, z)| z == s) else { continue };
-        if written.iter().any(|w| w == ascii) {
+        if present.iter().any(|w| w == ascii) {
             findings.push(Finding::error(
                 Class::Structure,
                 Some(k.loc),
@@ -175,6 +220,7 @@ fn rename(node: &mut Node, keys: &[(String, String)], at: &Place, findings: &mut
             ));
             drop.push(i);
         } else {
+            written.0.insert(k.loc.start, zh.clone());
             k.value = Value::Str(ascii.clone());
         }
     }

@@ -1196,7 +1196,7 @@ fn import(args: ImportArgs) -> ExitCode {
         findings::escape_controls(&imported.sheet),
         name,
         imported.kind,
-        imported.notes.iter().filter(|n| n.starts_with("未能识别")).count()
+        imported.unplaced
     );
     match output {
         Output::Stdout => eprintln!("formpress: {report}"),

@@ -416,6 +416,21 @@ fn hostile_spreadsheets_are_refused_with_a_message_in_bounded_memory() {
         assert!(stderr.contains(message), "{file}: {stderr}");
         assert!(!output.exists(), "{file}: nothing written");
     }
+    // Within the limits, 200 000 cells of labels: read, with the cells it cannot place counted, not listed.
+    let output = dir.path().join("labels.yaml");
+    let out = Command::new("sh")
+        .args(["-c", "ulimit -v 400000; exec \"$0\" import \"$1\" -o \"$2\"", env!("CARGO_BIN_EXE_formpress")])
+        .arg(dir.path().join("labels.xlsx"))
+        .arg(&output)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "the form it finds has errors: {stdout}");
+    let count: usize = stdout.split('，').nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(count > 199_000, "{stdout}");
+    let yaml = std::fs::read_to_string(&output).unwrap();
+    let listed = format!("# 另有 {} 处未能识别，未逐一列出", count - 100);
+    assert!(yaml.contains(&listed) && yaml.len() < 64 << 10, "{} bytes", yaml.len());
 }
 
 #[test]

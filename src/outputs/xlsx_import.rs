@@ -31,6 +31,8 @@ pub const MAX_ENTRIES: usize = 10_000;
 pub const MAX_ROWS: u32 = 20_000;
 pub const MAX_COLS: u32 = 256;
 pub const MAX_CELLS: usize = 200_000;
+/// Cells not placed that are listed one by one (the rest are counted).
+pub const MAX_NOTES: usize = 100;
 
 #[derive(Debug)]
 pub enum ImportError {
@@ -68,8 +70,10 @@ pub struct Imported {
     pub kind: String,
     pub sheet: String,
     pub yaml: String,
-    /// Cells not placed, formulas read by their saved value, hidden sheets skipped.
+    /// Cells not placed (the first `MAX_NOTES`), formulas read by their saved value, hidden sheets skipped.
     pub notes: Vec<String>,
+    /// How many cells with text could not be placed.
+    pub unplaced: usize,
 }
 
 /// One sheet's cells as they display, with its merged regions.
@@ -81,6 +85,8 @@ struct Cells {
     merged: HashMap<(u32, u32), (u32, u32, u32, u32)>,
     formulas: BTreeMap<(u32, u32), String>,
     notes: Vec<String>,
+    /// Rows and columns up to the last cell with text (set once the sheet is read).
+    size: (u32, u32),
 }
 
 impl Cells {
@@ -99,11 +105,18 @@ impl Cells {
     }
 
     fn rows(&self) -> u32 {
-        self.text.keys().map(|k| k.0 + 1).max().unwrap_or(0)
+        self.size.0
     }
 
     fn cols(&self) -> u32 {
-        self.text.keys().map(|k| k.1 + 1).max().unwrap_or(0)
+        self.size.1
+    }
+
+    /// Called once the sheet is read.
+    fn measure(&mut self) {
+        let rows = self.text.keys().map(|k| k.0 + 1).max().unwrap_or(0);
+        let cols = self.text.keys().map(|k| k.1 + 1).max().unwrap_or(0);
+        self.size = (rows, cols);
     }
 }
 
@@ -173,11 +186,14 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
     let data = reader.form();
     notes.extend(cells.notes.iter().cloned());
     notes.extend(reader.notes.iter().cloned());
-    for (&(r, c), text) in &cells.text {
-        if !reader.used.contains(&(r, c)) && !text.trim().is_empty() {
-            let shown: String = text.chars().take(40).collect();
-            notes.push(format!("未能识别：{} 「{}」", cells.name(r, c), shown.replace('\n', " ")));
-        }
+    let unplaced: Vec<(&(u32, u32), &String)> =
+        cells.text.iter().filter(|(at, text)| !reader.used.contains(at) && !text.trim().is_empty()).collect();
+    for &(&(r, c), text) in unplaced.iter().take(MAX_NOTES) {
+        let shown: String = text.chars().take(40).collect();
+        notes.push(format!("未能识别：{} 「{}」", cells.name(r, c), shown.replace('\n', " ")));
+    }
+    if unplaced.len() > MAX_NOTES {
+        notes.push(format!("另有 {} 处未能识别，未逐一列出", unplaced.len() - MAX_NOTES));
     }
     let mut yaml = String::new();
     yaml.push_str(&format!("# 由 formpress import 从工作表「{}」读入；请核对后再 formpress check\n", cells.sheet));
@@ -189,7 +205,7 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
         yaml.push_str(&format!("options: {}\n", serde_json::Value::Object(options.clone())));
     }
     emit_map(&data, 0, &mut yaml);
-    Ok(Imported { kind: kind.id.clone(), sheet: cells.sheet.clone(), yaml, notes })
+    Ok(Imported { kind: kind.id.clone(), sheet: cells.sheet.clone(), yaml, notes, unplaced: unplaced.len() })
 }
 
 /// How many of a kind's labels a sheet shows.
@@ -275,7 +291,8 @@ impl Book {
         true
     }
 
-    fn add(&mut self, cells: Cells) {
+    fn add(&mut self, mut cells: Cells) {
+        cells.measure();
         if cells.sheet == META_SHEET {
             for r in 0..cells.rows() {
                 self.meta.insert(cells.at(r, 0).to_string(), cells.at(r, 1).to_string());
@@ -570,20 +587,16 @@ impl Walk<'_> {
         }
     }
 
-    /// The first cell in `area`, row by row, whose text is one of `labels` and not used yet.
+    /// The first cell in `area`, row by row, whose text is one of `labels` and
+    /// not used yet (only cells with text are looked at: a large sheet stays quick).
     fn find(&self, area: Area, labels: &[String]) -> Option<(u32, u32, u32, u32)> {
-        for r in area.r0..=area.r1 {
-            for c in area.c0..self.cells.cols() {
-                let region = self.cells.region(r, c);
-                if (region.0, region.1) != (r, c) || self.used.contains(&(r, c)) {
-                    continue;
-                }
-                if labels.contains(&norm(self.cells.at(r, c))) {
-                    return Some(region);
-                }
-            }
-        }
-        None
+        self.cells
+            .text
+            .range((area.r0, 0)..=(area.r1, u32::MAX))
+            .filter(|((_, c), _)| *c >= area.c0)
+            .filter(|((r, c), _)| !self.used.contains(&(*r, *c)) && self.cells.region(*r, *c).0 == *r)
+            .find(|(_, text)| labels.contains(&norm(text)))
+            .map(|((r, c), _)| self.cells.region(*r, *c))
     }
 
     fn is_label(&self, text: &str) -> bool {

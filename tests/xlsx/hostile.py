@@ -5,6 +5,7 @@
   broken.xlsx        a real .xlsx cut in half
   not-a-sheet.xlsx   a text file named .xlsx
   many-entries.xlsx  a zip with 20 000 entries
+  labels.xlsx        within the limits: 19 990 rows × 10 columns of form labels
 Usage: hostile.py DIR"""
 import os
 import struct
@@ -110,3 +111,15 @@ open(os.path.join(out, "not-a-sheet.xlsx"), "w").write("部门名称,郑州市\n
 with zipfile.ZipFile(os.path.join(out, "many-entries.xlsx"), "w", zipfile.ZIP_STORED) as z:
     for k in range(20_000):
         z.writestr(f"x/{k}.xml", "")
+
+
+def labels():
+    words = ["部门名称", "年度主要任务", "一级指标", "二级指标", "三级指标", "指标值", "指标解释", "指标说明", "合计", "备注"]
+    yield HEAD.encode()
+    for r in range(1, 19_991):
+        cells = "".join(f'<c r="{chr(65 + i)}{r}" t="inlineStr"><is><t>{words[(i + r) % 10]}</t></is></c>' for i in range(10))
+        yield f'<row r="{r}">{cells}</row>'.encode()
+    yield TAIL.encode()
+
+
+book(os.path.join(out, "labels.xlsx"), labels())

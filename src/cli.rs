@@ -1122,6 +1122,16 @@ fn render_xlsx(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
             Ok(o) => o,
             Err(e) => return ExitCode::from(write_failed(&e)),
         };
+        // A workbook the user filled in (the one `import` read) is never replaced.
+        if let Output::File { real, .. } = &output
+            && real.exists()
+            && !formpress::input::read(real, formpress::xlsx_import::MAX_FILE_BYTES)
+                .is_ok_and(|b| formpress::xlsx_import::made_by_formpress(&b))
+        {
+            eprintln!("formpress: {} 已存在，且不是 formpress 生成的表格，未覆盖；用 -o 另选文件名", shown(&target));
+            worst = worst.max(EXIT_USAGE);
+            continue;
+        }
         let bytes = match formpress::xlsx::write(engine, &form) {
             Ok(b) => b,
             Err(e) => {
@@ -1173,6 +1183,11 @@ fn import(args: ImportArgs) -> ExitCode {
         }
     };
     let target = args.output.clone().unwrap_or_else(|| args.file.with_extension("yaml"));
+    // A form the user already has is never replaced by an import.
+    if !formpress::output::is_stdout(&target) && std::fs::symlink_metadata(&target).is_ok() {
+        eprintln!("formpress: {} 已存在，未覆盖；用 -o 另选文件名", shown(&target));
+        return ExitCode::from(EXIT_USAGE);
+    }
     let outputs = Outputs::new();
     outputs.input(&args.file);
     let output = match outputs.claim(&target, Content::Yaml) {

@@ -375,6 +375,22 @@ fn export_then_import_on_the_command_line_gives_the_same_code() {
     let back = dir.path().join("back.yaml");
     let (code, _, stderr) = formpress(&["import", sheet.to_str().unwrap(), "-o", back.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{stderr}");
+    // A second import never replaces the YAML (the user may have edited it).
+    std::fs::write(&back, std::fs::read_to_string(&back).unwrap() + "# 已改\n").unwrap();
+    let (code, _, stderr) = formpress(&["import", sheet.to_str().unwrap(), "-o", back.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("已存在，未覆盖") && std::fs::read_to_string(&back).unwrap().ends_with("# 已改\n"));
+    // Exporting again replaces formpress's own .xlsx, never a workbook the user filled in.
+    let (code, _, stderr) = formpress(&["render", yaml.to_str().unwrap(), "--format", "xlsx"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let filled = dir.path().join("filled.xlsx");
+    python("bureau.py", &[&filled]);
+    let before = std::fs::read(&filled).unwrap();
+    let (code, _, stderr) =
+        formpress(&["render", back.to_str().unwrap(), "--format", "xlsx", "-o", filled.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("不是 formpress 生成的表格，未覆盖"), "{stderr}");
+    assert_eq!(std::fs::read(&filled).unwrap(), before);
     let (code, stdout, stderr) = formpress(&["render", back.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(fingerprint_in(&stdout), printed, "the same 校验码 after the round trip");
@@ -426,7 +442,8 @@ fn hostile_spreadsheets_are_refused_with_a_message_in_bounded_memory() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "the form it finds has errors: {stdout}");
-    let count: usize = stdout.split('，').nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let count: usize =
+        stdout.split('，').nth(1).and_then(|t| t.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(0);
     assert!(count > 199_000, "{stdout}");
     let yaml = std::fs::read_to_string(&output).unwrap();
     let listed = format!("# 另有 {} 处未能识别，未逐一列出", count - 100);

@@ -208,6 +208,15 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
     Ok(Imported { kind: kind.id.clone(), sheet: cells.sheet.clone(), yaml, notes, unplaced: unplaced.len() })
 }
 
+/// Whether a file is a spreadsheet formpress wrote (it has the `formpress`
+/// sheet): `render --format xlsx` replaces only such a file, never a workbook
+/// a user filled in.
+pub fn made_by_formpress(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+        && precheck_zip(bytes).is_ok()
+        && Xlsx::new(Cursor::new(bytes)).is_ok_and(|book: Xlsx<_>| book.sheet_names().iter().any(|n| n == META_SHEET))
+}
+
 /// How many of a kind's labels a sheet shows.
 fn score(kind: &Kind, cells: &Cells) -> usize {
     let mut labels: HashSet<String> = HashSet::new();

@@ -83,7 +83,8 @@ struct ImportArgs {
     /// The form kind [default: found from the labels on the sheet].
     #[arg(long, value_name = "KIND")]
     kind: Option<String>,
-    /// Where to write the YAML [default: the spreadsheet's path with .yaml]; `-` for standard output.
+    /// Where to write the YAML [default: the spreadsheet's path with .yaml]; never over an existing
+    /// file; `-` for standard output.
     #[arg(short, long, value_name = "FORM.yaml")]
     output: Option<PathBuf>,
     #[command(flatten)]

@@ -80,6 +80,9 @@ enum Command {
     Sign(sign::SignArgs),
     /// Fill in and check forms in the browser, with a live preview (a local web app on 127.0.0.1).
     Serve(ServeArgs),
+    /// Read a filled form from a spreadsheet (.xlsx; .xls and .et) into the kind's YAML.
+    #[command(after_help = EXIT_HELP)]
+    Import(ImportArgs),
 }
 
 #[derive(Args, Debug)]
@@ -96,6 +99,21 @@ struct ServeArgs {
     /// Open the page in the default browser.
     #[arg(long)]
     open: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+struct ImportArgs {
+    /// The spreadsheet (.xlsx as Excel or WPS saves it; .xls, .et).
+    file: PathBuf,
+    /// The form kind [default: found from the labels on the sheet].
+    #[arg(long, value_name = "KIND")]
+    kind: Option<String>,
+    /// Where to write the YAML [default: the spreadsheet's path with .yaml]; never over an existing
+    /// file; `-` for standard output.
+    #[arg(short, long, value_name = "FORM.yaml")]
+    output: Option<PathBuf>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -121,6 +139,9 @@ struct NewArgs {
     /// Where to write the skeleton [default: standard output]; never over an existing file.
     #[arg(short, long, value_name = "FILE.yaml")]
     output: Option<PathBuf>,
+    /// Write the form's own labels as keys (部门名称: instead of department:); both are accepted.
+    #[arg(long)]
+    zh: bool,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -194,8 +215,9 @@ struct RenderArgs {
     /// output; with several forms or a folder, the output folder [default: beside each form].
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
-    /// Output format: pdf, or png/svg with one file per page (FORM-1.png, FORM-2.png, …).
-    #[arg(long, default_value = "pdf", value_parser = ["pdf", "png", "svg"])]
+    /// Output format: pdf, png/svg with one file per page (FORM-1.png, FORM-2.png, …), or
+    /// xlsx (the form as a spreadsheet with the official grid; `formpress import` reads it back).
+    #[arg(long, default_value = "pdf", value_parser = ["pdf", "png", "svg", "xlsx"])]
     format: String,
     /// Resolution of PNG pages, in pixels per inch.
     #[arg(long, default_value_t = 144.0, value_name = "PPI")]
@@ -254,6 +276,7 @@ pub fn run() -> ExitCode {
         Command::Verify(args) => verify(args),
         Command::Sign(args) => sign::run(args),
         Command::Serve(args) => serve(args),
+        Command::Import(args) => import(args),
     }
 }
 
@@ -379,6 +402,9 @@ fn render(args: RenderArgs) -> ExitCode {
         }
     }
     let single = args.forms.len() == 1 && !args.forms[0].is_dir();
+    if args.format == "xlsx" {
+        return render_xlsx(&engine, &args, single);
+    }
     if single && args.format == "pdf" && args.combine.is_none() {
         render_one(&engine, &args, &args.forms[0], &options)
     } else {
@@ -902,7 +928,7 @@ fn with_kind(common: &CommonArgs, id: &str, f: impl FnOnce(&Engine, &formpress::
 
 fn new(args: NewArgs) -> ExitCode {
     with_kind(&args.common, &args.kind, |_, kind| {
-        write_or_print(args.output.as_deref(), &formpress::describe::skeleton(kind), "表单骨架")
+        write_or_print(args.output.as_deref(), &formpress::describe::skeleton_in(kind, args.zh), "表单骨架")
     })
 }
 
@@ -1107,6 +1133,135 @@ fn list(args: CommonArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `render --format xlsx`: each form as a spreadsheet (beside it, or in the `-o` folder).
+fn render_xlsx(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
+    let inputs = match expand(&args.forms) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let outputs = Outputs::new();
+    for input in &inputs {
+        outputs.input(input);
+    }
+    let mut worst = 0u8;
+    for input in &inputs {
+        let form = match check_file(engine, input) {
+            Ok(f) => f,
+            Err(code) => return code,
+        };
+        print_findings(&form, style(&args.common));
+        if !form.renderable() || (args.strict && !form.findings.is_empty()) {
+            eprintln!("formpress: {}：有错误，未生成 .xlsx", shown(input));
+            worst = worst.max(EXIT_FINDINGS);
+            continue;
+        }
+        let target = match (&args.output, single) {
+            (Some(o), true) => o.clone(),
+            (Some(dir), false) => dir.join(input.with_extension("xlsx").file_name().unwrap_or_default()),
+            (None, _) => input.with_extension("xlsx"),
+        };
+        let output = match outputs.claim(&target, Content::Other) {
+            Ok(o) => o,
+            Err(e) => return ExitCode::from(write_failed(&e)),
+        };
+        // A workbook the user filled in (the one `import` read) is never replaced.
+        if let Output::File { real, .. } = &output
+            && real.exists()
+            && !formpress::input::read(real, formpress::xlsx_import::MAX_FILE_BYTES)
+                .is_ok_and(|b| formpress::xlsx_import::made_by_formpress(&b))
+        {
+            eprintln!("formpress: {} 已存在，且不是 formpress 生成的表格，未覆盖；用 -o 另选文件名", shown(&target));
+            worst = worst.max(EXIT_USAGE);
+            continue;
+        }
+        let bytes = match formpress::xlsx::write(engine, &form) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("formpress: {}：{e}", shown(input));
+                worst = worst.max(EXIT_LAYOUT);
+                continue;
+            }
+        };
+        if let Err(e) = output.write(&bytes) {
+            return ExitCode::from(write_failed(&e));
+        }
+        let code = engine.fingerprint(&form).filter(|_| form.errors() == 0);
+        let code = code.map(|f| format!("，校验码 {}", f.code())).unwrap_or_default();
+        let report = format!("已生成 {}（{} KB{code}）", shown(output.path()), bytes.len().div_ceil(1024));
+        match output {
+            Output::Stdout => eprintln!("formpress: {report}"),
+            Output::File { .. } => say!("{report}"),
+        }
+        if form.errors() > 0 {
+            worst = worst.max(EXIT_FINDINGS);
+        }
+    }
+    ExitCode::from(worst)
+}
+
+/// `formpress import`: a spreadsheet to the kind's YAML, then the usual check.
+fn import(args: ImportArgs) -> ExitCode {
+    let engine = match engine(&args.common) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let bytes = match formpress::input::read(&args.file, formpress::xlsx_import::MAX_FILE_BYTES) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
+            return ExitCode::from(EXIT_IO);
+        }
+    };
+    let imported = match formpress::xlsx_import::import(&engine, &bytes, args.kind.as_deref()) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("formpress: {}：{}", shown(&args.file), findings::escape_controls(&e.to_string()));
+            use formpress::xlsx_import::ImportError as E;
+            return ExitCode::from(match e {
+                E::UnknownKind(_) => EXIT_USAGE,
+                E::NotSpreadsheet | E::Broken(_) | E::TooLarge(_) => EXIT_IO,
+                E::NoForm => EXIT_FINDINGS,
+            });
+        }
+    };
+    let target = args.output.clone().unwrap_or_else(|| args.file.with_extension("yaml"));
+    // A form the user already has is never replaced by an import.
+    if !formpress::output::is_stdout(&target) && std::fs::symlink_metadata(&target).is_ok() {
+        eprintln!("formpress: {} 已存在，未覆盖；用 -o 另选文件名", shown(&target));
+        return ExitCode::from(EXIT_USAGE);
+    }
+    let outputs = Outputs::new();
+    outputs.input(&args.file);
+    let output = match outputs.claim(&target, Content::Yaml) {
+        Ok(o) => o,
+        Err(e) => return ExitCode::from(write_failed(&e)),
+    };
+    if let Err(e) = output.write(imported.yaml.as_bytes()) {
+        return ExitCode::from(write_failed(&e));
+    }
+    for note in &imported.notes {
+        eprintln!("formpress: 注意：{}", findings::escape_controls(note));
+    }
+    let name = match &output {
+        Output::Stdout => "-".to_string(),
+        Output::File { .. } => shown(output.path()),
+    };
+    let form = engine.check(&name, imported.yaml.as_bytes());
+    print_findings(&form, style(&args.common));
+    let report = format!(
+        "已从工作表「{}」读入 {}（{}），{} 处未能识别",
+        findings::escape_controls(&imported.sheet),
+        name,
+        imported.kind,
+        imported.unplaced
+    );
+    match output {
+        Output::Stdout => eprintln!("formpress: {report}"),
+        Output::File { .. } => say!("{report}"),
+    }
+    if form.errors() > 0 { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS }
 }
 
 fn serve(args: ServeArgs) -> ExitCode {

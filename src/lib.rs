@@ -19,6 +19,7 @@ pub mod form {
     pub mod rules;
     pub mod schema;
     pub mod yaml;
+    pub mod zh_keys;
 }
 
 /// Layout: indicator tables, templates, the layout passes, the after-layout checks.
@@ -40,6 +41,9 @@ pub mod outputs {
     pub mod output;
     pub mod preview;
     pub mod report;
+    pub mod sheet;
+    pub mod xlsx;
+    pub mod xlsx_import;
 }
 
 /// Archive files and what ties paper to data: fingerprints, reading PDFs back, verify.
@@ -61,10 +65,10 @@ pub mod interfaces {
 }
 
 pub use archival::{archive, fingerprint, inspect, pdfcheck, sign, sign_place, signature_check, signer, verify};
-pub use form::{checks, findings, kind, rules, schema, yaml};
+pub use form::{checks, findings, kind, rules, schema, yaml, zh_keys};
 use layout::render;
 pub use layout::{fonts, indicators, ink, pdf, template, world};
-pub use outputs::{batch, describe, input, output, preview, report};
+pub use outputs::{batch, describe, input, output, preview, report, sheet, xlsx, xlsx_import};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -382,20 +386,36 @@ impl Engine {
             return form;
         };
         let covers = |c: char| self.fonts.covers(c);
+        let mut root = root;
+        let (renamed, written) = zh_keys::canonical(kind, &mut root);
         let checked = schema::check(kind, &form.source, &root, &covers, base);
         form.kind = Some(id);
         form.assets = checked.assets;
         form.data = checked.data;
         form.options = checked.options;
-        form.findings = checked.findings;
+        form.findings = renamed;
+        form.findings.extend(checked.findings);
         // Rules compute with numbers; the data keeps the numbers as typed. They run
         // on whatever could be read, so one finding never hides another (a rule
         // whose values are missing cannot be evaluated and is skipped).
         let mut numeric = schema::numeric_view(&form.data, &checked.numbers);
         rules::compute(&self.env, kind, &mut numeric, &form.options);
         form.findings.extend(rules::check(&self.env, kind, &numeric, &form.options, &root));
+        for f in &mut form.findings {
+            f.yaml_path = written.path(&root, &f.yaml_path);
+        }
         form.data = keep_typed(numeric, &form.data);
         form
+    }
+
+    /// The form's data as typed, before computed values fill its blanks (what
+    /// an exported spreadsheet carries).
+    pub fn typed_data(&self, form: &Form) -> Option<Json> {
+        let kind = self.catalog.kind(form.kind.as_deref()?)?;
+        let (source, mut root) = yaml::parse(&form.bytes).ok()?;
+        zh_keys::canonical(kind, &mut root);
+        let covers = |c: char| self.fonts.covers(c);
+        Some(schema::check(kind, &source, &root, &covers, None).data)
     }
 
     /// The fingerprint of a checked form (the data behind the printed 校验码).

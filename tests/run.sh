@@ -7,12 +7,13 @@
 #        test scans), chromium + chromium-driver (the serve app's browser
 #        tests), libreoffice-calc (opens exported .xlsx), openssl (test keys)
 #   pip: jsonschema (checks `formpress schema`), selenium (drives Chromium),
-#        openpyxl (reads/builds .xlsx), pyhanko (validates signatures)
+#        openpyxl (reads/builds .xlsx), pyhanko (validates signatures),
+#        pyyaml (the xlsx tests compare YAML data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(poppler-utils qpdf zbar-tools imagemagick chromium chromium-driver libreoffice-calc openssl)
-pip_packages=(jsonschema selenium openpyxl pyhanko)
+pip_packages=(jsonschema selenium openpyxl pyhanko pyyaml)
 
 missing=()
 for p in "${apt_packages[@]}"; do

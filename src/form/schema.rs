@@ -123,7 +123,7 @@ pub fn kind_id(root: &Node) -> Result<(String, Loc), Finding> {
             ));
         }
     }
-    match root.get(FORM_KEY) {
+    match crate::zh_keys::form_key(root) {
         Some(Node { value: Value::Str(s), loc }) => Ok((s.trim().to_string(), *loc)),
         Some(node) => Err(Finding::error(
             Class::Structure,
@@ -308,7 +308,9 @@ impl Walker<'_> {
         for (key, _) in entries {
             let name = key_text(key);
             if !fields.contains_key(&name) && !extra.contains(&name.as_str()) {
-                let known: Vec<&str> = fields.keys().map(String::as_str).collect();
+                // Chinese keys are known too (see zh_keys), so a misspelt label gets its did-you-mean.
+                let zh = if name.is_ascii() { vec![] } else { crate::zh_keys::zh_keys(fields) };
+                let known: Vec<&str> = fields.keys().map(String::as_str).chain(zh.iter().map(|(_, z)| z.as_str())).collect();
                 self.unknown_key(key.loc, &at.key(&name, &name), &name, &known);
             }
         }

@@ -172,7 +172,7 @@ impl Engine {
     }
 
     /// How this form draws an indicator table: repeated labels and the block label.
-    fn table_style(&self, kind: &Kind, spec: &kind::Field, form: &Form) -> indicators::Style {
+    pub(crate) fn table_style(&self, kind: &Kind, spec: &kind::Field, form: &Form) -> indicators::Style {
         // The block label repeats with the column header when that repeats on every page.
         let in_header = form.options.get("repeat_header").and_then(Json::as_bool).unwrap_or(false);
         let block = spec.block.clone().map(|b| if in_header { String::new() } else { b });

@@ -8,10 +8,16 @@ use std::fmt::Write as _;
 
 use crate::kind::{Field, FieldType, Kind, Level, signature_fields};
 use crate::schema::{FORM_KEY, OPTIONS_KEY};
+use crate::zh_keys;
 
 /// A YAML skeleton of `kind` with every field explained in a comment; its
 /// values are the manifest's examples, so it checks and renders as it is.
 pub fn skeleton(kind: &Kind) -> String {
+    skeleton_in(kind, false)
+}
+
+/// The skeleton with the form's own labels as keys (`部门名称:`), `new --zh`.
+pub fn skeleton_in(kind: &Kind, zh: bool) -> String {
     let m = &kind.manifest;
     let mut out = String::new();
     let _ = writeln!(out, "# {}", m.name);
@@ -22,18 +28,25 @@ pub fn skeleton(kind: &Kind) -> String {
     let _ = writeln!(out, "#   formpress check 本文件        检查（错误会指出行号和字段）");
     let _ = writeln!(out, "#   formpress render 本文件       生成 PDF");
     let _ = writeln!(out, "# 以 # 开头的行是注释；写了“可不写”的字段可以删去。\n");
-    let _ = writeln!(out, "form: {}", kind.id);
+    let top = zh_keys::top_keys(kind);
+    let _ = writeln!(out, "{}: {}", shown(zh, &top, FORM_KEY), kind.id);
     for (key, field) in &m.fields {
-        field_lines(&mut out, 0, key, field);
+        field_lines(&mut out, 0, &shown(zh, &top, key), field, zh);
     }
     if !m.options.is_empty() {
         let _ = writeln!(out, "\n# 版式选项（可不写，下面是默认值）：");
-        let _ = writeln!(out, "# {OPTIONS_KEY}:");
+        let _ = writeln!(out, "# {}:", shown(zh, &top, OPTIONS_KEY));
         for (key, option) in &m.options {
             let _ = writeln!(out, "#   {key}: {}    # {}", option.default, option.help);
         }
     }
     out
+}
+
+/// A key as written: its Chinese form when asked for and there is one.
+fn shown(zh: bool, table: &[(String, String)], key: &str) -> String {
+    let found = table.iter().find(|(k, _)| k == key).map(|(_, z)| z.clone());
+    if zh { found.unwrap_or_else(|| key.to_string()) } else { key.to_string() }
 }
 
 fn pad(depth: usize) -> String {
@@ -109,7 +122,7 @@ fn placeholder(field: &Field) -> Json {
     }
 }
 
-fn field_lines(out: &mut String, depth: usize, key: &str, field: &Field) {
+fn field_lines(out: &mut String, depth: usize, key: &str, field: &Field, zh: bool) {
     let p = pad(depth);
     let _ = writeln!(out, "{p}# {}", describe(field));
     let optional = !field.required || field.default.is_some();
@@ -118,24 +131,27 @@ fn field_lines(out: &mut String, depth: usize, key: &str, field: &Field) {
         FieldType::List => {
             let _ = writeln!(out, "{p}{off}{key}:");
             let item = field.item.as_ref().expect("checked");
-            list_item(out, depth + 1, item, off);
+            list_item(out, depth + 1, item, off, zh);
         }
         FieldType::Record => {
             let _ = writeln!(out, "{p}{key}:");
-            for (k, f) in field.fields.as_ref().expect("checked") {
-                field_lines(out, depth + 1, k, f);
+            let fields = field.fields.as_ref().expect("checked");
+            let table = zh_keys::zh_keys(fields);
+            for (k, f) in fields {
+                field_lines(out, depth + 1, &shown(zh, &table, k), f, zh);
             }
         }
         FieldType::Signature => {
             let _ = writeln!(out, "{p}# {key}:");
+            let table = zh_keys::zh_keys(signature_fields());
             for (k, f) in signature_fields() {
                 let value = f.example.clone().unwrap_or_else(|| placeholder(f));
-                let _ = writeln!(out, "{p}#   {k}: {}    # {}", scalar(&value), f.label);
+                let _ = writeln!(out, "{p}#   {}: {}    # {}", shown(zh, &table, k), scalar(&value), f.label);
             }
         }
         FieldType::Indicators => {
             let _ = writeln!(out, "{p}{key}:");
-            indicator_group(out, depth + 1, field, 0);
+            indicator_group(out, depth + 1, field, 0, zh);
         }
         _ => {
             let value = field.example.clone().or_else(|| field.default.clone()).unwrap_or_else(|| placeholder(field));
@@ -144,13 +160,15 @@ fn field_lines(out: &mut String, depth: usize, key: &str, field: &Field) {
     }
 }
 
-fn list_item(out: &mut String, depth: usize, item: &Field, off: &str) {
+fn list_item(out: &mut String, depth: usize, item: &Field, off: &str, zh: bool) {
     let p = pad(depth);
     match item.ty {
         FieldType::Record => {
             let fields = item.fields.as_ref().expect("checked");
+            let table = zh_keys::zh_keys(fields);
             let mut first = true;
             for (k, f) in fields {
+                let k = shown(zh, &table, k);
                 let _ = writeln!(out, "{p}{off}  # {}", describe(f));
                 let value = f.example.clone().or_else(|| f.default.clone()).unwrap_or_else(|| placeholder(f));
                 let lead = if first { "- " } else { "  " };
@@ -166,15 +184,16 @@ fn list_item(out: &mut String, depth: usize, item: &Field, off: &str) {
     }
 }
 
-fn indicator_group(out: &mut String, depth: usize, spec: &Field, level: usize) {
+fn indicator_group(out: &mut String, depth: usize, spec: &Field, level: usize, zh: bool) {
     let p = pad(depth);
     let l: &Level = &spec.levels[level];
+    let keys = zh_keys::group_keys(spec, level);
     let help = if l.help.is_empty() { String::new() } else { format!("：{}", l.help) };
     let _ = writeln!(out, "{p}# {}{help}", l.label);
-    let _ = writeln!(out, "{p}- name: {}", example_name(l, level));
+    let _ = writeln!(out, "{p}- {}: {}", shown(zh, &keys, "name"), example_name(l, level));
     for (k, f) in &l.fields {
         let value = f.example.clone().unwrap_or_else(|| placeholder(f));
-        let _ = writeln!(out, "{p}  {k}: {}    # {}", scalar(&value), describe(f));
+        let _ = writeln!(out, "{p}  {}: {}    # {}", shown(zh, &keys, k), scalar(&value), describe(f));
     }
     let below: Vec<(String, String)> = if level == 0 && !spec.sides.is_empty() {
         spec.sides.iter().map(|s| (s.key.clone(), s.label.clone())).collect()
@@ -187,15 +206,17 @@ fn indicator_group(out: &mut String, depth: usize, spec: &Field, level: usize) {
         if !label.is_empty() {
             let _ = writeln!(out, "{p}  # {label}的{}", spec.levels[level + 1].label);
         }
-        let _ = writeln!(out, "{p}  {key}:");
-        indicator_group(out, depth + 2, spec, level + 1);
+        let _ = writeln!(out, "{p}  {}:", shown(zh, &keys, key));
+        indicator_group(out, depth + 2, spec, level + 1, zh);
     }
     if below.is_empty() {
-        let _ = writeln!(out, "{p}  rows:");
+        let _ = writeln!(out, "{p}  {}:", shown(zh, &keys, "rows"));
         let row = spec.row.as_ref().expect("checked");
+        let table = zh_keys::zh_keys(row);
         let q = pad(depth + 2);
         let mut first = true;
         for (k, f) in row {
+            let k = shown(zh, &table, k);
             let _ = writeln!(out, "{q}  # {}", describe(f));
             let value = f.example.clone().unwrap_or_else(|| placeholder(f));
             let lead = if first { "- " } else { "  " };
@@ -243,7 +264,7 @@ pub fn json_schema(kind: &Kind) -> Json {
     props.extend(fields);
     let mut required = required;
     required.insert(0, FORM_KEY.into());
-    json!({
+    let mut schema = json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "title": m.name,
         "description": m.description,
@@ -251,7 +272,30 @@ pub fn json_schema(kind: &Kind) -> Json {
         "properties": props,
         "required": required,
         "additionalProperties": false,
-    })
+    });
+    with_zh_keys(&mut schema, &zh_keys::top_keys(kind));
+    schema
+}
+
+/// Lets an object schema take each Chinese key beside its ASCII one: the same
+/// property under both names, either one satisfying `required`, never both.
+fn with_zh_keys(schema: &mut Json, table: &[(String, String)]) {
+    let mut all_of = vec![];
+    for (key, zh) in table {
+        let Some(prop) = schema["properties"].get(key).cloned() else { continue };
+        schema["properties"][zh] = prop;
+        // `required` holds for anything but an object: say "object" so a blank record (null) passes.
+        all_of.push(json!({"not": {"type": "object", "required": [key, zh]}}));
+        if let Some(Json::Array(required)) = schema.get_mut("required")
+            && let Some(i) = required.iter().position(|r| r == key)
+        {
+            required.remove(i);
+            all_of.push(json!({"anyOf": [{"required": [key]}, {"required": [zh]}]}));
+        }
+    }
+    if !all_of.is_empty() {
+        schema["allOf"] = Json::Array(all_of);
+    }
 }
 
 fn object_parts(fields: &IndexMap<String, Field>) -> (Map<String, Json>, Vec<Json>) {
@@ -327,7 +371,10 @@ fn field_schema(f: &Field) -> Json {
 
 fn record_schema(fields: &IndexMap<String, Field>) -> Json {
     let (props, required) = object_parts(fields);
-    json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
+    let mut schema =
+        json!({"type": "object", "properties": props, "required": required, "additionalProperties": false});
+    with_zh_keys(&mut schema, &zh_keys::zh_keys(fields));
+    schema
 }
 
 fn group_schema(spec: &Field, level: usize) -> Json {
@@ -349,11 +396,9 @@ fn group_schema(spec: &Field, level: usize) -> Json {
     } else {
         props.insert("rows".into(), rows_schema(spec));
     }
-    let groups = json!({
-        "type": "array",
-        "title": l.label,
-        "items": {"type": "object", "properties": props, "required": required, "additionalProperties": false},
-    });
+    let mut item = json!({"type": "object", "properties": props, "required": required, "additionalProperties": false});
+    with_zh_keys(&mut item, &zh_keys::group_keys(spec, level));
+    let groups = json!({"type": "array", "title": l.label, "items": item});
     // The whole tree may also be a flat list of rows (a form with no 一级/二级 columns).
     if level == 0 { json!({"title": spec.label, "anyOf": [groups, rows_schema(spec)]}) } else { groups }
 }

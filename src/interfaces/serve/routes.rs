@@ -21,8 +21,8 @@ use super::{App, refuse};
 use crate::report::Status;
 use crate::{Form, RenderOptions, describe, kind, yaml};
 
-/// The Excel export, when this build has one (the page hides its button otherwise).
-const XLSX: bool = false;
+/// The Excel export, offered by the page (it hides the button when a build has none).
+const XLSX: bool = true;
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -488,14 +488,37 @@ fn rfc5987(name: &str) -> String {
         .collect()
 }
 
-/// The Excel bridge's hook: answers once this build has an .xlsx export.
+/// The .xlsx of the saved file, exactly as `formpress render --format xlsx` makes it.
 async fn xlsx(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejection>) -> Response {
     let q = match query(q) {
         Ok(q) => q,
         Err(r) => return r.into_response(),
     };
-    if let Err(e) = app.folder.read(&q.name) {
-        return Refusal::Folder(e).into_response();
+    let r = blocking(&app, move |app| {
+        let path = app.folder.path(&q.name).map_err(Refusal::Folder)?;
+        app.folder.read(&q.name).map_err(Refusal::Folder)?;
+        let form = app
+            .engine
+            .check_file(&path)
+            .map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+        if !form.renderable() {
+            return Err(no(StatusCode::UNPROCESSABLE_ENTITY, "表单有结构性错误，未生成 .xlsx"));
+        }
+        let bytes = crate::xlsx::write(&app.engine, &form).map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+        let stem = q.name.rsplit_once('.').map_or(q.name.as_str(), |(s, _)| s);
+        Ok((bytes, format!("{stem}.xlsx")))
+    })
+    .await;
+    match r {
+        Ok((bytes, file)) => {
+            let disposition = format!("attachment; filename=\"form.xlsx\"; filename*=UTF-8''{}", rfc5987(&file));
+            let kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+            let mut resp = ([(header::CONTENT_TYPE, kind)], bytes).into_response();
+            if let Ok(v) = HeaderValue::from_str(&disposition) {
+                resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            resp
+        }
+        Err(r) => r.into_response(),
     }
-    refuse(StatusCode::NOT_IMPLEMENTED, "此版本的 formpress 还没有 Excel（.xlsx）导出")
 }

@@ -47,10 +47,13 @@ pub mod archival {
     pub mod fingerprint;
     pub mod inspect;
     pub mod pdfcheck;
+    pub mod qr_read;
+    pub mod scan;
+    pub mod scan_input;
     pub mod verify;
 }
 
-pub use archival::{archive, fingerprint, inspect, pdfcheck, verify};
+pub use archival::{archive, fingerprint, inspect, pdfcheck, qr_read, scan, scan_input, verify};
 pub use form::{checks, findings, kind, rules, schema, yaml};
 use layout::render;
 pub use layout::{fonts, indicators, ink, pdf, template, world};

@@ -49,6 +49,8 @@ pub struct Page {
     pub text: String,
     /// Every path and picture drawn, in drawing order.
     pub marks: Vec<Mark>,
+    /// Page width in points.
+    pub width: f64,
     /// Page height in points (marks are measured from the bottom left).
     pub height: f64,
 }
@@ -165,15 +167,29 @@ fn decode_text(bytes: &[u8]) -> String {
 }
 
 fn pages(pdf: &Pdf) -> Vec<Page> {
+    interpret_pages(pdf, |device: PageDevice, media| Page {
+        text: device.text,
+        marks: device.marks,
+        width: media.width(),
+        height: media.height(),
+    })
+}
+
+/// Runs every page of a PDF through a fresh device; `done` gets the device
+/// and the page's media box.
+pub fn interpret_pages<D, T>(pdf: &Pdf, mut done: impl FnMut(D, kurbo::Rect) -> T) -> Vec<T>
+where
+    D: for<'a> Device<'a> + Default,
+{
     let cache = InterpreterCache::new();
     pdf.pages()
         .iter()
         .map(|page| {
             let media = page.media_box().to_kurbo();
             let mut context = Context::new(Affine::IDENTITY, media, &cache, pdf.xref(), InterpreterSettings::default());
-            let mut device = PageDevice::default();
+            let mut device = D::default();
             interpret_page(page, &mut context, &mut device);
-            Page { text: device.text, marks: device.marks, height: media.height() }
+            done(device, media)
         })
         .collect()
 }

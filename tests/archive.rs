@@ -119,10 +119,11 @@ fn every_page_carries_code_page_number_and_qr() {
         assert_eq!(formpress::fingerprint::find_code(page).as_deref(), Some(code.as_str()), "page {}", i + 1);
         assert!(squash(page).contains(&format!("第{}页共{}页", i + 1, pages.len())), "page {}: {page}", i + 1);
     }
-    // The QR code holds the format version and the full hash, whose start is the 校验码.
+    // The QR code holds the format version, the full hash, whose start is the 校验码, and the page.
     let hash = engine().fingerprint(&check(&clean_seed())).unwrap().hex;
     assert!(hash.starts_with(&code.replace('-', "")));
-    assert_eq!(scan_pages(&pdf, 200, 0.0, 100), vec![format!("FP1:{hash}"); pages.len()]);
+    let want: Vec<String> = (1..=pages.len()).map(|p| format!("FP1:{hash}:{p}")).collect();
+    assert_eq!(scan_pages(&pdf, 200, 0.0, 100), want);
 }
 
 /// Every page's QR code as an office scan would give it back: rendered at
@@ -165,12 +166,13 @@ fn the_qr_code_reads_back_from_office_scans() {
         let path = root().join("forms").join(example);
         let form = engine().check_file(&path).unwrap();
         let pdf = engine().render(&form, &formpress::RenderOptions::default()).unwrap().pdf;
-        let want = format!("FP1:{}", engine().fingerprint(&form).unwrap().hex);
+        let hash = engine().fingerprint(&form).unwrap().hex;
         let pages = pages(&pdf).len();
+        let want: Vec<String> = (1..=pages).map(|p| format!("FP1:{hash}:{p}")).collect();
         for dpi in [150, 200, 300] {
             for degrees in [2.0, -2.0] {
                 let read = scan_pages(&pdf, dpi, degrees, 75);
-                assert_eq!(read, vec![want.clone(); pages], "{example} at {dpi} dpi, {degrees}°");
+                assert_eq!(read, want, "{example} at {dpi} dpi, {degrees}°");
             }
         }
     }

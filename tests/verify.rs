@@ -80,9 +80,9 @@ fn without_qr(dir: &Path) -> PathBuf {
     let shared = dir.join("tpl/_shared");
     std::fs::create_dir_all(&shared).unwrap();
     let common = std::fs::read_to_string(root().join("templates/_shared/common.typ.j2")).unwrap();
-    let line = "{% if meta.qr %}{{ meta.qr|safe }}{% else %}[]{% endif %}";
+    let line = "if n >= 1 { image(";
     assert!(common.contains(line), "the footer's QR line moved");
-    std::fs::write(shared.join("common.typ.j2"), common.replace(line, "[]")).unwrap();
+    std::fs::write(shared.join("common.typ.j2"), common.replace(line, "if false { image(")).unwrap();
     dir.join("tpl")
 }
 
@@ -232,10 +232,13 @@ fn any_attachment_name_verifies_and_extracts() {
 
 #[test]
 fn text_in_a_field_cannot_inject_into_the_qr_payload() {
-    // The payload is only `FP1:` and the hash: no form text is in it.
+    // The payload is only `FP1:`, the hash and the page number: no form text is in it.
     let form = check(&clean_seed().replace("department: 郑州市人民政府办公厅", "department: 郑州|sha256:00|x"));
     let fp = engine().fingerprint(&form).unwrap();
-    let payload = fp.qr_payload();
-    assert_eq!(payload.len(), 4 + 64);
-    assert!(payload.starts_with("FP1:") && payload[4..].chars().all(|c| c.is_ascii_hexdigit()), "{payload}");
+    let payload = fp.qr_payload(3);
+    assert_eq!(payload.len(), 4 + 64 + 2);
+    assert!(payload.starts_with("FP1:") && payload[4..68].chars().all(|c| c.is_ascii_hexdigit()), "{payload}");
+    assert!(payload.ends_with(":3"), "{payload}");
+    let read = formpress::fingerprint::parse_qr(&payload).unwrap();
+    assert_eq!((read.hex, read.page), (fp.hex.clone(), Some(3)));
 }

@@ -54,25 +54,100 @@ impl Fingerprint {
         [&head[0..4], &head[4..8], &head[8..12], &head[12..16]].join("-")
     }
 
-    /// What the QR code holds: `FP1:` (format version 1) and the full hash
-    /// in upper-case hex, whose first 16 digits are the 校验码. Short and in
-    /// QR's alphanumeric alphabet, so the code stays small enough for modules
-    /// of about 0.45 mm, which office scans at 150–300 dpi read back.
-    pub fn qr_payload(&self) -> String {
-        format!("{QR_PREFIX}{}", self.hex)
+    /// What the QR code of page `page` (1-based) holds: `FP1:` (format
+    /// version 1), the full hash in upper-case hex, whose first 16 digits
+    /// are the 校验码, and the page number: `FP1:<64 hex>:<page>`. All in
+    /// QR's alphanumeric alphabet, so the code stays small enough for
+    /// modules of 0.55 mm, which office scans at 150–300 dpi read back.
+    /// The page number lets a scan of the signed paper be put back in order
+    /// and checked for missing or doubled pages.
+    pub fn qr_payload(&self, page: usize) -> String {
+        format!("{QR_PREFIX}{}:{page}", self.hex)
     }
 }
 
-/// The QR code as Typst markup: a box of filled rectangles, one per run of
-/// dark modules in a row. Vectors print and scan crisply at any resolution,
-/// where a small picture gets blurred by scaling.
-pub fn qr_markup(payload: &str) -> Option<String> {
-    let code = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::Q).ok()?;
+/// What a QR code read back from a page says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrPayload {
+    /// The full hash, 64 upper-case hex digits.
+    pub hex: String,
+    /// The page number; `None` for codes printed before pages were numbered.
+    pub page: Option<usize>,
+}
+
+impl QrPayload {
+    /// The printed 校验码 of the form this page belongs to.
+    pub fn code(&self) -> String {
+        Fingerprint { hex: self.hex.clone() }.code()
+    }
+}
+
+/// Reads a QR payload (`FP1:<64 hex>` or `FP1:<64 hex>:<page>`); anything else is `None`.
+pub fn parse_qr(text: &str) -> Option<QrPayload> {
+    let rest = text.trim().strip_prefix(QR_PREFIX)?;
+    let (hex, page) = match rest.split_once(':') {
+        Some((hex, page)) => (hex, Some(page)),
+        None => (rest, None),
+    };
+    if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let page = match page {
+        Some(p) if !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()) => {
+            Some(p.parse().ok().filter(|&n: &usize| n >= 1)?)
+        }
+        Some(_) => return None,
+        None => None,
+    };
+    Some(QrPayload { hex: hex.to_ascii_uppercase(), page })
+}
+
+/// Where the template finds the QR code of page n: `/assets/qr/<n>.svg`
+/// (the World draws it on request, see `qr_file`).
+pub const QR_DIR: &str = "/assets/qr/";
+
+/// The QR code of page `page` as an SVG file, for the World to serve at
+/// `QR_DIR<page>.svg`.
+pub fn qr_file(hex: &str, page: usize) -> Option<String> {
+    qr_svg(&Fingerprint { hex: hex.to_string() }.qr_payload(page))
+}
+
+/// The side of every page's QR code on paper, in millimetres. All pages use
+/// the version that holds a five-digit page number, so the codes of page 9
+/// and page 10 are the same size and the footer never moves.
+pub fn qr_side_mm() -> f64 {
+    (qr_version_width() + 2 * QUIET) as f64 * QR_MODULE_MM
+}
+
+fn qr_version() -> qrcode::Version {
+    static VERSION: std::sync::OnceLock<qrcode::Version> = std::sync::OnceLock::new();
+    *VERSION.get_or_init(|| {
+        let longest = format!("{QR_PREFIX}{}:99999", "F".repeat(64));
+        qrcode::QrCode::with_error_correction_level(longest.as_bytes(), qrcode::EcLevel::Q)
+            .expect("a short payload fits")
+            .version()
+    })
+}
+
+fn qr_version_width() -> usize {
+    match qr_version() {
+        qrcode::Version::Normal(v) => (17 + 4 * v) as usize,
+        qrcode::Version::Micro(v) => (9 + 2 * v) as usize,
+    }
+}
+
+/// The QR code as SVG: one path of filled rectangles, a run of dark modules
+/// in a row each, in module units with a `QUIET`-module margin. Vectors
+/// print and scan crisply at any resolution, where a small picture gets
+/// blurred by scaling; one path per page keeps the markup small.
+pub fn qr_svg(payload: &str) -> Option<String> {
+    let code = qrcode::QrCode::with_version(payload.as_bytes(), qr_version(), qrcode::EcLevel::Q).ok()?;
     let n = code.width();
     let colors = code.to_colors();
-    let m = QR_MODULE_MM;
-    let side = (n + 2 * QUIET) as f64 * m;
-    let mut out = format!("box(width: {side:.3}mm, height: {side:.3}mm, {{\n");
+    let side = n + 2 * QUIET;
+    let mut d = String::new();
+    // A hair taller than a module (0.02 mm), so rows meet without a seam.
+    let tall = 1.0 + 0.02 / QR_MODULE_MM;
     for y in 0..n {
         let mut x = 0;
         while x < n {
@@ -84,47 +159,13 @@ pub fn qr_markup(payload: &str) -> Option<String> {
             while x < n && colors[y * n + x] == qrcode::Color::Dark {
                 x += 1;
             }
-            // A hair taller than a module, so rows meet without a seam.
-            let _ = writeln!(
-                out,
-                "  place(dx: {:.3}mm, dy: {:.3}mm, rect(width: {:.3}mm, height: {:.3}mm, fill: black, stroke: none))",
-                (start + QUIET) as f64 * m,
-                (y + QUIET) as f64 * m,
-                (x - start) as f64 * m,
-                m + 0.02
-            );
+            let _ = write!(d, "M{} {}h{}v{tall:.3}h-{}z", start + QUIET, y + QUIET, x - start, x - start);
         }
     }
-    out.push_str("})");
-    Some(out)
-}
-
-/// The QR code as a 1-bit PNG, one pixel per module with a `QUIET`-module quiet
-/// zone (templates scale it up with `scaling: "pixelated"`). A bitmap is a few
-/// hundred bytes; the same code as vector paths adds ~50 KB to a 4-page PDF.
-pub fn qr_png(payload: &str) -> Option<Vec<u8>> {
-    let code = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::Q).ok()?;
-    let modules = code.width();
-    let colors = code.to_colors();
-    let size = modules + 2 * QUIET;
-    let row_bytes = size.div_ceil(8);
-    let mut pixels = vec![0xFFu8; row_bytes * size];
-    for y in 0..modules {
-        for x in 0..modules {
-            if colors[y * modules + x] == qrcode::Color::Dark {
-                let (px, py) = (x + QUIET, y + QUIET);
-                pixels[py * row_bytes + px / 8] &= !(0x80 >> (px % 8));
-            }
-        }
-    }
-    let mut out = vec![];
-    let mut encoder = png::Encoder::new(&mut out, size as u32, size as u32);
-    encoder.set_color(png::ColorType::Grayscale);
-    encoder.set_depth(png::BitDepth::One);
-    let mut writer = encoder.write_header().ok()?;
-    writer.write_image_data(&pixels).ok()?;
-    writer.finish().ok()?;
-    Some(out)
+    Some(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {side} {side}\" width=\"{side}\" height=\"{side}\">\
+         <path fill=\"#000\" d=\"{d}\"/></svg>"
+    ))
 }
 
 /// Finds the printed 校验码 (`XXXX-XXXX-XXXX-XXXX` after the label) in a
@@ -220,6 +261,20 @@ mod tests {
         assert_eq!(Fingerprint::of("k", &plain, &[]).hex, hex(&Sha256::digest(text)).to_ascii_uppercase());
         let text = r#"{"assets":{"/assets/0.png":"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"},"data":{"seal":"/assets/0.png"},"form":"k"}"#;
         assert_eq!(seal(b"foo"), hex(&Sha256::digest(text)).to_ascii_uppercase());
+    }
+
+    #[test]
+    fn qr_payloads_read_back() {
+        let fp = Fingerprint { hex: "AB".repeat(32) };
+        let read = parse_qr(&fp.qr_payload(12)).unwrap();
+        assert_eq!((read.hex.as_str(), read.page), (fp.hex.as_str(), Some(12)));
+        assert_eq!(parse_qr(&format!("FP1:{}", fp.hex)).unwrap().page, None);
+        for bad in ["FP1:", "FP2:00", &format!("FP1:{}:0", fp.hex), &format!("FP1:{}:x", fp.hex), &format!("FP1:{}:", fp.hex)] {
+            assert!(parse_qr(bad).is_none(), "{bad}");
+        }
+        // Every page's code has the same size, so the footer never moves.
+        let side = |p| qr_svg(&fp.qr_payload(p)).unwrap().split("viewBox=\"0 0 ").nth(1).unwrap()[..2].to_string();
+        assert_eq!(side(1), side(99_999));
     }
 
     #[test]

@@ -58,6 +58,9 @@ impl Engine {
             for (path, bytes) in &job.files {
                 world.add_file(path, bytes.clone());
             }
+            if let Some(hex) = &job.page_codes {
+                world.serve_page_codes(hex.clone());
+            }
             let doc = pdf::compile(&world).map_err(|diagnostics| {
                 let hint = self.template_hint(kind, world.main_source().text(), &diagnostics);
                 Error::Typst { diagnostics, markup: world.main_source().text().to_string(), hint }
@@ -81,10 +84,19 @@ impl Engine {
             if !strays.is_empty() {
                 return Err(Error::Overflow(strays.into_iter().map(|s| self.name_stray(kind, form, s)).collect()));
             }
+            let mut files = job.files;
+            // The QR codes the World drew, so that `--typ` markup compiles on its own.
+            if let Some(hex) = &job.page_codes {
+                for page in 1..=doc.pages().len() {
+                    if let Some(svg) = fingerprint::qr_file(hex, page) {
+                        files.push((format!("{}{page}.svg", fingerprint::QR_DIR), Bytes::from_string(svg)));
+                    }
+                }
+            }
             return Ok(Laid {
                 document: doc,
                 markup: world.main_source().text().to_string(),
-                files: job.files,
+                files,
                 passes: pass,
                 code: job.code,
                 archive: job.archive,
@@ -237,14 +249,13 @@ struct Job {
     files: Vec<(String, Bytes)>,
     meta: Json,
     code: Option<String>,
+    /// The fingerprint whose per-page QR codes the footer prints.
+    page_codes: Option<String>,
     archive: bool,
     draft: bool,
     attach_markup: String,
     date: Option<(Datetime, &'static str)>,
 }
-
-/// Where the QR code's picture is written beside `--typ` markup (templates draw it as vectors).
-const QR_PATH: &str = "/assets/qr.png";
 
 impl Job {
     fn new(kind: &Kind, form: &Form, options: &RenderOptions) -> Result<Job, Error> {
@@ -261,15 +272,15 @@ impl Job {
             form.assets.iter().map(|(p, b)| (p.clone(), Bytes::new(b.clone()))).collect();
         let mut meta = json!({ "archive": archive, "draft": draft, "errors": errors, "code": null, "hash": null, "qr": null });
         let mut code = None;
+        let mut page_codes = None;
         if !draft && flag("fingerprint").unwrap_or(true) {
             let fp = fingerprint::Fingerprint::of(&kind.id, &form.data, &form.assets);
-            if let Some(png) = fingerprint::qr_png(&fp.qr_payload()) {
-                files.push((QR_PATH.into(), Bytes::new(png)));
-            }
-            meta["qr"] = json!(fingerprint::qr_markup(&fp.qr_payload()));
+            // Each page's QR code is drawn by the World when the footer asks for it.
+            meta["qr"] = json!({ "dir": fingerprint::QR_DIR, "side": fingerprint::qr_side_mm() });
             meta["code"] = json!(fp.code());
             meta["hash"] = json!(fp.hex);
             code = Some(fp.code());
+            page_codes = Some(fp.hex);
         }
         let mut attach_markup = String::new();
         if archive {
@@ -293,7 +304,7 @@ impl Job {
                 let year = form.data.get("year").and_then(Json::as_i64).unwrap_or(2000) as i32;
                 archive.then(|| Datetime::from_ymd(year, 1, 1).map(|d| (d, "年度首日"))).flatten()
             });
-        Ok(Job { files, meta, code, archive, draft, attach_markup, date })
+        Ok(Job { files, meta, code, page_codes, archive, draft, attach_markup, date })
     }
 }
 

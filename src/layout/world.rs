@@ -39,11 +39,13 @@ pub struct FormWorld<'a> {
     main: Source,
     files: HashMap<FileId, Bytes>,
     today: Datetime,
+    /// The fingerprint whose per-page QR codes the World draws on request.
+    page_codes: Option<String>,
 }
 
 impl<'a> FormWorld<'a> {
     pub fn new(fonts: &'a Fonts, markup: String, today: Datetime) -> Self {
-        FormWorld { fonts, main: Source::new(main_id(), markup), files: HashMap::new(), today }
+        FormWorld { fonts, main: Source::new(main_id(), markup), files: HashMap::new(), today, page_codes: None }
     }
 
     /// Makes `bytes` readable by the template at `path` (e.g. `/assets/seal.png`).
@@ -51,6 +53,18 @@ impl<'a> FormWorld<'a> {
         if let Some(id) = file_id(path) {
             self.files.insert(id, bytes);
         }
+    }
+
+    /// Serves the QR code of page n at `/assets/qr/<n>.svg` for the
+    /// fingerprint `hex`. Pages are only known during layout, so the codes
+    /// are drawn when the footer asks for them, for however many pages there are.
+    pub fn serve_page_codes(&mut self, hex: String) {
+        self.page_codes = Some(hex);
+    }
+
+    /// Replaces the generated markup, keeping the spans of unchanged parts.
+    pub fn replace_main(&mut self, markup: &str) {
+        self.main.replace(markup);
     }
 
     pub fn main_source(&self) -> &Source {
@@ -89,7 +103,16 @@ impl World for FormWorld<'_> {
         if id == main_id() {
             return Ok(Bytes::from_string(self.main.text().to_owned()));
         }
-        self.files.get(&id).cloned().ok_or_else(|| FileError::NotFound(id.vpath().get_with_slash().into()))
+        if let Some(bytes) = self.files.get(&id) {
+            return Ok(bytes.clone());
+        }
+        let path = id.vpath().get_with_slash();
+        if let (Some(hex), Some(page)) = (&self.page_codes, page_code_number(&path)) {
+            if let Some(svg) = crate::fingerprint::qr_file(hex, page) {
+                return Ok(Bytes::from_string(svg));
+            }
+        }
+        Err(FileError::NotFound(path.into()))
     }
     fn font(&self, index: usize) -> Option<Font> {
         self.fonts.font(index)
@@ -97,4 +120,13 @@ impl World for FormWorld<'_> {
     fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
         Some(self.today)
     }
+}
+
+/// The page number in `/assets/qr/<n>.svg`.
+fn page_code_number(path: &str) -> Option<usize> {
+    let n = path.strip_prefix(crate::fingerprint::QR_DIR)?.strip_suffix(".svg")?;
+    if n.is_empty() || n.len() > 5 || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    n.parse().ok().filter(|&n: &usize| n >= 1)
 }

@@ -269,9 +269,12 @@ fn a_scanners_pdf_in_any_order_is_archived_and_verified() {
 fn loose_files_png_and_multipage_tiff_with_the_printed_pdf() {
     let set = set();
     let j = &set.jpegs;
-    // Pages 2 and 1 in one two-page TIFF (G4 bilevel, as fax-style scanners write).
+    // Pages 2 and 1 in one two-page TIFF, bilevel G4 as fax-style scanners
+    // write (without the seal: thresholded, it would be solid black over the code).
     let tiff = set.path("pages-2-1.tif");
-    run("convert", &[s(&j[1]), s(&j[0]), "-colorspace", "Gray", "-threshold", "55%", "-compress", "Group4", s(&tiff)]);
+    let (p2, p1) = (set.path("p-2.png"), set.path("p-1.png"));
+    let args = ["-background", "white", "-rotate", "1", "+repage", "-colorspace", "Gray", "-threshold", "50%"];
+    run("convert", &[&[s(&p2), s(&p1)][..], &args, &["-compress", "Group4", "-density", "200", s(&tiff)]].concat());
     let out = set.path("loose.pdf");
     let pdf = set.path("seed.pdf");
     let (code, text) = formpress(&[
@@ -294,7 +297,7 @@ fn loose_files_png_and_multipage_tiff_with_the_printed_pdf() {
 /// Runs a broken set: exit 1, every expected message, and no file written.
 fn refused(name: &str, scans: &[&Path], messages: &[&str]) {
     let set = set();
-    let out = set.path(&format!("{name}.pdf"));
+    let out = set.path(&format!("refused-{name}.pdf"));
     let (code, text) = scan(scans, &out, &[]);
     assert_eq!(code, Some(1), "{name}: {text}");
     for m in messages {

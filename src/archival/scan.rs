@@ -9,6 +9,7 @@
 use serde_json::Value as Json;
 use typst::foundations::{Bytes, Datetime};
 
+use crate::fingerprint::{QrPayload, parse_qr};
 use crate::scan_input::{self, Picture, ScanFileError, Source, Stored, Unreadable};
 use crate::world::FormWorld;
 use crate::{Engine, Error, Form, RenderOptions, archive, fingerprint, inspect, pdf, qr_read, template, verify};
@@ -151,7 +152,7 @@ impl Expected {
     }
 
     /// Whether a decoded payload is this form's.
-    fn matches(&self, payload: &Payload) -> bool {
+    fn matches(&self, payload: &QrPayload) -> bool {
         match &self.hex {
             Some(hex) => payload.hex == *hex,
             None => payload.code() == self.code,
@@ -167,35 +168,10 @@ fn author(data: &Json) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A decoded formpress QR payload: `FP1:<64 hex>:<page>`, or without the
-/// page from formpress versions before page numbers were added.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Payload {
-    pub hex: String,
-    pub page: Option<usize>,
-}
-
-impl Payload {
-    pub fn parse(text: &str) -> Option<Payload> {
-        let rest = text.strip_prefix(fingerprint::QR_PREFIX)?;
-        let (hex, page) = match rest.split_once(':') {
-            Some((hex, page)) => (hex, Some(page.parse::<usize>().ok().filter(|p| *p > 0)?)),
-            None => (rest, None),
-        };
-        let ok = hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit());
-        ok.then(|| Payload { hex: hex.to_ascii_uppercase(), page })
-    }
-
-    /// The 校验码 it carries (its first 16 hex digits).
-    pub fn code(&self) -> String {
-        fingerprint::Fingerprint { hex: self.hex.clone() }.code()
-    }
-}
-
 /// What was found on one scanned page.
 #[derive(Debug, Clone)]
 pub enum Found {
-    Code(Payload),
+    Code(QrPayload),
     /// A QR code that is not formpress's (its text).
     Foreign(String),
     /// No QR code could be read.
@@ -225,7 +201,7 @@ pub fn page(source: Source, picture: Result<Picture, Unreadable>) -> Page {
         Err(why) => Page { source, picture: None, found: Found::Unreadable(why) },
         Ok(p) => {
             let found = match qr_read::read(&p.grey) {
-                qr_read::Read::Code(text) => match Payload::parse(&text) {
+                qr_read::Read::Code(text) => match parse_qr(&text) {
                     Some(payload) => Found::Code(payload),
                     None => Found::Foreign(text),
                 },
@@ -638,18 +614,7 @@ mod tests {
     }
 
     fn ours(page: Option<usize>) -> Found {
-        Found::Code(Payload { hex: "AB".repeat(32), page })
-    }
-
-    #[test]
-    fn payloads_parse_with_and_without_page() {
-        let hex = "ab".repeat(32);
-        assert_eq!(Payload::parse(&format!("FP1:{hex}:3")).unwrap().page, Some(3));
-        assert_eq!(Payload::parse(&format!("FP1:{hex}")).unwrap().page, None);
-        assert_eq!(Payload::parse(&format!("FP1:{hex}")).unwrap().hex, hex.to_ascii_uppercase());
-        for bad in [format!("FP1:{hex}:0"), format!("FP1:{hex}:x"), "FP1:12".into(), format!("FP2:{hex}")] {
-            assert_eq!(Payload::parse(&bad), None, "{bad}");
-        }
+        Found::Code(QrPayload { hex: "AB".repeat(32), page })
     }
 
     #[test]
@@ -657,7 +622,7 @@ mod tests {
         let e = expected(3);
         let shuffled = [scanned("c", ours(Some(3))), scanned("a", ours(Some(1))), scanned("b", ours(Some(2)))];
         assert_eq!(check(&e, &shuffled), Ok(vec![1, 2, 0]));
-        let other = Found::Code(Payload { hex: "CD".repeat(32), page: Some(1) });
+        let other = Found::Code(QrPayload { hex: "CD".repeat(32), page: Some(1) });
         let broken = [scanned("a", ours(Some(1))), scanned("x", other), scanned("y", Found::Nothing), scanned("a2", ours(Some(1)))];
         let problems: Vec<String> = check(&e, &broken).unwrap_err().iter().map(ToString::to_string).collect();
         assert_eq!(

@@ -308,24 +308,20 @@ fn tiff_page(decoder: &mut tiff::decoder::Decoder<Cursor<&[u8]>>) -> Result<Pict
     let (width, height) = decoder.dimensions().map_err(broken)?;
     within_limits(width, height)?;
     let color = decoder.colortype().map_err(broken)?;
-    // 0 = WhiteIsZero: fax-style bilevel scans store white as 0.
-    let white_is_zero = decoder.get_tag_u32(Tag::PhotometricInterpretation).ok() == Some(0);
     let data = match decoder.read_image().map_err(broken)? {
         DecodingResult::U8(data) => data,
         _ => return Err(Unreadable::Broken(format!("不支持的 TIFF 颜色格式 {color:?}"))),
     };
     let unsupported = || Unreadable::Broken(format!("不支持的 TIFF 颜色格式 {color:?}"));
     let image = match color {
-        ColorType::Gray(8) => {
-            let data = if white_is_zero { data.into_iter().map(|v| 255 - v).collect() } else { data };
-            DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, data).ok_or_else(unsupported)?)
-        }
+        // The decoder turns WhiteIsZero (fax-style) data round: 0 is black.
+        ColorType::Gray(8) => DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, data).ok_or_else(unsupported)?),
         ColorType::Gray(1) => {
             // Rows of packed bits, each row starting on a byte.
             let row = width.div_ceil(8) as usize;
             let grey = GrayImage::from_fn(width, height, |x, y| {
                 let bit = data.get(y as usize * row + x as usize / 8).map_or(0, |b| (b >> (7 - x % 8)) & 1);
-                image::Luma([if (bit == 1) != white_is_zero { 255 } else { 0 }])
+                image::Luma([if bit == 1 { 255 } else { 0 }])
             });
             DynamicImage::ImageLuma8(grey)
         }

@@ -44,11 +44,12 @@ with tempfile.TemporaryDirectory() as d:
     pdf = os.path.join(d, "seed.pdf")
     run(formpress, "render", data, "-o", pdf, "--no-system-fonts")
     seal = os.path.join(root, "forms/seal-example.png")
-    print(f"{'dpi':>4} {'decoded':>9} {'rate':>6} {'ms/page':>8}")
+    print(f"{'dpi':>4} {'decoded':>9} {'rate':>6} {'ms/page':>8}  not decoded (s<dpi>_<angle>_<grey>_<page>)", flush=True)
     for dpi in dpis:
         run("pdftoppm", "-r", str(dpi), "-png", pdf, os.path.join(d, f"r{dpi}"))
         mm = lambda v: str(round(v * dpi / 25.4))
         decoded = total = 0
+        misses = []
         per_page = []
         for angle in angles:
             for grey in (False, True):
@@ -66,9 +67,11 @@ with tempfile.TemporaryDirectory() as d:
                     os.remove(signed)
                 t4, text = scan(pages, data, signed)
                 failed = text.count("无法识别二维码")
+                misses += [line.split("：")[0].split("/")[-1] for line in text.splitlines() if "无法识别二维码" in line]
                 decoded += 4 - failed
                 total += 4
                 t1, _ = scan(pages[:1], data, signed)
                 per_page.append((t4 - t1) / 3)
         per_page.sort()
-        print(f"{dpi:>4} {decoded:>4}/{total:<4} {100 * decoded / total:>5.0f}% {1000 * per_page[len(per_page) // 2]:>8.0f}")
+        print(f"{dpi:>4} {decoded:>4}/{total:<4} {100 * decoded / total:>5.0f}% {1000 * per_page[len(per_page) // 2]:>8.0f}"
+              f"  {' '.join(misses)}", flush=True)

@@ -1114,7 +1114,7 @@ fn scan(args: ScanArgs) -> ExitCode {
     let pages = match scan::read(&args.scans) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("formpress: {}", e);
+            eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
             let io = matches!(e, formpress::scan_input::ScanFileError::Read(_));
             return ExitCode::from(if io { EXIT_IO } else { EXIT_FINDINGS });
         }

@@ -6,8 +6,8 @@
 //! signature crossing the code. What the measurements (README, "scan") asked
 //! for, and no more: coloured ink is dropped by taking each pixel's lightest
 //! channel (red and blue ink become light, black stays black); big scans are
-//! shrunk to about 200 dpi (rqrr's cost grows with the pixels, and a module of
-//! 0.55 mm is still 4 pixels there); the corner where the footer puts the
+//! shrunk by a whole factor to 200–400 dpi (rqrr's cost grows with the
+//! pixels, and a module of 0.55 mm is still 4 pixels at 200 dpi); the corner where the footer puts the
 //! code is searched first, then the opposite corner (a page fed upside
 //! down), then both strips, then the whole page; each region first as rqrr
 //! binarises it, then cut at a few fixed grey levels (`variants`).
@@ -16,8 +16,10 @@ use image::{DynamicImage, GrayImage, Luma};
 
 use crate::fingerprint::QR_PREFIX;
 
-/// Longest side a page is searched at: an A4 page at about 200 dpi.
-const WORK_SIDE: u32 = 2400;
+/// A page is shrunk by a whole factor of its longest side over this: an A4
+/// page at 150–399 dpi is searched as it is, at 400–599 dpi at half, at 600
+/// dpi at a third (200 dpi, where a 0.55 mm module is 4 pixels).
+const WORK_SIDE: u32 = 2000;
 
 /// The page as the decoder sees it: one grey level per pixel, the lightest
 /// of the pixel's channels, so coloured ink (a red seal, a blue signature)
@@ -52,7 +54,7 @@ pub enum Read {
 
 /// Finds and decodes the page's formpress QR code.
 pub fn read(page: &GrayImage) -> Read {
-    let factor = page.width().max(page.height()).div_ceil(WORK_SIDE).max(1);
+    let factor = (page.width().max(page.height()) / WORK_SIDE).max(1);
     let shrunk;
     let work = if factor > 1 {
         shrunk = shrink(page, factor);
@@ -85,15 +87,22 @@ pub fn read(page: &GrayImage) -> Read {
     }
 }
 
-/// The region as rqrr binarises it (`None`), then cut at fixed grey levels.
-/// rqrr's own threshold follows the local average, which a seal's ring or
-/// heavy noise over the code throws off; in a grey scan a red seal is a
-/// middle grey (about 80), which a cut below it removes and one above it
-/// keeps out of the paper. Otsu's level splits ink from paper.
+/// The region as rqrr binarises it (`None`), then cut at grey levels set
+/// from Otsu's level (which splits ink from paper, whatever the scanner's
+/// brightness). rqrr's own threshold follows the local average, which a
+/// seal's ring or heavy noise over the code throws off, and its decoding
+/// of a noisy code is sensitive to the exact cut: on the measured scans
+/// (README, `scan`), a cut at about half the Otsu level read the most, and
+/// the levels around it read most of the rest.
 fn variants(region: &GrayImage) -> impl Iterator<Item = Option<GrayImage>> + '_ {
-    let otsu = otsu(region);
-    let mut levels = vec![otsu / 2, 60, 100, otsu];
-    levels.dedup();
+    let otsu = u32::from(otsu(region));
+    let mut levels: Vec<u8> = vec![];
+    for sixteenths in [8, 6, 10, 9, 11, 7, 16] {
+        let level = (otsu * sixteenths / 16) as u8;
+        if !levels.contains(&level) {
+            levels.push(level);
+        }
+    }
     std::iter::once(None).chain(levels.into_iter().map(move |level| {
         Some(GrayImage::from_fn(region.width(), region.height(), |x, y| {
             Luma([if region.get_pixel(x, y).0[0] <= level { 0 } else { 255 }])

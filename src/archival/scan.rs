@@ -65,7 +65,7 @@ impl std::fmt::Display for ExpectedError {
             ExpectedError::NoCode => write!(f, "表单页面上没有校验码和二维码（fingerprint: false），无法与扫描件核对"),
             ExpectedError::PdfCode => write!(f, "PDF 各页的校验码缺失或不一致，无法与扫描件核对"),
             ExpectedError::Mismatch { pdf, data } => {
-                write!(f, "给出的 YAML 与 PDF 不是同一份表：PDF 上印的校验码是 {pdf}，数据算得 {data}")
+                write!(f, "YAML 与 PDF 不是同一份表：PDF 上印的校验码是 {pdf}，YAML 的数据算得 {data}")
             }
             ExpectedError::Render(e) => write!(f, "{e}"),
             ExpectedError::Pdf(e) => write!(f, "{e}"),
@@ -135,6 +135,9 @@ impl Expected {
             yaml: None,
             pdf: (base_name(name, "form.pdf"), bytes),
         };
+        if data.is_some_and(|form| !form.renderable()) {
+            return Err(ExpectedError::NotRenderable);
+        }
         for form in data.into_iter().chain(attached.as_ref()) {
             let Some(fp) = engine.fingerprint(form).filter(|_| form.renderable()) else { continue };
             if fp.code() != code {
@@ -217,9 +220,16 @@ pub fn page(source: Source, picture: Result<Picture, Unreadable>) -> Page {
 /// Reads every page of the scan files, in the order given.
 pub fn read(paths: &[std::path::PathBuf]) -> Result<Vec<Page>, ScanFileError> {
     let mut pages = vec![];
-    let mut seen = 0;
+    let (mut seen, mut kept) = (0, 0);
     for path in paths {
-        scan_input::read_file(path, &mut seen, &mut |source, picture| pages.push(page(source, picture)))?;
+        scan_input::read_file(path, &mut seen, &mut |source, picture| {
+            kept += picture.as_ref().map_or(0, |p| p.stored.bytes().len());
+            if kept > scan_input::MAX_KEPT_BYTES {
+                return Err(ScanFileError::TooMuch);
+            }
+            pages.push(page(source, picture));
+            Ok(())
+        })?;
     }
     Ok(pages)
 }

@@ -30,6 +30,8 @@ pub const MAX_SIDE: u32 = 10_000;
 pub const MAX_PIXELS: u64 = 72_000_000;
 /// Most pages in one run, over all files.
 pub const MAX_PAGES: usize = 500;
+/// Most bytes of pictures kept for the archive, over all pages.
+pub const MAX_KEPT_BYTES: usize = 1 << 30;
 
 /// Where a scanned page came from: the file, and the page within it for a
 /// PDF or multi-page TIFF.
@@ -119,6 +121,8 @@ pub enum ScanFileError {
     Pdf(String, inspect::InspectError),
     /// More pages than `MAX_PAGES` in all.
     TooManyPages,
+    /// More than `MAX_KEPT_BYTES` of pictures in all.
+    TooMuch,
 }
 
 impl std::fmt::Display for ScanFileError {
@@ -130,6 +134,7 @@ impl std::fmt::Display for ScanFileError {
             }
             ScanFileError::Pdf(file, e) => write!(f, "{}：{e}", crate::findings::escape_controls(file)),
             ScanFileError::TooManyPages => write!(f, "扫描件超过 {MAX_PAGES} 页"),
+            ScanFileError::TooMuch => write!(f, "扫描图像合计超过 {} MB", MAX_KEPT_BYTES >> 20),
         }
     }
 }
@@ -137,12 +142,13 @@ impl std::fmt::Display for ScanFileError {
 impl std::error::Error for ScanFileError {}
 
 /// Reads every page of a scan file, in the file's order, handing each to
-/// `page` as soon as it is decoded (so only one page's pixels are held).
-/// `seen` counts pages over all files, for `MAX_PAGES`.
+/// `page` as soon as it is decoded (so only one page's pixels are held);
+/// `page` may stop the reading with an error. `seen` counts pages over all
+/// files, for `MAX_PAGES`.
 pub fn read_file(
     path: &Path,
     seen: &mut usize,
-    page: &mut dyn FnMut(Source, Result<Picture, Unreadable>),
+    page: &mut dyn FnMut(Source, Result<Picture, Unreadable>) -> Result<(), ScanFileError>,
 ) -> Result<(), ScanFileError> {
     let bytes = input::read(path, MAX_FILE_BYTES).map_err(ScanFileError::Read)?;
     let file = path.display().to_string();
@@ -158,20 +164,19 @@ pub fn read_file(
                 .map_err(|e| ScanFileError::Pdf(file.clone(), inspect::InspectError::Unreadable(format!("{e:?}"))))?;
             for (i, got) in pdf_pages(&pdf).into_iter().enumerate() {
                 count(seen)?;
-                page(Source { file: file.clone(), page: Some(i + 1) }, got);
+                page(Source { file: file.clone(), page: Some(i + 1) }, got)?;
             }
         }
         Some(Kind::Tiff) => {
             let pages = tiff_pages(&bytes, &mut |i, got| {
                 count(seen)?;
-                page(Source { file: file.clone(), page: Some(i + 1) }, got);
-                Ok(())
+                page(Source { file: file.clone(), page: Some(i + 1) }, got)
             });
             pages?;
         }
         Some(kind) => {
             count(seen)?;
-            page(Source { file, page: None }, picture(bytes, kind));
+            page(Source { file, page: None }, picture(bytes, kind))?;
         }
         None => return Err(ScanFileError::Format(file)),
     }

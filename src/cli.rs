@@ -1040,8 +1040,14 @@ fn verify_scan(engine: &Engine, args: &VerifyArgs, bytes: Vec<u8>, pdf: &inspect
         let code = scan::manifest(pdf).map(|m| m.code).unwrap_or_default();
         findings.push(match engine.fingerprint(&form).filter(|_| form.renderable()) {
             Some(fp) if fp.code() == code => scan::Finding::Ok(format!("给出的 {}：校验码 {code} ✓ 一致", shown(path))),
-            Some(fp) => scan::Finding::Wrong(format!("给出的 {}：校验码不一致：存档是 {code}，数据算得 {}", shown(path), fp.code())),
-            None => scan::Finding::Wrong(format!("给出的 {}：无法读取表单数据（{} 个错误）", shown(path), form.errors())),
+            Some(fp) => scan::Finding::Wrong(format!(
+                "给出的 {}：校验码不一致：存档是 {code}，数据算得 {}",
+                shown(path),
+                fp.code()
+            )),
+            None => {
+                scan::Finding::Wrong(format!("给出的 {}：无法读取表单数据（{} 个错误）", shown(path), form.errors()))
+            }
         });
     }
     let mut ok = true;

@@ -21,10 +21,9 @@ use common::formpress_cli as formpress;
 
 /// Runs a tool that must be installed; its standard output.
 fn run(tool: &str, args: &[&str]) -> String {
-    let out = Command::new(tool)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{tool} is not installed ({e}): run tests/run.sh, or apt-get install poppler-utils qpdf imagemagick"));
+    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
+        panic!("{tool} is not installed ({e}): run tests/run.sh, or apt-get install poppler-utils qpdf imagemagick")
+    });
     assert!(out.status.success(), "{tool} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -78,7 +77,21 @@ fn set() -> &'static Set {
         let other = d.join("other-1.jpg");
         scan_page(&d.join("o-1.png"), &d.join("seal.png"), "1", &[], &other);
         let png3 = d.join("scan-3.png");
-        run("convert", &[s(&d.join("p-3.png")), "-rotate", "-1", "-colorspace", "Gray", "-density", "200", "-units", "PixelsPerInch", s(&png3)]);
+        run(
+            "convert",
+            &[
+                s(&d.join("p-3.png")),
+                "-rotate",
+                "-1",
+                "-colorspace",
+                "Gray",
+                "-density",
+                "200",
+                "-units",
+                "PixelsPerInch",
+                s(&png3),
+            ],
+        );
         Set { dir, jpegs, png3, other, code: printed }
     })
 }
@@ -154,7 +167,9 @@ fn scanner_pdf(pictures: &[&Path], out: &Path) {
     for o in offsets {
         pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
-    pdf.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", all.len() + 1).as_bytes());
+    pdf.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", all.len() + 1).as_bytes(),
+    );
     std::fs::write(out, pdf).unwrap();
 }
 
@@ -188,7 +203,8 @@ fn a_scanners_pdf_in_any_order_is_archived_and_verified() {
     let out = set.path("signed.pdf");
     let (code, text) = scan(&[&scanned], &out, &[]);
     assert_eq!(code, Some(0), "{text}");
-    for line in ["第 1 页 ← ", "scanner.pdf 第 3 页", "第 3 页 ← ", "scanner.pdf 第 2 页", "第 4 页 ← "] {
+    for line in ["第 1 页 ← ", "scanner.pdf 第 3 页", "第 3 页 ← ", "scanner.pdf 第 2 页", "第 4 页 ← "]
+    {
         assert!(text.contains(line), "{line}: {text}");
     }
     assert!(text.contains("第 1 页 ← ") && text.contains("scanner.pdf 第 3 页\n第 2 页 ← "), "{text}");
@@ -277,9 +293,8 @@ fn loose_files_png_and_multipage_tiff_with_the_printed_pdf() {
     run("convert", &[&[s(&p2), s(&p1)][..], &args, &["-compress", "Group4", "-density", "200", s(&tiff)]].concat());
     let out = set.path("loose.pdf");
     let pdf = set.path("seed.pdf");
-    let (code, text) = formpress(&[
-        "scan", s(&j[3]), s(&tiff), s(&set.png3), "--pdf", s(&pdf), "-o", s(&out), "--date", "2021-02-03",
-    ]);
+    let (code, text) =
+        formpress(&["scan", s(&j[3]), s(&tiff), s(&set.png3), "--pdf", s(&pdf), "-o", s(&out), "--date", "2021-02-03"]);
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("第 1 页 ← ") && text.contains("pages-2-1.tif 第 2 页\n第 2 页 ← "), "{text}");
     let list = run("pdfimages", &["-list", s(&out)]);
@@ -313,7 +328,11 @@ fn broken_scan_sets_are_refused_with_the_page_named() {
     let j: Vec<&Path> = set.jpegs.iter().map(PathBuf::as_path).collect();
     refused("dropped", &[j[0], j[1], j[3]], &["第 3 页缺失"]);
     refused("twice", &[j[1], j[0], j[1], j[2], j[3]], &["第 2 页重复出现 2 次：", "scan-2.jpg、"]);
-    refused("other", &[j[0], j[1], &set.other, j[2], j[3]], &["other-1.jpg：属于另一份表（校验码 ", "那份表的第 1 页）"]);
+    refused(
+        "other",
+        &[j[0], j[1], &set.other, j[2], j[3]],
+        &["other-1.jpg：属于另一份表（校验码 ", "那份表的第 1 页）"],
+    );
     // The QR code painted over: the page cannot be placed.
     let blank = set.path("blank-4.jpg");
     run("convert", &[s(j[3]), "-fill", "white", "-draw", "rectangle 1200,2050 1653,2338", "-quality", "75", s(&blank)]);

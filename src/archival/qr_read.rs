@@ -81,9 +81,10 @@ pub fn read(page: &GrayImage) -> Read {
     }
     match foreign {
         Some(text) => Read::Foreign(text),
-        None => decode(work).into_iter().next().map_or(Read::Nothing, |t| {
-            if t.starts_with(QR_PREFIX) { Read::Code(t) } else { Read::Foreign(t) }
-        }),
+        None => decode(work)
+            .into_iter()
+            .next()
+            .map_or(Read::Nothing, |t| if t.starts_with(QR_PREFIX) { Read::Code(t) } else { Read::Foreign(t) }),
     }
 }
 
@@ -138,9 +139,10 @@ fn otsu(image: &GrayImage) -> u8 {
 
 /// Every QR code decoded in an image.
 fn decode(image: &GrayImage) -> Vec<String> {
-    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(image.width() as usize, image.height() as usize, |x, y| {
-        image.get_pixel(x as u32, y as u32).0[0]
-    });
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(image.width() as usize, image.height() as usize, |x, y| {
+            image.get_pixel(x as u32, y as u32).0[0]
+        });
     prepared.detect_grids().iter().filter_map(|grid| grid.decode().ok().map(|(_, text)| text)).collect()
 }
 

@@ -51,7 +51,10 @@ pub enum ExpectedError {
     /// The PDF's pages print different codes, or none.
     PdfCode,
     /// The data's 校验码 differs from the one printed on the PDF.
-    Mismatch { pdf: String, data: String },
+    Mismatch {
+        pdf: String,
+        data: String,
+    },
     Render(Error),
     Pdf(inspect::InspectError),
 }
@@ -278,7 +281,11 @@ impl std::fmt::Display for Problem {
             Problem::NoCode { source } => write!(f, "{source}：无法识别二维码"),
             Problem::Foreign { source, text } => {
                 let text: String = text.chars().take(40).collect();
-                write!(f, "{source}：二维码不是 formpress 的校验码（内容「{}」）", crate::findings::escape_controls(&text))
+                write!(
+                    f,
+                    "{source}：二维码不是 formpress 的校验码（内容「{}」）",
+                    crate::findings::escape_controls(&text)
+                )
             }
             Problem::Picture { source, why } => write!(f, "{source}：{why}"),
             Problem::Surplus { source, pages } => write!(f, "{source}：多出的一页（表只有 {pages} 页）"),
@@ -401,7 +408,13 @@ pub struct Manifest {
 /// its own resolution and a JPEG byte for byte, with the YAML, the generated
 /// PDF and the manifest attached, and metadata naming the form, the 校验码
 /// and the scan date.
-pub fn archive(engine: &Engine, expected: &Expected, pages: &[Page], order: &[usize], date: Day) -> Result<Vec<u8>, Error> {
+pub fn archive(
+    engine: &Engine,
+    expected: &Expected,
+    pages: &[Page],
+    order: &[usize],
+    date: Day,
+) -> Result<Vec<u8>, Error> {
     let name = expected.kind.as_ref().map_or("表单", |(_, name)| name.as_str());
     let description = format!("{name} · 校验码 {} · 扫描日期 {date} · 共 {} 页", expected.code, order.len());
     let lit = |s: &str| template::str_literal(s);
@@ -457,7 +470,13 @@ pub fn archive(engine: &Engine, expected: &Expected, pages: &[Page], order: &[us
     if let Some((file, bytes)) = &expected.yaml {
         attach(file, bytes.clone(), "source", "application/yaml", &format!("{name} 的表单数据（YAML 原文）"));
     }
-    attach(&expected.pdf.0, expected.pdf.1.clone(), "alternative", "application/pdf", "打印、签字盖章的表单原件（PDF）");
+    attach(
+        &expected.pdf.0,
+        expected.pdf.1.clone(),
+        "alternative",
+        "application/pdf",
+        "打印、签字盖章的表单原件（PDF）",
+    );
     let manifest = serde_json::to_vec_pretty(&manifest).expect("serialisable");
     attach(MANIFEST, manifest, "supplement", "application/json", "扫描件清单：每页来自哪个扫描文件");
     let today = Datetime::from_ymd(date.year, date.month, date.day).expect("a checked date");
@@ -567,8 +586,12 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
             order.len()
         ))),
         Ok(order) => {
-            let wrong: Vec<String> =
-                order.iter().enumerate().filter(|(i, at)| i != *at).map(|(i, at)| format!("存档第 {} 页是表的第 {} 页", at + 1, i + 1)).collect();
+            let wrong: Vec<String> = order
+                .iter()
+                .enumerate()
+                .filter(|(i, at)| i != *at)
+                .map(|(i, at)| format!("存档第 {} 页是表的第 {} 页", at + 1, i + 1))
+                .collect();
             out.push(Finding::Wrong(format!("页序不对：{}", wrong.join("，"))));
         }
         Err(problems) => out.extend(problems.iter().map(|p| Finding::Wrong(p.to_string()))),
@@ -633,7 +656,12 @@ mod tests {
         let shuffled = [scanned("c", ours(Some(3))), scanned("a", ours(Some(1))), scanned("b", ours(Some(2)))];
         assert_eq!(check(&e, &shuffled), Ok(vec![1, 2, 0]));
         let other = Found::Code(QrPayload { hex: "CD".repeat(32), page: Some(1) });
-        let broken = [scanned("a", ours(Some(1))), scanned("x", other), scanned("y", Found::Nothing), scanned("a2", ours(Some(1)))];
+        let broken = [
+            scanned("a", ours(Some(1))),
+            scanned("x", other),
+            scanned("y", Found::Nothing),
+            scanned("a2", ours(Some(1))),
+        ];
         let problems: Vec<String> = check(&e, &broken).unwrap_err().iter().map(ToString::to_string).collect();
         assert_eq!(
             problems,

@@ -13,9 +13,7 @@ use std::path::Path;
 
 use hayro_interpret::hayro_syntax::Pdf;
 use hayro_interpret::hayro_syntax::object::{Name, Object};
-use hayro_interpret::{
-    BlendMode, ClipPath, Device, GlyphDrawMode, Image, ImageData, Paint, PathDrawMode, SoftMask,
-};
+use hayro_interpret::{BlendMode, ClipPath, Device, GlyphDrawMode, Image, ImageData, Paint, PathDrawMode, SoftMask};
 use image::{DynamicImage, GrayImage, ImageFormat};
 use kurbo::{Affine, BezPath};
 
@@ -91,7 +89,10 @@ pub struct Picture {
 pub enum Unreadable {
     /// A PDF page that holds no picture (not a scan).
     NoPicture,
-    TooLarge { width: u32, height: u32 },
+    TooLarge {
+        width: u32,
+        height: u32,
+    },
     /// The picture's data is broken or in a form not supported.
     Broken(String),
 }
@@ -320,7 +321,9 @@ fn tiff_page(decoder: &mut tiff::decoder::Decoder<Cursor<&[u8]>>) -> Result<Pict
     let unsupported = || Unreadable::Broken(format!("不支持的 TIFF 颜色格式 {color:?}"));
     let image = match color {
         // The decoder turns WhiteIsZero (fax-style) data round: 0 is black.
-        ColorType::Gray(8) => DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, data).ok_or_else(unsupported)?),
+        ColorType::Gray(8) => {
+            DynamicImage::ImageLuma8(GrayImage::from_raw(width, height, data).ok_or_else(unsupported)?)
+        }
         ColorType::Gray(1) => {
             // Rows of packed bits, each row starting on a byte.
             let row = width.div_ceil(8) as usize;
@@ -330,7 +333,9 @@ fn tiff_page(decoder: &mut tiff::decoder::Decoder<Cursor<&[u8]>>) -> Result<Pict
             });
             DynamicImage::ImageLuma8(grey)
         }
-        ColorType::RGB(8) => DynamicImage::ImageRgb8(image::RgbImage::from_raw(width, height, data).ok_or_else(unsupported)?),
+        ColorType::RGB(8) => {
+            DynamicImage::ImageRgb8(image::RgbImage::from_raw(width, height, data).ok_or_else(unsupported)?)
+        }
         ColorType::RGBA(8) => {
             DynamicImage::ImageRgba8(image::RgbaImage::from_raw(width, height, data).ok_or_else(unsupported)?)
         }
@@ -374,7 +379,14 @@ impl<'a> Device<'a> for PictureDevice {
     fn draw_path(&mut self, _: &BezPath, _: Affine, _: &Paint<'a>, _: &PathDrawMode) {}
     fn push_clip_path(&mut self, _: &ClipPath) {}
     fn push_transparency_group(&mut self, _: f32, _: Option<SoftMask<'a>>, _: BlendMode) {}
-    fn draw_glyph(&mut self, _: &hayro_interpret::font::Glyph<'a>, _: Affine, _: Affine, _: &Paint<'a>, _: &GlyphDrawMode) {
+    fn draw_glyph(
+        &mut self,
+        _: &hayro_interpret::font::Glyph<'a>,
+        _: Affine,
+        _: Affine,
+        _: &Paint<'a>,
+        _: &GlyphDrawMode,
+    ) {
     }
     fn draw_image(&mut self, image: Image<'a, '_>, transform: Affine) {
         let area = transform.determinant().abs();
@@ -407,7 +419,9 @@ impl<'a> Device<'a> for PictureDevice {
         raster.with_rgba(
             |data, _alpha| {
                 let image = match data {
-                    ImageData::Rgb(d) => image::RgbImage::from_raw(d.width, d.height, d.data).map(DynamicImage::ImageRgb8),
+                    ImageData::Rgb(d) => {
+                        image::RgbImage::from_raw(d.width, d.height, d.data).map(DynamicImage::ImageRgb8)
+                    }
                     ImageData::Luma(d) => GrayImage::from_raw(d.width, d.height, d.data).map(DynamicImage::ImageLuma8),
                 };
                 if let Some(image) = image {

@@ -1091,6 +1091,11 @@ fn scan(args: ScanArgs) -> ExitCode {
         Ok(o) => o,
         Err(e) => return ExitCode::from(write_failed(&e)),
     };
+    // With the archive on standard output, the report goes to standard error.
+    let report = |line: String| match output {
+        Output::Stdout => eprintln!("formpress: {line}"),
+        Output::File { .. } => say!("{line}"),
+    };
     let form = match &args.data {
         Some(path) => match check_file(&engine, path) {
             Ok(form) => {
@@ -1116,7 +1121,7 @@ fn scan(args: ScanArgs) -> ExitCode {
             return ExitCode::from(if layout { EXIT_LAYOUT } else { EXIT_FINDINGS });
         }
     };
-    say!("表单：校验码 {}，共 {} 页", expected.code, expected.pages.len());
+    report(format!("表单：校验码 {}，共 {} 页", expected.code, expected.pages.len()));
     let pages = match scan::read(&args.scans) {
         Ok(p) => p,
         Err(e) => {
@@ -1136,7 +1141,7 @@ fn scan(args: ScanArgs) -> ExitCode {
         }
     };
     for (n, &i) in order.iter().enumerate() {
-        say!("第 {} 页 ← {}", n + 1, pages[i].source);
+        report(format!("第 {} 页 ← {}", n + 1, pages[i].source));
     }
     let date = date
         .or_else(|| args.scans.iter().filter_map(|p| scan::Day::of_file(p)).max_by_key(|d| (d.year, d.month, d.day)))
@@ -1152,13 +1157,13 @@ fn scan(args: ScanArgs) -> ExitCode {
         return ExitCode::from(write_failed(&e));
     }
     let attached = if expected.yaml.is_some() { "附 YAML 原文和生成的 PDF" } else { "附生成的 PDF" };
-    say!(
+    report(format!(
         "已生成 {}（{} 页扫描件，PDF/A-3b，{attached}，校验码 {}，扫描日期 {date}，{} KB）",
         shown(output.path()),
         order.len(),
         expected.code,
         archive.len().div_ceil(1024)
-    );
+    ));
     ExitCode::SUCCESS
 }
 

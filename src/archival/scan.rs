@@ -536,9 +536,18 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
         out.push(Finding::Wrong(format!("扫描件清单 {MANIFEST} 无法读取")));
         return out;
     };
+    let sources: Vec<String> = manifest
+        .sources
+        .iter()
+        .enumerate()
+        .map(|(i, source)| format!("第 {} 页 ← {}", i + 1, crate::findings::escape_controls(source)))
+        .collect();
     out.push(Finding::Ok(format!(
-        "扫描件存档：校验码 {}，{} 页，扫描日期 {}",
-        manifest.code, manifest.pages, manifest.scan_date
+        "扫描件存档：校验码 {}，{} 页，扫描日期 {}（{}）",
+        manifest.code,
+        manifest.pages,
+        manifest.scan_date,
+        sources.join("；")
     )));
     let Some(printed) = read.attachments.iter().find(|a| a.name == manifest.pdf) else {
         out.push(Finding::Wrong(format!("缺少附件：生成的表单 PDF {}", manifest.pdf)));

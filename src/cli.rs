@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use formpress::archive::{self, ArchiveError, Stamp};
 use formpress::findings::{self, Style};
 use formpress::output::{Content, Output, OutputError, Outputs};
-use formpress::{Engine, EngineOptions, Error, Form, RenderOptions, batch, fingerprint, inspect, verify};
+use formpress::{Engine, EngineOptions, Error, Form, RenderOptions, batch, fingerprint, inspect, scan, verify};
 
 /// A line on standard output. A closed pipe (`formpress list | head`) is not
 /// an error: the rest of the output is dropped and the work goes on.
@@ -32,7 +32,8 @@ Exit status:
   1  the form has errors: check reports them; render writes the form as a draft
      (every page marked 草稿, no 校验码 or QR code; nothing with --strict or
      --archive); verify: the PDF does not match, is a draft, or a signature fails;
-     sign: the PDF is a draft
+     sign: the PDF is a draft; scan: a page is missing, repeated, unreadable or
+     of another form (nothing written)
   2  usage error (unknown option, missing argument, a folder that does not exist,
      an output that would replace an input, a YAML file or a device; sign: a wrong
      password or unusable key, a PDF formpress did not make without --any)
@@ -83,6 +84,10 @@ enum Command {
     /// Read a filled form from a spreadsheet (.xlsx; .xls and .et) into the kind's YAML.
     #[command(after_help = EXIT_HELP)]
     Import(ImportArgs),
+    /// File the scanned, signed paper form: check every page's QR code against the form, then
+    /// write a PDF/A-3b archive of the scans with the YAML and the generated PDF attached.
+    #[command(after_help = EXIT_HELP)]
+    Scan(ScanArgs),
 }
 
 #[derive(Args, Debug)]
@@ -114,6 +119,28 @@ struct ImportArgs {
     /// file; `-` for standard output.
     #[arg(short, long, value_name = "FORM.yaml")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("form").required(true).multiple(true).args(["data", "pdf"]))]
+struct ScanArgs {
+    /// The scanned pages, in any order: a scanner's PDF, or JPEG, PNG and TIFF files.
+    #[arg(required = true, value_name = "SCAN")]
+    scans: Vec<PathBuf>,
+    /// The form's data (YAML); it is rendered to learn its pages and 校验码.
+    #[arg(long, value_name = "FORM.yaml")]
+    data: Option<PathBuf>,
+    /// The generated PDF that was printed (with --data too, both are checked and attached).
+    #[arg(long, value_name = "FORM.pdf")]
+    pdf: Option<PathBuf>,
+    /// The archive to write (PDF/A-3b); never over an input or another archive.
+    #[arg(short, long, value_name = "SIGNED.pdf")]
+    output: PathBuf,
+    /// The scan date recorded in the archive [default: the day the newest scan file was last modified].
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    date: Option<String>,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -277,6 +304,7 @@ pub fn run() -> ExitCode {
         Command::Sign(args) => sign::run(args),
         Command::Serve(args) => serve(args),
         Command::Import(args) => import(args),
+        Command::Scan(args) => scan(args),
     }
 }
 
@@ -672,7 +700,7 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool, options: RenderOption
         items.push(batch::Item { input: input.clone(), output });
     }
     let combine = match &args.combine {
-        Some(path) => match claim_combined(&outputs, path) {
+        Some(path) => match claim_unarchived(&outputs, path) {
             Ok(o) => Some(o),
             Err(e) => return ExitCode::from(write_failed(&e)),
         },
@@ -792,14 +820,15 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool, options: RenderOption
     ExitCode::from(worst)
 }
 
-/// The `--combine` output: never one of this run's own PDFs (claimed
-/// already), and never an archive PDF that carries a form's YAML.
-fn claim_combined(outputs: &Outputs, path: &Path) -> Result<Output, OutputError> {
+/// An output that is a new kind of file (`--combine`, `scan`): never one of
+/// this run's own PDFs (claimed already), and never an archive PDF that
+/// carries a form's YAML.
+fn claim_unarchived(outputs: &Outputs, path: &Path) -> Result<Output, OutputError> {
     let output = outputs.claim(path, Content::Other)?;
     if let Output::File { real, .. } = &output
         && let Ok(bytes) = formpress::input::read(real, inspect::MAX_PDF_BYTES)
         && let Ok(pdf) = inspect::read(bytes)
-        && pdf.source().is_some()
+        && (pdf.source().is_some() || scan::is_archive(&pdf))
     {
         return Err(OutputError::Archive(path.to_path_buf()));
     }
@@ -988,6 +1017,11 @@ fn verify(args: VerifyArgs) -> ExitCode {
         }
     };
     let signatures_ok = sign::report(&args.pdf, &bytes);
+    if scan::is_archive(&pdf) {
+        // A signed scan archive: both the signatures and the scanned pages must hold.
+        let code = verify_scan(&engine, &args, bytes, &pdf);
+        return if signatures_ok { code } else { ExitCode::from(EXIT_FINDINGS) };
+    }
     if pdf.pages.iter().any(|p| fingerprint::is_draft(&p.text)) {
         say!("{}：这是草稿——表单数据有错误，未通过校验，页面上没有校验码；不能作为正式表格", args.pdf.display());
         say!("结果：草稿");
@@ -1056,6 +1090,145 @@ fn verify(args: VerifyArgs) -> ExitCode {
             ExitCode::from(EXIT_FINDINGS)
         }
     }
+}
+
+/// `verify` of a scan archive (`formpress scan`): its pages' QR codes, its
+/// attachments, and the given YAML if any.
+fn verify_scan(engine: &Engine, args: &VerifyArgs, bytes: Vec<u8>, pdf: &inspect::Inspected) -> ExitCode {
+    let mut findings = scan::verify_archive(engine, bytes, pdf);
+    if let Some(path) = &args.form {
+        let form = match check_file(engine, path) {
+            Ok(f) => f,
+            Err(code) => return code,
+        };
+        let code = scan::manifest(pdf).map(|m| m.code).unwrap_or_default();
+        findings.push(match engine.fingerprint(&form).filter(|_| form.renderable()) {
+            Some(fp) if fp.code() == code => scan::Finding::Ok(format!("给出的 {}：校验码 {code} ✓ 一致", shown(path))),
+            Some(fp) => scan::Finding::Wrong(format!(
+                "给出的 {}：校验码不一致：存档是 {code}，数据算得 {}",
+                shown(path),
+                fp.code()
+            )),
+            None => {
+                scan::Finding::Wrong(format!("给出的 {}：无法读取表单数据（{} 个错误）", shown(path), form.errors()))
+            }
+        });
+    }
+    let mut ok = true;
+    for finding in &findings {
+        match finding {
+            scan::Finding::Ok(text) => say!("✓ {text}"),
+            scan::Finding::Wrong(text) => {
+                ok = false;
+                say!("✗ {text}");
+            }
+        }
+    }
+    if ok {
+        say!("结果：一致（签字盖章扫描件与表单数据相符）");
+        ExitCode::SUCCESS
+    } else {
+        say!("结果：不一致");
+        ExitCode::from(EXIT_FINDINGS)
+    }
+}
+
+/// `scan`: the scanned pages checked against the form, then archived.
+fn scan(args: ScanArgs) -> ExitCode {
+    let engine = match engine(&args.common) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
+    let date = match args.date.as_deref().map(scan::Day::parse) {
+        Some(None) => {
+            eprintln!("formpress: --date {}：日期应写作 YYYY-MM-DD", args.date.as_deref().unwrap_or_default());
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Some(Some(day)) => Some(day),
+        None => None,
+    };
+    let outputs = Outputs::new();
+    for input in args.scans.iter().chain(&args.data).chain(&args.pdf) {
+        outputs.input(input);
+    }
+    let output = match claim_unarchived(&outputs, &args.output) {
+        Ok(o) => o,
+        Err(e) => return ExitCode::from(write_failed(&e)),
+    };
+    // With the archive on standard output, the report goes to standard error.
+    let report = |line: String| match output {
+        Output::Stdout => eprintln!("formpress: {line}"),
+        Output::File { .. } => say!("{line}"),
+    };
+    let form = match &args.data {
+        Some(path) => match check_file(&engine, path) {
+            Ok(form) => {
+                print_findings(&form, style(&args.common));
+                Some(form)
+            }
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let expected = match &args.pdf {
+        Some(path) => match read_pdf(path) {
+            Ok(bytes) => scan::Expected::from_pdf(&engine, &path.display().to_string(), bytes, form.as_ref()),
+            Err(code) => return code,
+        },
+        None => scan::Expected::from_data(&engine, form.as_ref().expect("--data or --pdf")),
+    };
+    let expected = match expected {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
+            let layout = matches!(e, scan::ExpectedError::Render(_));
+            return ExitCode::from(if layout { EXIT_LAYOUT } else { EXIT_FINDINGS });
+        }
+    };
+    report(format!("表单：校验码 {}，共 {} 页", expected.code, expected.pages.len()));
+    let pages = match scan::read(&args.scans) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
+            let io = matches!(e, formpress::scan_input::ScanFileError::Read(_));
+            return ExitCode::from(if io { EXIT_IO } else { EXIT_FINDINGS });
+        }
+    };
+    let order = match scan::check(&expected, &pages) {
+        Ok(order) => order,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("formpress: ✗ {p}");
+            }
+            eprintln!("formpress: 扫描件与表单不符（{} 处），未写存档 {}", problems.len(), shown(&args.output));
+            return ExitCode::from(EXIT_FINDINGS);
+        }
+    };
+    for (n, &i) in order.iter().enumerate() {
+        report(format!("第 {} 页 ← {}", n + 1, pages[i].source));
+    }
+    let date = date
+        .or_else(|| args.scans.iter().filter_map(|p| scan::Day::of_file(p)).max_by_key(|d| (d.year, d.month, d.day)))
+        .unwrap_or(scan::Day { year: 2000, month: 1, day: 1 });
+    let archive = match scan::archive(&engine, &expected, &pages, &order, date) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("formpress: 无法生成存档：{e}");
+            return ExitCode::from(EXIT_LAYOUT);
+        }
+    };
+    if let Err(e) = output.write(&archive) {
+        return ExitCode::from(write_failed(&e));
+    }
+    let attached = if expected.yaml.is_some() { "附 YAML 原文和生成的 PDF" } else { "附生成的 PDF" };
+    report(format!(
+        "已生成 {}（{} 页扫描件，PDF/A-3b，{attached}，校验码 {}，扫描日期 {date}，{} KB）",
+        shown(output.path()),
+        order.len(),
+        expected.code,
+        archive.len().div_ceil(1024)
+    ));
+    ExitCode::SUCCESS
 }
 
 #[derive(PartialEq, Eq)]

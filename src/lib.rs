@@ -52,6 +52,9 @@ pub mod archival {
     pub mod fingerprint;
     pub mod inspect;
     pub mod pdfcheck;
+    pub mod qr_read;
+    pub mod scan;
+    pub mod scan_input;
     pub mod sign;
     pub mod sign_place;
     pub mod signature_check;
@@ -64,7 +67,9 @@ pub mod interfaces {
     pub mod serve;
 }
 
-pub use archival::{archive, fingerprint, inspect, pdfcheck, sign, sign_place, signature_check, signer, verify};
+pub use archival::{
+    archive, fingerprint, inspect, pdfcheck, qr_read, scan, scan_input, sign, sign_place, signature_check, signer, verify,
+};
 pub use form::{checks, findings, kind, rules, schema, yaml, zh_keys};
 use layout::render;
 pub use layout::{fonts, indicators, ink, pdf, template, world};

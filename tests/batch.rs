@@ -8,14 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn formpress(args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_formpress"))
-        .args(args)
-        .args(["--no-system-fonts", "--color", "never"])
-        .output()
-        .unwrap();
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
-}
+use common::formpress_cli as formpress;
 
 /// A folder of forms: three seeds with different departments (the last with
 /// the seed's own error, so a draft), one broken.

@@ -49,9 +49,10 @@ pub struct Page {
     pub text: String,
     /// Every path and picture drawn, in drawing order.
     pub marks: Vec<Mark>,
+    /// Page width in points.
+    pub width: f64,
     /// Page height in points (marks are measured from the bottom left).
     pub height: f64,
-    pub width: f64,
     /// Each character of the text with its glyph's origin (points, from the
     /// bottom left): where a label is printed (`sign_place`).
     pub chars: Vec<(char, kurbo::Point)>,
@@ -169,15 +170,47 @@ fn decode_text(bytes: &[u8]) -> String {
 }
 
 fn pages(pdf: &Pdf) -> Vec<Page> {
+    interpret_pages_with(
+        pdf,
+        // Drawings inside signature boxes are left out: a signature added later is not the form.
+        |page| PageDevice { skip: signature_boxes(page), ..PageDevice::default() },
+        |device: PageDevice, media| Page {
+            text: device.text,
+            marks: device.marks,
+            width: media.width(),
+            height: media.height(),
+            chars: device.chars,
+        },
+    )
+}
+
+/// Runs every page of a PDF through a fresh device; `done` gets the device
+/// and the page's media box.
+pub fn interpret_pages<D, T>(pdf: &Pdf, done: impl FnMut(D, kurbo::Rect) -> T) -> Vec<T>
+where
+    D: for<'a> Device<'a> + Default,
+{
+    interpret_pages_with(pdf, |_| D::default(), done)
+}
+
+/// `interpret_pages` with a device made for each page from its dictionary.
+fn interpret_pages_with<D, T>(
+    pdf: &Pdf,
+    mut start: impl FnMut(&Dict) -> D,
+    mut done: impl FnMut(D, kurbo::Rect) -> T,
+) -> Vec<T>
+where
+    D: for<'a> Device<'a>,
+{
     let cache = InterpreterCache::new();
     pdf.pages()
         .iter()
         .map(|page| {
             let media = page.media_box().to_kurbo();
             let mut context = Context::new(Affine::IDENTITY, media, &cache, pdf.xref(), InterpreterSettings::default());
-            let mut device = PageDevice { skip: signature_boxes(page.raw()), ..PageDevice::default() };
+            let mut device = start(page.raw());
             interpret_page(page, &mut context, &mut device);
-            Page { text: device.text, marks: device.marks, height: media.height(), width: media.width(), chars: device.chars }
+            done(device, media)
         })
         .collect()
 }

@@ -28,7 +28,7 @@ pub enum OutputError {
     ReadOnly(PathBuf),
     /// This run already writes that file.
     Twice(PathBuf),
-    /// A PDF that carries a form's YAML (not something `--combine` may replace).
+    /// A PDF that carries a form's YAML (not something `--combine` or `scan` may replace).
     Archive(PathBuf),
     /// Standard output was closed (`| head`).
     Closed,
@@ -45,7 +45,7 @@ impl fmt::Display for OutputError {
             OutputError::ReadOnly(p) => write!(f, "不能写入 {}：文件是只读的（没有写权限），未覆盖", p.display()),
             OutputError::Twice(p) => write!(f, "不能写入 {}：本次运行已有另一份输出写到这个文件", p.display()),
             OutputError::Archive(p) => {
-                write!(f, "不能写入 {}：它是附带表单 YAML 的存档 PDF，合并文件不会覆盖它", p.display())
+                write!(f, "不能写入 {}：它是附带表单 YAML 的存档 PDF，不会被覆盖", p.display())
             }
             OutputError::Closed => write!(f, "标准输出已关闭"),
             OutputError::Io(p, e) => {

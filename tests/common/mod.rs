@@ -47,6 +47,16 @@ pub fn render(yaml: &str) -> Rendered {
     engine().render(&form, &RenderOptions::default()).unwrap_or_else(|e| panic!("render failed: {e}"))
 }
 
+/// Runs the formpress binary without installed fonts or colour: exit code, stdout + stderr.
+pub fn formpress_cli(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_formpress"))
+        .args(args)
+        .args(["--no-system-fonts", "--color", "never"])
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+}
+
 fn tool(name: &str) -> Command {
     if Command::new(name).arg("-v").output().is_err() && Command::new(name).arg("--version").output().is_err() {
         panic!("{name} is not installed: run tests/run.sh, or apt-get install poppler-utils qpdf zbar-tools");

@@ -1,0 +1,386 @@
+//! `formpress scan`: scans made from formpress's own pages as an office
+//! makes them (rendered at 200 dpi, a red seal over part of the QR code,
+//! turned ±3°, noise, JPEG at quality 75, one page grey), given as a
+//! scanner's PDF or as loose files in any order, are archived and verified;
+//! every broken set (a page dropped, a page of another form, an unreadable
+//! page, a page twice, a file that is no picture, a decompression bomb) is
+//! refused with the page named, and nothing is written.
+//!
+//! Needs poppler-utils (pdftoppm, pdfimages, pdfinfo, pdfdetach), qpdf and
+//! ImageMagick (`convert`); tests/run.sh installs them.
+
+mod common;
+
+use common::*;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use common::formpress_cli as formpress;
+
+/// Runs a tool that must be installed; its standard output.
+fn run(tool: &str, args: &[&str]) -> String {
+    let out = Command::new(tool).args(args).output().unwrap_or_else(|e| {
+        panic!("{tool} is not installed ({e}): run tests/run.sh, or apt-get install poppler-utils qpdf imagemagick")
+    });
+    assert!(out.status.success(), "{tool} {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The scans every test uses, made once.
+struct Set {
+    dir: tempfile::TempDir,
+    /// The pages of the seed form as scanned JPEG files, page 1 first.
+    jpegs: Vec<PathBuf>,
+    /// The seed's page 3 as a lossless grey PNG scan (no seal).
+    png3: PathBuf,
+    /// Page 1 of another form, scanned the same way.
+    other: PathBuf,
+    code: String,
+}
+
+impl Set {
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+fn set() -> &'static Set {
+    static SET: OnceLock<Set> = OnceLock::new();
+    SET.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("seed.yaml"), clean_seed()).unwrap();
+        std::fs::copy(root().join("forms/project-2021.yaml"), d.join("other.yaml")).unwrap();
+        std::fs::copy(root().join("forms/seal-example.png"), d.join("seal.png")).unwrap();
+        let (code, out) = formpress(&["render", s(&d.join("seed.yaml")), "-o", s(&d.join("seed.pdf"))]);
+        assert_eq!(code, Some(0), "{out}");
+        let printed = out.split("校验码 ").nth(1).unwrap()[..19].to_string();
+        let (code, out) = formpress(&["render", s(&d.join("other.yaml")), "-o", s(&d.join("other.pdf"))]);
+        assert_eq!(code, Some(0), "{out}");
+        run("pdftoppm", &["-r", "200", "-png", s(&d.join("seed.pdf")), s(&d.join("p"))]);
+        run("pdftoppm", &["-r", "200", "-png", s(&d.join("other.pdf")), s(&d.join("o"))]);
+        let angles = ["3", "-3", "2", "-2"];
+        let jpegs: Vec<PathBuf> = (1..=4)
+            .map(|n| {
+                let out = d.join(format!("scan-{n}.jpg"));
+                let grey = if n == 2 { vec!["-colorspace", "Gray"] } else { vec![] };
+                scan_page(&d.join(format!("p-{n}.png")), &d.join("seal.png"), angles[n - 1], &grey, &out);
+                out
+            })
+            .collect();
+        let other = d.join("other-1.jpg");
+        scan_page(&d.join("o-1.png"), &d.join("seal.png"), "1", &[], &other);
+        let png3 = d.join("scan-3.png");
+        run(
+            "convert",
+            &[
+                s(&d.join("p-3.png")),
+                "-rotate",
+                "-1",
+                "-colorspace",
+                "Gray",
+                "-density",
+                "200",
+                "-units",
+                "PixelsPerInch",
+                s(&png3),
+            ],
+        );
+        Set { dir, jpegs, png3, other, code: printed }
+    })
+}
+
+/// A scanned page: the seal pressed over part of the QR code (bottom right),
+/// turned, noisy, JPEG at quality 75, 200 dpi.
+fn scan_page(page: &Path, seal: &Path, angle: &str, extra: &[&str], out: &Path) {
+    let mut args = vec![s(page), "(", s(seal), "-resize", "315x315", ")", "-geometry", "+1180+1930"];
+    args.extend(["-compose", "Multiply", "-composite", "-background", "white", "-rotate", angle]);
+    args.extend(["-attenuate", "0.4", "+noise", "Gaussian"]);
+    args.extend_from_slice(extra);
+    args.extend(["-quality", "75", "-density", "200", "-units", "PixelsPerInch", s(out)]);
+    run("convert", &args);
+}
+
+/// A scanner's PDF: a page per picture, each picture filling its page. A
+/// JPEG is stored as it is (DCTDecode); a PNG is stored as Flate-compressed
+/// grey pixels, as scanners write lossless pages.
+fn scanner_pdf(pictures: &[&Path], out: &Path) {
+    let mut objects: Vec<Vec<u8>> = vec![];
+    let mut kids = vec![];
+    let n = pictures.len();
+    // Objects: 1 catalog, 2 pages, then per picture: page, image, content.
+    for (i, picture) in pictures.iter().enumerate() {
+        let bytes = std::fs::read(picture).unwrap();
+        let (w, h, stream, filter, space) = if bytes.starts_with(b"\xFF\xD8") {
+            let img = image::load_from_memory(&bytes).unwrap();
+            let space = if img.color().channel_count() == 1 { "DeviceGray" } else { "DeviceRGB" };
+            (img.width(), img.height(), bytes, "DCTDecode", space)
+        } else {
+            let img = image::load_from_memory(&bytes).unwrap().to_luma8();
+            let mut z = flate2::write::ZlibEncoder::new(vec![], flate2::Compression::default());
+            z.write_all(img.as_raw()).unwrap();
+            (img.width(), img.height(), z.finish().unwrap(), "FlateDecode", "DeviceGray")
+        };
+        let (pw, ph) = (w as f64 * 72.0 / 200.0, h as f64 * 72.0 / 200.0);
+        let base = 3 + 3 * i;
+        kids.push(format!("{base} 0 R"));
+        objects.push(
+            format!(
+                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {pw:.2} {ph:.2}] /Resources << /XObject << /Im0 {} 0 R >> >> /Contents {} 0 R >>",
+                base + 1,
+                base + 2
+            )
+            .into_bytes(),
+        );
+        let mut image = format!(
+            "<< /Type /XObject /Subtype /Image /Width {w} /Height {h} /ColorSpace /{space} /BitsPerComponent 8 /Filter /{filter} /Length {} >>\nstream\n",
+            stream.len()
+        )
+        .into_bytes();
+        image.extend_from_slice(&stream);
+        image.extend_from_slice(b"\nendstream");
+        objects.push(image);
+        let content = format!("q {pw:.2} 0 0 {ph:.2} 0 0 cm /Im0 Do Q");
+        objects.push(format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()).into_bytes());
+    }
+    let mut all = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).into_bytes(),
+    ];
+    all.extend(objects);
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = vec![];
+    for (i, obj) in all.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(obj);
+        pdf.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", all.len() + 1).as_bytes());
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", all.len() + 1).as_bytes(),
+    );
+    std::fs::write(out, pdf).unwrap();
+}
+
+/// `formpress scan` with these scans against the seed's data, into `out`.
+fn scan(scans: &[&Path], out: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let set = set();
+    let mut args = vec!["scan"];
+    args.extend(scans.iter().map(|p| s(p)));
+    let data = set.path("seed.yaml");
+    args.extend(["--data", s(&data), "-o", s(out), "--date", "2021-02-03"]);
+    args.extend_from_slice(extra);
+    formpress(&args)
+}
+
+/// The JPEG pictures of a PDF, byte for byte (`pdfimages -j`), in page order.
+fn jpegs_in(pdf: &Path) -> Vec<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    run("pdfimages", &["-j", s(pdf), s(&dir.path().join("i"))]);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files.iter().filter(|f| f.extension().is_some_and(|e| e == "jpg")).map(|f| std::fs::read(f).unwrap()).collect()
+}
+
+#[test]
+fn a_scanners_pdf_in_any_order_is_archived_and_verified() {
+    let set = set();
+    let j = &set.jpegs;
+    let scanned = set.path("scanner.pdf");
+    // Fed in the wrong order; page 3 scanned losslessly (Flate), as some scanners do.
+    scanner_pdf(&[&j[3], &set.png3, &j[0], &j[1]], &scanned);
+    let out = set.path("signed.pdf");
+    let (code, text) = scan(&[&scanned], &out, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    for line in ["第 1 页 ← ", "scanner.pdf 第 3 页", "第 3 页 ← ", "scanner.pdf 第 2 页", "第 4 页 ← "]
+    {
+        assert!(text.contains(line), "{line}: {text}");
+    }
+    assert!(text.contains("第 1 页 ← ") && text.contains("scanner.pdf 第 3 页\n第 2 页 ← "), "{text}");
+
+    // Pages in order 1…N, each scan at its own pixel size; JPEGs byte for byte.
+    let list = run("pdfimages", &["-list", s(&out)]);
+    let rows: Vec<Vec<&str>> = list.lines().skip(2).map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows.len(), 4, "{list}");
+    let size = |p: &Path| {
+        let img = image::open(p).unwrap();
+        (img.width().to_string(), img.height().to_string())
+    };
+    for (row, (page, path)) in rows.iter().zip([(1, &j[0]), (2, &j[1]), (3, &set.png3), (4, &j[3])]) {
+        assert_eq!(row[0], page.to_string(), "{list}");
+        let (w, h) = size(path);
+        assert_eq!((row[3], row[4]), (w.as_str(), h.as_str()), "page {page}: {list}");
+        assert_eq!(row[8], if page == 3 { "image" } else { "jpeg" }, "{list}");
+    }
+    let archived = jpegs_in(&out);
+    let original: Vec<Vec<u8>> = [0, 1, 3].iter().map(|&i| std::fs::read(&j[i]).unwrap()).collect();
+    assert_eq!(archived.len(), 3);
+    assert!(archived == original, "the JPEGs were re-encoded or reordered");
+    // Page sizes come from the scanner's PDF (200 dpi pixels → points).
+    let info = run("pdfinfo", &["-f", "1", "-l", "4", s(&out)]);
+    assert!(info.contains("Pages:           4"), "{info}");
+
+    // PDF/A-3b, metadata naming the form, the 校验码 and the scan date.
+    let meta = run("pdfinfo", &["-meta", s(&out)]);
+    assert!(meta.contains("<pdfaid:part>3</pdfaid:part>") && meta.contains("<pdfaid:conformance>B"), "{meta}");
+    let info = run("pdfinfo", &[s(&out)]);
+    assert!(info_field(&info, "Title").contains("市级部门整体绩效目标申报表"), "{info}");
+    for needle in [format!("校验码 {}", set.code), "扫描日期 2021-02-03".to_string()] {
+        assert!(info_field(&info, "Keywords").contains(&needle), "{needle}: {info}");
+        assert!(meta.contains(&needle), "{needle}: {meta}");
+    }
+    assert!(info_field(&info, "CreationDate").contains("2021"), "{info}");
+    run("qpdf", &["--check", s(&out)]);
+
+    // Attached: the YAML byte for byte, the generated PDF, the manifest.
+    let attached = run("pdfdetach", &["-list", s(&out)]);
+    for name in ["seed.yaml", "seed.pdf", "formpress-scan.json"] {
+        assert!(attached.contains(name), "{name}: {attached}");
+    }
+    let saved = tempfile::tempdir().unwrap();
+    run("pdfdetach", &["-saveall", "-o", s(saved.path()), s(&out)]);
+    assert_eq!(std::fs::read(saved.path().join("seed.yaml")).unwrap(), clean_seed().as_bytes());
+    let printed = std::fs::read(saved.path().join("seed.pdf")).unwrap();
+    assert_eq!(printed, std::fs::read(set.path("seed.pdf")).unwrap(), "the attached PDF is what render writes");
+
+    let (code, text) = formpress(&["verify", s(&out)]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("第 1–4 页各一次，顺序正确"), "{text}");
+    assert!(text.contains("结果：一致"), "{text}");
+    let (code, text) = formpress(&["verify", s(&out), s(&set.path("other.yaml"))]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("校验码不一致"), "{text}");
+
+    // Pages of the archive swapped after the fact: verify names them.
+    let swapped = set.path("swapped.pdf");
+    run("qpdf", &[s(&out), "--pages", s(&out), "2,1,3,4", "--", s(&swapped)]);
+    let (code, text) = formpress(&["verify", s(&swapped)]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("页序不对：存档第 2 页是表的第 1 页"), "{text}");
+    // A page dropped after the fact.
+    let dropped = set.path("dropped.pdf");
+    run("qpdf", &[s(&out), "--pages", s(&out), "1,2,4", "--", s(&dropped)]);
+    let (code, text) = formpress(&["verify", s(&dropped)]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("第 3 页缺失"), "{text}");
+
+    // The archive is not written over by another scan run.
+    let (code, text) = scan(&[&scanned], &out, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("存档 PDF，不会被覆盖"), "{text}");
+}
+
+#[test]
+fn loose_files_png_and_multipage_tiff_with_the_printed_pdf() {
+    let set = set();
+    let j = &set.jpegs;
+    // Pages 2 and 1 in one two-page TIFF, bilevel G4 as fax-style scanners
+    // write (without the seal: thresholded, it would be solid black over the code).
+    let tiff = set.path("pages-2-1.tif");
+    let (p2, p1) = (set.path("p-2.png"), set.path("p-1.png"));
+    let args = ["-background", "white", "-rotate", "1", "+repage", "-colorspace", "Gray", "-threshold", "50%"];
+    run("convert", &[&[s(&p2), s(&p1)][..], &args, &["-compress", "Group4", "-density", "200", s(&tiff)]].concat());
+    let out = set.path("loose.pdf");
+    let pdf = set.path("seed.pdf");
+    let (code, text) =
+        formpress(&["scan", s(&j[3]), s(&tiff), s(&set.png3), "--pdf", s(&pdf), "-o", s(&out), "--date", "2021-02-03"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("第 1 页 ← ") && text.contains("pages-2-1.tif 第 2 页\n第 2 页 ← "), "{text}");
+    let list = run("pdfimages", &["-list", s(&out)]);
+    let kinds: Vec<&str> = list.lines().skip(2).map(|l| l.split_whitespace().nth(8).unwrap()).collect();
+    assert_eq!(kinds, ["image", "image", "image", "jpeg"], "{list}");
+    // A plain PDF carries no YAML: the archive has the PDF and the manifest.
+    let attached = run("pdfdetach", &["-list", s(&out)]);
+    assert!(attached.contains("seed.pdf") && !attached.contains("seed.yaml"), "{attached}");
+    let (code, text) = formpress(&["verify", s(&out)]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = formpress(&["verify", s(&out), s(&set.path("seed.yaml"))]);
+    assert_eq!(code, Some(0), "{text}");
+}
+
+/// Runs a broken set: exit 1, every expected message, and no file written.
+fn refused(name: &str, scans: &[&Path], messages: &[&str]) {
+    let set = set();
+    let out = set.path(&format!("refused-{name}.pdf"));
+    let (code, text) = scan(scans, &out, &[]);
+    assert_eq!(code, Some(1), "{name}: {text}");
+    for m in messages {
+        assert!(text.contains(m), "{name}: «{m}» in {text}");
+    }
+    assert!(text.contains("未写存档"), "{name}: {text}");
+    assert!(!out.exists(), "{name}: wrote {}", out.display());
+}
+
+#[test]
+fn broken_scan_sets_are_refused_with_the_page_named() {
+    let set = set();
+    let j: Vec<&Path> = set.jpegs.iter().map(PathBuf::as_path).collect();
+    refused("dropped", &[j[0], j[1], j[3]], &["第 3 页缺失"]);
+    refused("twice", &[j[1], j[0], j[1], j[2], j[3]], &["第 2 页重复出现 2 次：", "scan-2.jpg、"]);
+    refused(
+        "other",
+        &[j[0], j[1], &set.other, j[2], j[3]],
+        &["other-1.jpg：属于另一份表（校验码 ", "那份表的第 1 页）"],
+    );
+    // The QR code painted over: the page cannot be placed.
+    let blank = set.path("blank-4.jpg");
+    run("convert", &[s(j[3]), "-fill", "white", "-draw", "rectangle 1200,2050 1653,2338", "-quality", "75", s(&blank)]);
+    refused("unreadable", &[j[0], j[1], j[2], &blank], &["blank-4.jpg：无法识别二维码", "第 4 页缺失"]);
+    // Pages of a scanner's PDF are named by page within the file.
+    let mixed = set.path("mixed.pdf");
+    scanner_pdf(&[j[0], &set.other, j[2], j[3]], &mixed);
+    refused("mixed", &[&mixed], &["mixed.pdf 第 2 页：属于另一份表", "第 2 页缺失"]);
+    // A decompression bomb: refused from its header, before it is decoded.
+    let bomb = set.path("bomb.png");
+    {
+        let file = std::fs::File::create(&bomb).unwrap();
+        let mut encoder = png::Encoder::new(file, 10_001, 10_001);
+        encoder.set_color(png::ColorType::Grayscale);
+        encoder.set_depth(png::BitDepth::One);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(&vec![0xFF; 10_001usize.div_ceil(8) * 10_001]).unwrap();
+    }
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 1 << 20);
+    refused("bomb", &[j[0], j[1], j[2], j[3], &bomb], &["bomb.png：图像 10001×10001 像素，超过上限"]);
+}
+
+#[test]
+fn inputs_that_are_not_scans_are_refused_and_nothing_is_overwritten() {
+    let set = set();
+    let j = &set.jpegs;
+    let out = set.path("kept.pdf");
+    std::fs::write(&out, b"an earlier file").unwrap();
+    let text_file = set.path("notes.txt");
+    std::fs::write(&text_file, "not a picture").unwrap();
+    let (code, text) = scan(&[&j[0], &text_file], &out, &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("notes.txt：不是 PDF、JPEG、PNG 或 TIFF 文件"), "{text}");
+    let (code, text) = scan(&[&j[0], &set.path("missing.jpg")], &out, &[]);
+    assert_eq!(code, Some(3), "{text}");
+    assert!(text.contains("missing.jpg"), "{text}");
+    // The output may not be an input.
+    let (code, text) = scan(&[&j[0], &j[1], &j[2], &j[3]], &j[0], &[]);
+    assert_eq!(code, Some(2), "{text}");
+    let data = set.path("seed.yaml");
+    let (code, text) = formpress(&["scan", s(&j[0]), "--data", s(&data), "-o", s(&out), "--date", "2021-13-40"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("日期应写作 YYYY-MM-DD"), "{text}");
+    assert_eq!(std::fs::read(&out).unwrap(), b"an earlier file");
+    // A draft cannot be filed: it has no 校验码.
+    let draft = set.path("draft.yaml");
+    std::fs::write(&draft, seed()).unwrap();
+    let (code, text) = formpress(&["scan", s(&j[0]), "--data", s(&draft), "-o", s(&set.path("draft.pdf"))]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("只能打印草稿"), "{text}");
+}

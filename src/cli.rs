@@ -726,11 +726,12 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool, options: RenderOption
     let progress = |item: &batch::Item, outcome: &batch::Outcome| {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let line = match outcome {
-            batch::Outcome::Written { files, pages, .. } => {
+            batch::Outcome::Written { files, notes, .. } => {
                 format!(
-                    "{} → {}（{pages} 页）",
+                    "{} → {}（{}）",
                     shown(&item.input),
-                    files.first().map(|f| shown(f)).unwrap_or_default()
+                    files.first().map(|f| shown(f)).unwrap_or_default(),
+                    notes.join("，")
                 )
             }
             batch::Outcome::Refused { form } => format!("{}：{} 个错误，未生成", shown(&item.input), form.errors()),

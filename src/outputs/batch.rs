@@ -88,6 +88,8 @@ pub enum Outcome {
         pdf: Option<Vec<u8>>,
         /// How the form is named in a combined PDF's bookmarks.
         bookmark: String,
+        /// What is said of it, as for one form (`report::Report::notes`): pages, 校验码, draft.
+        notes: Vec<String>,
     },
     /// Structural errors (or any finding with `strict`): nothing written.
     Refused { form: Form },
@@ -142,11 +144,12 @@ fn one(engine: &Engine, item: &Item, outputs: &Outputs, options: &Options) -> Ou
     if !form.renderable() || (options.strict && !form.findings.is_empty()) {
         return Outcome::Refused { form: form.into_report() };
     }
-    let laid = match engine.layout(&form, &options.render) {
-        Ok(l) => l,
+    // The one place that lays a form out and says what became of it (as render, watch and serve).
+    let report = match engine.report(&form, &options.render) {
+        Ok(r) => r,
         Err(e) => return Outcome::Failed { form: Some(form.into_report()), error: Failure::Render(e) },
     };
-    let pages = laid.document.pages().len();
+    let (pages, notes, laid) = (report.pages, report.notes(), report.laid);
     let written = match (&item.output, options.format) {
         (Target::Pdf(output), _) => match laid.pdf() {
             Ok(bytes) => output
@@ -166,7 +169,7 @@ fn one(engine: &Engine, item: &Item, outputs: &Outputs, options: &Options) -> Ou
     match written {
         Ok((files, bytes, pdf)) => {
             let bookmark = bookmark(engine, &form);
-            Outcome::Written { form: form.into_report(), files, pages, bytes, pdf, bookmark }
+            Outcome::Written { form: form.into_report(), files, pages, bytes, pdf, bookmark, notes }
         }
         Err(error) => Outcome::Failed { form: Some(form.into_report()), error },
     }

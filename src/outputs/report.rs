@@ -1,8 +1,8 @@
 //! One place that says what became of a form: its status after the checks,
 //! and, once laid out, its pages, 校验码 and draft mark, with the PDF or SVG
-//! pages on demand. `serve`, `render` (one form) and `watch` report forms
-//! through it; the CLI's one-line summary (`已生成草稿 …（3 页，校验码 …）`)
-//! is built from its notes. (`batch` still reports on its own.)
+//! pages on demand. `serve`, `render` (one form or many: `batch`) and `watch`
+//! report forms through it; the CLI's one-line summaries
+//! (`已生成草稿 …（3 页，校验码 …）`, `a.yaml → a.pdf（3 页，校验码 …）`) are built from its notes.
 
 use serde::Serialize;
 

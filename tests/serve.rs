@@ -318,6 +318,16 @@ fn a_value_edit_keeps_the_file_and_renders_as_the_command_line_does() {
     assert!(pages.len() >= 2 && pages[0].as_str().unwrap().starts_with("<svg"), "{pre:#?}");
     assert_eq!(pre["draft"], false);
     eprintln!("preview of the seed over HTTP: {} ms", pre["ms"]);
+    // Browsers get the megabytes of SVG gzipped; the pages are the same.
+    let body = json!({"name": "seed.yaml", "data": data, "session": "z", "seq": 1}).to_string();
+    let headers = [("Content-Type", "application/json"), ("Accept-Encoding", "gzip, deflate, br")];
+    let zipped = request(&s, "POST", "/api/preview", &headers, body.as_bytes());
+    assert!(zipped.headers.to_ascii_lowercase().contains("content-encoding: gzip"), "{}", zipped.headers);
+    let mut unzipped = vec![];
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&zipped.body[..]), &mut unzipped).unwrap();
+    let unzipped: Json = serde_json::from_slice(&unzipped).unwrap();
+    assert_eq!(unzipped["pages"], pre["pages"]);
+    eprintln!("preview of the seed: {} bytes, {} gzipped", serde_json::to_vec(&pre).unwrap().len(), zipped.body.len());
     // An older request of the same page is dropped once a newer one is in.
     post(&s, "/api/preview", &json!({"data": data, "session": "b", "seq": 5}));
     let old = post(&s, "/api/preview", &json!({"data": data, "session": "b", "seq": 4})).json();

@@ -148,10 +148,10 @@ impl World for FormWorld<'_> {
             return Ok(bytes.clone());
         }
         let path = id.vpath().get_with_slash();
-        if let (Some(codes), Some(page)) = (self.page_codes, page_code_number(&path)) {
-            if let Some(svg) = codes.svg(page) {
-                return Ok(Bytes::from_string(svg));
-            }
+        if let (Some(codes), Some(page)) = (self.page_codes, page_code_number(path))
+            && let Some(svg) = codes.svg(page)
+        {
+            return Ok(Bytes::from_string(svg));
         }
         Err(FileError::NotFound(path.into()))
     }

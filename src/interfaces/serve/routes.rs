@@ -465,15 +465,7 @@ async fn pdf(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejec
     };
     let archive = q.archive.as_deref().is_some_and(|a| a == "1");
     let r = blocking(&app, move |app| {
-        let path = app.folder.path(&q.name).map_err(Refusal::Folder)?;
-        app.folder.read(&q.name).map_err(Refusal::Folder)?;
-        let form = app
-            .engine
-            .check_file(&path)
-            .map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-        if !form.renderable() {
-            return Err(no(StatusCode::UNPROCESSABLE_ENTITY, "表单有结构性错误，未生成 PDF"));
-        }
+        let form = saved_form(app, &q.name, "PDF")?;
         if archive && form.errors() > 0 {
             return Err(no(StatusCode::UNPROCESSABLE_ENTITY, crate::Error::DraftArchive(form.errors()).to_string()));
         }
@@ -482,30 +474,18 @@ async fn pdf(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejec
             .report(&form, &RenderOptions { archive, ..RenderOptions::default() })
             .map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
         let pdf = report.pdf().map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-        let stem = q.name.rsplit_once('.').map_or(q.name.as_str(), |(s, _)| s);
-        let file = if archive { format!("{stem}-存档.pdf") } else { format!("{stem}.pdf") };
+        let file = format!("{}{}.pdf", stem(&q.name), if archive { "-存档" } else { "" });
         Ok((pdf, file, report.draft()))
     })
     .await;
     match r {
         Ok((pdf, file, draft)) => {
-            let disposition = format!("attachment; filename=\"form.pdf\"; filename*=UTF-8''{}", rfc5987(&file));
-            let mut resp = ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response();
-            if let Ok(v) = HeaderValue::from_str(&disposition) {
-                resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-            }
+            let mut resp = attachment(pdf, "application/pdf", &file);
             resp.headers_mut().insert("x-formpress-draft", HeaderValue::from_static(if draft { "1" } else { "0" }));
             resp
         }
         Err(r) => r.into_response(),
     }
-}
-
-/// A file name for `filename*=UTF-8''…`: every byte but letters, digits and `-._` percent-encoded.
-fn rfc5987(name: &str) -> String {
-    name.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
 }
 
 /// The .xlsx of the saved file, exactly as `formpress render --format xlsx` makes it.
@@ -515,30 +495,47 @@ async fn xlsx(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryReje
         Err(r) => return r.into_response(),
     };
     let r = blocking(&app, move |app| {
-        let path = app.folder.path(&q.name).map_err(Refusal::Folder)?;
-        app.folder.read(&q.name).map_err(Refusal::Folder)?;
-        let form = app
-            .engine
-            .check_file(&path)
-            .map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-        if !form.renderable() {
-            return Err(no(StatusCode::UNPROCESSABLE_ENTITY, "表单有结构性错误，未生成 .xlsx"));
-        }
+        let form = saved_form(app, &q.name, ".xlsx")?;
         let bytes = crate::xlsx::write(&app.engine, &form).map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-        let stem = q.name.rsplit_once('.').map_or(q.name.as_str(), |(s, _)| s);
-        Ok((bytes, format!("{stem}.xlsx")))
+        Ok((bytes, format!("{}.xlsx", stem(&q.name))))
     })
     .await;
     match r {
-        Ok((bytes, file)) => {
-            let disposition = format!("attachment; filename=\"form.xlsx\"; filename*=UTF-8''{}", rfc5987(&file));
-            let kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-            let mut resp = ([(header::CONTENT_TYPE, kind)], bytes).into_response();
-            if let Ok(v) = HeaderValue::from_str(&disposition) {
-                resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-            }
-            resp
-        }
+        Ok((bytes, file)) => attachment(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &file),
         Err(r) => r.into_response(),
     }
+}
+
+/// A saved form of the folder, checked; refused when it cannot be rendered (`what` is being made).
+fn saved_form(app: &App, name: &str, what: &str) -> Result<Form, Refusal> {
+    let path = app.folder.path(name).map_err(Refusal::Folder)?;
+    app.folder.read(name).map_err(Refusal::Folder)?;
+    let form = app.engine.check_file(&path).map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    if !form.renderable() {
+        return Err(no(StatusCode::UNPROCESSABLE_ENTITY, format!("表单有结构性错误，未生成 {what}")));
+    }
+    Ok(form)
+}
+
+/// A file name without its extension.
+fn stem(name: &str) -> &str {
+    name.rsplit_once('.').map_or(name, |(s, _)| s)
+}
+
+/// A download: the bytes as `file` (the ASCII fallback name is `form.<ext>`).
+fn attachment(bytes: Vec<u8>, content_type: &'static str, file: &str) -> Response {
+    let ext = file.rsplit_once('.').map_or("bin", |(_, e)| e);
+    let disposition = format!("attachment; filename=\"form.{ext}\"; filename*=UTF-8''{}", rfc5987(file));
+    let mut resp = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
+/// A file name for `filename*=UTF-8''…`: every byte but letters, digits and `-._` percent-encoded.
+fn rfc5987(name: &str) -> String {
+    name.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
 }

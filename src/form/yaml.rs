@@ -158,6 +158,55 @@ pub fn parse(bytes: &[u8]) -> Result<(String, Node), SyntaxError> {
     }
 }
 
+/// A comment of a YAML text: its text from `#` to the end of its line, and
+/// where that `#` is (a byte offset).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub text: String,
+    pub start: usize,
+}
+
+/// Every comment of a YAML text, found by the YAML scanner itself (so a `#`
+/// inside a quoted or plain scalar, after an apostrophe or an escaped
+/// backslash, is never taken for one); up to the first syntax error.
+pub fn comments(source: &str) -> Vec<Comment> {
+    let mut out = vec![];
+    for event in scanner(source) {
+        let Ok((granit_parser::Event::Comment(..), span)) = event else {
+            if event.is_err() {
+                break;
+            }
+            continue;
+        };
+        if let (Some(text), Some(start)) = (span.slice(source), span.start.byte_offset()) {
+            out.push(Comment { text: text.trim_end().to_string(), start });
+        }
+    }
+    out
+}
+
+/// The YAML parser with comment events, however many comments a file has in a row.
+fn scanner(source: &str) -> granit_parser::Parser<'_, granit_parser::StrInput<'_>> {
+    let options = granit_parser::options! { max_buffered_comment_events: usize::MAX };
+    granit_parser::Parser::new_from_str_with_options(source, options)
+}
+
+/// Where the first value of a YAML text begins (a byte offset): what comes
+/// before is comments, blank lines and directives.
+pub fn first_value(source: &str) -> Option<usize> {
+    use granit_parser::Event;
+    for event in scanner(source) {
+        match event {
+            Ok((Event::Scalar(..) | Event::MappingStart(..) | Event::SequenceStart(..) | Event::Alias(..), span)) => {
+                return span.start.byte_offset();
+            }
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
 fn describe_error(e: &serde_saphyr::Error) -> String {
     let text = e.without_snippet().to_string();
     // The library appends " at line X, column Y"; we print the location ourselves.

@@ -436,13 +436,14 @@ async fn save(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> 
             let edited = match current {
                 None => {
                     let head = format!("# {}（由 formpress serve 新建）\n\n", kind_name.as_deref().unwrap_or("表单"));
-                    yamledit::Edited { text: head + &yamledit::emit(&req.data), rewritten: true, dropped: vec![] }
+                    yamledit::create(&head, &req.data)
                 }
                 Some(bytes) => match yaml::parse(bytes) {
                     Ok((source, root)) => yamledit::edit(&source, Some(&root), &req.data),
                     Err(_) => yamledit::edit(&String::from_utf8_lossy(bytes), None, &req.data),
                 },
-            };
+            }
+            .map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
             if !edited.dropped.is_empty() && !req.drop_comments {
                 return Err(Refusal::WouldDrop(edited.dropped));
             }

@@ -11,7 +11,8 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::form::yaml::{Node, Value};
+use crate::form::yaml::{self, Node, Value};
+use crate::form::yaml_write;
 
 /// Form data as the page edits it. Unlike `serde_json::Value`, mappings keep
 /// their keys in order (the file's, then the manifest's), both ways.
@@ -155,46 +156,9 @@ fn scalar(v: &Data) -> String {
     }
 }
 
-/// A text value as YAML: plain where YAML reads it back as the same text (or,
-/// for a plain decimal such as `3600.40`, as the number typed so), otherwise
-/// double-quoted with JSON escapes (valid YAML). Plain scalars are also safe
-/// inside flow collections (`{name: 任务1, total: 5}`), so a splice never
-/// breaks the line around it.
+/// A text value as YAML (see `yaml_write::scalar`).
 pub fn text(s: &str) -> String {
-    if plain_ok(s) { s.to_string() } else { serde_json::to_string(s).expect("a string serialises") }
-}
-
-fn plain_ok(s: &str) -> bool {
-    let Some(first) = s.chars().next() else { return false };
-    if s.trim() != s || s.ends_with(':') || s.contains(": ") || s.contains(" #") {
-        return false;
-    }
-    if "-?:,[]{}#&*!|>'\"%@`~".contains(first) && !is_decimal(s) {
-        return false;
-    }
-    if s.chars()
-        .any(|c| c.is_control() || ",[]{}#".contains(c) || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{85}'))
-    {
-        return false;
-    }
-    let lower = s.to_ascii_lowercase();
-    if ["true", "false", "yes", "no", "on", "off", "null", "y", "n"].contains(&lower.as_str()) {
-        return false;
-    }
-    // Text YAML could read as a number, a date or a special float is quoted,
-    // except a plain decimal, which is how numbers are typed.
-    let numberish = s.chars().all(|c| c.is_ascii_alphanumeric() || "._+-:".contains(c))
-        && (first.is_ascii_digit() || ".+-".contains(first));
-    !numberish || is_decimal(s)
-}
-
-/// `12`, `-3`, `3600.40`, `0.5`: a decimal YAML reads as the number typed.
-fn is_decimal(s: &str) -> bool {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    let (int, frac) = digits.split_once('.').map_or((digits, None), |(i, f)| (i, Some(f)));
-    let int_ok = int == "0" || (!int.is_empty() && !int.starts_with('0') && int.bytes().all(|b| b.is_ascii_digit()));
-    let frac_ok = frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
-    int_ok && frac_ok && int.len() <= 15
+    yaml_write::scalar(s)
 }
 
 /// The new text of a saved form, and what of the old text did not survive.
@@ -207,25 +171,59 @@ pub struct Edited {
     pub dropped: Vec<String>,
 }
 
+/// The text written would not read back as the data (never expected: the
+/// writer escapes what YAML cannot hold; a save is refused rather than
+/// writing a file that no longer reads).
+#[derive(Debug)]
+pub struct Unreadable;
+
+impl std::fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "写出的 YAML 读回后与表单数据不一致，未保存")
+    }
+}
+
+impl std::error::Error for Unreadable {}
+
+/// Whether `text` reads back as exactly `data`.
+fn reads_back(text: &str, data: &Data) -> bool {
+    yaml::parse(text.as_bytes()).is_ok_and(|(t, root)| same(&typed(&root, &t), data))
+}
+
+/// A new file: `head` (its comment block) and the data.
+pub fn create(head: &str, new: &Data) -> Result<Edited, Unreadable> {
+    let text = format!("{head}{}", emit(new));
+    if !reads_back(&text, new) {
+        return Err(Unreadable);
+    }
+    Ok(Edited { text, rewritten: true, dropped: vec![] })
+}
+
 /// Writes `new` into the file whose text is `source` (read into `root`).
-pub fn edit(source: &str, root: Option<&Node>, new: &Data) -> Edited {
+pub fn edit(source: &str, root: Option<&Node>, new: &Data) -> Result<Edited, Unreadable> {
     if let Some(root) = root {
         let mut splices = vec![];
         if diff(root, source, new, &mut splices) {
             let text = splice(source, splices);
             // Read back: a splice into an unusual spelling (an alias, a block
             // scalar) must give the new data exactly, or the file is rewritten.
-            if let Ok((t, reread)) = crate::form::yaml::parse(text.as_bytes())
-                && same(&typed(&reread, &t), new)
-            {
-                return Edited { text, rewritten: false, dropped: vec![] };
+            if reads_back(&text, new) {
+                return Ok(Edited { text, rewritten: false, dropped: vec![] });
             }
         }
     }
-    let head = header(source);
-    let text = format!("{head}{}", emit(new));
-    let dropped = comments(source).into_iter().filter(|c| !text.contains(c.as_str())).collect();
-    Edited { text, rewritten: true, dropped }
+    let mut edited = create(&header(source), new)?;
+    // Comments are compared as the YAML scanner finds them, each as often as it occurs.
+    let mut kept: Vec<String> = yaml::comments(&edited.text).into_iter().map(|c| c.text).collect();
+    for c in yaml::comments(source) {
+        match kept.iter().position(|k| *k == c.text) {
+            Some(i) => {
+                kept.swap_remove(i);
+            }
+            None => edited.dropped.push(c.text),
+        }
+    }
+    Ok(edited)
 }
 
 /// Collects value splices turning `node` into `new`; false when the change is
@@ -305,43 +303,17 @@ pub fn same(a: &Data, b: &Data) -> bool {
     }
 }
 
-/// The comment block at the top of a file (comments and blank lines before
-/// the first value), kept when the file is written afresh.
+/// The comment block at the top of a file (comments, blank lines and
+/// directives before the first value, up to that value's line), kept when
+/// the file is written afresh.
 fn header(source: &str) -> String {
-    let mut head = String::new();
-    for line in source.lines() {
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') {
-            head.push_str(line);
-            head.push('\n');
-        } else {
-            break;
-        }
-    }
-    head
-}
-
-/// Every comment of a YAML text (from `#` to the end of its line), found the
-/// way YAML finds them: a `#` at the start of a line or after a space, outside
-/// quotes.
-pub fn comments(source: &str) -> Vec<String> {
-    let mut out = vec![];
-    for line in source.lines() {
-        let (mut single, mut double, mut prev) = (false, false, ' ');
-        for (i, c) in line.char_indices() {
-            match c {
-                '\'' if !double => single = !single,
-                '"' if !single && prev != '\\' => double = !double,
-                '#' if !single && !double && prev.is_whitespace() => {
-                    out.push(line[i..].trim_end().to_string());
-                    break;
-                }
-                _ => {}
-            }
-            prev = c;
-        }
-    }
-    out
+    let Some(first) = yaml::first_value(source) else { return String::new() };
+    // Back to the start of the value's line (any YAML line break).
+    let head = &source[..first];
+    let end = head.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let head = &head[..end];
+    // Written with line feeds, like the rest of the new text.
+    head.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 #[cfg(test)]
@@ -414,7 +386,7 @@ mod tests {
         let mut data = typed(&root, &s);
         set(&mut data, &["tasks", "0", "fiscal"], Data::Text("5.00".into()));
         set(&mut data, &["a"], Data::Text("a, b".into()));
-        let e = edit(&s, Some(&root), &data);
+        let e = edit(&s, Some(&root), &data).unwrap();
         assert!(!e.rewritten);
         assert_eq!(
             e.text,
@@ -423,7 +395,7 @@ mod tests {
         // Clearing a value leaves the key blank.
         let Data::Map(m) = &mut data else { panic!() };
         m.shift_remove("z");
-        let e = edit(&s, Some(&root), &data);
+        let e = edit(&s, Some(&root), &data).unwrap();
         assert!(!e.rewritten, "{}", e.text);
         assert!(e.text.contains("z: \n") || e.text.contains("z:\n"), "{}", e.text);
     }
@@ -436,10 +408,60 @@ mod tests {
         let Data::Map(m) = &mut data else { panic!() };
         let Some(Data::List(rows)) = m.get_mut("rows") else { panic!() };
         rows.push(Data::Text("b".into()));
-        let e = edit(&s, Some(&root), &data);
+        let e = edit(&s, Some(&root), &data).unwrap();
         assert!(e.rewritten);
         assert_eq!(e.text, "# head\nform: x\n\nrows:\n  - a\n  - b\n");
         assert_eq!(e.dropped, vec!["# the rows".to_string()]);
+    }
+
+    fn hostile_data() -> impl proptest::strategy::Strategy<Value = Data> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            crate::form::yaml_write::hostile_text().prop_map(Data::Text),
+            any::<bool>().prop_map(Data::Bool)
+        ];
+        let tree = leaf.prop_recursive(3, 24, 4, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Data::List),
+                prop::collection::vec((crate::form::yaml_write::hostile_text(), inner), 0..4)
+                    .prop_map(|entries| Data::Map(entries.into_iter().collect())),
+            ]
+        });
+        prop::collection::vec((crate::form::yaml_write::hostile_text(), tree), 1..5)
+            .prop_map(|entries| Data::Map(entries.into_iter().collect()))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+        /// Whatever the page sends, the file written reads back as that data:
+        /// written afresh, and spliced into a file value by value.
+        #[test]
+        fn any_text_reads_back_written_afresh_or_spliced(data in hostile_data(), other in crate::form::yaml_write::hostile_text()) {
+            let fresh = create("# 头\n", &data).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            let (t, root) = load(&fresh.text);
+            proptest::prop_assert!(same(&typed(&root, &t), &data), "{}", fresh.text);
+            // Every text value changed to `other`, saved into that file.
+            fn replace(d: &Data, with: &str) -> Data {
+                match d {
+                    Data::Text(_) => Data::Text(with.to_string()),
+                    Data::List(l) => Data::List(l.iter().map(|x| replace(x, with)).collect()),
+                    Data::Map(m) => Data::Map(m.iter().map(|(k, v)| (k.clone(), replace(v, with))).collect()),
+                    other => other.clone(),
+                }
+            }
+            let changed = replace(&typed(&root, &t), &other);
+            let edited = edit(&t, Some(&root), &changed).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            let (t2, root2) = load(&edited.text);
+            proptest::prop_assert!(same(&typed(&root2, &t2), &changed), "{}", edited.text);
+        }
+    }
+
+    #[test]
+    fn comments_are_found_as_yaml_finds_them() {
+        let src = "a: it's   # one\nb: \"x\\\\\"  # two\nc: 'q''s # not'  # three\nd: x#y\n";
+        let found: Vec<String> = crate::form::yaml::comments(src).into_iter().map(|c| c.text).collect();
+        assert_eq!(found, ["# one", "# two", "# three"]);
     }
 
     #[test]

@@ -391,7 +391,7 @@ fn export_then_import_on_the_command_line_gives_the_same_code() {
     let (code, _, stderr) =
         formpress(&["render", back.to_str().unwrap(), "--format", "xlsx", "-o", filled.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{stderr}");
-    assert!(stderr.contains("不是 formpress 生成的表格，未覆盖"), "{stderr}");
+    assert!(stderr.contains("不是 formpress 原样生成的表格") && stderr.contains("未覆盖"), "{stderr}");
     assert_eq!(std::fs::read(&filled).unwrap(), before);
     let (code, stdout, stderr) = formpress(&["render", back.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{stderr}");
@@ -480,4 +480,158 @@ fn xls_and_et_files_import_with_a_note_on_number_formats() {
         assert_eq!(form.data["indicators"][0]["groups"][0]["rows"][1]["value"], "≥98%");
         assert!(form.data["indicators"][0]["groups"][0]["rows"][1]["explain"].is_null(), "merges are read");
     }
+}
+
+/// Runs formpress through `sh` with an address-space limit (KB): exit code and standard error.
+fn bounded(limit_kb: u32, args: &[&Path]) -> (Option<i32>, String) {
+    let script = format!("ulimit -v {limit_kb}; exec \"$0\" \"$@\"");
+    let out = Command::new("sh").args(["-c", &script, env!("CARGO_BIN_EXE_formpress")]).args(args).output().unwrap();
+    (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_workbook_saved_again_is_never_replaced_even_with_the_formpress_sheet_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = dir.path().join("form.yaml");
+    std::fs::write(&yaml, common::clean_seed()).unwrap();
+    let sheet = dir.path().join("form.xlsx");
+    let (code, _, stderr) = formpress(&["render", yaml.to_str().unwrap(), "--format", "xlsx"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(xlsx::unchanged(&std::fs::read(&sheet).unwrap()), "formpress's own workbook is sealed");
+    // Exactly as written: replaced.
+    let (code, _, stderr) = formpress(&["render", yaml.to_str().unwrap(), "--format", "xlsx"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // Filled in and saved by another program, its hidden `formpress` sheet kept: someone's work.
+    let script = "import openpyxl,sys; b=openpyxl.load_workbook(sys.argv[1]); \
+                  assert 'formpress' in b.sheetnames; b.active['Z200']='我填的'; b.save(sys.argv[1])";
+    let out = Command::new("python3").args(["-c", script]).arg(&sheet).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let filled = std::fs::read(&sheet).unwrap();
+    let (code, _, stderr) = formpress(&["render", yaml.to_str().unwrap(), "--format", "xlsx"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("未覆盖") && stderr.contains("-o"), "{stderr}");
+    assert_eq!(std::fs::read(&sheet).unwrap(), filled, "the filled workbook was replaced");
+    // One byte changed anywhere is not formpress's workbook either.
+    let mut bytes = xlsx::write(common::engine(), &common::check(&common::clean_seed())).unwrap();
+    assert!(xlsx::unchanged(&bytes));
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    assert!(!xlsx::unchanged(&bytes));
+}
+
+/// The .xls LibreOffice writes for the bureau's workbook (as in the test below).
+fn bureau_xls(dir: &Path) -> Vec<u8> {
+    let sheet = dir.join("bureau.xlsx");
+    python("bureau.py", &[&sheet]);
+    let profile = format!("-env:UserInstallation=file://{}/profile", dir.display());
+    let out = Command::new("soffice")
+        .args(["--headless", &profile, "--convert-to", "xls", "--outdir"])
+        .arg(dir)
+        .arg(&sheet)
+        .output()
+        .expect("LibreOffice (soffice) is installed by tests/run.sh");
+    assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
+    std::fs::read(dir.join("bureau.xls")).unwrap()
+}
+
+/// The first BIFF record of this type and length in the file (LibreOffice
+/// writes the workbook stream in one run of sectors): where its data starts.
+fn record(bytes: &[u8], typ: u16, len: u16) -> usize {
+    let head = [typ.to_le_bytes(), len.to_le_bytes()].concat();
+    bytes.windows(4).position(|w| w == head).unwrap_or_else(|| panic!("no record {typ:#06x}")) + 4
+}
+
+#[test]
+fn mutated_xls_files_are_refused_before_the_reader_lays_them_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let xls = bureau_xls(dir.path());
+    let mutations: [(&str, usize, Vec<u8>, &str); 3] = [
+        // DIMENSIONS claims 2 147 483 647 rows × 200 columns: calamine reserved 17 TB and aborted.
+        (
+            "dimensions",
+            record(&xls, 0x0200, 14) + 4,
+            [0x7fff_ffffu32.to_le_bytes().as_slice(), &[0, 0, 200, 0]].concat(),
+            "超过上限",
+        ),
+        // A cell on row 60 001: far past the sheet limit.
+        ("row", record(&xls, 0x00FD, 10), 60_000u16.to_le_bytes().to_vec(), "超过 20000 行"),
+        // BOUNDSHEET points past the end of the workbook stream: calamine panicked.
+        ("sheet", record(&xls, 0x0085, 14), 0x00ff_ffffu32.to_le_bytes().to_vec(), "超出数据流"),
+    ];
+    for (what, at, patch, message) in mutations {
+        let mut bytes = xls.clone();
+        bytes[at..at + patch.len()].copy_from_slice(&patch);
+        let file = dir.path().join(format!("{what}.xls"));
+        std::fs::write(&file, &bytes).unwrap();
+        let output = dir.path().join(format!("{what}.yaml"));
+        let (code, stderr) = bounded(1_000_000, &[Path::new("import"), &file, Path::new("-o"), &output]);
+        assert_eq!(code, Some(3), "{what}: {stderr}");
+        assert!(stderr.contains(message) && !stderr.contains("panicked"), "{what}: {stderr}");
+        assert!(!output.exists(), "{what}: nothing written");
+    }
+}
+
+#[test]
+fn text_a_cell_holds_reads_back_and_a_carriage_return_never_ends_a_comment() {
+    let dir = tempfile::tempdir().unwrap();
+    let bureau = dir.path().join("bureau.xlsx");
+    python("bureau.py", &[&bureau]);
+    let stray = dir.path().join("stray.xlsx");
+    let out = Command::new("python3")
+        .arg(common::root().join("tests/xlsx/unseen.py"))
+        .args([&bureau, &stray])
+        .arg("stray")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let imported = xlsx_import::import(common::engine(), &std::fs::read(&stray).unwrap(), None).unwrap();
+    let form = common::check(&imported.yaml);
+    assert!(form.renderable(), "{}\n{:?}", imported.yaml, form.findings);
+    // The stray cell is a comment, all of it: its text after the carriage return is no option.
+    assert!(form.options.get("fingerprint").is_none_or(|v| v == true), "{}", imported.yaml);
+    assert!(
+        imported.yaml.contains("# 未能识别：申报表!A20 「附注 options: {fingerprint: false}\\x7f"),
+        "{}",
+        imported.yaml
+    );
+    // A value keeps every character in the YAML: the carriage return and DEL included.
+    let (_, root) = formpress::form::yaml::parse(imported.yaml.as_bytes()).unwrap();
+    assert_eq!(root.to_json()["tasks"][1]["remark"], "工资\r结束\u{7f}");
+}
+
+#[test]
+fn import_notes_what_a_person_looking_at_the_sheet_does_not_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let bureau = dir.path().join("bureau.xlsx");
+    python("bureau.py", &[&bureau]);
+    let unseen = dir.path().join("unseen.xlsx");
+    let out = Command::new("python3")
+        .arg(common::root().join("tests/xlsx/unseen.py"))
+        .args([&bureau, &unseen])
+        .arg("unseen")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let imported = xlsx_import::import(common::engine(), &std::fs::read(&unseen).unwrap(), None).unwrap();
+    let notes = imported.notes.join("\n");
+    for expected in [
+        "深度隐藏的工作表「formpress」",
+        "D8 的数字格式「\"9\"00」在数字前加了「9」，读入的是单元格的值「100」",
+        "C11 的文字看不见",
+        "B9 在隐藏的第 9 行中",
+        "F11 在隐藏的 F 列中",
+    ] {
+        assert!(notes.contains(expected), "no note {expected:?} in\n{notes}");
+    }
+    // At the top of the YAML, as comments.
+    let head: String = imported.yaml.lines().take_while(|l| l.starts_with('#')).collect::<Vec<_>>().join("\n");
+    assert!(head.contains("B9 在隐藏的第 9 行中") && head.contains("深度隐藏"), "{}", imported.yaml);
+    // Nothing to say about a workbook formpress wrote itself.
+    let own = xlsx::write(common::engine(), &common::check(&common::clean_seed())).unwrap();
+    let back = xlsx_import::import(common::engine(), &own, None).unwrap();
+    assert!(
+        !back.notes.iter().any(|n| n.contains("看不见") || n.contains("数字格式") || n.contains("深度隐藏")),
+        "{:?}",
+        back.notes
+    );
 }

@@ -124,7 +124,7 @@ pub fn is_draft(text: &str) -> bool {
 }
 
 /// Lower-case hex digits of a digest.
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(2 * bytes.len());
     for b in bytes {
         let _ = write!(out, "{b:02x}");

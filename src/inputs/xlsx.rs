@@ -13,11 +13,14 @@
 //! (`Sheet1!C12`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 use calamine::{Data, DataRef, Reader, SheetVisible, Xls, Xlsx};
 
+use crate::files::guard;
 use crate::form::kind::{Field, FieldType, Kind};
+use crate::form::yaml_write;
+use crate::inputs::{sheetcheck, unseen};
 use crate::layout::Engine;
 use crate::outputs::sheet::{self, Role};
 use crate::outputs::xlsx::{META_KIND, META_OPTIONS, META_SHEET};
@@ -85,6 +88,8 @@ struct Cells {
     merged: HashMap<(u32, u32), (u32, u32, u32, u32)>,
     formulas: BTreeMap<(u32, u32), String>,
     notes: Vec<String>,
+    /// Cells a person does not see as imported (hidden, invisible, shown otherwise).
+    unseen: Vec<String>,
     /// Rows and columns up to the last cell with text (set once the sheet is read).
     size: (u32, u32),
 }
@@ -152,14 +157,7 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
         Some(k) => Some(engine.catalog().kind(k).ok_or_else(|| ImportError::UnknownKind(k.to_string()))?),
         None => None,
     };
-    let Book { sheets, meta, mut notes } = if bytes.starts_with(b"PK\x03\x04") {
-        precheck_zip(bytes)?;
-        read_xlsx(bytes)?
-    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        read_xls(bytes)?
-    } else {
-        return Err(ImportError::NotSpreadsheet);
-    };
+    let Book { sheets, meta, mut notes, meta_hidden } = read_book(bytes)?;
     let meta_kind = meta.get(META_KIND).and_then(|k| engine.catalog().kind(k));
     let options: serde_json::Map<String, serde_json::Value> =
         meta.get(META_OPTIONS).and_then(|o| serde_json::from_str(o).ok()).unwrap_or_default();
@@ -184,37 +182,55 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
     let mut reader =
         Walk { cells, used: HashSet::new(), kind, options: &options, own: meta_kind.is_some(), notes: vec![] };
     let data = reader.form();
+    if meta_hidden && (meta_kind.is_some() || !options.is_empty()) {
+        notes.push(format!(
+            "表单种类和版式选项取自深度隐藏的工作表「{META_SHEET}」（在 Excel 和 WPS 中看不到）：{} {}",
+            meta.get(META_KIND).map_or("", String::as_str),
+            serde_json::Value::Object(options.clone())
+        ));
+    }
     notes.extend(cells.notes.iter().cloned());
+    for (i, n) in cells.unseen.iter().enumerate() {
+        if i == MAX_NOTES {
+            notes.push(format!("另有 {} 处看不见或显示不同的单元格，未逐一列出", cells.unseen.len() - MAX_NOTES));
+            break;
+        }
+        notes.push(n.clone());
+    }
     notes.extend(reader.notes.iter().cloned());
     let unplaced: Vec<(&(u32, u32), &String)> =
         cells.text.iter().filter(|(at, text)| !reader.used.contains(at) && !text.trim().is_empty()).collect();
     for &(&(r, c), text) in unplaced.iter().take(MAX_NOTES) {
-        let shown: String = text.chars().take(40).collect();
-        notes.push(format!("未能识别：{} 「{}」", cells.name(r, c), shown.replace('\n', " ")));
+        notes.push(format!("未能识别：{} 「{}」", cells.name(r, c), clip(text)));
     }
     if unplaced.len() > MAX_NOTES {
         notes.push(format!("另有 {} 处未能识别，未逐一列出", unplaced.len() - MAX_NOTES));
     }
-    let mut yaml = String::new();
-    yaml.push_str(&format!("# 由 formpress import 从工作表「{}」读入；请核对后再 formpress check\n", cells.sheet));
-    for n in &notes {
-        yaml.push_str(&format!("# {}\n", n.replace('\n', " ")));
-    }
-    yaml.push_str(&format!("form: {}\n", kind.id));
-    if !options.is_empty() {
-        yaml.push_str(&format!("options: {}\n", serde_json::Value::Object(options.clone())));
-    }
-    emit_map(&data, 0, &mut yaml);
+    let yaml = write_yaml(&cells.sheet, &notes, &kind.id, &options, &data);
     Ok(Imported { kind: kind.id.clone(), sheet: cells.sheet.clone(), yaml, notes, unplaced: unplaced.len() })
 }
 
-/// Whether a file is a spreadsheet formpress wrote (it has the `formpress`
-/// sheet): `render --format xlsx` replaces only such a file, never a workbook
-/// a user filled in.
-pub fn made_by_formpress(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"PK\x03\x04")
-        && precheck_zip(bytes).is_ok()
-        && Xlsx::new(Cursor::new(bytes)).is_ok_and(|book: Xlsx<_>| book.sheet_names().iter().any(|n| n == META_SHEET))
+/// The YAML of an import: the notes as comments at the top, then the kind,
+/// the options and the data. Every text goes through the YAML writer, so a
+/// cell holding a carriage return, DEL or U+FFFE reads back as it was.
+fn write_yaml(
+    sheet: &str,
+    notes: &[String],
+    kind: &str,
+    options: &serde_json::Map<String, serde_json::Value>,
+    data: &[(String, Y)],
+) -> String {
+    let mut yaml =
+        yaml_write::comment(&format!("由 formpress import 从工作表「{sheet}」读入；请核对后再 formpress check"));
+    for n in notes {
+        yaml.push_str(&yaml_write::comment(n));
+    }
+    yaml.push_str(&format!("form: {}\n", yaml_write::scalar(kind)));
+    if !options.is_empty() {
+        yaml.push_str(&format!("options: {}\n", yaml_write::flow(&serde_json::Value::Object(options.clone()))));
+    }
+    emit_map(data, 0, &mut yaml);
+    yaml
 }
 
 /// How many of a kind's labels a sheet shows.
@@ -252,32 +268,20 @@ fn score(kind: &Kind, cells: &Cells) -> usize {
     found.len() + title
 }
 
-/// A zip is inflated once, bounded, before the reader sees it: entry count,
-/// declared and actual sizes (a declared size can lie).
-fn precheck_zip(bytes: &[u8]) -> Result<(), ImportError> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ImportError::Broken(e.to_string()))?;
-    if zip.len() > MAX_ENTRIES {
-        return Err(ImportError::TooLarge(format!("压缩包有 {} 个文件，上限 {MAX_ENTRIES}", zip.len())));
-    }
-    let mut total = 0u64;
-    for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).map_err(|e| ImportError::Broken(e.to_string()))?;
-        let name = entry.name().map(|n| n.to_string()).unwrap_or_default();
-        if entry.size() > MAX_ENTRY_BYTES {
-            return Err(ImportError::TooLarge(format!("{name} 解压后 {} 字节，上限 {MAX_ENTRY_BYTES}", entry.size())));
-        }
-        let mut sink = std::io::sink();
-        let n = std::io::copy(&mut (&mut entry).take(MAX_ENTRY_BYTES + 1), &mut sink)
-            .map_err(|e| ImportError::Broken(format!("{name}：{e}")))?;
-        if n > MAX_ENTRY_BYTES {
-            return Err(ImportError::TooLarge(format!("{name} 解压后超过 {MAX_ENTRY_BYTES} 字节（压缩炸弹？）")));
-        }
-        total += n;
-        if total > MAX_TOTAL_BYTES {
-            return Err(ImportError::TooLarge(format!("解压后共超过 {MAX_TOTAL_BYTES} 字节")));
-        }
-    }
-    Ok(())
+/// Reads a workbook's visible sheets, once `sheetcheck` has measured the
+/// file; a panic inside the reader on a damaged file is a broken file.
+fn read_book(bytes: &[u8]) -> Result<Book, ImportError> {
+    let read = if bytes.starts_with(b"PK\x03\x04") {
+        sheetcheck::zip(bytes)?;
+        guard::catch(|| read_xlsx(bytes))
+    } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        let stream = guard::catch(|| sheetcheck::workbook_stream(bytes)).map_err(ImportError::Broken)??;
+        sheetcheck::biff(&stream)?;
+        guard::catch(|| read_xls(bytes))
+    } else {
+        return Err(ImportError::NotSpreadsheet);
+    };
+    read.map_err(ImportError::Broken)?
 }
 
 /// What a workbook gave: its visible sheets, the `formpress` sheet's
@@ -287,12 +291,17 @@ struct Book {
     sheets: Vec<Cells>,
     meta: HashMap<String, String>,
     notes: Vec<String>,
+    /// The `formpress` sheet is very hidden (Excel and WPS offer no way to show it).
+    meta_hidden: bool,
 }
 
 impl Book {
     /// Hidden sheets are not read: what a user cannot see is not their form
     /// (formpress's own hidden sheet is read for the kind and options only).
     fn wants(&mut self, sheet: &calamine::Sheet) -> bool {
+        if sheet.name == META_SHEET && sheet.visible == SheetVisible::VeryHidden {
+            self.meta_hidden = true;
+        }
         if sheet.visible != SheetVisible::Visible && sheet.name != META_SHEET {
             self.notes.push(format!("跳过隐藏的工作表「{}」", sheet.name));
             return false;
@@ -339,6 +348,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Book, ImportError> {
     let broken = |e: calamine::XlsxError| ImportError::Broken(e.to_string());
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(broken)?;
     let mut out = Book::default();
+    let hidden = unseen::hidden_lines(bytes);
     for s in book.sheets_metadata().to_vec() {
         if !out.wants(&s) {
             continue;
@@ -351,8 +361,8 @@ fn read_xlsx(bytes: &[u8]) -> Result<Book, ImportError> {
                 let (r, c) = cell.get_position();
                 count += 1;
                 bounded(&s.name, r, c, count)?;
-                let format =
-                    reader.styles().get(style).and_then(|st| st.number_format.as_ref()).map(|f| f.format_code.clone());
+                let style = reader.styles().get(style);
+                let format = style.and_then(|st| st.number_format.as_ref()).map(|f| f.format_code.clone());
                 let text = match cell.get_value() {
                     DataRef::Error(e) => {
                         error_note(&mut cells, r, c, e);
@@ -360,9 +370,26 @@ fn read_xlsx(bytes: &[u8]) -> Result<Book, ImportError> {
                     }
                     v => shown(v, format.as_deref()),
                 };
-                if !text.is_empty() {
-                    cells.text.insert((r, c), text);
+                if text.is_empty() {
+                    continue;
                 }
+                let number = match cell.get_value() {
+                    DataRef::Int(i) => Some(*i as f64),
+                    DataRef::Float(x) => Some(*x),
+                    _ => None,
+                };
+                let name = cells.name(r, c);
+                if style.is_some_and(unseen::invisible) {
+                    cells.unseen.push(format!(
+                        "{name} 的文字看不见（与底色同色，或数字格式不显示），已读入「{}」",
+                        clip(&text)
+                    ));
+                } else if let (Some(x), Some(code)) = (number, &format)
+                    && let Some(why) = unseen::shown_differently(x, code)
+                {
+                    cells.unseen.push(format!("{name} 的数字格式{why}，读入的是单元格的值「{text}」，请核对"));
+                }
+                cells.text.insert((r, c), text);
             }
         }
         {
@@ -388,9 +415,29 @@ fn read_xlsx(bytes: &[u8]) -> Result<Book, ImportError> {
         }
         let merges = book.merge_cells_by_sheet_name(&s.name).map_err(broken)?;
         add_merges(&mut cells, &merges)?;
+        if let Some(hidden) = hidden.get(&s.name) {
+            note_hidden(&mut cells, hidden);
+        }
         out.add(cells);
     }
     Ok(out)
+}
+
+/// Text for a note: its first 40 characters.
+fn clip(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+/// A note for every cell with text in a hidden row or column (it is read all the same).
+fn note_hidden(cells: &mut Cells, hidden: &unseen::Hidden) {
+    for (&(r, c), text) in &cells.text {
+        let place = match (hidden.row(r), hidden.col(c)) {
+            (true, _) => format!("隐藏的第 {} 行", r + 1),
+            (false, true) => format!("隐藏的 {} 列", column_name(c)),
+            _ => continue,
+        };
+        cells.unseen.push(format!("{} 在{place}中（看不见），已读入「{}」", cells.name(r, c), clip(text)));
+    }
 }
 
 fn add_merges(cells: &mut Cells, merges: &[calamine::Dimensions]) -> Result<(), ImportError> {
@@ -515,7 +562,7 @@ fn emit_map(entries: &[(String, Y)], indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     for (k, v) in entries {
         match v {
-            Y::Text(t) => out.push_str(&format!("{pad}{k}: {}\n", quote(t))),
+            Y::Text(t) => out.push_str(&format!("{pad}{k}: {}\n", yaml_write::quoted(t))),
             Y::Bare(t) => out.push_str(&format!("{pad}{k}: {t}\n")),
             Y::List(items) if items.is_empty() => {}
             Y::Map(m) if m.is_empty() => {}
@@ -535,7 +582,7 @@ fn emit_list(items: &[Y], indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     for item in items {
         match item {
-            Y::Text(t) => out.push_str(&format!("{pad}- {}\n", quote(t))),
+            Y::Text(t) => out.push_str(&format!("{pad}- {}\n", yaml_write::quoted(t))),
             Y::Bare(t) => out.push_str(&format!("{pad}- {t}\n")),
             Y::List(l) => {
                 out.push_str(&format!("{pad}-\n"));
@@ -555,11 +602,6 @@ fn emit_list(items: &[Y], indent: usize, out: &mut String) {
             }
         }
     }
-}
-
-/// Text as a YAML double-quoted scalar (JSON string syntax is valid YAML).
-fn quote(text: &str) -> String {
-    serde_json::Value::String(text.to_string()).to_string()
 }
 
 /// Walks the manifest over a sheet, taking each label's value.
@@ -1107,4 +1149,42 @@ fn year_in(text: &str, line: bool) -> Option<i64> {
         t[..i].chars().rev().take_while(char::is_ascii_digit).collect::<Vec<_>>().into_iter().rev().collect()
     };
     (digits.len() == 4).then(|| digits.parse().ok()).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Whatever the cells hold, the YAML an import writes reads back as
+        /// those values, and a note is a comment however it ends.
+        #[test]
+        fn any_cell_text_reads_back(
+            values in prop::collection::vec(crate::form::yaml_write::hostile_text(), 1..6),
+            notes in prop::collection::vec(crate::form::yaml_write::hostile_text(), 0..4),
+            sheet in crate::form::yaml_write::hostile_text(),
+            option in crate::form::yaml_write::hostile_text(),
+        ) {
+            let data: Vec<(String, Y)> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("k{i}"), if i % 2 == 0 { Y::Text(v.clone()) } else { Y::List(vec![Y::Text(v.clone())]) }))
+                .collect();
+            let mut options = serde_json::Map::new();
+            options.insert(option.clone(), serde_json::Value::String(option.clone()));
+            let yaml = write_yaml(&sheet, &notes, "zhengzhou-2020-dept-overall", &options, &data);
+            let (_, root) = crate::form::yaml::parse(yaml.as_bytes()).map_err(|e| TestCaseError::fail(format!("{}\n{yaml}", e.message)))?;
+            let json = root.to_json();
+            let keys = 2 + values.len();
+            prop_assert_eq!(json.as_object().map_or(0, |m| m.len()), keys, "{}", yaml);
+            prop_assert_eq!(&json["options"][&option], &serde_json::Value::String(option.clone()));
+            for (i, v) in values.iter().enumerate() {
+                let got = if i % 2 == 0 { &json[format!("k{i}")] } else { &json[format!("k{i}")][0] };
+                prop_assert_eq!(got, &serde_json::Value::String(v.clone()), "{}", yaml);
+            }
+        }
+    }
 }

@@ -12,6 +12,7 @@
 
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 use serde_json::{Map, Value as Json};
+use sha2::Digest as _;
 
 use crate::form::Form;
 use crate::layout::Engine;
@@ -73,7 +74,48 @@ pub fn write(engine: &Engine, form: &Form) -> Result<Vec<u8>, XlsxError> {
     meta.set_column_width(1, 60)?;
     // Hidden: it is not part of the form and is not printed; the import reads it.
     meta.set_hidden(true);
-    Ok(book.save_to_buffer()?)
+    Ok(seal(book.save_to_buffer()?))
+}
+
+/// What the zip comment of a workbook formpress wrote starts with; the
+/// SHA-256 of the rest of the file follows in hex.
+const SEAL: &[u8] = b"formpress sha256:";
+const SEAL_LEN: usize = SEAL.len() + 64;
+/// The zip's end-of-central-directory record: its signature and fixed length.
+const EOCD: &[u8] = b"PK\x05\x06";
+const EOCD_LEN: usize = 22;
+
+/// The workbook with the digest of its bytes as the zip's comment: beside
+/// the data, outside every part Excel or WPS reads, and gone (or wrong) once
+/// either saves the file again.
+fn seal(mut bytes: Vec<u8>) -> Vec<u8> {
+    let Some(eocd) = bytes.len().checked_sub(EOCD_LEN) else { return bytes };
+    if &bytes[eocd..eocd + 4] != EOCD || bytes[bytes.len() - 2..] != [0, 0] {
+        return bytes; // not a zip without a comment: left unsealed, so never replaced
+    }
+    let digest = crate::form::fingerprint::hex(&sha2::Sha256::digest(&bytes));
+    let n = bytes.len();
+    bytes[n - 2..].copy_from_slice(&(SEAL_LEN as u16).to_le_bytes());
+    bytes.extend_from_slice(SEAL);
+    bytes.extend_from_slice(digest.as_bytes());
+    bytes
+}
+
+/// Whether a file is, byte for byte, a workbook formpress wrote: its zip
+/// comment holds the digest of everything before it. `render --format xlsx`
+/// replaces only such a file; a workbook filled in and saved by Excel or WPS,
+/// even one that kept the `formpress` sheet, is someone's work.
+pub fn unchanged(bytes: &[u8]) -> bool {
+    let Some(body) = bytes.len().checked_sub(SEAL_LEN) else { return false };
+    let Some(eocd) = body.checked_sub(EOCD_LEN) else { return false };
+    let (head, comment) = bytes.split_at(body);
+    if &head[eocd..eocd + 4] != EOCD || head[body - 2..] != (SEAL_LEN as u16).to_le_bytes() {
+        return false;
+    }
+    let Some(hex) = comment.strip_prefix(SEAL) else { return false };
+    let mut unsealed = head.to_vec();
+    unsealed[body - 2..].copy_from_slice(&[0, 0]);
+    crate::form::fingerprint::hex(&sha2::Sha256::digest(&unsealed)).as_bytes() == hex
 }
 
 /// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`.

@@ -74,7 +74,7 @@ pub struct Folder {
 }
 
 pub fn hash(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    crate::form::fingerprint::hex(&Sha256::digest(bytes))
 }
 
 impl Folder {

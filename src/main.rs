@@ -2,6 +2,10 @@
 
 mod cli;
 
+#[global_allocator]
+static ALLOCATOR: cli::memory::Bounded = cli::memory::Bounded;
+
 fn main() -> std::process::ExitCode {
+    cli::memory::set_limit();
     cli::run()
 }

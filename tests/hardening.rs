@@ -313,11 +313,8 @@ fn manifests_are_checked_when_loaded() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     run(d, &["template", "mof-dept-overall", "-o", "tpl/mof2"]);
-    let manifest = d.join("tpl/mof2/kind.yaml");
-    let text = std::fs::read_to_string(&manifest).unwrap();
-    // A computed value set inside text items (used to panic); the indicator set has choices.
-    let text = text.replacen("\ncomputed:\n", "\ncomputed:\n  - {each: goals, set: a.b, value: \"1\"}\n", 1);
-    std::fs::write(&manifest, text).unwrap();
+    // The indicator set has choices (a computed value set inside text items is
+    // a manifest error now: see a_computed_value_that_can_never_be_set_is_a_manifest_error).
     let form = std::fs::read_to_string(common::root().join("forms/mof-dept-overall-2021.yaml")).unwrap();
     let form = form.replace("form: mof-dept-overall", "form: mof2").replace("seal: seal-example.png", "");
     std::fs::write(d.join("m.yaml"), format!("{form}\noptions: {{indicator_set: 88hao}}\n")).unwrap();
@@ -362,4 +359,168 @@ fn a_closed_stdout_ends_quietly() {
         assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
         assert_ne!(out.status.code(), Some(101));
     }
+}
+
+// ---- Round three (issue 21): names from the user, and the first round's leftovers ----
+
+#[test]
+fn extract_names_its_output_after_the_pdf_never_the_attachment() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The attachment's name is the form file's: here one a shell would read at login.
+    std::fs::write(d.join(".bash_aliases"), common::clean_seed()).unwrap();
+    let out = run(d, &["render", ".bash_aliases", "--archive", "-o", "invoice.pdf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::fs::remove_file(d.join(".bash_aliases")).unwrap();
+    let out = run(d, &["extract", "invoice.pdf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!d.join(".bash_aliases").exists(), "written under the attachment's name");
+    assert_eq!(std::fs::read_to_string(d.join("invoice.yaml")).unwrap(), common::clean_seed());
+}
+
+#[test]
+fn a_form_named_main_typ_attaches_its_yaml_not_the_markup() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("main.typ"), common::clean_seed()).unwrap();
+    let out = run(d, &["render", "main.typ", "--archive", "-o", "a.pdf"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(d, &["extract", "a.pdf", "-o", "back.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(d.join("back.yaml")).unwrap(), common::clean_seed());
+}
+
+#[test]
+fn png_pages_are_written_all_or_none_and_the_summary_says_so() {
+    let dir = workdir();
+    let d = dir.path();
+    std::fs::write(d.join("p-1.png"), b"the old page 1").unwrap();
+    std::fs::create_dir(d.join("p-2.png")).unwrap(); // page 2 cannot be written
+    let out = run(d, &["render", "f.yaml", "--format", "png", "--ppi", "30", "-o", "p"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(std::fs::read(d.join("p-1.png")).unwrap(), b"the old page 1", "a new page 1 was left");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("已生成 0 份") && said.contains("失败 1 份"), "{said}");
+}
+
+#[test]
+fn a_damaged_seal_picture_is_a_finding_of_check_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let seal = std::fs::read(common::root().join("forms/seal-example.png")).unwrap();
+    // The header (and so the size) intact, the pixel data cut off.
+    std::fs::write(d.join("broken.png"), &seal[..seal.len() / 3]).unwrap();
+    with_seal(d, "broken.png");
+    let out = run(d, &["check", "s.yaml"]);
+    assert_code(&out, 1, "图片已损坏");
+    let out = run(d, &["render", "s.yaml"]);
+    assert_code(&out, 1, "图片已损坏");
+    assert!(!stderr(&out).contains("模板"), "blamed on the template: {}", stderr(&out));
+    assert!(!d.join("s.pdf").exists());
+}
+
+#[test]
+fn typ_never_replaces_an_asset_that_differs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::copy(common::root().join("forms/seal-example.png"), d.join("seal-example.png")).unwrap();
+    with_seal(d, "seal-example.png");
+    std::fs::create_dir(d.join("assets")).unwrap();
+    std::fs::write(d.join("assets/0.png"), b"my own picture").unwrap();
+    let out = run(d, &["render", "s.yaml", "--typ", "s.typ"]);
+    assert_code(&out, 2, "assets/0.png");
+    assert_eq!(std::fs::read(d.join("assets/0.png")).unwrap(), b"my own picture");
+    assert!(!d.join("s.pdf").exists() && !d.join("s.typ").exists(), "nothing written");
+    // The same picture already there is fine.
+    std::fs::copy(d.join("seal-example.png"), d.join("assets/0.png")).unwrap();
+    let out = run(d, &["render", "s.yaml", "--typ", "s.typ"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// A copy of the seed's kind whose template starts with `line`, and the seed as a form of it.
+fn kind_with_template_line(d: &Path, line: &str) {
+    let out = run(d, &["template", "zhengzhou-2020-dept-overall", "-o", "tpl/odd"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let j2 = d.join("tpl/odd/form.typ.j2");
+    let text = std::fs::read_to_string(&j2).unwrap();
+    std::fs::write(&j2, format!("{line}\n{text}")).unwrap();
+    std::fs::write(d.join("f.yaml"), common::clean_seed().replace("zhengzhou-2020-dept-overall", "odd")).unwrap();
+}
+
+#[test]
+fn a_template_that_allocates_without_bound_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    kind_with_template_line(
+        d,
+        r#"{% set ns = namespace(s="x") %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}"#,
+    );
+    let out = sh(d, "ulimit -v 3000000; FORMPRESS_MAX_MEMORY_MB=1000", &["render", "f.yaml", "--templates", "tpl"]);
+    assert_code(&out, 4, "内存用量将超过上限 1000 MB");
+    assert!(!d.join("f.pdf").exists());
+}
+
+#[test]
+fn a_looping_template_is_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // 10 000 000 000 steps: hours at MiniJinja's pace, stopped by the template's fuel.
+    kind_with_template_line(d, "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}");
+    let out = run(d, &["render", "f.yaml", "--templates", "tpl"]);
+    assert_code(&out, 4, "模板运行超出限度");
+}
+
+#[test]
+fn a_computed_value_that_can_never_be_set_is_a_manifest_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run(d, &["template", "mof-dept-overall", "-o", "tpl/mof2"]);
+    let manifest = d.join("tpl/mof2/kind.yaml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    for (wrong, said) in [
+        ("{each: goals, set: a.b, value: \"1\"}", "goals」的每一项是文本"),
+        ("{each: taks, set: amount, value: \"1\"}", "没有字段「taks」"),
+        ("{set: department.x, value: \"1\"}", "「department」是文本或数字"),
+    ] {
+        std::fs::write(&manifest, text.replacen("\ncomputed:\n", &format!("\ncomputed:\n  - {wrong}\n"), 1)).unwrap();
+        let out = run(d, &["list", "--templates", "tpl"]);
+        let err = stderr(&out);
+        assert!(err.contains("mof2") && err.contains(said), "{wrong}: {err}");
+    }
+}
+
+#[test]
+fn watch_speaks_up_when_its_folder_is_renamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("forms");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("f.yaml"), common::clean_seed()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_formpress"))
+        .args(["watch", "f.yaml", "--no-system-fonts", "--color", "never"])
+        .current_dir(&folder)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while !folder.join("f.pdf").exists() && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::rename(&folder, dir.path().join("moved")).unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.and_then(|s| s.code()), Some(3), "watch went on silently: {err}");
+    assert!(err.contains("已被改名、移走或删除"), "{err}");
 }

@@ -1,6 +1,6 @@
 //! `formpress extract`: the YAML attached to an archive PDF, byte for byte.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -15,7 +15,7 @@ use super::common::{inspect_pdf, shown, write_failed};
 pub struct ExtractArgs {
     /// A PDF made with `formpress render --archive`.
     pub(super) pdf: PathBuf,
-    /// Where to write the YAML [default: the attachment's name, next to the PDF]; `-` for standard output.
+    /// Where to write the YAML [default: the PDF's path with .yaml]; `-` for standard output.
     #[arg(short, long, value_name = "OUT.yaml")]
     pub(super) output: Option<PathBuf>,
     /// Overwrite an existing file that differs from the attachment.
@@ -35,10 +35,9 @@ pub(super) fn run(args: ExtractArgs) -> ExitCode {
         );
         return ExitCode::from(EXIT_FINDINGS);
     };
-    let given = args.output.unwrap_or_else(|| {
-        let name = Path::new(&attachment.name).file_name().map_or("form.yaml".into(), |n| n.to_owned());
-        args.pdf.parent().unwrap_or(Path::new("")).join(name)
-    });
+    // Named from the PDF the user gave, never from the attachment's own name
+    // (a PDF can call its attachment `.bash_aliases`).
+    let given = args.output.unwrap_or_else(|| args.pdf.with_extension("yaml"));
     let outputs = Outputs::new();
     outputs.input(&args.pdf);
     let output = match outputs.claim(&given, Content::Yaml) {

@@ -21,6 +21,7 @@ mod common;
 mod extract;
 mod import;
 mod list;
+pub mod memory;
 mod new;
 mod print;
 mod render;

@@ -144,16 +144,26 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path, options: &Render
 
 /// Writes the markup and, beside it, the assets it reads (`assets/qr.png`, …),
 /// so `typst compile OUT.typ` works on it as it is.
+/// An asset that exists already is left as it is when it holds the same
+/// bytes and refused otherwise (it may be the user's own `assets/0.png`);
+/// every asset is checked before anything is written.
 fn write_markup(outputs: &Outputs, typ: &Output, laid: &formpress::Laid) -> Result<(), OutputError> {
-    typ.write(laid.markup.as_bytes())?;
-    let Output::File { given, .. } = typ else { return Ok(()) };
+    let Output::File { given, .. } = typ else { return typ.write(laid.markup.as_bytes()) };
     let dir = given.parent().unwrap_or(Path::new(""));
+    let mut assets = vec![];
     for (vpath, bytes) in &laid.files {
-        if let Some(rel) = vpath.strip_prefix("/assets/") {
-            let path = dir.join("assets").join(rel);
-            std::fs::create_dir_all(path.parent().unwrap_or(dir)).map_err(|e| OutputError::Io(path.clone(), e))?;
-            outputs.claim(&path, Content::Other)?.write(bytes.as_slice())?;
+        let Some(rel) = vpath.strip_prefix("/assets/") else { continue };
+        let path = dir.join("assets").join(rel);
+        match std::fs::symlink_metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => assets.push((path, bytes)),
+            Ok(meta) if meta.is_file() && std::fs::read(&path).is_ok_and(|old| old == bytes.as_slice()) => {}
+            _ => return Err(OutputError::Exists(path)),
         }
+    }
+    typ.write(laid.markup.as_bytes())?;
+    for (path, bytes) in assets {
+        std::fs::create_dir_all(path.parent().unwrap_or(dir)).map_err(|e| OutputError::Io(path.clone(), e))?;
+        outputs.claim(&path, Content::Other)?.write(bytes.as_slice())?;
     }
     Ok(())
 }
@@ -189,13 +199,17 @@ fn render_xlsx(engine: &Engine, args: &RenderArgs, single: bool) -> ExitCode {
             Ok(o) => o,
             Err(e) => return ExitCode::from(write_failed(&e)),
         };
-        // A workbook the user filled in (the one `import` read) is never replaced.
+        // Only a workbook exactly as formpress wrote it is replaced: one filled in
+        // and saved by Excel or WPS is someone's work.
         if let Output::File { real, .. } = &output
             && real.exists()
             && !formpress::files::read::read(real, formpress::inputs::xlsx::MAX_FILE_BYTES)
-                .is_ok_and(|b| formpress::inputs::xlsx::made_by_formpress(&b))
+                .is_ok_and(|b| formpress::outputs::xlsx::unchanged(&b))
         {
-            eprintln!("formpress: {} 已存在，且不是 formpress 生成的表格，未覆盖；用 -o 另选文件名", shown(&target));
+            eprintln!(
+                "formpress: {} 已存在，且不是 formpress 原样生成的表格（可能已在 Excel 或 WPS 中填写），未覆盖；用 -o 另选文件名",
+                shown(&target)
+            );
             worst = worst.max(EXIT_USAGE);
             continue;
         }

@@ -103,11 +103,29 @@ pub(super) fn run(args: WatchArgs) -> ExitCode {
         state
     };
     let mut last = snapshot();
+    // By its absolute path: `.` would follow the folder wherever it went.
+    let folder = std::fs::canonicalize(&folder).unwrap_or(folder);
+    let home = identity(&folder);
     say!("正在监视 {}（Ctrl-C 结束）", shown(&args.form));
-    for events in rx {
-        if events.is_err() {
+    let mut missing = false;
+    // A folder renamed, moved or deleted sends no event for the form, so it
+    // is looked at every second as well.
+    while !matches!(
+        rx.recv_timeout(std::time::Duration::from_secs(1)),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected)
+    ) {
+        if identity(&folder) != home {
+            eprintln!("formpress: 目录 {} 已被改名、移走或删除，停止监视 {}", shown(&folder), shown(&args.form));
+            return ExitCode::from(EXIT_IO);
+        }
+        if !args.form.exists() {
+            if !missing {
+                eprintln!("formpress: {} 已不存在（被删除或改名），等它重新出现", shown(&args.form));
+            }
+            missing = true;
             continue;
         }
+        missing = false;
         let now = snapshot();
         if now != last {
             last = now;
@@ -115,6 +133,21 @@ pub(super) fn run(args: WatchArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// A folder's device and inode (none when it is gone): a rename leaves the
+/// path to another folder or to nothing.
+fn identity(dir: &Path) -> Option<(u64, u64)> {
+    let meta = std::fs::metadata(dir).ok()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Some((meta.dev(), meta.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        meta.modified().ok().map(|_| (0, 0))
+    }
 }
 
 /// Paths, sizes and modification times of the files under `dir`.

@@ -30,6 +30,8 @@ pub enum OutputError {
     Twice(PathBuf),
     /// A PDF that carries a form's YAML (not something `--combine` or `scan` may replace).
     Archive(PathBuf),
+    /// A file that exists and is not replaced (a `--typ` asset that differs).
+    Exists(PathBuf),
     /// Standard output was closed (`| head`).
     Closed,
     Io(PathBuf, std::io::Error),
@@ -47,6 +49,7 @@ impl fmt::Display for OutputError {
             OutputError::Archive(p) => {
                 write!(f, "不能写入 {}：它是附带表单 YAML 的存档 PDF，不会被覆盖", p.display())
             }
+            OutputError::Exists(p) => write!(f, "不能写入 {}：文件已存在且内容不同，未覆盖", p.display()),
             OutputError::Closed => write!(f, "标准输出已关闭"),
             OutputError::Io(p, e) => {
                 let reason = match e.kind() {
@@ -72,6 +75,7 @@ impl OutputError {
                 | OutputError::Special(..)
                 | OutputError::Twice(_)
                 | OutputError::Archive(_)
+                | OutputError::Exists(_)
         )
     }
 }
@@ -241,7 +245,31 @@ impl Output {
     }
 }
 
+/// Writes several files as one: every one to its temporary file first, and
+/// only when all of them are written are they renamed into place, so a
+/// failure on the second (a read-only page, a full disk) leaves no new first.
+pub fn write_all(files: &[(&Output, &[u8])]) -> Result<(), OutputError> {
+    let mut staged = vec![];
+    for (output, bytes) in files {
+        match output {
+            Output::Stdout => return Err(OutputError::Special(PathBuf::from("-"), "标准输出")),
+            Output::File { given, real } => staged.push((given, real, stage(given, real, bytes)?)),
+        }
+    }
+    for (given, real, tmp) in staged {
+        tmp.persist(real).map_err(|e| OutputError::Io(given.to_path_buf(), e.error))?;
+    }
+    Ok(())
+}
+
 fn write_file(given: &Path, real: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let tmp = stage(given, real, bytes)?;
+    tmp.persist(real).map_err(|e| OutputError::Io(given.to_path_buf(), e.error))?;
+    Ok(())
+}
+
+/// The bytes in a temporary file beside `real`, with its mode, ready to be renamed into place.
+fn stage(given: &Path, real: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, OutputError> {
     let io = |e: std::io::Error| OutputError::Io(given.to_path_buf(), e);
     // Checked again: the file may have changed since it was claimed.
     let mode = match std::fs::symlink_metadata(real) {
@@ -275,8 +303,7 @@ fn write_file(given: &Path, real: &Path, bytes: &[u8]) -> Result<(), OutputError
         tmp.as_file().set_permissions(mode).map_err(io)?;
     }
     tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(real).map_err(|e| io(e.error))?;
-    Ok(())
+    Ok(tmp)
 }
 
 /// Removes `stem-N.ext` pages from `first` on, as long as they exist as plain

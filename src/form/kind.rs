@@ -572,15 +572,85 @@ fn check_manifest(m: &Manifest) -> Result<(), String> {
         }
     }
     for (i, c) in m.computed.iter().enumerate() {
-        if c.set.split('.').any(str::is_empty) {
-            return Err(format!("computed[{i}]：set「{}」应为以 . 分隔的字段名", c.set));
+        check_computed(m, c).map_err(|e| format!("computed[{i}]：{e}"))?;
+    }
+    Ok(())
+}
+
+/// What a path in the data leads to, as far as the manifest says.
+enum Shape<'a> {
+    /// A mapping with these fields.
+    Record(&'a IndexMap<String, Field>),
+    /// Inside an indicator tree (groups, rows, sides, `*`).
+    Tree(&'a Field),
+    /// Anything below a `*` outside a tree.
+    Any,
+    /// Text, a number, a picture: nothing can be set inside it.
+    Scalar(&'a str),
+}
+
+fn shape_of<'a>(key: &'a str, f: &'a Field) -> Shape<'a> {
+    let inner = match f.ty {
+        FieldType::List => f.item.as_deref().unwrap_or(f),
+        _ => f,
+    };
+    match inner.ty {
+        FieldType::Record => inner.fields.as_ref().map_or(Shape::Scalar(key), Shape::Record),
+        FieldType::Signature => Shape::Record(signature_fields()),
+        FieldType::Indicators => Shape::Tree(inner),
+        _ => Shape::Scalar(key),
+    }
+}
+
+/// A computed value's `each` must lead to mappings of the kind's fields and
+/// its `set` must not go through a field that holds text: either would make
+/// the value silently never computed.
+fn check_computed(m: &Manifest, c: &Computed) -> Result<(), String> {
+    if c.set.split('.').any(str::is_empty) {
+        return Err(format!("set「{}」应为以 . 分隔的字段名", c.set));
+    }
+    let mut at = Shape::Record(&m.fields);
+    if let Some(each) = &c.each {
+        if each.split('.').any(str::is_empty) {
+            return Err(format!("each「{each}」应为以 . 分隔的字段名"));
         }
-        if let Some(each) = &c.each {
-            let first = each.split('.').next().unwrap_or_default();
-            if each.split('.').any(str::is_empty) || !m.fields.contains_key(first) {
-                return Err(format!("computed[{i}]：each「{each}」应以本表单的列表字段开头（如 tasks）"));
-            }
+        for seg in each.split('.') {
+            at = match at {
+                Shape::Record(_) if seg == "*" => Shape::Any,
+                Shape::Record(fields) => match fields.get(seg) {
+                    Some(f) => shape_of(seg, f),
+                    None => {
+                        let known: Vec<&str> = fields.keys().map(String::as_str).collect();
+                        return Err(format!("each「{each}」中没有字段「{seg}」（可用：{}）", known.join("、")));
+                    }
+                },
+                Shape::Tree(tree) if seg == "rows" => tree.row.as_ref().map_or(Shape::Any, Shape::Record),
+                Shape::Tree(tree) if seg == "groups" || seg == "*" || tree.sides.iter().any(|s| s.key == seg) => {
+                    Shape::Tree(tree)
+                }
+                Shape::Tree(_) => {
+                    return Err(format!("each「{each}」：指标树里只有 groups、rows、各半边和 *，没有「{seg}」"));
+                }
+                Shape::Any => Shape::Any,
+                Shape::Scalar(key) => return Err(format!("each「{each}」：「{key}」不是列表或记录，不能再往下")),
+            };
         }
+    }
+    let keys: Vec<&str> = c.set.split('.').collect();
+    for (n, key) in keys.iter().enumerate() {
+        if let Shape::Scalar(what) = at {
+            return Err(match (n, &c.each) {
+                (0, Some(each)) => format!("each「{each}」的每一项是文本或数字（不是映射），不能设置「{}」", c.set),
+                _ => format!("「{what}」是文本或数字，不能在它下面设置「{}」", c.set),
+            });
+        }
+        if n + 1 == keys.len() {
+            break;
+        }
+        at = match at {
+            Shape::Record(fields) => fields.get(*key).map_or(Shape::Any, |f| shape_of(key, f)),
+            _ => Shape::Any,
+        };
     }
     Ok(())
 }

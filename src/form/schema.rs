@@ -870,6 +870,8 @@ pub enum PictureError {
     Read(crate::files::read::InputError),
     /// The header is not one of a picture of this type.
     Unrecognised,
+    /// The picture's data does not decode (a damaged file).
+    Broken(String),
     TooLarge {
         width: usize,
         height: usize,
@@ -886,6 +888,7 @@ impl std::fmt::Display for PictureError {
             ),
             PictureError::Read(e) => write!(f, "{}", e.reason()),
             PictureError::Unrecognised => write!(f, "无法识别图片格式（文件头不是图片）"),
+            PictureError::Broken(why) => write!(f, "图片已损坏，无法解码（{why}）"),
             PictureError::TooLarge { width, height } => write!(
                 f,
                 "图片有 {width}×{height} 像素，超过上限（每边 {MAX_IMAGE_SIDE}，共 {} 万像素）",
@@ -928,7 +931,25 @@ fn read_picture(pictures: &Pictures, given: &Path, ext: &str) -> Result<Vec<u8>,
             return Err(PictureError::TooLarge { width, height });
         }
     }
+    decode(&bytes)?;
     Ok(bytes)
+}
+
+/// Decodes a picture the way the layout will (Typst's own decoders, whose
+/// result Typst keeps for the render), so a damaged file is a finding of
+/// `check` at its line rather than a failed render blamed on the template.
+fn decode(bytes: &[u8]) -> Result<(), PictureError> {
+    use typst::visualize::{ImageFormat, RasterImage, SvgImage, VectorFormat};
+    let data = typst::foundations::Bytes::new(bytes.to_vec());
+    match ImageFormat::detect(bytes) {
+        Some(ImageFormat::Raster(format)) => {
+            RasterImage::plain(data, format).map(drop).map_err(|e| PictureError::Broken(e.to_string()))
+        }
+        Some(ImageFormat::Vector(VectorFormat::Svg)) => {
+            SvgImage::new(data).map(drop).map_err(|e| PictureError::Broken(format!("{e:?}")))
+        }
+        _ => Err(PictureError::Unrecognised),
+    }
 }
 
 /// Characters that print as nothing: zero-width spaces and joiners, direction

@@ -60,16 +60,22 @@ impl std::fmt::Display for Stamp {
     }
 }
 
+/// Where the World serves the form's YAML for its attachment.
+const SOURCE_PATH: &str = "/formpress/source.yaml";
+
 /// The Typst markup that attaches the form's YAML, byte for byte, and each
 /// picture it names by a path inside its folder, under that path; with the
 /// virtual file the YAML is read from. A picture from elsewhere
 /// (`--allow-path`) is not attached: its path would not rebuild the folder.
 pub fn attachments(kind: &Kind, form: &Form) -> (String, (String, Vec<u8>)) {
     let name = yaml_name(&form.name);
-    let file = (format!("/{name}"), form.bytes.clone());
+    // The bytes come from a path of formpress's own, never from the form's
+    // name: a form called `main.typ` would otherwise attach the markup.
+    let file = (SOURCE_PATH.to_string(), form.bytes.clone());
     let mut out = format!(
-        "\n#pdf.attach({}, relationship: \"source\", mime-type: \"application/yaml\", description: {})\n",
+        "\n#pdf.attach({}, read({}, encoding: none), relationship: \"source\", mime-type: \"application/yaml\", description: {})\n",
         template::str_literal(&format!("/{name}")),
+        template::str_literal(SOURCE_PATH),
         template::str_literal(&format!("{} 的表单数据（YAML 原文）", kind.manifest.name)),
     );
     let mut attached: Vec<String> = vec![];

@@ -567,6 +567,11 @@ fn template_error(e: minijinja::Error) -> Error {
     if let (Some(name), Some(line)) = (e.name(), e.line()) {
         msg.push_str(&format!("{name}:{line}: "));
     }
+    if e.kind() == minijinja::ErrorKind::OutOfFuel {
+        // The template's step budget (`template::FUEL`): a loop that does not end, most likely.
+        msg.push_str("模板运行超出限度（可能是不会结束的循环），已停止");
+        return Error::Template(msg);
+    }
     msg.push_str(&e.kind().to_string());
     if let Some(detail) = e.detail() {
         msg.push_str(&format!("：{detail}"));

@@ -182,13 +182,16 @@ type Written = (Vec<PathBuf>, usize, Option<Vec<u8>>);
 /// `stem-1.png`, `stem-2.png`, …; pages an earlier, longer render left are removed.
 fn write_pages(outputs: &Outputs, stem: &Path, ext: &str, pages: &[Vec<u8>]) -> Result<Written, Failure> {
     let name = stem.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut files = vec![];
-    for (i, bytes) in pages.iter().enumerate() {
+    // Every page is claimed, then all are written at once: a page that cannot
+    // be written leaves none of the others new, and the form counts as failed.
+    let mut claimed = vec![];
+    for i in 0..pages.len() {
         let path = stem.with_file_name(format!("{name}-{}.{ext}", i + 1));
-        let output = outputs.claim(&path, Content::Other).map_err(Failure::Write)?;
-        output.write(bytes).map_err(Failure::Write)?;
-        files.push(path);
+        claimed.push(outputs.claim(&path, Content::Other).map_err(Failure::Write)?);
     }
+    let files: Vec<(&Output, &[u8])> = claimed.iter().zip(pages).map(|(o, b)| (o, b.as_slice())).collect();
+    crate::files::write::write_all(&files).map_err(Failure::Write)?;
+    let files = claimed.iter().map(|o| o.path().to_path_buf()).collect();
     crate::files::write::remove_stale_pages(stem, ext, pages.len() + 1);
     Ok((files, pages.iter().map(Vec::len).sum(), None))
 }

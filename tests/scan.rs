@@ -384,3 +384,128 @@ fn inputs_that_are_not_scans_are_refused_and_nothing_is_overwritten() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("只能打印草稿"), "{text}");
 }
+
+/// `formpress scan FILE --data seed.yaml -o OUT` under an address-space limit and a hang guard.
+fn scan_bounded(file: &Path, out: &Path) -> (Option<i32>, String) {
+    let data = out.with_file_name("seed.yaml");
+    std::fs::write(&data, clean_seed()).unwrap();
+    let script = "ulimit -v 1500000; exec timeout 60 \"$0\" scan \"$1\" --data \"$2\" -o \"$3\" --no-system-fonts";
+    let run = Command::new("sh")
+        .args(["-c", script, env!("CARGO_BIN_EXE_formpress")])
+        .args([file, &data, out])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&run.stderr).into_owned() + &String::from_utf8_lossy(&run.stdout);
+    assert_ne!(run.status.code(), Some(124), "scan of {} ran past a minute: {text}", file.display());
+    (run.status.code(), text)
+}
+
+/// A PDF whose one page, a 8000×8000 grey picture, is listed `times` times in the page tree.
+fn one_page_listed(times: usize) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(vec![], flate2::Compression::best());
+    let row = vec![255u8; 8000];
+    for _ in 0..8000 {
+        z.write_all(&row).unwrap();
+    }
+    let pixels = z.finish().unwrap();
+    let kids = vec!["3 0 R"; times].join(" ");
+    let content = b"q 576 0 0 576 0 0 cm /Im0 Do Q";
+    let mut objects: Vec<Vec<u8>> = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        format!("<< /Type /Pages /Kids [{kids}] /Count {times} >>").into_bytes(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 576 576] /Resources << /XObject << /Im0 4 0 R >> >> /Contents 5 0 R >>"
+            .to_vec(),
+    ];
+    let mut image = format!(
+        "<< /Type /XObject /Subtype /Image /Width 8000 /Height 8000 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length {} >>\nstream\n",
+        pixels.len()
+    )
+    .into_bytes();
+    image.extend_from_slice(&pixels);
+    image.extend_from_slice(b"\nendstream");
+    objects.push(image);
+    let mut stream = format!("<< /Length {} >>\nstream\n", content.len()).into_bytes();
+    stream.extend_from_slice(content);
+    stream.extend_from_slice(b"\nendstream");
+    objects.push(stream);
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = vec![];
+    for (i, obj) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(obj);
+        pdf.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
+    pdf
+}
+
+/// A TIFF of `frames` frames of 8400×8400 grey pixels that all share one Deflate strip.
+fn frames_sharing_one_strip(frames: u32) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(vec![], flate2::Compression::best());
+    let row = vec![255u8; 8400];
+    for _ in 0..8400 {
+        z.write_all(&row).unwrap();
+    }
+    let strip = z.finish().unwrap();
+    let mut tiff = b"II*\0".to_vec();
+    tiff.extend_from_slice(&8u32.to_le_bytes());
+    let entries = 9u16;
+    let ifd_len = 2 + 12 * u32::from(entries) + 4;
+    let strip_at = 8 + frames * ifd_len;
+    for f in 0..frames {
+        let next = if f + 1 < frames { 8 + (f + 1) * ifd_len } else { 0 };
+        tiff.extend_from_slice(&entries.to_le_bytes());
+        let short = |tag: u16, v: u16| {
+            [&tag.to_le_bytes()[..], &3u16.to_le_bytes(), &1u32.to_le_bytes(), &(v as u32).to_le_bytes()].concat()
+        };
+        let long = |tag: u16, v: u32| {
+            [&tag.to_le_bytes()[..], &4u16.to_le_bytes(), &1u32.to_le_bytes(), &v.to_le_bytes()].concat()
+        };
+        for entry in [
+            long(256, 8400),               // ImageWidth
+            long(257, 8400),               // ImageLength
+            short(258, 8),                 // BitsPerSample
+            short(259, 8),                 // Compression: Deflate
+            short(262, 1),                 // BlackIsZero
+            long(273, strip_at),           // StripOffsets: the one strip
+            short(277, 1),                 // SamplesPerPixel
+            long(278, 8400),               // RowsPerStrip
+            long(279, strip.len() as u32), // StripByteCounts
+        ] {
+            tiff.extend_from_slice(&entry);
+        }
+        tiff.extend_from_slice(&next.to_le_bytes());
+    }
+    tiff.extend_from_slice(&strip);
+    tiff
+}
+
+#[test]
+fn hostile_scans_are_refused_from_their_headers_before_anything_is_decoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.pdf");
+    let pdf = dir.path().join("listed.pdf");
+    std::fs::write(&pdf, one_page_listed(2000)).unwrap();
+    let (code, text) = scan_bounded(&pdf, &out);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("扫描件超过 500 页"), "{text}");
+    let tiff = dir.path().join("frames.tif");
+    std::fs::write(&tiff, frames_sharing_one_strip(10_000)).unwrap();
+    let (code, text) = scan_bounded(&tiff, &out);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("扫描件超过 500 页"), "{text}");
+    // Fewer frames, but more pixels than a scan file may hold.
+    std::fs::write(&tiff, frames_sharing_one_strip(40)).unwrap();
+    let (code, text) = scan_bounded(&tiff, &out);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("合计超过 20 亿像素"), "{text}");
+    assert!(!out.exists());
+}

@@ -585,11 +585,8 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
             return out;
         }
     };
-    let pages: Vec<Page> = scans::pdf_pages(&pdf)
-        .into_iter()
-        .enumerate()
-        .map(|(i, picture)| page(Source { file: "存档".into(), page: Some(i + 1) }, picture))
-        .collect();
+    let pages: Vec<Page> =
+        scans::pdf_pages(&pdf, |i, picture| page(Source { file: "存档".into(), page: Some(i + 1) }, picture));
     match check(&expected, &pages) {
         Ok(order) if order.iter().enumerate().all(|(i, &at)| i == at) => out.push(Finding::Ok(format!(
             "每页扫描图像的二维码都带校验码 {}，第 1–{} 页各一次，顺序正确",

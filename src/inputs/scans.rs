@@ -18,6 +18,7 @@ use image::{DynamicImage, GrayImage, ImageFormat};
 use kurbo::{Affine, BezPath};
 
 use crate::archival::{inspect, qr_read};
+use crate::files::guard;
 use crate::files::read::{self as input, InputError};
 
 /// Largest scan file read (a PDF, or one picture).
@@ -30,6 +31,10 @@ pub const MAX_PIXELS: u64 = 72_000_000;
 pub const MAX_PAGES: usize = 500;
 /// Most bytes of pictures kept for the archive, over all pages.
 pub const MAX_KEPT_BYTES: usize = 1 << 30;
+/// Most pixels decoded from one scan file: 57 A4 pages at 600 dpi, 900 at 150 dpi.
+pub const MAX_FILE_PIXELS: u64 = 2_000_000_000;
+/// Longest one scan file may take to read.
+pub const MAX_FILE_TIME: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Where a scanned page came from: the file, and the page within it for a
 /// PDF or multi-page TIFF.
@@ -95,6 +100,8 @@ pub enum Unreadable {
     },
     /// The picture's data is broken or in a form not supported.
     Broken(String),
+    /// The file's pixel budget is spent (pictures decoded before this one).
+    OverBudget,
 }
 
 impl std::fmt::Display for Unreadable {
@@ -107,6 +114,9 @@ impl std::fmt::Display for Unreadable {
                 MAX_PIXELS / 1_000_000
             ),
             Unreadable::Broken(why) => write!(f, "无法解码图像（{why}）"),
+            Unreadable::OverBudget => {
+                write!(f, "扫描件中已解码的图像合计超过 {} 亿像素，未再解码", MAX_FILE_PIXELS / 100_000_000)
+            }
         }
     }
 }
@@ -124,6 +134,10 @@ pub enum ScanFileError {
     TooManyPages,
     /// More than `MAX_KEPT_BYTES` of pictures in all.
     TooMuch,
+    /// A file whose pictures are over `MAX_FILE_PIXELS` in all, counted from their headers.
+    TooManyPixels(String),
+    /// A file still not read after `MAX_FILE_TIME`.
+    TooSlow(String),
 }
 
 impl std::fmt::Display for ScanFileError {
@@ -136,6 +150,18 @@ impl std::fmt::Display for ScanFileError {
             ScanFileError::Pdf(file, e) => write!(f, "{}：{e}", crate::form::findings::escape_controls(file)),
             ScanFileError::TooManyPages => write!(f, "扫描件超过 {MAX_PAGES} 页"),
             ScanFileError::TooMuch => write!(f, "扫描图像合计超过 {} MB", MAX_KEPT_BYTES >> 20),
+            ScanFileError::TooManyPixels(file) => write!(
+                f,
+                "{}：图像合计超过 {} 亿像素，未读取",
+                crate::form::findings::escape_controls(file),
+                MAX_FILE_PIXELS / 100_000_000
+            ),
+            ScanFileError::TooSlow(file) => write!(
+                f,
+                "{}：读取超过 {} 秒仍未完成，已停止",
+                crate::form::findings::escape_controls(file),
+                MAX_FILE_TIME.as_secs()
+            ),
         }
     }
 }
@@ -152,28 +178,52 @@ pub fn read_file(
     page: &mut dyn FnMut(Source, Result<Picture, Unreadable>) -> Result<(), ScanFileError>,
 ) -> Result<(), ScanFileError> {
     let bytes = input::read(path, MAX_FILE_BYTES).map_err(ScanFileError::Read)?;
-    let file = path.display().to_string();
+    read_bytes(&path.display().to_string(), bytes, seen, page)
+}
+
+/// `read_file` on bytes already read; `file` names them in messages.
+pub fn read_bytes(
+    file: &str,
+    bytes: Vec<u8>,
+    seen: &mut usize,
+    page: &mut dyn FnMut(Source, Result<Picture, Unreadable>) -> Result<(), ScanFileError>,
+) -> Result<(), ScanFileError> {
+    let file = file.to_string();
     let count = |seen: &mut usize| {
         *seen += 1;
         if *seen > MAX_PAGES { Err(ScanFileError::TooManyPages) } else { Ok(()) }
     };
+    let budget = Budget::new();
     match sniff(&bytes) {
         Some(Kind::Pdf) => {
             crate::archival::pdfcheck::check(&bytes)
                 .map_err(|e| ScanFileError::Pdf(file.clone(), inspect::InspectError::Limit(e)))?;
             let pdf = Pdf::new(bytes)
                 .map_err(|e| ScanFileError::Pdf(file.clone(), inspect::InspectError::Unreadable(format!("{e:?}"))))?;
-            for (i, got) in pdf_pages(&pdf).into_iter().enumerate() {
-                count(seen)?;
-                page(Source { file: file.clone(), page: Some(i + 1) }, got)?;
+            // Pages are counted before any is decoded (a PDF can list one page 2 000 times).
+            if *seen + pdf.pages().len() > MAX_PAGES {
+                return Err(ScanFileError::TooManyPages);
             }
-        }
-        Some(Kind::Tiff) => {
-            let pages = tiff_pages(&bytes, &mut |i, got| {
+            each_pdf_page(&pdf, &budget, |i, got| {
+                budget.in_time(&file)?;
                 count(seen)?;
                 page(Source { file: file.clone(), page: Some(i + 1) }, got)
-            });
-            pages?;
+            })?;
+        }
+        Some(Kind::Tiff) => {
+            // Frames and their pixels are counted from the headers before any is decoded.
+            let (frames, pixels) = tiff_frames(&bytes);
+            if *seen + frames > MAX_PAGES {
+                return Err(ScanFileError::TooManyPages);
+            }
+            if pixels > MAX_FILE_PIXELS {
+                return Err(ScanFileError::TooManyPixels(file));
+            }
+            tiff_pages(&bytes, &mut |i, got| {
+                budget.in_time(&file)?;
+                count(seen)?;
+                page(Source { file: file.clone(), page: Some(i + 1) }, got)
+            })?;
         }
         Some(kind) => {
             count(seen)?;
@@ -182,6 +232,32 @@ pub fn read_file(
         None => return Err(ScanFileError::Format(file)),
     }
     Ok(())
+}
+
+/// What reading one scan file may spend: pixels decoded and time.
+struct Budget {
+    pixels: std::cell::Cell<u64>,
+    deadline: std::time::Instant,
+}
+
+impl Budget {
+    fn new() -> Budget {
+        Budget { pixels: std::cell::Cell::new(0), deadline: std::time::Instant::now() + MAX_FILE_TIME }
+    }
+
+    /// Takes a picture's pixels from the budget before it is decoded.
+    fn spend(&self, width: u32, height: u32) -> Result<(), Unreadable> {
+        let after = self.pixels.get() + u64::from(width) * u64::from(height);
+        if after > MAX_FILE_PIXELS || std::time::Instant::now() > self.deadline {
+            return Err(Unreadable::OverBudget);
+        }
+        self.pixels.set(after);
+        Ok(())
+    }
+
+    fn in_time(&self, file: &str) -> Result<(), ScanFileError> {
+        if std::time::Instant::now() > self.deadline { Err(ScanFileError::TooSlow(file.to_string())) } else { Ok(()) }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -234,9 +310,12 @@ fn picture(bytes: Vec<u8>, kind: Kind) -> Result<Picture, Unreadable> {
         .map(|s| (s.width as u32, s.height as u32))
         .map_err(|e| Unreadable::Broken(e.to_string()))?;
     within_limits(width, height)?;
-    let mut reader = image::ImageReader::with_format(Cursor::new(&bytes), format);
-    reader.limits(limits());
-    let decoded = reader.decode().map_err(|e| Unreadable::Broken(e.to_string()))?;
+    let decoded = guard::catch(|| {
+        let mut reader = image::ImageReader::with_format(Cursor::new(&bytes), format);
+        reader.limits(limits());
+        reader.decode().map_err(|e| Unreadable::Broken(e.to_string()))
+    })
+    .map_err(Unreadable::Broken)??;
     let grey = qr_read::ink_grey(&decoded);
     drop(decoded);
     let dpi = if kind == Kind::Jpeg { jfif_dpi(&bytes) } else { png_dpi(&bytes) };
@@ -285,6 +364,26 @@ fn lossless(image: DynamicImage) -> Result<Picture, Unreadable> {
     Ok(Picture { stored: Stored::Png(png.into_inner()), width, height, size: None, grey })
 }
 
+/// How many frames a TIFF file has and their pixels in all, from the
+/// frames' headers alone (nothing is decoded); a broken chain of frames ends
+/// the count, and reading stops at the same place.
+fn tiff_frames(bytes: &[u8]) -> (usize, u64) {
+    guard::catch(|| {
+        let Ok(mut decoder) = tiff::decoder::Decoder::new(Cursor::new(bytes)) else { return (1, 0) };
+        let (mut frames, mut pixels) = (0usize, 0u64);
+        loop {
+            frames += 1;
+            if let Ok((w, h)) = decoder.dimensions() {
+                pixels += u64::from(w) * u64::from(h);
+            }
+            if frames > MAX_PAGES || !decoder.more_images() || decoder.next_image().is_err() {
+                return (frames, pixels);
+            }
+        }
+    })
+    .unwrap_or((1, 0))
+}
+
 /// Every page of a TIFF file (scanners write several pages into one).
 fn tiff_pages(
     bytes: &[u8],
@@ -298,8 +397,10 @@ fn tiff_pages(
         Err(e) => return page(0, Err(Unreadable::Broken(e.to_string()))),
     };
     for i in 0.. {
-        page(i, tiff_page(&mut decoder))?;
-        if !decoder.more_images() || decoder.next_image().is_err() {
+        let got = guard::catch(|| tiff_page(&mut decoder)).unwrap_or_else(|e| Err(Unreadable::Broken(e)));
+        page(i, got)?;
+        let next = guard::catch(|| decoder.more_images() && decoder.next_image().is_ok());
+        if next != Ok(true) {
             return Ok(());
         }
     }
@@ -356,24 +457,52 @@ fn tiff_page(decoder: &mut tiff::decoder::Decoder<Cursor<&[u8]>>) -> Result<Pict
     Ok(picture)
 }
 
-/// The scanned picture of every page of a PDF: the largest picture drawn on
-/// the page, at the page's size.
-pub fn pdf_pages(pdf: &Pdf) -> Vec<Result<Picture, Unreadable>> {
-    inspect::interpret_pages(pdf, |device: PictureDevice, media| {
-        let mut picture = device.best.map(|(_, p)| p).unwrap_or(Err(Unreadable::NoPicture))?;
-        picture.size = Some((media.width(), media.height()));
-        Ok(picture)
-    })
+/// The scanned picture of every page of a PDF (the largest picture drawn on
+/// the page, at the page's size), each handed to `f` as soon as it is read;
+/// pictures beyond the pixel budget are not decoded.
+pub fn pdf_pages<T>(pdf: &Pdf, mut f: impl FnMut(usize, Result<Picture, Unreadable>) -> T) -> Vec<T> {
+    let budget = Budget::new();
+    let mut out = vec![];
+    let _ = each_pdf_page(pdf, &budget, |i, got| -> Result<(), std::convert::Infallible> {
+        out.push(f(i, got));
+        Ok(())
+    });
+    out
+}
+
+fn each_pdf_page<E>(
+    pdf: &Pdf,
+    budget: &Budget,
+    mut f: impl FnMut(usize, Result<Picture, Unreadable>) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut i = 0;
+    inspect::each_page(
+        pdf,
+        |_| PictureDevice { best: None, budget },
+        |device, media, whole| {
+            let got = match device.best.map(|(_, p)| p) {
+                _ if !whole => Err(Unreadable::Broken("PDF 页面无法解读".into())),
+                Some(Ok(mut picture)) => {
+                    picture.size = Some((media.width(), media.height()));
+                    Ok(picture)
+                }
+                Some(Err(e)) => Err(e),
+                None => Err(Unreadable::NoPicture),
+            };
+            i += 1;
+            f(i - 1, got)
+        },
+    )
 }
 
 /// A device that keeps the largest picture drawn on a page, decoded.
-#[derive(Default)]
-struct PictureDevice {
+struct PictureDevice<'b> {
     /// The area it covers, in square points, and the picture.
     best: Option<(f64, Result<Picture, Unreadable>)>,
+    budget: &'b Budget,
 }
 
-impl<'a> Device<'a> for PictureDevice {
+impl<'a> Device<'a> for PictureDevice<'_> {
     fn set_soft_mask(&mut self, _: Option<SoftMask<'a>>) {}
     fn set_blend_mode(&mut self, _: BlendMode) {}
     fn draw_path(&mut self, _: &BezPath, _: Affine, _: &Paint<'a>, _: &PathDrawMode) {}
@@ -395,7 +524,7 @@ impl<'a> Device<'a> for PictureDevice {
         }
         let Image::Raster(raster) = image else { return };
         let (width, height) = (raster.width(), raster.height());
-        if let Err(e) = within_limits(width, height) {
+        if let Err(e) = within_limits(width, height).and_then(|()| self.budget.spend(width, height)) {
             self.best = Some((area, Err(e)));
             return;
         }
@@ -416,20 +545,24 @@ impl<'a> Device<'a> for PictureDevice {
             return;
         }
         let mut decoded = Err(Unreadable::Broken("PDF 图像无法解码".into()));
-        raster.with_rgba(
-            |data, _alpha| {
-                let image = match data {
-                    ImageData::Rgb(d) => {
-                        image::RgbImage::from_raw(d.width, d.height, d.data).map(DynamicImage::ImageRgb8)
+        let _ = guard::catch(|| {
+            raster.with_rgba(
+                |data, _alpha| {
+                    let image = match data {
+                        ImageData::Rgb(d) => {
+                            image::RgbImage::from_raw(d.width, d.height, d.data).map(DynamicImage::ImageRgb8)
+                        }
+                        ImageData::Luma(d) => {
+                            GrayImage::from_raw(d.width, d.height, d.data).map(DynamicImage::ImageLuma8)
+                        }
+                    };
+                    if let Some(image) = image {
+                        decoded = lossless(image);
                     }
-                    ImageData::Luma(d) => GrayImage::from_raw(d.width, d.height, d.data).map(DynamicImage::ImageLuma8),
-                };
-                if let Some(image) = image {
-                    decoded = lossless(image);
-                }
-            },
-            None,
-        );
+                },
+                None,
+            )
+        });
         self.best = Some((area, decoded));
     }
     fn pop_clip_path(&mut self) {}

@@ -386,3 +386,31 @@ fn legacy_p12_files_and_p384_keys_sign_too() {
     assert!(out.contains("ECDSA P-384"), "{out}");
     all_accept(&signed, &cert, None);
 }
+
+#[test]
+fn the_signature_goes_where_the_layout_drew_the_signature_area_whatever_the_data_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p12, _) = key(dir.path(), "rsa", "李四", "pw");
+    let pw = password_file(dir.path(), "pw");
+    let plain = render(dir.path(), "mof-dept-overall-2021", false);
+    // The same form, its last indicator (printed on the 签章区's page, above it) naming the label.
+    let text = std::fs::read_to_string(common::root().join("forms/mof-dept-overall-2021.yaml")).unwrap();
+    assert!(text.contains("教师满意度"));
+    std::fs::write(dir.path().join("mention.yaml"), text.replace("教师满意度", "填报单位（盖章）满意度")).unwrap();
+    std::fs::copy(common::root().join("forms/seal-example.png"), dir.path().join("seal-example.png")).unwrap();
+    let mention = dir.path().join("mention.pdf");
+    let src = dir.path().join("mention.yaml");
+    let (code, out) =
+        formpress(&["render", src.to_str().unwrap(), "-o", mention.to_str().unwrap(), "--no-system-fonts"]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(common::pages(&std::fs::read(&mention).unwrap())[1].contains("填报单位（盖章）满意度"));
+    let mut boxes = vec![];
+    for pdf in [&plain, &mention] {
+        let (code, out, signed) = sign(pdf, &p12, &pw);
+        assert_eq!(code, Some(0), "{out}");
+        let (before, after) = (common::raster(pdf, 72), common::raster(&signed, 72));
+        boxes.push(changed_box(&before[1], &after[1]).expect("no visible signature on page 2"));
+    }
+    let moved = boxes[0].iter().zip(&boxes[1]).any(|(a, b)| a.abs_diff(*b) > 2);
+    assert!(!moved, "the form's text moved the signature: {:?} → {:?}", boxes[0], boxes[1]);
+}

@@ -17,6 +17,6 @@ fuzz_target!(|data: &[u8]| {
         let _ = formpress::form::fingerprint::find_code(&page.text);
         let _ = formpress::form::fingerprint::is_draft(&page.text);
     }
-    let _ = formpress::archival::sign_place::find(&pdf.pages);
+    let _ = formpress::archival::sign_place::find(&pdf.anchors);
     let _ = formpress::archival::verify::compare(&pdf.pages, &pdf.pages[pdf.pages.len().min(1)..]);
 });

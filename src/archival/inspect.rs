@@ -27,6 +27,19 @@ pub struct Inspected {
     pub pages: Vec<Page>,
     /// The document's `/Creator` (formpress records its versions there).
     pub creator: Option<String>,
+    /// The named destinations: places the layout recorded (the 签章区).
+    pub anchors: Vec<Anchor>,
+}
+
+/// A named destination of the PDF: a point on a page, in points from the
+/// page's bottom left, as the destination gives it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Anchor {
+    pub name: String,
+    /// 0-based.
+    pub page: usize,
+    pub x: f64,
+    pub y: f64,
 }
 
 impl Inspected {
@@ -100,7 +113,68 @@ pub fn read(bytes: Vec<u8>) -> Result<Inspected, InspectError> {
     crate::archival::pdfcheck::check(&bytes).map_err(InspectError::Limit)?;
     let pdf = Pdf::new(bytes).map_err(|e| InspectError::Unreadable(format!("{e:?}")))?;
     let creator = pdf.metadata().creator.as_deref().map(decode_text);
-    Ok(Inspected { attachments: attachments(&pdf), pages: pages(&pdf), creator })
+    Ok(Inspected { attachments: attachments(&pdf), pages: pages(&pdf), creator, anchors: anchors(&pdf) })
+}
+
+/// Named destinations read at most (formpress writes two).
+const MAX_ANCHORS: usize = 1000;
+
+/// The named destinations of the catalog's `/Names /Dests` tree and its
+/// older `/Dests` dictionary that point at a page with `/XYZ`.
+fn anchors(pdf: &Pdf) -> Vec<Anchor> {
+    let xref = pdf.xref();
+    let Some(catalog) = xref.get::<Dict>(xref.root_id()) else { return vec![] };
+    let pages: Vec<_> = pdf.pages().iter().map(|p| p.raw().obj_id()).collect();
+    let mut found: Vec<(String, Object)> = vec![];
+    if let Some(tree) = catalog.get::<Dict>(b"Names").and_then(|n| n.get::<Dict>(b"Dests")) {
+        collect_dests(&tree, 0, &mut found);
+    }
+    if let Some(dests) = catalog.get::<Dict>(b"Dests") {
+        for name in dests.keys().take(MAX_ANCHORS) {
+            if let Some(value) = dests.get::<Object>(name.as_ref()) {
+                found.push((String::from_utf8_lossy(name.as_ref()).into_owned(), value));
+            }
+        }
+    }
+    found
+        .into_iter()
+        .filter_map(|(name, value)| {
+            let dest = match value {
+                Object::Array(a) => a,
+                Object::Dict(d) => d.get::<Array>(b"D")?,
+                _ => return None,
+            };
+            let id = dest.iter::<Dict>().next()?.obj_id()?;
+            let page = pages.iter().position(|p| *p == Some(id))?;
+            let mut rest = dest.iter::<Object>().skip(1);
+            if rest.next()?.into_name().is_none_or(|n| n.as_ref() != b"XYZ") {
+                return None;
+            }
+            let (x, y) = (rest.next()?.into_f32()?, rest.next()?.into_f32()?);
+            Some(Anchor { name, page, x: f64::from(x), y: f64::from(y) })
+        })
+        .collect()
+}
+
+fn collect_dests<'a>(node: &Dict<'a>, depth: usize, out: &mut Vec<(String, Object<'a>)>) {
+    if depth > 16 || out.len() >= MAX_ANCHORS {
+        return;
+    }
+    if let Some(kids) = node.get::<Array>(b"Kids") {
+        for kid in kids.iter::<Dict>() {
+            collect_dests(&kid, depth + 1, out);
+        }
+    }
+    let Some(names) = node.get::<Array>(b"Names") else { return };
+    let mut entries = names.iter::<Object>();
+    while let (Some(key), Some(value)) = (entries.next(), entries.next()) {
+        if out.len() >= MAX_ANCHORS {
+            return;
+        }
+        if let Some(key) = key.into_string() {
+            out.push((decode_text(key.as_bytes()), value));
+        }
+    }
 }
 
 /// Files in the document's EmbeddedFiles name tree.
@@ -196,23 +270,41 @@ where
 /// `interpret_pages` with a device made for each page from its dictionary.
 fn interpret_pages_with<D, T>(
     pdf: &Pdf,
-    mut start: impl FnMut(&Dict) -> D,
+    start: impl FnMut(&Dict) -> D,
     mut done: impl FnMut(D, kurbo::Rect) -> T,
 ) -> Vec<T>
 where
     D: for<'a> Device<'a>,
 {
+    let mut out = vec![];
+    let _ = each_page(pdf, start, |device, media, _| -> Result<(), std::convert::Infallible> {
+        out.push(done(device, media));
+        Ok(())
+    });
+    out
+}
+
+/// Runs the pages of a PDF one at a time through a device made for each
+/// from its dictionary; `done` gets the device, the page's media box and
+/// whether the page was read to its end (a panic inside the reader on a
+/// damaged page stops that page only), and may stop the reading.
+pub fn each_page<D, E>(
+    pdf: &Pdf,
+    mut start: impl FnMut(&Dict) -> D,
+    mut done: impl FnMut(D, kurbo::Rect, bool) -> Result<(), E>,
+) -> Result<(), E>
+where
+    D: for<'a> Device<'a>,
+{
     let cache = InterpreterCache::new();
-    pdf.pages()
-        .iter()
-        .map(|page| {
-            let media = page.media_box().to_kurbo();
-            let mut context = Context::new(Affine::IDENTITY, media, &cache, pdf.xref(), InterpreterSettings::default());
-            let mut device = start(page.raw());
-            interpret_page(page, &mut context, &mut device);
-            done(device, media)
-        })
-        .collect()
+    for page in pdf.pages().iter() {
+        let media = page.media_box().to_kurbo();
+        let mut context = Context::new(Affine::IDENTITY, media, &cache, pdf.xref(), InterpreterSettings::default());
+        let mut device = start(page.raw());
+        let whole = crate::files::guard::catch(|| interpret_page(page, &mut context, &mut device)).is_ok();
+        done(device, media, whole)?;
+    }
+    Ok(())
 }
 
 /// A device that keeps the Unicode text of the glyphs it is asked to draw,

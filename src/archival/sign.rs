@@ -104,7 +104,7 @@ pub fn sign_pdf(pdf: &[u8], signer: &Signer, any: bool, time: i64, fonts: &Fonts
         return Err(SignError::NotOurs);
     }
     let resigned = !crate::archival::signature_check::check(pdf).is_empty();
-    let place = if resigned { None } else { crate::archival::sign_place::find(&read.pages) };
+    let place = if resigned { None } else { crate::archival::sign_place::find(&read.anchors) };
     let mut signed = sign(pdf, signer, &SignOptions { time, place, fonts })?;
     signed.resigned = resigned;
     let checks = crate::archival::signature_check::check(&signed.pdf);

@@ -1,50 +1,29 @@
-//! Where a visible signature goes: in the 签章区, found by its printed
-//! label. The 签章区 formpress prints has 填报单位（盖章）：… on the left and
-//! 填报日期：… on the right of one line, with room above both for the seal;
-//! the signature takes the room above 填报日期 (the seal picture sits on the
-//! left). Found by the text on the page, so it works for any PDF that prints
-//! those labels, archive file or not; where no label is found the signature
-//! is invisible.
+//! Where a visible signature goes: in the room the layout left for it in
+//! the 签章区, above 填报日期 (the seal's place on the left stays free).
+//! formpress records that room in the PDF as two named destinations, its top
+//! left and bottom right corners (`layout::pdf::SIGN_AREA`), so the place
+//! is the one the layout drew, whatever the form's text says: data that
+//! mentions 填报单位（盖章） cannot move it. A PDF without them (another
+//! maker, an older formpress) gets an invisible signature.
 
-use kurbo::Point;
-
-use crate::archival::inspect::Page;
+use crate::archival::inspect::Anchor;
 use crate::archival::sign::Place;
-
-/// The label of the 签章区's left half (the seal's place).
-const UNIT_LABEL: &str = "填报单位（盖章）";
-/// The label on the same line, on the right.
-const DATE_LABEL: &str = "填报日期";
+use crate::layout::pdf::{DESTINATION_LIFT, SIGN_AREA};
 
 const MM: f64 = 72.0 / 25.4;
-/// The signature box: its size, and how far above the label's baseline it begins.
+/// The signature box is at most this wide (the appearance is drawn for it).
 const WIDTH: f64 = 66.0 * MM;
-const HEIGHT: f64 = 15.0 * MM;
-const ABOVE: f64 = 5.0 * MM;
 
-/// The place of the visible signature, on the last page that prints the label.
-pub fn find(pages: &[Page]) -> Option<Place> {
-    pages.iter().enumerate().rev().find_map(|(i, page)| {
-        let unit = *positions(page, UNIT_LABEL).first()?;
-        // 填报日期 on the same line, right of the unit label; else half the rest of the page to the right.
-        let left = positions(page, DATE_LABEL)
-            .into_iter()
-            .find(|p| (p.y - unit.y).abs() < 2.0 && p.x > unit.x)
-            .map_or(unit.x + (page.width - unit.x) / 2.0, |p| p.x);
-        let right = (left + WIDTH).min(page.width - 5.0 * MM);
-        let bottom = unit.y + ABOVE;
-        let top = (bottom + HEIGHT).min(page.height);
-        (right - left > 20.0 * MM && top - bottom > 8.0 * MM)
-            .then_some(Place { page: i, rect: [left, bottom, right, top] })
-    })
-}
-
-/// Where each occurrence of `label` begins (its first glyph's origin).
-fn positions(page: &Page, label: &str) -> Vec<Point> {
-    let wanted: Vec<char> = label.chars().filter(|c| !c.is_whitespace()).collect();
-    page.chars
-        .windows(wanted.len())
-        .filter(|w| w.iter().map(|(c, _)| *c).eq(wanted.iter().copied()))
-        .map(|w| w[0].1)
-        .collect()
+/// The place of the visible signature, from the recorded corners of the 签章区.
+pub fn find(anchors: &[Anchor]) -> Option<Place> {
+    let corner = |name: &str| anchors.iter().find(|a| a.name == name);
+    let (top_left, bottom_right) = (corner(SIGN_AREA[0])?, corner(SIGN_AREA[1])?);
+    if top_left.page != bottom_right.page {
+        return None;
+    }
+    // typst-pdf writes each destination a little above its element.
+    let (left, top) = (top_left.x, top_left.y - DESTINATION_LIFT);
+    let (right, bottom) = (bottom_right.x.min(left + WIDTH), bottom_right.y - DESTINATION_LIFT);
+    (right - left > 20.0 * MM && top - bottom > 8.0 * MM)
+        .then_some(Place { page: top_left.page, rect: [left, bottom, right, top] })
 }

@@ -21,6 +21,16 @@ pub const ROW_MARKER: &str = "fp-row";
 /// Label of the marker at the top of the 签章区.
 pub const SIGNATURE_MARKER: &str = "fp-signature";
 
+/// Labels of the corners of the room the 签章区 leaves for a digital
+/// signature (top left, bottom right), written into the PDF as named
+/// destinations, so `sign` puts the signature where the layout drew the
+/// 签章区 rather than where some text says so.
+pub const SIGN_AREA: [&str; 2] = ["fp-sign-area", "fp-sign-area-end"];
+
+/// How far above its element typst-pdf writes a named destination (it moves
+/// every destination up by 10 pt, `pos_to_xyz`); a reader adds it back.
+pub const DESTINATION_LIFT: f64 = 10.0;
+
 /// Compiles markup; errors come back as formatted lines.
 pub fn compile(world: &FormWorld) -> Result<PagedDocument, Vec<Diagnostic>> {
     let warned = typst::compile::<PagedDocument>(world);
@@ -178,5 +188,26 @@ pub fn export(doc: &PagedDocument, options: &ExportOptions) -> Result<Vec<u8>, V
         standards,
         ..PdfOptions::default()
     };
-    typst_pdf::pdf(doc, &pdf_options).map_err(|errors| errors.iter().map(|e| e.message.to_string()).collect())
+    let anchors = sign_anchors(doc);
+    let written = if anchors.is_empty() {
+        typst_pdf::pdf(doc, &pdf_options)
+    } else {
+        use typst::comemo::Track as _;
+        let introspector: &dyn typst::introspection::Introspector = doc.introspector().as_ref();
+        let links = typst::model::LateLinkResolver::new(None, introspector);
+        typst_pdf::pdf_in_bundle(doc, &pdf_options, &anchors, links.track())
+    };
+    written.map_err(|errors| errors.iter().map(|e| e.message.to_string()).collect())
+}
+
+/// The 签章区's corners, as named destinations (the first of each label).
+fn sign_anchors(doc: &PagedDocument) -> Vec<(typst::introspection::Location, EcoString)> {
+    SIGN_AREA
+        .iter()
+        .filter_map(|name| {
+            let label = Label::new(PicoStr::intern(name))?;
+            let found = doc.introspector().query(&Selector::Label(label));
+            Some((found.first()?.location()?, EcoString::from(*name)))
+        })
+        .collect()
 }

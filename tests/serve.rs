@@ -429,3 +429,99 @@ fn without_nulls(v: &Json) -> Json {
         other => other.clone(),
     }
 }
+
+/// Text with everything YAML cannot hold raw, and the characters that end
+/// comments or quotes: what a browser can send in any field.
+const HOSTILE_TEXT: &str = "a\u{7f}b\u{85}c\u{9f}d\u{fffe}e\u{ffff}\r\nf'g\"h#i\\j \\\" # k\u{2028}l\u{1b}[2J";
+
+#[test]
+fn whatever_a_save_writes_reads_back_as_the_data() {
+    let (_top, dir) = folder();
+    let s = serve(&dir);
+    let form = get(&s, "/api/form?name=seed.yaml").json();
+    // A value edit (spliced into the text) and a structural one (the file written afresh).
+    let mut data = form["data"].clone();
+    data["department"] = json!(HOSTILE_TEXT);
+    let r = post(&s, "/api/save", &json!({"name": "seed.yaml", "base": form["hash"], "data": data}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let saved = r.json();
+    assert_eq!(saved["rewritten"], false);
+    let again = get(&s, "/api/form?name=seed.yaml").json();
+    assert_eq!(
+        again["data"]["department"],
+        HOSTILE_TEXT,
+        "{}",
+        std::fs::read_to_string(dir.join("seed.yaml")).unwrap()
+    );
+    data["goals"].as_array_mut().unwrap().push(json!(HOSTILE_TEXT));
+    data["tasks"][0]["remark"] = json!(HOSTILE_TEXT);
+    let body = json!({"name": "seed.yaml", "base": again["hash"], "data": data, "drop_comments": true});
+    let r = post(&s, "/api/save", &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["rewritten"], true);
+    let again = get(&s, "/api/form?name=seed.yaml").json();
+    assert_eq!(without_nulls(&again["data"]), without_nulls(&data));
+    // And formpress itself reads the file: no YAML syntax error.
+    let (_, err) = check_cli(&dir.join("seed.yaml"));
+    assert!(!err.contains("语法错误"), "{err}");
+    // A new file, too.
+    let r = post(&s, "/api/save", &json!({"name": "new.yaml", "data": data}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(without_nulls(&get(&s, "/api/form?name=new.yaml").json()["data"]), without_nulls(&data));
+}
+
+#[test]
+fn comments_after_apostrophes_and_escaped_backslashes_are_not_lost_unasked() {
+    let (_top, dir) = folder();
+    let text = common::clean_seed()
+        .replace("department: 郑州市人民政府办公厅", "department: it's 办公厅   # 部门的注释")
+        .replace("year: 2020", "year: 2020\ntitle: \"a\\\\\"   # 标题的注释");
+    std::fs::write(dir.join("seed.yaml"), &text).unwrap();
+    let s = serve(&dir);
+    let form = get(&s, "/api/form?name=seed.yaml").json();
+    assert_eq!(form["data"]["department"], "it's 办公厅");
+    let mut data = form["data"].clone();
+    data["goals"].as_array_mut().unwrap().push(json!("新增的目标"));
+    let r = post(&s, "/api/save", &json!({"name": "seed.yaml", "base": form["hash"], "data": data}));
+    assert_eq!(r.status, 409, "{}", r.text());
+    let dropped: Vec<String> = serde_json::from_value(r.json()["confirm"].clone()).unwrap();
+    assert!(dropped.iter().any(|c| c.contains("部门的注释")), "{dropped:?}");
+    assert!(dropped.iter().any(|c| c.contains("标题的注释")), "{dropped:?}");
+    assert_eq!(std::fs::read_to_string(dir.join("seed.yaml")).unwrap(), text, "nothing written unasked");
+}
+
+#[test]
+fn slow_and_many_clients_cannot_stop_it_answering() {
+    // The test holds a thousand sockets of its own.
+    unsafe {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+        limit.rlim_cur = limit.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+    }
+    let (_top, dir) = folder();
+    let s = serve(&dir);
+    let start = std::time::Instant::now();
+    // A thousand requests sent in part, never finished.
+    let mut slow = vec![];
+    for _ in 0..1000 {
+        let mut c = TcpStream::connect(&s.addr).unwrap();
+        c.write_all(format!("GET /api/forms HTTP/1.1\r\nHost: {}\r\nX-Slow: ", s.addr).as_bytes()).unwrap();
+        slow.push(c);
+    }
+    // The page is still answered meanwhile.
+    let r = get(&s, "/api/forms");
+    assert_eq!(r.status, 200, "{}", r.text());
+    // The half-sent requests are closed once the header timeout has passed.
+    let mut closed = 0;
+    for c in slow.iter_mut().take(20) {
+        c.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+        let mut buf = [0u8; 256];
+        if c.read(&mut buf).is_ok() {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 20, "half-sent requests still open after {:?}", start.elapsed());
+    assert!(start.elapsed() < std::time::Duration::from_secs(30), "{:?}", start.elapsed());
+    assert_eq!(get(&s, "/api/forms").status, 200);
+}

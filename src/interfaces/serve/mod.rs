@@ -8,15 +8,21 @@
 //! for changes, only JSON requests from its own page (against other sites
 //! posting to it). Rendering runs on blocking threads, a few at a time; a
 //! preview that a newer edit has superseded is dropped before it starts.
+//! Each connection has a header timeout and an idle timeout, and the number
+//! of open connections is bounded, so slow or many clients cannot stop it
+//! answering.
 
 mod folder;
 mod routes;
 pub mod yamledit;
 
 use std::collections::HashMap;
+use std::future::Future as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -113,8 +119,158 @@ pub fn run(engine: Engine, options: &ServeOptions, ready: impl FnOnce(&str)) -> 
         let router = routes::router(app.clone())
             .layer(axum::middleware::from_fn_with_state(app, guard))
             .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES));
-        axum::serve(listener, router).with_graceful_shutdown(stop()).await.map_err(ServeError::Runtime)
+        accept(listener, router).await;
+        Ok(())
     })
+}
+
+/// Longest a client may take to send a request's headers.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a connection may sit with nothing read or written (a kept-alive
+/// connection between requests, a client that stopped reading an answer).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest one request may take, its body and the answer included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+/// Most connections open at once; at the bound the oldest is closed for a new one.
+pub const MAX_CONNECTIONS: usize = 4096;
+
+/// Accepts connections until Ctrl-C, each served on its own task with the
+/// header and idle timeouts. At most `MAX_CONNECTIONS` (or what the open-file
+/// limit allows) are open at once; at the bound, the oldest connection is
+/// closed to make room, so however many slow or half-sent requests are held
+/// open, a new request is answered (and they time out anyway).
+async fn accept(listener: tokio::net::TcpListener, router: axum::Router) {
+    let bound = MAX_CONNECTIONS.min(raise_open_files().saturating_sub(64)).max(16);
+    let mut open: std::collections::BTreeMap<u64, tokio::task::AbortHandle> = Default::default();
+    let (done_tx, mut done) = tokio::sync::mpsc::unbounded_channel::<u64>();
+    let stop = stop();
+    tokio::pin!(stop);
+    for id in 0u64.. {
+        let stream = tokio::select! {
+            _ = &mut stop => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors, say: wait a moment rather than spin.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        while let Ok(finished) = done.try_recv() {
+            open.remove(&finished);
+        }
+        if open.len() >= bound
+            && let Some((_, oldest)) = open.pop_first()
+        {
+            oldest.abort();
+        }
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let done_tx = done_tx.clone();
+        let task = tokio::spawn(async move {
+            let io = hyper_util::rt::TokioIo::new(Idle::new(stream, IDLE_TIMEOUT));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(io, service)
+                .await;
+            let _ = done_tx.send(id);
+        });
+        open.insert(id, task.abort_handle());
+    }
+}
+
+/// Raises the soft limit on open files to the hard one (a desktop's default
+/// of 1 024 would otherwise bound the connections); the limit now in force.
+fn raise_open_files() -> usize {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit and setrlimit only read and write the struct given.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                return 1024;
+            }
+            let wanted = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &wanted) == 0 {
+                limit = wanted;
+            }
+        }
+        usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX)
+    }
+    #[cfg(not(unix))]
+    {
+        MAX_CONNECTIONS
+    }
+}
+
+/// A connection that fails once nothing has been read or written for `idle`.
+struct Idle {
+    stream: tokio::net::TcpStream,
+    idle: Duration,
+    quiet: std::pin::Pin<Box<tokio::time::Sleep>>,
+}
+
+impl Idle {
+    fn new(stream: tokio::net::TcpStream, idle: Duration) -> Idle {
+        Idle { stream, idle, quiet: Box::pin(tokio::time::sleep(idle)) }
+    }
+
+    fn active(&mut self) {
+        let deadline = tokio::time::Instant::now() + self.idle;
+        self.quiet.as_mut().reset(deadline);
+    }
+
+    /// While the stream has nothing to do: an error once it has been quiet too long.
+    fn waiting<T>(&mut self, cx: &mut std::task::Context<'_>) -> Poll<std::io::Result<T>> {
+        match self.quiet.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(std::io::ErrorKind::TimedOut.into())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Idle {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        match std::pin::Pin::new(&mut self.stream).poll_read(cx, buf) {
+            Poll::Pending => self.waiting(cx),
+            Poll::Ready(Ok(())) if buf.filled().len() > before => {
+                self.active();
+                Poll::Ready(Ok(()))
+            }
+            ready => ready,
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Idle {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match std::pin::Pin::new(&mut self.stream).poll_write(cx, buf) {
+            Poll::Pending => self.waiting(cx),
+            Poll::Ready(Ok(n)) => {
+                self.active();
+                Poll::Ready(Ok(n))
+            }
+            ready => ready,
+        }
+    }
+
+    fn poll_flush(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
 }
 
 fn shown_addr(addr: SocketAddr) -> String {
@@ -192,7 +348,9 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
             return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "请求须为 JSON（Content-Type: application/json）");
         }
     }
-    let mut response = next.run(request).await;
+    let Ok(mut response) = tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await else {
+        return refuse(StatusCode::REQUEST_TIMEOUT, "请求超时");
+    };
     let h = response.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, k: header::HeaderName, v: &'static str| {
         h.insert(k, HeaderValue::from_static(v));

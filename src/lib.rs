@@ -16,6 +16,7 @@
 /// Where formpress may read and write: bounded reads of inputs, and outputs
 /// that never replace an input, a device or a file of the user's.
 pub mod files {
+    pub mod guard;
     pub mod read;
     pub mod write;
 }
@@ -32,6 +33,7 @@ pub mod form {
     pub mod schema;
     pub mod values;
     pub mod yaml;
+    pub mod yaml_write;
     pub mod zh_keys;
 
     pub use checked::Form;
@@ -59,6 +61,8 @@ pub mod layout {
 /// scans of the signed paper.
 pub mod inputs {
     pub mod scans;
+    pub mod sheetcheck;
+    pub mod unseen;
     pub mod xlsx;
 }
 

@@ -534,6 +534,27 @@ fn bureau_xls(dir: &Path) -> Vec<u8> {
     std::fs::read(dir.join("bureau.xls")).unwrap()
 }
 
+#[test]
+fn an_ods_file_is_refused_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("bureau.xlsx");
+    python("bureau.py", &[&sheet]);
+    let profile = format!("-env:UserInstallation=file://{}/profile", dir.path().display());
+    let out = Command::new("soffice")
+        .args(["--headless", &profile, "--convert-to", "ods", "--outdir"])
+        .arg(dir.path())
+        .arg(&sheet)
+        .output()
+        .expect("LibreOffice (soffice) is installed by tests/run.sh");
+    assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
+    let ods = dir.path().join("bureau.ods");
+    let yaml = dir.path().join("bureau.yaml");
+    let (code, _, stderr) = formpress(&["import", ods.to_str().unwrap(), "-o", yaml.to_str().unwrap()]);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains("OpenDocument") && stderr.contains("另存为 .xlsx"), "{stderr}");
+    assert!(!yaml.exists());
+}
+
 /// The first BIFF record of this type and length in the file (LibreOffice
 /// writes the workbook stream in one run of sectors): where its data starts.
 fn record(bytes: &[u8], typ: u16, len: u16) -> usize {

@@ -47,7 +47,7 @@ pub(super) fn run(args: ImportArgs) -> ExitCode {
             use formpress::inputs::xlsx::ImportError as E;
             return ExitCode::from(match e {
                 E::UnknownKind(_) => EXIT_USAGE,
-                E::NotSpreadsheet | E::Broken(_) | E::TooLarge(_) => EXIT_IO,
+                E::NotSpreadsheet | E::Ods | E::Broken(_) | E::TooLarge(_) => EXIT_IO,
                 E::NoForm => EXIT_FINDINGS,
             });
         }

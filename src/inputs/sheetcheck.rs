@@ -45,6 +45,16 @@ pub fn zip(bytes: &[u8]) -> Result<(), ImportError> {
     Ok(())
 }
 
+/// Whether a zip (measured by `zip` already) is an OpenDocument spreadsheet:
+/// its first entry, `mimetype`, says so.
+pub fn is_ods(bytes: &[u8]) -> bool {
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else { return false };
+    let Ok(entry) = zip.by_name("mimetype") else { return false };
+    let mut kind = String::new();
+    entry.take(100).read_to_string(&mut kind).is_ok()
+        && kind.starts_with("application/vnd.oasis.opendocument.spreadsheet")
+}
+
 /// The workbook stream of an OLE file (.xls, .et), as calamine finds it.
 pub fn workbook_stream(bytes: &[u8]) -> Result<Vec<u8>, ImportError> {
     let broken = |e: std::io::Error| ImportError::Broken(e.to_string());

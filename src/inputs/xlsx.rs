@@ -41,6 +41,8 @@ pub const MAX_NOTES: usize = 100;
 pub enum ImportError {
     /// Neither a zip (.xlsx) nor an OLE file (.xls, .et).
     NotSpreadsheet,
+    /// An OpenDocument spreadsheet (.ods): calamine reads no merged cells from it.
+    Ods,
     /// The zip or OLE structure is broken.
     Broken(String),
     /// Over a limit (a zip bomb, a sheet too large).
@@ -55,6 +57,10 @@ impl std::fmt::Display for ImportError {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         match self {
             ImportError::NotSpreadsheet => write!(f, "不是电子表格文件（只能读 .xlsx，以及 .xls、.et）"),
+            ImportError::Ods => write!(
+                f,
+                "这是 OpenDocument 表格（.ods），读不出其中的合并单元格；请在 WPS、LibreOffice 或 Excel 中另存为 .xlsx 再导入"
+            ),
             ImportError::Broken(m) => write!(f, "电子表格文件已损坏，无法读取：{m}"),
             ImportError::TooLarge(m) => write!(f, "电子表格超出限制，未读取：{m}"),
             ImportError::NoForm => {
@@ -273,6 +279,9 @@ fn score(kind: &Kind, cells: &Cells) -> usize {
 fn read_book(bytes: &[u8]) -> Result<Book, ImportError> {
     let read = if bytes.starts_with(b"PK\x03\x04") {
         sheetcheck::zip(bytes)?;
+        if sheetcheck::is_ods(bytes) {
+            return Err(ImportError::Ods);
+        }
         guard::catch(|| read_xlsx(bytes))
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         let stream = guard::catch(|| sheetcheck::workbook_stream(bytes)).map_err(ImportError::Broken)??;

@@ -69,15 +69,18 @@ fn extract_round_trips_byte_for_byte() {
     let (code, msg) = formpress(&["extract", pdf.to_str().unwrap(), "-o", out.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{msg}");
     assert!(std::fs::read(&out).unwrap() == clean_seed().into_bytes(), "the attachment differs from the YAML");
-    // The default name is the attachment's, and an identical file is left alone.
+    // The default name is the PDF's (never the attachment's), and an identical file is left alone.
+    let (code, msg) = formpress(&["extract", pdf.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{msg}");
+    assert!(std::fs::read(dir.path().join("seed.yaml")).unwrap() == clean_seed().into_bytes());
     let (code, msg) = formpress(&["extract", pdf.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{msg}");
     assert!(msg.contains("完全相同"), "{msg}");
     // A different file of that name is not overwritten without --force.
-    std::fs::write(dir.path().join("zhengzhou-2020-dept-overall.yaml"), "edited").unwrap();
+    std::fs::write(dir.path().join("seed.yaml"), "edited").unwrap();
     let (code, msg) = formpress(&["extract", pdf.to_str().unwrap()]);
     assert_eq!(code, Some(1), "{msg}");
-    assert_eq!(std::fs::read(dir.path().join("zhengzhou-2020-dept-overall.yaml")).unwrap(), b"edited");
+    assert_eq!(std::fs::read(dir.path().join("seed.yaml")).unwrap(), b"edited");
 }
 
 #[test]

@@ -28,11 +28,9 @@ impl Hidden {
     }
 }
 
-/// Hidden rows and columns of every sheet of an .xlsx, by sheet name: a row
-/// with `hidden="1"` or a height of 0, a column range with `hidden="1"` or a
-/// width of 0. The file has been measured by `sheetcheck` already; a part
-/// that cannot be read gives nothing.
-pub fn hidden_lines(bytes: &[u8]) -> HashMap<String, Hidden> {
+/// Where each sheet of an .xlsx lives in the zip, by sheet name (from the
+/// workbook and its relationships; small parts).
+pub fn sheet_parts(bytes: &[u8]) -> HashMap<String, String> {
     let mut out = HashMap::new();
     let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else { return out };
     let mut part = |name: &str| -> Option<String> {
@@ -41,68 +39,85 @@ pub fn hidden_lines(bytes: &[u8]) -> HashMap<String, Hidden> {
         Some(text)
     };
     let (Some(book), Some(rels)) = (part("xl/workbook.xml"), part("xl/_rels/workbook.xml.rels")) else { return out };
-    let targets: HashMap<String, String> = elements(&rels, "Relationship")
-        .into_iter()
-        .filter_map(|a| Some((a.get("Id")?.clone(), a.get("Target")?.clone())))
-        .collect();
-    for sheet in elements(&book, "sheet") {
-        let id = sheet.iter().find(|(k, _)| k.ends_with(":id")).map(|(_, v)| v);
-        let (Some(name), Some(id)) = (sheet.get("name"), id) else { continue };
-        let Some(target) = targets.get(id) else { continue };
-        let path = match target.strip_prefix('/') {
-            Some(absolute) => absolute.to_string(),
-            None => format!("xl/{target}"),
-        };
-        let Some(xml) = part(&path) else { continue };
-        let mut hidden = Hidden::default();
-        let hidden_attr = |a: &HashMap<String, String>| a.get("hidden").is_some_and(|h| h == "1" || h == "true");
-        let zero = |a: &HashMap<String, String>, key: &str| {
-            a.get(key).and_then(|v| v.parse::<f64>().ok()).is_some_and(|v| v == 0.0)
-        };
-        for row in elements(&xml, "row") {
-            let Some(r) = row.get("r").and_then(|r| r.parse::<u32>().ok()) else { continue };
-            if r > 0 && (hidden_attr(&row) || zero(&row, "ht")) {
-                hidden.rows.insert(r - 1);
-            }
+    let mut targets: HashMap<String, String> = HashMap::new();
+    each_element(rels.as_bytes(), "Relationship", |a| {
+        if let (Some(id), Some(target)) = (a.get("Id"), a.get("Target")) {
+            targets.insert(id.clone(), target.clone());
         }
-        for col in elements(&xml, "col") {
-            let range = (
-                col.get("min").and_then(|v| v.parse::<u32>().ok()),
-                col.get("max").and_then(|v| v.parse::<u32>().ok()),
-            );
-            if let (Some(a), Some(b)) = range
-                && a > 0
-                && b >= a
-                && (hidden_attr(&col) || zero(&col, "width"))
-            {
-                hidden.cols.push((a - 1, b - 1));
-            }
+    });
+    each_element(book.as_bytes(), "sheet", |a| {
+        let id = a.iter().find(|(k, _)| k.ends_with(":id")).map(|(_, v)| v);
+        if let (Some(name), Some(target)) = (a.get("name"), id.and_then(|id| targets.get(id))) {
+            let path = target.strip_prefix('/').map_or_else(|| format!("xl/{target}"), str::to_string);
+            out.insert(name.clone(), path);
         }
-        out.insert(name.clone(), hidden);
-    }
+    });
     out
 }
 
-/// The attributes of every element named `tag` (start or empty tag) in an XML text.
-fn elements(xml: &str, tag: &str) -> Vec<HashMap<String, String>> {
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let mut out = vec![];
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(e) | Event::Empty(e)) if e.name().as_ref() == tag => {
-                let attrs = e
-                    .attributes()
-                    .flatten()
-                    .filter_map(|a| {
-                        let value = quick_xml::escape::unescape(&a.value).ok()?.into_owned();
-                        Some((a.key.as_ref().to_string(), value))
-                    })
-                    .collect();
-                out.push(attrs);
+/// The hidden rows and columns of the sheet at `part`: a row with
+/// `hidden="1"` or a height of 0, a column range with `hidden="1"` or a
+/// width of 0. Read as a stream, once the sheet has been read within its
+/// limits; a part that cannot be read hides nothing.
+pub fn hidden_lines(bytes: &[u8], part: &str) -> Hidden {
+    let mut hidden = Hidden::default();
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else { return hidden };
+    let Ok(entry) = zip.by_name(part) else { return hidden };
+    let reader = std::io::BufReader::new(entry.take(crate::inputs::xlsx::MAX_ENTRY_BYTES));
+    let is_hidden = |a: &HashMap<String, String>| a.get("hidden").is_some_and(|h| h == "1" || h == "true");
+    let zero = |a: &HashMap<String, String>, key: &str| a.get(key).and_then(|v| v.parse::<f64>().ok()) == Some(0.0);
+    let number = |a: &HashMap<String, String>, key: &str| a.get(key).and_then(|v| v.parse::<u32>().ok());
+    each_element_in(reader, &["row", "col"], |tag, a| match tag {
+        "row" => {
+            if let Some(r) = number(a, "r").filter(|&r| r > 0)
+                && (is_hidden(a) || zero(a, "ht"))
+            {
+                hidden.rows.insert(r - 1);
             }
-            Ok(Event::Eof) | Err(_) => return out,
+        }
+        _ => {
+            if let (Some(first), Some(last)) = (number(a, "min"), number(a, "max"))
+                && first > 0
+                && last >= first
+                && (is_hidden(a) || zero(a, "width"))
+            {
+                hidden.cols.push((first - 1, last - 1));
+            }
+        }
+    });
+    hidden
+}
+
+/// Calls `f` with the attributes of every element named `tag` in an XML text.
+fn each_element(xml: &[u8], tag: &str, mut f: impl FnMut(&HashMap<String, String>)) {
+    each_element_in(xml, &[tag], |_, a| f(a));
+}
+
+/// Calls `f` with the name and attributes of every element named one of
+/// `tags` (start or empty tag), reading the XML as a stream.
+fn each_element_in(xml: impl std::io::BufRead, tags: &[&str], mut f: impl FnMut(&str, &HashMap<String, String>)) {
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut buf = vec![];
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(e) | Event::Empty(e)) => {
+                let name = e.name();
+                if let Some(tag) = tags.iter().find(|t| name.as_ref() == **t) {
+                    let attrs = e
+                        .attributes()
+                        .flatten()
+                        .filter_map(|a| {
+                            let value = quick_xml::escape::unescape(&a.value).ok()?.into_owned();
+                            Some((a.key.as_ref().to_string(), value))
+                        })
+                        .collect();
+                    f(tag, &attrs);
+                }
+            }
+            Ok(Event::Eof) | Err(_) => return,
             Ok(_) => {}
         }
+        buf.clear();
     }
 }
 

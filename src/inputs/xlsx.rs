@@ -357,7 +357,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Book, ImportError> {
     let broken = |e: calamine::XlsxError| ImportError::Broken(e.to_string());
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(broken)?;
     let mut out = Book::default();
-    let hidden = unseen::hidden_lines(bytes);
+    let parts = unseen::sheet_parts(bytes);
     for s in book.sheets_metadata().to_vec() {
         if !out.wants(&s) {
             continue;
@@ -424,8 +424,9 @@ fn read_xlsx(bytes: &[u8]) -> Result<Book, ImportError> {
         }
         let merges = book.merge_cells_by_sheet_name(&s.name).map_err(broken)?;
         add_merges(&mut cells, &merges)?;
-        if let Some(hidden) = hidden.get(&s.name) {
-            note_hidden(&mut cells, hidden);
+        // Only now, with the sheet read within its limits, is its XML read again for hidden lines.
+        if let Some(part) = parts.get(&s.name) {
+            note_hidden(&mut cells, &unseen::hidden_lines(bytes, part));
         }
         out.add(cells);
     }

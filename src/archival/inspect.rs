@@ -258,16 +258,8 @@ fn pages(pdf: &Pdf) -> Vec<Page> {
     )
 }
 
-/// Runs every page of a PDF through a fresh device; `done` gets the device
-/// and the page's media box.
-pub fn interpret_pages<D, T>(pdf: &Pdf, done: impl FnMut(D, kurbo::Rect) -> T) -> Vec<T>
-where
-    D: for<'a> Device<'a> + Default,
-{
-    interpret_pages_with(pdf, |_| D::default(), done)
-}
-
-/// `interpret_pages` with a device made for each page from its dictionary.
+/// Every page of a PDF through a device made for it from its dictionary;
+/// `done` gets the device and the page's media box.
 fn interpret_pages_with<D, T>(
     pdf: &Pdf,
     start: impl FnMut(&Dict) -> D,

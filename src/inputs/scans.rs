@@ -33,7 +33,7 @@ pub const MAX_PAGES: usize = 500;
 pub const MAX_KEPT_BYTES: usize = 1 << 30;
 /// Most pixels decoded from one scan file: 57 A4 pages at 600 dpi, 900 at 150 dpi.
 pub const MAX_FILE_PIXELS: u64 = 2_000_000_000;
-/// Longest one scan file may take to read.
+/// Most CPU time reading one scan file may take.
 pub const MAX_FILE_TIME: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Where a scanned page came from: the file, and the page within it for a
@@ -158,7 +158,7 @@ impl std::fmt::Display for ScanFileError {
             ),
             ScanFileError::TooSlow(file) => write!(
                 f,
-                "{}：读取超过 {} 秒仍未完成，已停止",
+                "{}：读取用了超过 {} 秒 CPU 时间仍未完成，已停止",
                 crate::form::findings::escape_controls(file),
                 MAX_FILE_TIME.as_secs()
             ),
@@ -234,21 +234,23 @@ pub fn read_bytes(
     Ok(())
 }
 
-/// What reading one scan file may spend: pixels decoded and time.
+/// What reading one scan file may spend: pixels decoded and time. The time
+/// is the reading thread's CPU time, so a busy machine does not cut a scan
+/// short that an idle one reads.
 struct Budget {
     pixels: std::cell::Cell<u64>,
-    deadline: std::time::Instant,
+    deadline: std::time::Duration,
 }
 
 impl Budget {
     fn new() -> Budget {
-        Budget { pixels: std::cell::Cell::new(0), deadline: std::time::Instant::now() + MAX_FILE_TIME }
+        Budget { pixels: std::cell::Cell::new(0), deadline: cpu_time() + MAX_FILE_TIME }
     }
 
     /// Takes a picture's pixels from the budget before it is decoded.
     fn spend(&self, width: u32, height: u32) -> Result<(), Unreadable> {
         let after = self.pixels.get() + u64::from(width) * u64::from(height);
-        if after > MAX_FILE_PIXELS || std::time::Instant::now() > self.deadline {
+        if after > MAX_FILE_PIXELS || cpu_time() > self.deadline {
             return Err(Unreadable::OverBudget);
         }
         self.pixels.set(after);
@@ -256,8 +258,22 @@ impl Budget {
     }
 
     fn in_time(&self, file: &str) -> Result<(), ScanFileError> {
-        if std::time::Instant::now() > self.deadline { Err(ScanFileError::TooSlow(file.to_string())) } else { Ok(()) }
+        if cpu_time() > self.deadline { Err(ScanFileError::TooSlow(file.to_string())) } else { Ok(()) }
     }
+}
+
+/// The CPU time this thread has used.
+fn cpu_time() -> std::time::Duration {
+    #[cfg(unix)]
+    {
+        let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime only writes the timespec given.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0 {
+            return std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32);
+        }
+    }
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -154,23 +154,28 @@ fn scanner_pdf(pictures: &[&Path], out: &Path) {
         format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).into_bytes(),
     ];
     all.extend(objects);
+    std::fs::write(out, pdf_of(&all)).unwrap();
+}
+
+/// A PDF file of these objects (numbered from 1, the first the catalog), with its cross-reference table.
+fn pdf_of(objects: &[Vec<u8>]) -> Vec<u8> {
     let mut pdf = b"%PDF-1.4\n".to_vec();
     let mut offsets = vec![];
-    for (i, obj) in all.iter().enumerate() {
+    for (i, obj) in objects.iter().enumerate() {
         offsets.push(pdf.len());
         pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
         pdf.extend_from_slice(obj);
         pdf.extend_from_slice(b"\nendobj\n");
     }
     let xref = pdf.len();
-    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", all.len() + 1).as_bytes());
+    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
     for o in offsets {
         pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
     pdf.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", all.len() + 1).as_bytes(),
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
     );
-    std::fs::write(out, pdf).unwrap();
+    pdf
 }
 
 /// `formpress scan` with these scans against the seed's data, into `out`.
@@ -428,23 +433,7 @@ fn one_page_listed(times: usize) -> Vec<u8> {
     stream.extend_from_slice(content);
     stream.extend_from_slice(b"\nendstream");
     objects.push(stream);
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    let mut offsets = vec![];
-    for (i, obj) in objects.iter().enumerate() {
-        offsets.push(pdf.len());
-        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-        pdf.extend_from_slice(obj);
-        pdf.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = pdf.len();
-    pdf.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
-    for o in offsets {
-        pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-    }
-    pdf.extend_from_slice(
-        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
-    );
-    pdf
+    pdf_of(&objects)
 }
 
 /// A TIFF of `frames` frames of 8400×8400 grey pixels that all share one Deflate strip.

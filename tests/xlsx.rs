@@ -452,20 +452,26 @@ fn hostile_spreadsheets_are_refused_with_a_message_in_bounded_memory() {
     assert!(yaml.contains(&listed) && yaml.len() < 64 << 10, "{} bytes", yaml.len());
 }
 
-#[test]
-fn xls_and_et_files_import_with_a_note_on_number_formats() {
-    let dir = tempfile::tempdir().unwrap();
-    let sheet = dir.path().join("bureau.xlsx");
+/// The bureau's workbook (bureau.py) saved by LibreOffice in another format
+/// (`xls`, `ods`) into `dir`: the file's path.
+fn bureau_as(dir: &Path, format: &str) -> PathBuf {
+    let sheet = dir.join("bureau.xlsx");
     python("bureau.py", &[&sheet]);
-    let profile = format!("-env:UserInstallation=file://{}/profile", dir.path().display());
+    let profile = format!("-env:UserInstallation=file://{}/profile", dir.display());
     let out = Command::new("soffice")
-        .args(["--headless", &profile, "--convert-to", "xls", "--outdir"])
-        .arg(dir.path())
+        .args(["--headless", &profile, "--convert-to", format, "--outdir"])
+        .arg(dir)
         .arg(&sheet)
         .output()
         .expect("LibreOffice (soffice) is installed by tests/run.sh");
     assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
-    let xls = dir.path().join("bureau.xls");
+    dir.join(format!("bureau.{format}"))
+}
+
+#[test]
+fn xls_and_et_files_import_with_a_note_on_number_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let xls = bureau_as(dir.path(), "xls");
     // WPS's .et is the same binary format: formpress reads the file's bytes, not its name.
     let et = dir.path().join("bureau.et");
     std::fs::copy(&xls, &et).unwrap();
@@ -519,35 +525,10 @@ fn a_workbook_saved_again_is_never_replaced_even_with_the_formpress_sheet_kept()
     assert!(!xlsx::unchanged(&bytes));
 }
 
-/// The .xls LibreOffice writes for the bureau's workbook (as in the test below).
-fn bureau_xls(dir: &Path) -> Vec<u8> {
-    let sheet = dir.join("bureau.xlsx");
-    python("bureau.py", &[&sheet]);
-    let profile = format!("-env:UserInstallation=file://{}/profile", dir.display());
-    let out = Command::new("soffice")
-        .args(["--headless", &profile, "--convert-to", "xls", "--outdir"])
-        .arg(dir)
-        .arg(&sheet)
-        .output()
-        .expect("LibreOffice (soffice) is installed by tests/run.sh");
-    assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
-    std::fs::read(dir.join("bureau.xls")).unwrap()
-}
-
 #[test]
 fn an_ods_file_is_refused_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
-    let sheet = dir.path().join("bureau.xlsx");
-    python("bureau.py", &[&sheet]);
-    let profile = format!("-env:UserInstallation=file://{}/profile", dir.path().display());
-    let out = Command::new("soffice")
-        .args(["--headless", &profile, "--convert-to", "ods", "--outdir"])
-        .arg(dir.path())
-        .arg(&sheet)
-        .output()
-        .expect("LibreOffice (soffice) is installed by tests/run.sh");
-    assert!(out.status.success(), "soffice: {}", String::from_utf8_lossy(&out.stderr));
-    let ods = dir.path().join("bureau.ods");
+    let ods = bureau_as(dir.path(), "ods");
     let yaml = dir.path().join("bureau.yaml");
     let (code, _, stderr) = formpress(&["import", ods.to_str().unwrap(), "-o", yaml.to_str().unwrap()]);
     assert_eq!(code, Some(3), "{stderr}");
@@ -565,7 +546,7 @@ fn record(bytes: &[u8], typ: u16, len: u16) -> usize {
 #[test]
 fn mutated_xls_files_are_refused_before_the_reader_lays_them_out() {
     let dir = tempfile::tempdir().unwrap();
-    let xls = bureau_xls(dir.path());
+    let xls = std::fs::read(bureau_as(dir.path(), "xls")).unwrap();
     let mutations: [(&str, usize, Vec<u8>, &str); 3] = [
         // DIMENSIONS claims 2 147 483 647 rows × 200 columns: calamine reserved 17 TB and aborted.
         (
@@ -592,20 +573,18 @@ fn mutated_xls_files_are_refused_before_the_reader_lays_them_out() {
     }
 }
 
+/// The bureau's workbook with things hidden in it by tests/xlsx/unseen.py (`stray` or `unseen`).
+fn bureau_with(mode: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let (bureau, out) = (dir.path().join("bureau.xlsx"), dir.path().join("out.xlsx"));
+    python("bureau.py", &[&bureau]);
+    python("unseen.py", &[&bureau, &out, Path::new(mode)]);
+    std::fs::read(&out).unwrap()
+}
+
 #[test]
 fn text_a_cell_holds_reads_back_and_a_carriage_return_never_ends_a_comment() {
-    let dir = tempfile::tempdir().unwrap();
-    let bureau = dir.path().join("bureau.xlsx");
-    python("bureau.py", &[&bureau]);
-    let stray = dir.path().join("stray.xlsx");
-    let out = Command::new("python3")
-        .arg(common::root().join("tests/xlsx/unseen.py"))
-        .args([&bureau, &stray])
-        .arg("stray")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let imported = xlsx_import::import(common::engine(), &std::fs::read(&stray).unwrap(), None).unwrap();
+    let imported = xlsx_import::import(common::engine(), &bureau_with("stray"), None).unwrap();
     let form = common::check(&imported.yaml);
     assert!(form.renderable(), "{}\n{:?}", imported.yaml, form.findings);
     // The stray cell is a comment, all of it: its text after the carriage return is no option.
@@ -622,18 +601,7 @@ fn text_a_cell_holds_reads_back_and_a_carriage_return_never_ends_a_comment() {
 
 #[test]
 fn import_notes_what_a_person_looking_at_the_sheet_does_not_see() {
-    let dir = tempfile::tempdir().unwrap();
-    let bureau = dir.path().join("bureau.xlsx");
-    python("bureau.py", &[&bureau]);
-    let unseen = dir.path().join("unseen.xlsx");
-    let out = Command::new("python3")
-        .arg(common::root().join("tests/xlsx/unseen.py"))
-        .args([&bureau, &unseen])
-        .arg("unseen")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let imported = xlsx_import::import(common::engine(), &std::fs::read(&unseen).unwrap(), None).unwrap();
+    let imported = xlsx_import::import(common::engine(), &bureau_with("unseen"), None).unwrap();
     let notes = imported.notes.join("\n");
     for expected in [
         "深度隐藏的工作表「formpress」",

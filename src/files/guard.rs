@@ -1,7 +1,9 @@
 //! Running a dependency's reader on untrusted bytes: a panic inside it (an
 //! index out of range on a damaged file) becomes an error with its message,
 //! instead of a crash report and a dead process. Aborts cannot be caught;
-//! the readers' own pre-checks keep those from happening.
+//! the readers' own pre-checks keep those from happening. And a time budget
+//! per input, counted in the reading thread's CPU time so that a busy
+//! machine does not cut short what an idle one reads.
 
 use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
@@ -37,6 +39,33 @@ fn quiet_hook() {
             }
         }));
     });
+}
+
+/// A budget of CPU time for reading one input, from now.
+pub struct Deadline(std::time::Duration);
+
+impl Deadline {
+    pub fn after(budget: std::time::Duration) -> Deadline {
+        Deadline(cpu_time() + budget)
+    }
+
+    pub fn passed(&self) -> bool {
+        cpu_time() > self.0
+    }
+}
+
+/// The CPU time this thread has used.
+fn cpu_time() -> std::time::Duration {
+    #[cfg(unix)]
+    {
+        let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: clock_gettime only writes the timespec given.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0 {
+            return std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32);
+        }
+    }
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 #[cfg(test)]

@@ -234,23 +234,21 @@ pub fn read_bytes(
     Ok(())
 }
 
-/// What reading one scan file may spend: pixels decoded and time. The time
-/// is the reading thread's CPU time, so a busy machine does not cut a scan
-/// short that an idle one reads.
+/// What reading one scan file may spend: pixels decoded and CPU time.
 struct Budget {
     pixels: std::cell::Cell<u64>,
-    deadline: std::time::Duration,
+    deadline: guard::Deadline,
 }
 
 impl Budget {
     fn new() -> Budget {
-        Budget { pixels: std::cell::Cell::new(0), deadline: cpu_time() + MAX_FILE_TIME }
+        Budget { pixels: std::cell::Cell::new(0), deadline: guard::Deadline::after(MAX_FILE_TIME) }
     }
 
     /// Takes a picture's pixels from the budget before it is decoded.
     fn spend(&self, width: u32, height: u32) -> Result<(), Unreadable> {
         let after = self.pixels.get() + u64::from(width) * u64::from(height);
-        if after > MAX_FILE_PIXELS || cpu_time() > self.deadline {
+        if after > MAX_FILE_PIXELS || self.deadline.passed() {
             return Err(Unreadable::OverBudget);
         }
         self.pixels.set(after);
@@ -258,22 +256,8 @@ impl Budget {
     }
 
     fn in_time(&self, file: &str) -> Result<(), ScanFileError> {
-        if cpu_time() > self.deadline { Err(ScanFileError::TooSlow(file.to_string())) } else { Ok(()) }
+        if self.deadline.passed() { Err(ScanFileError::TooSlow(file.to_string())) } else { Ok(()) }
     }
-}
-
-/// The CPU time this thread has used.
-fn cpu_time() -> std::time::Duration {
-    #[cfg(unix)]
-    {
-        let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: clock_gettime only writes the timespec given.
-        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0 {
-            return std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32);
-        }
-    }
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START.get_or_init(std::time::Instant::now).elapsed()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -36,6 +36,8 @@ pub const MAX_COLS: u32 = 256;
 pub const MAX_CELLS: usize = 200_000;
 /// Cells not placed that are listed one by one (the rest are counted).
 pub const MAX_NOTES: usize = 100;
+/// Most CPU time one import may take (200 000 cells take about a second).
+pub const MAX_TIME: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug)]
 pub enum ImportError {
@@ -163,7 +165,8 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
         Some(k) => Some(engine.catalog().kind(k).ok_or_else(|| ImportError::UnknownKind(k.to_string()))?),
         None => None,
     };
-    let Book { sheets, meta, mut notes, meta_hidden } = read_book(bytes)?;
+    let deadline = guard::Deadline::after(MAX_TIME);
+    let Book { sheets, meta, mut notes, meta_hidden } = read_book(bytes, &deadline)?;
     let meta_kind = meta.get(META_KIND).and_then(|k| engine.catalog().kind(k));
     let options: serde_json::Map<String, serde_json::Value> =
         meta.get(META_OPTIONS).and_then(|o| serde_json::from_str(o).ok()).unwrap_or_default();
@@ -188,6 +191,9 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
     let mut reader =
         Walk { cells, used: HashSet::new(), kind, options: &options, own: meta_kind.is_some(), notes: vec![] };
     let data = reader.form();
+    if deadline.passed() {
+        return Err(ImportError::TooLarge(format!("读取用了超过 {} 秒 CPU 时间", MAX_TIME.as_secs())));
+    }
     if meta_hidden && (meta_kind.is_some() || !options.is_empty()) {
         notes.push(format!(
             "表单种类和版式选项取自深度隐藏的工作表「{META_SHEET}」（在 Excel 和 WPS 中看不到）：{} {}",
@@ -276,17 +282,17 @@ fn score(kind: &Kind, cells: &Cells) -> usize {
 
 /// Reads a workbook's visible sheets, once `sheetcheck` has measured the
 /// file; a panic inside the reader on a damaged file is a broken file.
-fn read_book(bytes: &[u8]) -> Result<Book, ImportError> {
+fn read_book(bytes: &[u8], deadline: &guard::Deadline) -> Result<Book, ImportError> {
     let read = if bytes.starts_with(b"PK\x03\x04") {
         sheetcheck::zip(bytes)?;
         if sheetcheck::is_ods(bytes) {
             return Err(ImportError::Ods);
         }
-        guard::catch(|| read_xlsx(bytes))
+        guard::catch(|| read_xlsx(bytes, deadline))
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         let stream = guard::catch(|| sheetcheck::workbook_stream(bytes)).map_err(ImportError::Broken)??;
         sheetcheck::biff(&stream)?;
-        guard::catch(|| read_xls(bytes))
+        guard::catch(|| read_xls(bytes, deadline))
     } else {
         return Err(ImportError::NotSpreadsheet);
     };
@@ -340,6 +346,15 @@ fn too_large(sheet: &str, what: String) -> ImportError {
     ImportError::TooLarge(format!("工作表「{sheet}」{what}"))
 }
 
+/// A cell within the sheet limits, read within the time budget.
+fn within(sheet: &str, r: u32, c: u32, count: usize, deadline: &guard::Deadline) -> Result<(), ImportError> {
+    bounded(sheet, r, c, count)?;
+    if count % 1024 == 0 && deadline.passed() {
+        return Err(too_large(sheet, format!("读取用了超过 {} 秒 CPU 时间", MAX_TIME.as_secs())));
+    }
+    Ok(())
+}
+
 fn bounded(sheet: &str, r: u32, c: u32, count: usize) -> Result<(), ImportError> {
     if r >= MAX_ROWS {
         return Err(too_large(sheet, format!("超过 {MAX_ROWS} 行")));
@@ -353,7 +368,7 @@ fn bounded(sheet: &str, r: u32, c: u32, count: usize) -> Result<(), ImportError>
     Ok(())
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Book, ImportError> {
+fn read_xlsx(bytes: &[u8], deadline: &guard::Deadline) -> Result<Book, ImportError> {
     let broken = |e: calamine::XlsxError| ImportError::Broken(e.to_string());
     let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(broken)?;
     let mut out = Book::default();
@@ -369,7 +384,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Book, ImportError> {
             while let Some((cell, style)) = reader.next_cell_with_style_id().map_err(broken)? {
                 let (r, c) = cell.get_position();
                 count += 1;
-                bounded(&s.name, r, c, count)?;
+                within(&s.name, r, c, count, deadline)?;
                 let style = reader.styles().get(style);
                 let format = style.and_then(|st| st.number_format.as_ref()).map(|f| f.format_code.clone());
                 let text = match cell.get_value() {
@@ -407,7 +422,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Book, ImportError> {
             while let Some(f) = reader.next_formula().map_err(broken)? {
                 count += 1;
                 let (r, c) = f.get_position();
-                bounded(&s.name, r, c, count)?;
+                within(&s.name, r, c, count, deadline)?;
                 if !f.get_value().is_empty() {
                     cells.formulas.insert((r, c), f.get_value().clone());
                 }
@@ -467,7 +482,7 @@ fn add_merges(cells: &mut Cells, merges: &[calamine::Dimensions]) -> Result<(), 
     Ok(())
 }
 
-fn read_xls(bytes: &[u8]) -> Result<Book, ImportError> {
+fn read_xls(bytes: &[u8], deadline: &guard::Deadline) -> Result<Book, ImportError> {
     let broken = |e: calamine::XlsError| ImportError::Broken(e.to_string());
     let mut book: Xls<_> = Xls::new(Cursor::new(bytes)).map_err(broken)?;
     let mut out = Book::default();
@@ -479,7 +494,7 @@ fn read_xls(bytes: &[u8]) -> Result<Book, ImportError> {
         let mut cells = Cells { sheet: s.name.clone(), ..Cells::default() };
         for (count, (r, c, v)) in range.used_cells().enumerate() {
             let (r, c) = (r as u32 + range.start().unwrap_or((0, 0)).0, c as u32 + range.start().unwrap_or((0, 0)).1);
-            bounded(&s.name, r, c, count)?;
+            within(&s.name, r, c, count, deadline)?;
             let text = match v {
                 Data::Int(i) => i.to_string(),
                 Data::Float(x) => crate::form::values::format_amount(*x, None),

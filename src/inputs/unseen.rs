@@ -152,8 +152,20 @@ pub fn shown_differently(x: f64, code: &str) -> Option<String> {
         n if x == 0.0 && n > 2 => (sections[2], false),
         _ => (sections[0], false),
     };
-    if section.eq_ignore_ascii_case("general") {
-        return None;
+    // Without a digit placeholder a section shows the number as it is (General, which Chinese
+    // Excel and WPS write G/通用格式; @), or only its own text (`"920"`) in the number's place.
+    let mut core = String::new();
+    let mut in_brackets = false;
+    for c in section.chars() {
+        match c {
+            '[' => in_brackets = true,
+            ']' => in_brackets = false,
+            c if !in_brackets => core.push(c),
+            _ => {}
+        }
+    }
+    if !core.contains(['0', '#', '?']) {
+        return core.contains(['"', '\\']).then(|| format!("「{code}」显示的是文字，不是数字"));
     }
     let Some((before, after)) = literals(section) else {
         return Some(format!("「{code}」的显示方式无法照样读入"));
@@ -243,11 +255,16 @@ mod tests {
             (1234.0, "_ ¥* #,##0.00_ ;_ ¥* -#,##0.00_ ;_ ¥* \"-\"??_ ;_ @_ "),
             (0.95, "0%"),
             (5.0, "General"),
+            (5.0, "G/通用格式"),
+            (5.0, "[$-804]General"),
+            (5.0, "@"),
+            (1234.0, "#,##0.00 \"万元\""),
         ] {
             assert_eq!(shown_differently(x, code), None, "{code}");
         }
         for (x, code) in [
             (620.0, "\"9\"00"),
+            (620.0, "\"920\""),
             (620.0, "0\"2\"0"),
             (620.0, "[>100]\"920\";0"),
             (-620.0, "0;0"),

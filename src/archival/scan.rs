@@ -14,7 +14,7 @@ use crate::form::fingerprint::{QrPayload, parse_qr};
 use crate::form::{Form, fingerprint};
 use crate::inputs::scans::{self, Picture, ScanFileError, Source, Stored, Unreadable};
 use crate::layout::world::FormWorld;
-use crate::layout::{Engine, Error, RenderOptions, pdf, template};
+use crate::layout::{Engine, Error, RenderOptions, attach, pdf, template};
 
 /// The attached manifest that marks a scan archive.
 pub const MANIFEST: &str = "formpress-scan.json";
@@ -37,6 +37,9 @@ pub struct Expected {
     pub yaml: Option<(String, Vec<u8>)>,
     /// The generated PDF (file name and bytes): what was printed.
     pub pdf: (String, Vec<u8>),
+    /// The pictures the YAML names (its path inside the form's folder, bytes),
+    /// attached so the archive alone rebuilds the form.
+    pub pictures: Vec<(String, Vec<u8>)>,
 }
 
 /// Why the form the scans are checked against cannot be had.
@@ -46,8 +49,8 @@ pub enum ExpectedError {
     Draft(usize),
     /// The PDF given is a draft.
     DraftPdf,
-    /// The form has structural errors.
-    NotRenderable,
+    /// The form has structural errors: each named with its place.
+    NotRenderable(Vec<String>),
     /// The form's pages carry no 校验码 (option `fingerprint: false`).
     NoCode,
     /// The PDF's pages print different codes, or none.
@@ -66,7 +69,7 @@ impl std::fmt::Display for ExpectedError {
         match self {
             ExpectedError::Draft(n) => write!(f, "表单有 {n} 个错误，只能打印草稿（没有校验码），无法与扫描件核对"),
             ExpectedError::DraftPdf => write!(f, "这份 PDF 是草稿（没有校验码），不是可以报送的表"),
-            ExpectedError::NotRenderable => write!(f, "表单有结构性错误，无法生成"),
+            ExpectedError::NotRenderable(errors) => write!(f, "表单有结构性错误，无法生成：{}", errors.join("；")),
             ExpectedError::NoCode => write!(f, "表单页面上没有校验码和二维码（fingerprint: false），无法与扫描件核对"),
             ExpectedError::PdfCode => write!(f, "PDF 各页的校验码缺失或不一致，无法与扫描件核对"),
             ExpectedError::Mismatch { pdf, data } => {
@@ -91,7 +94,7 @@ impl Expected {
     /// The form as its data renders it now.
     pub fn from_data(engine: &Engine, form: &Form) -> Result<Expected, ExpectedError> {
         if !form.renderable() {
-            return Err(ExpectedError::NotRenderable);
+            return Err(not_renderable(form));
         }
         if form.errors() > 0 {
             return Err(ExpectedError::Draft(form.errors()));
@@ -109,6 +112,7 @@ impl Expected {
             pages: read.pages.iter().map(|p| (p.width, p.height)).collect(),
             yaml: Some((base_name(&form.name, "form.yaml"), form.bytes.clone())),
             pdf: (pdf_name.display().to_string(), rendered.pdf),
+            pictures: attach::pictures(form),
         })
     }
 
@@ -139,9 +143,10 @@ impl Expected {
             pages: read.pages.iter().map(|p| (p.width, p.height)).collect(),
             yaml: None,
             pdf: (base_name(name, "form.pdf"), bytes),
+            pictures: vec![],
         };
-        if data.is_some_and(|form| !form.renderable()) {
-            return Err(ExpectedError::NotRenderable);
+        if let Some(form) = data.filter(|form| !form.renderable()) {
+            return Err(not_renderable(form));
         }
         for form in data.into_iter().chain(attached.as_ref()) {
             let Some(fp) = engine.fingerprint(form).filter(|_| form.renderable()) else { continue };
@@ -154,6 +159,7 @@ impl Expected {
                 expected.author = author(&form.data);
                 expected.hex = Some(fp.hex);
                 expected.yaml = Some((base_name(&form.name, "form.yaml"), form.bytes.clone()));
+                expected.pictures = attach::pictures(form);
             }
         }
         Ok(expected)
@@ -166,6 +172,12 @@ impl Expected {
             None => payload.code() == self.code,
         }
     }
+}
+
+/// A form that cannot be laid out, with its structural errors, each with its place.
+fn not_renderable(form: &Form) -> ExpectedError {
+    let errors = form.findings.iter().filter(|f| f.blocks_render());
+    ExpectedError::NotRenderable(errors.map(|f| format!("{} {}", f.yaml_path, f.message).trim().to_string()).collect())
 }
 
 /// Who the form is from: 部门名称, 单位 or 项目名称, for the archive's metadata.
@@ -444,7 +456,9 @@ pub fn archive(
             lit(&path)
         ));
         files.push((path, Bytes::new(picture.stored.bytes().to_vec())));
-        sources.push(pages[i].source.to_string());
+        // The scan's file name only: the archive is filed and sent, the folder it was in is not its business.
+        let source = &pages[i].source;
+        sources.push(Source { file: base_name(&source.file, "扫描件"), page: source.page }.to_string());
     }
     let manifest = Manifest {
         format: MANIFEST_FORMAT.into(),
@@ -479,6 +493,9 @@ pub fn archive(
         "application/pdf",
         "打印、签字盖章的表单原件（PDF）",
     );
+    for (file, bytes) in &expected.pictures {
+        attach(file, bytes.clone(), "supplement", &attach::picture_mime(file), "表单引用的图片");
+    }
     let manifest = serde_json::to_vec_pretty(&manifest).expect("serialisable");
     attach(MANIFEST, manifest, "supplement", "application/json", "扫描件清单：每页来自哪个扫描文件");
     let today = Datetime::from_ymd(date.year, date.month, date.day).expect("a checked date");
@@ -650,6 +667,7 @@ mod tests {
             pages: vec![(595.0, 842.0); pages],
             yaml: None,
             pdf: ("f.pdf".into(), vec![]),
+            pictures: vec![],
         }
     }
 

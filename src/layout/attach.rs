@@ -72,24 +72,47 @@ pub fn attachments(kind: &Kind, form: &Form) -> (String, (String, Vec<u8>)) {
         template::str_literal(&format!("/{name}")),
         template::str_literal(&format!("{} 的表单数据（YAML 原文）", kind.manifest.name)),
     );
-    let mut attached: Vec<String> = vec![];
-    for (given, vpath) in picture_paths(form) {
-        let Some(given) = inside_name(&given).filter(|n| !attached.contains(n)) else { continue };
-        let ext = Path::new(&given).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-        let mime = match ext.as_str() {
-            "jpg" | "jpeg" => "image/jpeg".to_string(),
-            "svg" => "image/svg+xml".to_string(),
-            other => format!("image/{other}"),
-        };
+    for (given, vpath) in inside_pictures(form) {
+        let mime = picture_mime(&given);
         out.push_str(&format!(
             "#pdf.attach({}, read({}, encoding: none), relationship: \"supplement\", mime-type: {}, description: \"表单引用的图片\")\n",
             template::str_literal(&format!("/{given}")),
             template::str_literal(&vpath),
             template::str_literal(&mime),
         ));
-        attached.push(given);
     }
     (out, file)
+}
+
+/// The MIME type of a picture attachment, by its name.
+pub fn picture_mime(name: &str) -> String {
+    let ext = Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "jpg" | "jpeg" => "image/jpeg".to_string(),
+        "svg" => "image/svg+xml".to_string(),
+        other => format!("image/{other}"),
+    }
+}
+
+/// The pictures a form names by a path inside its folder, each once: that
+/// path and the path the data holds (`/assets/0.png`).
+fn inside_pictures(form: &Form) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = vec![];
+    for (given, vpath) in picture_paths(form) {
+        if let Some(given) = inside_name(&given).filter(|n| !out.iter().any(|(o, _)| o == n)) {
+            out.push((given, vpath));
+        }
+    }
+    out
+}
+
+/// The pictures an archive attaches for `form` (as `attachments` does), with
+/// their bytes: what rebuilds the form's folder when it is read back.
+pub fn pictures(form: &Form) -> Vec<(String, Vec<u8>)> {
+    inside_pictures(form)
+        .into_iter()
+        .filter_map(|(name, vpath)| Some((name, form.assets.iter().find(|(p, _)| *p == vpath)?.1.clone())))
+        .collect()
 }
 
 /// The YAML is attached under the form file's name (`form.yaml` if that name cannot be a path).

@@ -23,6 +23,7 @@ pub mod files {
 /// The form and its checks: reading YAML, kinds, checking data, rules,
 /// findings, and the fingerprint that identifies checked data.
 pub mod form {
+    pub mod blocked;
     pub mod checked;
     pub mod checks;
     pub mod findings;

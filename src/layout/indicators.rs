@@ -38,6 +38,73 @@ pub struct Table {
     /// Each printed column's position (from 0), by key: templates span cells up to one.
     pub index: std::collections::BTreeMap<String, usize>,
     pub rows: Vec<Row>,
+    /// The 总分 row under the rows, when the form prints one.
+    pub total: Option<TotalRow>,
+    /// A 总分 value with no column of its own to print under (never printed
+    /// elsewhere): the render fails naming it.
+    pub misplaced: Option<Misplaced>,
+}
+
+/// The 总分 row: its label over the columns before the first total, then one
+/// cell per column, each under its own column's header (`key`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TotalRow {
+    pub cells: Vec<Cell>,
+}
+
+/// A value of the 总分 row whose column is not printed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Misplaced {
+    pub column: String,
+    pub text: String,
+}
+
+impl TotalRow {
+    /// Places each value of `values` (by column key) under its column: a
+    /// value is never printed under another column's header. `Err` names a
+    /// value whose column is not among `columns`.
+    pub fn new(
+        label: &str,
+        columns: &[Head],
+        values: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Option<TotalRow>, Misplaced> {
+        if let Some((column, text)) =
+            values.iter().find(|(k, t)| !t.is_empty() && !columns.iter().any(|c| &c.key == *k))
+        {
+            return Err(Misplaced { column: column.clone(), text: text.clone() });
+        }
+        let Some(first) = columns.iter().position(|c| values.contains_key(&c.key)) else { return Ok(None) };
+        let cell = |key: &str, text: &str, colspan: usize, style: Option<&str>| Cell {
+            key: key.to_string(),
+            text: text.to_string(),
+            rowspan: 1,
+            colspan,
+            continued: false,
+            marker: false,
+            breakable: false,
+            head: false,
+            group: None,
+            style: style.map(str::to_string),
+        };
+        // The label spans the columns before the first total (at least one).
+        let span = first.max(1);
+        let mut cells = vec![cell("total.label", label, span, Some("hd"))];
+        for c in &columns[span..] {
+            cells.push(cell(&c.key, values.get(&c.key).map_or("", String::as_str), 1, None));
+        }
+        Ok(Some(TotalRow { cells }))
+    }
+
+    /// Each value cell's column, in order: the check that nothing is printed
+    /// under another column's header.
+    pub fn aligned(&self, columns: &[Head]) -> bool {
+        let mut at = 0;
+        self.cells.iter().enumerate().all(|(i, cell)| {
+            let ok = i == 0 || columns.get(at).is_some_and(|c| c.key == cell.key);
+            at += cell.colspan;
+            ok
+        }) && at == columns.len()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -175,6 +242,9 @@ pub struct Style {
     pub fixed_widths: bool,
     /// Texts printed in a column outside the rows (the 总分 row), by column key.
     pub extra: std::collections::BTreeMap<String, Vec<String>>,
+    /// The label of the row under the table that prints `extra` (总分), when
+    /// the kind has one; it is printed when one of its columns is.
+    pub total: Option<String>,
 }
 
 fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
@@ -242,8 +312,9 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             });
         }
         for (name, f) in row_fields {
-            // An optional column is printed only when some row fills it.
-            let filled = rows.iter().any(|r| r.data.get(name).is_some_and(|v| !v.is_null() && v != ""));
+            // An optional column is printed only when some row fills it, or the 总分 row does.
+            let filled = rows.iter().any(|r| r.data.get(name).is_some_and(|v| !v.is_null() && v != ""))
+                || style.extra.get(name).is_some_and(|texts| texts.iter().any(|t| !t.is_empty()));
             if !(f.required || f.column == ColumnMode::Always || filled) {
                 continue;
             }
@@ -467,13 +538,19 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
         })
         .collect();
     let widths = fit_widths(&cols, &texts, style);
-    let columns = cols
+    let columns: Vec<Head> = cols
         .iter()
         .zip(widths)
         .map(|(c, width)| Head { key: c.key.clone(), label: c.label.clone(), width, style: c.style.clone() })
         .collect();
     let index = cols.iter().enumerate().map(|(i, c)| (c.key.clone(), i)).collect();
-    Table { id: id.to_string(), columns, index, rows }
+    let values = style.extra.iter().map(|(k, texts)| (k.clone(), texts.concat())).collect();
+    let (total, misplaced) = match style.total.as_deref().map(|label| TotalRow::new(label, &columns, &values)) {
+        Some(Ok(total)) => (total, None),
+        Some(Err(m)) => (None, Some(m)),
+        None => (None, None),
+    };
+    Table { id: id.to_string(), columns, index, rows, total, misplaced }
 }
 
 impl Cell {
@@ -770,5 +847,51 @@ row:
         assert!(p.absorb(&Plan { split: Some(2), ..Plan::default() }));
         assert!(!p.absorb(&Plan { split: Some(4), ..Plan::default() }));
         assert_eq!(p.split, Some(2));
+    }
+
+    /// A table whose rows have 分值 and 得分 columns (and 备注), with a 总分 row.
+    fn scored(drop: &str, totals: &[(&str, &str)]) -> Table {
+        let spec: Field = serde_saphyr::from_str(
+            "type: indicators\nlabel: 绩效指标\nlevels:\n  - {label: 一级指标}\nrow:\n  name: {type: text, label: 三级指标}\n  weight: {type: number, label: 分值, required: false}\n  score: {type: number, label: 得分, required: false}\n  remark: {type: text, label: 备注, required: false}\n",
+        )
+        .unwrap();
+        let mut row = json!({"name": "r1", "weight": "10", "score": "9", "remark": "x"});
+        row.as_object_mut().unwrap().remove(drop);
+        let tree = json!([{"name": "A", "rows": [row]}]);
+        let extra = totals.iter().map(|(k, v)| (k.to_string(), vec![v.to_string()])).collect();
+        let style = Style { extra, total: Some("总分".into()), ..style(true) };
+        layout("t", &spec, &tree, &Plan::default(), &style)
+    }
+
+    #[test]
+    fn every_total_sits_under_its_own_column_whichever_column_is_dropped() {
+        for drop in ["weight", "score", "remark", "none"] {
+            // A blank total for a dropped column: the row is laid out without it.
+            let blank = |k: &str| if k == drop { "" } else { "1" };
+            let t = scored(drop, &[("weight", blank("weight")), ("score", blank("score"))]);
+            let total = t.total.as_ref().expect("a 总分 row");
+            assert!(total.aligned(&t.columns), "{drop}: {total:?}");
+            let keys: Vec<&str> = t.columns.iter().map(|c| c.key.as_str()).collect();
+            assert!(!keys.contains(&drop), "{drop}: {keys:?}");
+            for cell in &total.cells[1..] {
+                let under = t.index[&cell.key];
+                let placed: usize = total.cells.iter().take_while(|c| !std::ptr::eq(*c, cell)).map(|c| c.colspan).sum();
+                assert_eq!(placed, under, "{drop}: {} is not under its header", cell.key);
+            }
+        }
+        // A total whose column no row fills brings its column: it is never printed elsewhere.
+        let t = scored("score", &[("weight", "10"), ("score", "9")]);
+        assert!(t.index.contains_key("score") && t.misplaced.is_none());
+    }
+
+    #[test]
+    fn a_total_with_no_column_is_refused_by_the_model() {
+        let columns = vec![Head { key: "name".into(), label: "三级指标".into(), width: 100.0, style: None }];
+        let values = std::collections::BTreeMap::from([("score".to_string(), "9".to_string())]);
+        let err = TotalRow::new("总分", &columns, &values).unwrap_err();
+        assert_eq!((err.column.as_str(), err.text.as_str()), ("score", "9"));
+        // A blank one is no value: nothing to place.
+        let values = std::collections::BTreeMap::from([("score".to_string(), String::new())]);
+        assert!(TotalRow::new("总分", &columns, &values).unwrap().is_none());
     }
 }

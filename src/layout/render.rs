@@ -345,6 +345,7 @@ impl Engine {
             block,
             labels,
             extra,
+            total: (!spec.totals.is_empty()).then(|| "总分".to_string()),
             width_em: across / 25.4 * 72.0 / 10.5,
             block_width: spec.block_width,
             fixed_widths: spec.fixed_widths,
@@ -384,9 +385,13 @@ impl Engine {
             .map(|(key, spec)| {
                 let style = self.table_style(kind, spec, form);
                 let table = indicators::layout(key, spec, &form.data[key], plans.get(key).unwrap_or(&empty), &style);
-                (key, to_value(&table))
+                match &table.misplaced {
+                    // A 总分 value is never printed under another column's header.
+                    Some(m) => Err(Error::Template(format!("总分行的「{}」没有自己的栏（{}）可印", m.text, m.column))),
+                    None => Ok((key, to_value(&table))),
+                }
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let ctx = minijinja::context! {
             form => ctx.form.clone(),
             options => ctx.options.clone(),

@@ -26,30 +26,7 @@ impl Word {
 }
 
 fn boxes(pdf: &[u8], page: usize) -> Vec<Word> {
-    let p = page.to_string();
-    let file = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
-    std::fs::write(file.path(), pdf).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .args(["-bbox", "-f", &p, "-l", &p])
-        .arg(file.path())
-        .arg("-")
-        .output()
-        .expect("pdftotext is not installed: run tests/run.sh");
-    let html = String::from_utf8_lossy(&out.stdout).into_owned();
-    let attr = |tag: &str, name: &str| -> f64 {
-        let key = format!("{name}=\"");
-        let start = tag.find(&key).map(|i| i + key.len()).unwrap_or(0);
-        tag[start..].split('"').next().and_then(|v| v.parse().ok()).unwrap_or(0.0)
-    };
-    html.lines()
-        .filter_map(|l| {
-            let tag = l.trim().strip_prefix("<word ")?;
-            let (attrs, rest) = tag.split_once('>')?;
-            let text = rest.strip_suffix("</word>")?.to_string();
-            let y = (attr(attrs, "yMin") + attr(attrs, "yMax")) / 2.0;
-            Some(Word { text, x0: attr(attrs, "xMin"), x1: attr(attrs, "xMax"), y })
-        })
-        .collect()
+    word_boxes(pdf, page).into_iter().map(|(text, x0, x1, y)| Word { text, x0, x1, y }).collect()
 }
 
 /// The words of the row that holds `label` (centres within 3 pt), left to right.

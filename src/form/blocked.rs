@@ -28,29 +28,50 @@ const PROBES: [f64; 2] = [0.123457, 98765.4321];
 /// with hundreds of 得分 in words would otherwise take seconds per cell).
 const BUDGET: usize = 16;
 
-/// Computes the kind's values on `view` (the numeric view, unreadable cells
-/// none) and checks its rules: every computed value an unreadable cell feeds
-/// is left blank, each such cell that feeds a printed value is an error
-/// naming it, and rule findings that depend on such a cell are dropped.
-/// `typed` is the data as typed: a value the user typed is printed as typed
-/// and is never blocked. Returns the computed data and the findings.
-pub fn check(
-    env: &Environment,
-    kind: &Kind,
-    view: &Json,
-    typed: &Json,
-    cells: &[Unreadable],
-    options: &Map<String, Json>,
-    root: &Node,
-) -> (Json, Vec<Finding>) {
-    let (data, mut findings) = compute(env, kind, view, typed, cells, options);
+/// What the check works on: the kind, the numeric view (unreadable cells
+/// none), the data as typed (a value the user typed is printed as typed and
+/// is never blocked), the unreadable cells and the options.
+pub struct Inputs<'a> {
+    pub env: &'a Environment<'a>,
+    pub kind: &'a Kind,
+    pub view: &'a Json,
+    pub typed: &'a Json,
+    pub cells: &'a [Unreadable],
+    pub options: &'a Map<String, Json>,
+}
+
+impl Inputs<'_> {
+    /// The computed values, with the cells of `set` given the number `probe` if any.
+    fn computed(&self, set: &[usize], probe: Option<f64>) -> Json {
+        let mut data = self.view.clone();
+        if let Some(probe) = probe {
+            for &i in set {
+                if let Some(v) = data.pointer_mut(&self.cells[i].pointer) {
+                    *v = Json::from(probe);
+                }
+            }
+        }
+        rules::compute(self.env, self.kind, &mut data, self.options);
+        data
+    }
+
+    fn all(&self) -> Vec<usize> {
+        (0..self.cells.len()).collect()
+    }
+}
+
+/// Computes the kind's values and checks its rules: every computed value an
+/// unreadable cell feeds is left blank, each such cell that feeds a printed
+/// value is an error naming it, and rule findings that depend on such a
+/// cell are dropped. Returns the computed data and the findings.
+pub fn check(inputs: &Inputs, root: &Node) -> (Json, Vec<Finding>) {
+    let (data, mut findings) = compute(inputs);
+    let (env, kind, options) = (inputs.env, inputs.kind, inputs.options);
     let mut found = rules::check(env, kind, &data, options, root);
-    if !cells.is_empty() {
+    if !inputs.cells.is_empty() {
         // Only what holds whatever the cells' values are is about the form.
         for probe in PROBES {
-            let mut other = probed(view, cells, (0..cells.len()).collect::<Vec<_>>().as_slice(), probe);
-            rules::compute(env, kind, &mut other, options);
-            let other = rules::check(env, kind, &other, options, root);
+            let other = rules::check(env, kind, &inputs.computed(&inputs.all(), Some(probe)), options, root);
             found.retain(|f| {
                 other.iter().any(|o| (&o.yaml_path, &o.message, o.severity) == (&f.yaml_path, &f.message, f.severity))
             });
@@ -60,38 +81,15 @@ pub fn check(
     (data, findings)
 }
 
-/// `view` with the cells of `set` given the number `probe`.
-fn probed(view: &Json, cells: &[Unreadable], set: &[usize], probe: f64) -> Json {
-    let mut data = view.clone();
-    for &i in set {
-        if let Some(v) = data.pointer_mut(&cells[i].pointer) {
-            *v = Json::from(probe);
-        }
-    }
-    data
-}
-
 /// The computed values (see `check`) and the errors of the cells that block printed ones.
-fn compute(
-    env: &Environment,
-    kind: &Kind,
-    view: &Json,
-    typed: &Json,
-    cells: &[Unreadable],
-    options: &Map<String, Json>,
-) -> (Json, Vec<Finding>) {
-    let mut base = view.clone();
-    rules::compute(env, kind, &mut base, options);
-    if cells.is_empty() {
+fn compute(inputs: &Inputs) -> (Json, Vec<Finding>) {
+    let mut base = inputs.computed(&[], None);
+    if inputs.cells.is_empty() {
         return (base, vec![]);
     }
-    let all: Vec<usize> = (0..cells.len()).collect();
-    let full = PROBES.map(|probe| {
-        let mut data = probed(view, cells, &all, probe);
-        rules::compute(env, kind, &mut data, options);
-        data
-    });
-    let mut trial = Trial { env, kind, view, typed, cells, options, full, spent: 0 };
+    let all = inputs.all();
+    let full = PROBES.map(|probe| inputs.computed(&all, Some(probe)));
+    let mut trial = Trial { inputs, full, spent: 0 };
     // What the cells feed: what changes between none of them read and all of them.
     let blocked = trial.changed(&all);
     let mut found = vec![];
@@ -102,11 +100,11 @@ fn compute(
             trial.culprits(&all, &mut found);
         }
     }
-    let unit = options.get("unit").and_then(Json::as_str).unwrap_or("万元");
+    let unit = inputs.options.get("unit").and_then(Json::as_str).unwrap_or("万元");
     let findings = found
         .into_iter()
         .map(|(i, what)| {
-            let cell = &cells[i];
+            let cell = &inputs.cells[i];
             let message = format!("{}，{}无法计算", cell.reason(unit), what.join("、"));
             Finding::error(Class::Rule, Some(cell.loc), &cell.at, message)
         })
@@ -120,12 +118,7 @@ fn compute(
 }
 
 struct Trial<'a> {
-    env: &'a Environment<'a>,
-    kind: &'a Kind,
-    view: &'a Json,
-    typed: &'a Json,
-    cells: &'a [Unreadable],
-    options: &'a Map<String, Json>,
+    inputs: &'a Inputs<'a>,
     /// The values computed with every cell given each probe number.
     full: [Json; 2],
     /// Trial computations so far.
@@ -138,18 +131,17 @@ impl Trial<'_> {
     /// and every other cell is a number: what `set` feeds.
     fn changed(&mut self, set: &[usize]) -> Vec<(String, Option<String>, usize)> {
         let mut out: Vec<(String, Option<String>, usize)> = vec![];
-        let others: Vec<usize> = (0..self.cells.len()).filter(|i| !set.contains(i)).collect();
+        let others: Vec<usize> = self.inputs.all().into_iter().filter(|i| !set.contains(i)).collect();
         for (probe, full) in PROBES.iter().zip(&self.full) {
-            let mut data = probed(self.view, self.cells, &others, *probe);
-            rules::compute(self.env, self.kind, &mut data, self.options);
+            let data = self.inputs.computed(&others, Some(*probe));
             self.spent += 1;
             // A value inside another (执行率 inside 年度资金总额) goes by its own label, and
             // a value set twice (every line's 执行率, then the total's) by the printed one.
-            let mut targets = targets(self.kind, full);
+            let mut targets = targets(self.inputs.kind, full);
             targets.sort_by_key(|(pointer, label, _)| (std::cmp::Reverse(pointer.len()), label.is_none()));
             for (pointer, label, order) in targets {
                 for leaf in differing(&pointer, full.pointer(&pointer), data.pointer(&pointer)) {
-                    let typed = self.typed.pointer(&leaf).is_some_and(|t| !t.is_null());
+                    let typed = self.inputs.typed.pointer(&leaf).is_some_and(|t| !t.is_null());
                     if !typed && !out.iter().any(|(p, _, _)| *p == leaf) {
                         out.push((leaf, label.clone(), order));
                     }

@@ -116,7 +116,15 @@ pub fn check(
     // whose values are missing cannot be evaluated and is skipped).
     // A value the form prints is never computed from a cell that cannot be read.
     let view = schema::numeric_view(&form.data, &checked.numbers, &checked.unreadable);
-    let (numeric, found) = blocked::check(env, kind, &view, &form.data, &checked.unreadable, &form.options, &root);
+    let inputs = blocked::Inputs {
+        env,
+        kind,
+        view: &view,
+        typed: &form.data,
+        cells: &checked.unreadable,
+        options: &form.options,
+    };
+    let (numeric, found) = blocked::check(&inputs, &root);
     form.findings.extend(found);
     for f in &mut form.findings {
         f.yaml_path = written.path(&root, &f.yaml_path);

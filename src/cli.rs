@@ -242,9 +242,10 @@ struct RenderArgs {
     /// output; with several forms or a folder, the output folder [default: beside each form].
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
-    /// Output format: pdf, png/svg with one file per page (FORM-1.png, FORM-2.png, …), or
-    /// xlsx (the form as a spreadsheet with the official grid; `formpress import` reads it back).
-    #[arg(long, default_value = "pdf", value_parser = ["pdf", "png", "svg", "xlsx"])]
+    /// Output format: pdf, ofd (GB/T 33190; OFD-A with --archive), png/svg with one file per page
+    /// (FORM-1.png, FORM-2.png, …), or xlsx (the form as a spreadsheet with the official grid;
+    /// `formpress import` reads it back).
+    #[arg(long, default_value = "pdf", value_parser = ["pdf", "ofd", "png", "svg", "xlsx"])]
     format: String,
     /// Resolution of PNG pages, in pixels per inch.
     #[arg(long, default_value_t = 144.0, value_name = "PPI")]
@@ -650,8 +651,13 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool, options: RenderOption
     let format = match args.format.as_str() {
         "png" => batch::Format::Png(args.ppi),
         "svg" => batch::Format::Svg,
+        "ofd" => batch::Format::Ofd,
         _ => batch::Format::Pdf,
     };
+    if format == batch::Format::Ofd && args.combine.is_some() {
+        eprintln!("formpress: --combine 只能合并 PDF，不能与 --format ofd 同用");
+        return ExitCode::from(EXIT_USAGE);
+    }
     if args.typ.is_some() && inputs.len() != 1 {
         eprintln!("formpress: --typ 只能用于一份表单");
         return ExitCode::from(2);
@@ -662,7 +668,11 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool, options: RenderOption
         return ExitCode::from(EXIT_USAGE);
     }
     // One input file: -o is its output (stem for images). Otherwise -o is a folder.
-    let ext = if format == batch::Format::Pdf { "pdf" } else { "" };
+    let ext = match format {
+        batch::Format::Pdf => "pdf",
+        batch::Format::Ofd => "ofd",
+        _ => "",
+    };
     let target = |input: &Path| -> PathBuf {
         let stem = input.file_stem().unwrap_or_default();
         match &args.output {
@@ -691,7 +701,7 @@ fn batch(engine: &Engine, args: &RenderArgs, single: bool, options: RenderOption
     let mut items = vec![];
     for input in &inputs {
         let output = match format {
-            batch::Format::Pdf => match outputs.claim(&target(input), Content::Other) {
+            batch::Format::Pdf | batch::Format::Ofd => match outputs.claim(&target(input), Content::Other) {
                 Ok(o) => batch::Target::Pdf(o),
                 Err(e) => return ExitCode::from(write_failed(&e)),
             },
@@ -862,10 +872,22 @@ fn check_file(engine: &Engine, path: &Path) -> Result<Form, ExitCode> {
 
 fn inspect_pdf(path: &Path) -> Result<inspect::Inspected, ExitCode> {
     let bytes = read_pdf(path)?;
-    inspect::read(bytes).map_err(|e| {
+    read_document(path, bytes).map(|(read, _)| read)
+}
+
+/// A PDF, or an OFD package (told from its bytes) with its package facts.
+fn read_document(
+    path: &Path,
+    bytes: Vec<u8>,
+) -> Result<(inspect::Inspected, Option<formpress::ofd_read::Package>), ExitCode> {
+    let failed = |e: &dyn std::fmt::Display| {
         eprintln!("formpress: {}：{e}", shown(path));
         ExitCode::from(EXIT_FINDINGS)
-    })
+    };
+    if formpress::ofd_read::is_ofd(&bytes) {
+        return formpress::ofd_read::read(&bytes).map(|(read, pkg)| (read, Some(pkg))).map_err(|e| failed(&e));
+    }
+    inspect::read(bytes).map(|read| (read, None)).map_err(|e| failed(&e))
 }
 
 fn extract(args: ExtractArgs) -> ExitCode {
@@ -1010,14 +1032,19 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let pdf = match inspect::read(bytes.clone()) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("formpress: {}：{e}", shown(&args.pdf));
-            return ExitCode::from(EXIT_FINDINGS);
-        }
+    let (pdf, ofd) = match read_document(&args.pdf, bytes.clone()) {
+        Ok(read) => read,
+        Err(code) => return code,
     };
-    let signatures_ok = sign::report(&args.pdf, &bytes);
+    let signatures_ok = match &ofd {
+        // GB/T 38540 seals are not checked (README, "OFD").
+        Some(pkg) if pkg.signed => {
+            say!("OFD 中有电子签章（GB/T 38540），formpress 不核验签章，只核验内容");
+            true
+        }
+        Some(_) => true,
+        None => sign::report(&args.pdf, &bytes),
+    };
     if scan::is_archive(&pdf) {
         // A signed scan archive: both the signatures and the scanned pages must hold.
         let code = verify_scan(&engine, &args, bytes, &pdf);
@@ -1052,9 +1079,9 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Some(stamp) => say!("PDF 由 {stamp} 生成"),
         None => say!("PDF 中没有 formpress 的版本记录"),
     }
-    let mut sources: Vec<(String, Form)> = vec![];
+    let mut sources: Vec<(String, Form, bool)> = vec![];
     match archive::attached_form(&engine, &pdf) {
-        Ok(form) => sources.push((format!("PDF 附带的 {}", findings::escape_controls(&form.name)), form)),
+        Ok(form) => sources.push((format!("PDF 附带的 {}", findings::escape_controls(&form.name)), form, true)),
         Err(ArchiveError::NoSource) => {}
         Err(e) => {
             ok = false;
@@ -1063,7 +1090,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
     }
     if let Some(path) = &args.form {
         match check_file(&engine, path) {
-            Ok(form) => sources.push((format!("给出的 {}", path.display()), form)),
+            Ok(form) => sources.push((format!("给出的 {}", path.display()), form, false)),
             Err(code) => return code,
         }
     }
@@ -1072,8 +1099,9 @@ fn verify(args: VerifyArgs) -> ExitCode {
         return ExitCode::from(EXIT_FINDINGS);
     }
     let mut notes = false;
-    for (what, form) in &sources {
-        let outcome = verify_source(&engine, &pdf, &code, recorded.as_ref(), what, form);
+    for (what, form, attached) in &sources {
+        let against = Against { pdf: &pdf, ofd: ofd.as_ref(), attached: *attached };
+        let outcome = verify_source(&engine, &against, &code, recorded.as_ref(), what, form);
         ok &= outcome != Outcome::Differs;
         notes |= outcome == Outcome::Note;
     }
@@ -1243,9 +1271,18 @@ enum Outcome {
 /// Checks the PDF against one source of form data: the 校验码, then every
 /// page's text and drawings against the form rendered again, each
 /// difference with its reason.
+/// What `verify` checks a source of form data against: the pages read back,
+/// and for an OFD the package (its pages' content and files are compared too;
+/// its attachments only against the attached form itself).
+struct Against<'a> {
+    pdf: &'a inspect::Inspected,
+    ofd: Option<&'a formpress::ofd_read::Package>,
+    attached: bool,
+}
+
 fn verify_source(
     engine: &Engine,
-    pdf: &inspect::Inspected,
+    against: &Against,
     code: &str,
     recorded: Option<&Stamp>,
     what: &str,
@@ -1266,16 +1303,26 @@ fn verify_source(
         outcome = Outcome::Differs;
     }
     let running = Stamp::running(form.kind.as_deref().and_then(|k| engine.catalog().kind(k)));
-    let pages = match verify::rendered_pages(engine, form) {
-        Ok(pages) => pages,
+    let rendered = match against.ofd {
+        Some(pkg) => verify::rendered_ofd(engine, form, pkg).map(|(read, data)| {
+            let mut found = verify::compare(&against.pdf.pages, &read.pages);
+            found.extend(verify::compare_packages(pkg, &data, against.attached, &found));
+            (read.pages.len(), found)
+        }),
+        None => {
+            verify::rendered_pages(engine, form).map(|pages| (pages.len(), verify::compare(&against.pdf.pages, &pages)))
+        }
+    };
+    let (pages, differences) = match rendered {
+        Ok(r) => r,
         Err(e) => {
             say!("  ✗ 无法重新生成页面来比对：{}", findings::escape_controls(&e.to_string()));
             return Outcome::Differs;
         }
     };
-    let differences = verify::compare(&pdf.pages, &pages);
     if differences.is_empty() {
-        say!("  ✓ 每页的文字和图形（含二维码、印章）与数据重新生成的一致（{} 页）", pages.len());
+        let package = if against.ofd.is_some() { "；OFD 包只含 formpress 写的文件" } else { "" };
+        say!("  ✓ 每页的文字和图形（含二维码、印章）与数据重新生成的一致（{pages} 页）{package}");
         return outcome;
     }
     if recorded == Some(&running) {

@@ -38,6 +38,7 @@ pub mod outputs {
     pub mod batch;
     pub mod describe;
     pub mod input;
+    pub mod ofd;
     pub mod output;
     pub mod preview;
     pub mod report;
@@ -51,6 +52,7 @@ pub mod archival {
     pub mod archive;
     pub mod fingerprint;
     pub mod inspect;
+    pub mod ofd_read;
     pub mod pdfcheck;
     pub mod qr_read;
     pub mod scan;
@@ -68,12 +70,13 @@ pub mod interfaces {
 }
 
 pub use archival::{
-    archive, fingerprint, inspect, pdfcheck, qr_read, scan, scan_input, sign, sign_place, signature_check, signer, verify,
+    archive, fingerprint, inspect, ofd_read, pdfcheck, qr_read, scan, scan_input, sign, sign_place, signature_check,
+    signer, verify,
 };
 pub use form::{checks, findings, kind, rules, schema, yaml, zh_keys};
 use layout::render;
 pub use layout::{fonts, indicators, ink, pdf, template, world};
-pub use outputs::{batch, describe, input, output, preview, report, sheet, xlsx, xlsx_import};
+pub use outputs::{batch, describe, input, ofd, output, preview, report, sheet, xlsx, xlsx_import};
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -202,6 +205,8 @@ pub struct Laid {
     pub ident: String,
     /// The PDF's Creator: the versions that made it (`archive::Stamp`).
     pub creator: String,
+    /// What an archive carries besides its pages (empty unless `archive`).
+    pub attachments: Vec<archive::Attached>,
 }
 
 impl Laid {
@@ -214,6 +219,34 @@ impl Laid {
             archive: self.archive,
         };
         pdf::export(&self.document, &export).map_err(Error::Export)
+    }
+
+    /// The OFD package of this layout (OFD-A with the attachments for archives).
+    pub fn ofd(&self) -> Result<Vec<u8>, Error> {
+        use sha2::Digest;
+        let info = pdf::document_meta(&self.document);
+        let date = self.date.map(|(d, _)| (d.year().unwrap_or(2000), d.month().unwrap_or(1), d.day().unwrap_or(1)));
+        let digest = sha2::Sha256::digest(self.ident.as_bytes());
+        let meta = ofd::Meta {
+            title: info.title.as_ref().map(|t| t.to_string()),
+            authors: info.author.iter().map(|a| a.to_string()).collect(),
+            subject: info.description.as_ref().map(|d| d.to_string()),
+            keywords: info.keywords.iter().map(|k| k.to_string()).collect(),
+            creator: self.creator.clone(),
+            date,
+            doc_id: digest[..16].iter().map(|b| format!("{b:02x}")).collect(),
+            archive: self.archive,
+            attachments: self
+                .attachments
+                .iter()
+                .map(|a| ofd::Attachment {
+                    name: a.name.clone(),
+                    bytes: a.bytes.clone(),
+                    usage: if a.vpath.is_none() { "Source" } else { "Supplement" },
+                })
+                .collect(),
+        };
+        ofd::write(&self.document, &meta).map_err(|e| Error::Export(vec![e.0]))
     }
 }
 

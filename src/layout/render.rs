@@ -120,6 +120,7 @@ impl Engine {
                 date: job.date,
                 ident: ident(kind, form),
                 creator: archive::Stamp::running(Some(kind)).creator(),
+                attachments: if job.archive { archive::attached(form) } else { vec![] },
             });
         }
         unreachable!("the pass loop only ends by returning")

@@ -19,6 +19,8 @@ use crate::{Engine, Error, Form, RenderOptions, pdf, preview, template};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Format {
     Pdf,
+    /// An OFD package (OFD-A with `--archive`).
+    Ofd,
     /// One PNG per page at this many pixels per inch.
     Png(f64),
     /// One SVG per page.
@@ -45,7 +47,7 @@ pub struct Item {
 
 #[derive(Debug, Clone)]
 pub enum Target {
-    /// The PDF, claimed before the run starts.
+    /// The PDF (or OFD package), claimed before the run starts.
     Pdf(Output),
     /// For PNG and SVG, the stem: `out/form` becomes `out/form-1.png`,
     /// `out/form-2.png`, …; each page is claimed as it is written.
@@ -149,9 +151,10 @@ fn one(engine: &Engine, item: &Item, outputs: &Outputs, options: &Options) -> Ou
         Ok(r) => r,
         Err(e) => return Outcome::Failed { form: Some(form.into_report()), error: Failure::Render(e) },
     };
-    let (pages, notes, laid) = (report.pages, report.notes(), report.laid);
+    let notes = if options.format == Format::Ofd { report.notes_for("OFD-A") } else { report.notes() };
+    let (pages, laid) = (report.pages, report.laid);
     let written = match (&item.output, options.format) {
-        (Target::Pdf(output), _) => match laid.pdf() {
+        (Target::Pdf(output), format) => match if format == Format::Ofd { laid.ofd() } else { laid.pdf() } {
             Ok(bytes) => output
                 .write(&bytes)
                 .map(|()| (vec![output.path().to_path_buf()], bytes.len(), options.keep_pdf.then_some(bytes)))

@@ -135,9 +135,12 @@ struct ScanArgs {
     /// The generated PDF that was printed (with --data too, both are checked and attached).
     #[arg(long, value_name = "FORM.pdf")]
     pdf: Option<PathBuf>,
-    /// The archive to write (PDF/A-3b); never over an input or another archive.
+    /// The archive to write (PDF/A-3b, or OFD-A with --format ofd); never over an input or another archive.
     #[arg(short, long, value_name = "SIGNED.pdf")]
     output: PathBuf,
+    /// The archive's format: pdf (PDF/A-3b) or ofd (OFD-A, GB/T 42133).
+    #[arg(long, default_value = "pdf", value_parser = ["pdf", "ofd"])]
+    format: String,
     /// The scan date recorded in the archive [default: the day the newest scan file was last modified].
     #[arg(long, value_name = "YYYY-MM-DD")]
     date: Option<String>,
@@ -838,7 +841,10 @@ fn claim_unarchived(outputs: &Outputs, path: &Path) -> Result<Output, OutputErro
     let output = outputs.claim(path, Content::Other)?;
     if let Output::File { real, .. } = &output
         && let Ok(bytes) = formpress::input::read(real, inspect::MAX_PDF_BYTES)
-        && let Ok(pdf) = inspect::read(bytes)
+        && let Ok(pdf) = match formpress::ofd_read::is_ofd(&bytes) {
+            true => formpress::ofd_read::read(&bytes).map(|(read, _)| read).map_err(|_| ()),
+            false => inspect::read(bytes).map_err(|_| ()),
+        }
         && (pdf.source().is_some() || scan::is_archive(&pdf))
     {
         return Err(OutputError::Archive(path.to_path_buf()));
@@ -870,11 +876,6 @@ fn check_file(engine: &Engine, path: &Path) -> Result<Form, ExitCode> {
     })
 }
 
-fn inspect_pdf(path: &Path) -> Result<inspect::Inspected, ExitCode> {
-    let bytes = read_pdf(path)?;
-    read_document(path, bytes).map(|(read, _)| read)
-}
-
 /// A PDF, or an OFD package (told from its bytes) with its package facts.
 fn read_document(
     path: &Path,
@@ -891,13 +892,14 @@ fn read_document(
 }
 
 fn extract(args: ExtractArgs) -> ExitCode {
-    let pdf = match inspect_pdf(&args.pdf) {
-        Ok(p) => p,
+    let (pdf, ofd) = match read_pdf(&args.pdf).and_then(|bytes| read_document(&args.pdf, bytes)) {
+        Ok(read) => read,
         Err(code) => return code,
     };
+    let doc = if ofd.is_some() { "OFD" } else { "PDF" };
     let Some(attachment) = pdf.source() else {
         eprintln!(
-            "formpress: {}：PDF 中没有附带 YAML（只有 render --archive 生成的 PDF 才附带表单原文）",
+            "formpress: {}：{doc} 中没有附带 YAML（只有 render --archive 生成的存档文件才附带表单原文）",
             args.pdf.display()
         );
         return ExitCode::from(EXIT_FINDINGS);
@@ -929,7 +931,7 @@ fn extract(args: ExtractArgs) -> ExitCode {
     }
     if let Output::File { .. } = output {
         say!(
-            "已写出 {}（{} 字节，取自 PDF 附件 {}）",
+            "已写出 {}（{} 字节，取自 {doc} 附件 {}）",
             shown(&given),
             attachment.bytes.len(),
             findings::escape_controls(&attachment.name)
@@ -1036,6 +1038,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
         Ok(read) => read,
         Err(code) => return code,
     };
+    let doc = if ofd.is_some() { "OFD" } else { "PDF" };
     let signatures_ok = match &ofd {
         // GB/T 38540 seals are not checked (README, "OFD").
         Some(pkg) if pkg.signed => {
@@ -1058,7 +1061,7 @@ fn verify(args: VerifyArgs) -> ExitCode {
     // The code printed on each page; all pages must agree.
     let printed: Vec<Option<String>> = pdf.pages.iter().map(|p| fingerprint::find_code(&p.text)).collect();
     let Some(code) = printed.iter().flatten().next().cloned() else {
-        eprintln!("formpress: {}：PDF 上没有找到校验码", args.pdf.display());
+        eprintln!("formpress: {}：{doc} 上没有找到校验码", args.pdf.display());
         return ExitCode::from(EXIT_FINDINGS);
     };
     let mut ok = signatures_ok;
@@ -1069,23 +1072,23 @@ fn verify(args: VerifyArgs) -> ExitCode {
         .map(|(i, _)| (i + 1).to_string())
         .collect();
     if odd.is_empty() {
-        say!("PDF 上印的校验码：{code}（{} 页一致）", printed.len());
+        say!("{doc} 上印的校验码：{code}（{} 页一致）", printed.len());
     } else {
         ok = false;
-        say!("PDF 上印的校验码：{code}；✗ 第 {} 页的校验码不同或缺失", odd.join("、"));
+        say!("{doc} 上印的校验码：{code}；✗ 第 {} 页的校验码不同或缺失", odd.join("、"));
     }
     let recorded = pdf.creator.as_deref().and_then(Stamp::parse);
     match &recorded {
-        Some(stamp) => say!("PDF 由 {stamp} 生成"),
-        None => say!("PDF 中没有 formpress 的版本记录"),
+        Some(stamp) => say!("{doc} 由 {stamp} 生成"),
+        None => say!("{doc} 中没有 formpress 的版本记录"),
     }
     let mut sources: Vec<(String, Form, bool)> = vec![];
     match archive::attached_form(&engine, &pdf) {
-        Ok(form) => sources.push((format!("PDF 附带的 {}", findings::escape_controls(&form.name)), form, true)),
+        Ok(form) => sources.push((format!("{doc} 附带的 {}", findings::escape_controls(&form.name)), form, true)),
         Err(ArchiveError::NoSource) => {}
         Err(e) => {
             ok = false;
-            say!("PDF 附带的表单数据：✗ {e}");
+            say!("{doc} 附带的表单数据：✗ {e}");
         }
     }
     if let Some(path) = &args.form {
@@ -1239,7 +1242,8 @@ fn scan(args: ScanArgs) -> ExitCode {
     let date = date
         .or_else(|| args.scans.iter().filter_map(|p| scan::Day::of_file(p)).max_by_key(|d| (d.year, d.month, d.day)))
         .unwrap_or(scan::Day { year: 2000, month: 1, day: 1 });
-    let archive = match scan::archive(&engine, &expected, &pages, &order, date) {
+    let format = if args.format == "ofd" { scan::ArchiveFormat::Ofd } else { scan::ArchiveFormat::Pdf };
+    let archive = match scan::archive(&engine, &expected, &pages, &order, date, format) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("formpress: 无法生成存档：{e}");
@@ -1251,9 +1255,10 @@ fn scan(args: ScanArgs) -> ExitCode {
     }
     let attached = if expected.yaml.is_some() { "附 YAML 原文和生成的 PDF" } else { "附生成的 PDF" };
     report(format!(
-        "已生成 {}（{} 页扫描件，PDF/A-3b，{attached}，校验码 {}，扫描日期 {date}，{} KB）",
+        "已生成 {}（{} 页扫描件，{}，{attached}，校验码 {}，扫描日期 {date}，{} KB）",
         shown(output.path()),
         order.len(),
+        if format == scan::ArchiveFormat::Ofd { "OFD-A" } else { "PDF/A-3b" },
         expected.code,
         archive.len().div_ceil(1024)
     ));
@@ -1280,6 +1285,13 @@ struct Against<'a> {
     attached: bool,
 }
 
+impl Against<'_> {
+    /// How messages name the file under test.
+    fn doc(&self) -> &'static str {
+        if self.ofd.is_some() { "OFD" } else { "PDF" }
+    }
+}
+
 fn verify_source(
     engine: &Engine,
     against: &Against,
@@ -1299,7 +1311,7 @@ fn verify_source(
     if fp.code() == code {
         say!("{what}：校验码 {} ✓ 一致", fp.code());
     } else {
-        say!("{what}：✗ 校验码不一致：PDF 上印的是 {code}，数据算得 {}", fp.code());
+        say!("{what}：✗ 校验码不一致：{} 上印的是 {code}，数据算得 {}", against.doc(), fp.code());
         outcome = Outcome::Differs;
     }
     let running = Stamp::running(form.kind.as_deref().and_then(|k| engine.catalog().kind(k)));
@@ -1330,13 +1342,13 @@ fn verify_source(
         outcome = Outcome::Differs;
     } else {
         // Another version may lay the same data out differently: the code decides.
-        say!("  ⚠ 页面与现在（{running}）生成的不同；PDF 由其他版本生成，版式可能已变，以下仅作提示：");
+        say!("  ⚠ 页面与现在（{running}）生成的不同；{} 由其他版本生成，版式可能已变，以下仅作提示：", against.doc());
         if outcome == Outcome::Matches {
             outcome = Outcome::Note;
         }
     }
     for d in &differences {
-        say!("    {}", findings::escape_controls(&d.to_string()));
+        say!("    {}", findings::escape_controls(&d.describe(against.doc())));
     }
     outcome
 }

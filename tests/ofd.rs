@@ -192,7 +192,6 @@ fn structure(name: &str, ofd: &[u8], pages: usize) {
     let common = one(document.root_element(), "CommonData");
     max = max.max(one(common, "MaxUnitID").text().unwrap().parse().unwrap());
     assert_eq!(one(one(common, "PageArea"), "PhysicalBox").text().unwrap().split(' ').count(), 4);
-    assert_eq!(one(common, "PublicRes").text(), Some("PublicRes.xml"));
     let page_list = children(one(document.root_element(), "Pages"), "Page");
     assert_eq!(page_list.len(), pages, "{name}: pages");
     for p in page_list {
@@ -200,6 +199,12 @@ fn structure(name: &str, ofd: &[u8], pages: usize) {
         let layer = one(one(content.root_element(), "Content"), "Layer");
         assert!(layer.children().any(|n| n.is_element()), "{name}: an empty page");
     }
+    let texts = docs.values().any(|d| d.contains("<ofd:TextObject"));
+    if !texts {
+        assert!(children(common, "PublicRes").is_empty(), "{name}: fonts for pages without text");
+        return;
+    }
+    assert_eq!(one(common, "PublicRes").text(), Some("PublicRes.xml"));
     let public = parse("Doc_0/PublicRes.xml");
     let fonts = children(one(public.root_element(), "Fonts"), "Font");
     assert!(!fonts.is_empty(), "{name}: no embedded font");
@@ -314,4 +319,186 @@ fn the_same_yaml_gives_the_same_bytes_alone_and_in_a_batch() {
     // Fixed order and times: nothing in the zip depends on the clock.
     let mut zip = zip::ZipArchive::new(Cursor::new(&first)).unwrap();
     assert_eq!(zip.by_index(0).unwrap().name().unwrap(), "OFD.xml");
+}
+
+/// The package with `edit` applied to each entry (None drops it) and `extra` added.
+fn repacked(ofd: &[u8], edit: impl Fn(&str, Vec<u8>) -> Option<Vec<u8>>, extra: Option<(&str, &[u8])>) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, bytes) in entries(ofd) {
+        if let Some(bytes) = edit(&name, bytes) {
+            zip.start_file(name.as_str(), options).unwrap();
+            zip.write_all(&bytes).unwrap();
+        }
+    }
+    if let Some((name, bytes)) = extra {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn archive_is_ofd_a_with_the_yaml_and_pictures_and_verify_catches_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = std::fs::read_to_string(root().join("forms/mof-dept-overall-2021.yaml")).unwrap();
+    let form = written(dir.path(), "form.yaml", &yaml);
+    let ofd_path = dir.path().join("form.ofd");
+    let (code, out) = formpress_cli(&["render", s(&form), "--archive", "--format", "ofd", "-o", s(&ofd_path)]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("OFD-A，附 YAML 原文"), "{out}");
+    let ofd = std::fs::read(&ofd_path).unwrap();
+    let files = entries(&ofd);
+    let text = |n: &str| String::from_utf8(files[n].clone()).unwrap();
+    assert!(text("OFD.xml").contains("DocType=\"OFD-A\""));
+    assert!(text("OFD.xml").contains("<ofd:CreationDate>2021-01-28</ofd:CreationDate>"), "the PDF's date");
+    assert!(text("OFD.xml").contains("<ofd:Author>某市教育局</ofd:Author>"), "author = 部门名称");
+    // GB/T 42133: nothing that acts or hides (permissions, actions, view preferences, extensions).
+    for part in files.keys().filter(|n| n.ends_with(".xml")) {
+        for banned in ["Permissions", "Actions", "VPreferences", "Extensions", "Encrypt"] {
+            assert!(!text(part).contains(&format!("<ofd:{banned}")), "{part} has {banned}");
+        }
+    }
+    let list = text("Doc_0/Attachs/Attachments.xml");
+    assert!(list.contains("Name=\"form.yaml\"") && list.contains("Usage=\"Source\""), "{list}");
+    assert!(list.contains("Name=\"seal-example.png\"") && list.contains("Usage=\"Supplement\""), "{list}");
+    assert_eq!(files["Doc_0/Attachs/Attach_0.yaml"], yaml.as_bytes());
+    assert_eq!(files["Doc_0/Attachs/Attach_1.png"], std::fs::read(root().join("forms/seal-example.png")).unwrap());
+    structure("archive", &ofd, 2);
+
+    // extract gives the YAML back byte for byte; verify passes the untouched package.
+    let back = dir.path().join("back.yaml");
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_formpress")).args(["extract", s(&ofd_path), "-o", s(&back)]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("取自 OFD 附件 form.yaml"));
+    assert_eq!(std::fs::read(&back).unwrap(), yaml.as_bytes());
+    let (code, out) = formpress_cli(&["verify", s(&ofd_path)]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("OFD 包只含 formpress 写的文件") && out.contains("结果：一致"), "{out}");
+    let (code, out) = formpress_cli(&["verify", s(&ofd_path), s(&form)]);
+    assert_eq!(code, Some(0), "{out}");
+
+    // Each change is named.
+    let page1 = "Doc_0/Pages/Page_0/Content.xml";
+    let changed_digit = |name: &str, bytes: Vec<u8>| {
+        if name != page1 {
+            return Some(bytes);
+        }
+        let xml = String::from_utf8(bytes).unwrap();
+        // The first amount (a TextCode of digits) gets another first digit.
+        let at = xml.match_indices("<ofd:TextCode").find_map(|(i, _)| {
+            let start = i + xml[i..].find('>')? + 1;
+            let text = &xml[start..start + xml[start..].find('<')?];
+            (!text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.')).then_some(start)
+        })?;
+        let d = xml.as_bytes()[at];
+        let mut out = xml.into_bytes();
+        out[at] = if d == b'9' { b'1' } else { d + 1 };
+        Some(out)
+    };
+    let tampered = [
+        ("a changed amount", repacked(&ofd, changed_digit, None), "第 1 页：OFD 上是"),
+        (
+            "an added file",
+            repacked(&ofd, |_, b| Some(b), Some(("Doc_0/Res/extra.xml", b"<x/>"))),
+            "多出 Doc_0/Res/extra.xml",
+        ),
+        (
+            "the QR code removed",
+            repacked(
+                &ofd,
+                |name, b| {
+                    if name != page1 {
+                        return Some(b);
+                    }
+                    let xml = String::from_utf8(b).unwrap();
+                    let qr = xml.rfind("<ofd:PathObject").unwrap();
+                    let end = qr + xml[qr..].find("</ofd:PathObject>").unwrap() + "</ofd:PathObject>".len();
+                    Some(format!("{}{}", &xml[..qr], &xml[end..]).into_bytes())
+                },
+                None,
+            ),
+            "第 1 页：图形与数据不符",
+        ),
+        (
+            "a font changed",
+            repacked(
+                &ofd,
+                |name, mut b| {
+                    if name.starts_with("Doc_0/Res/Font_") {
+                        let n = b.len() - 3;
+                        b[n] ^= 1;
+                    }
+                    Some(b)
+                },
+                None,
+            ),
+            "与数据重新生成的不同",
+        ),
+    ];
+    for (what, bytes, said) in tampered {
+        let path = dir.path().join("tampered.ofd");
+        std::fs::write(&path, bytes).unwrap();
+        let (code, out) = formpress_cli(&["verify", s(&path)]);
+        assert_eq!(code, Some(1), "{what}: {out}");
+        assert!(out.contains(said) && out.contains("结果：不一致"), "{what}: {out}");
+    }
+}
+
+#[test]
+fn scan_files_the_signed_paper_as_ofd_a() {
+    let dir = tempfile::tempdir().unwrap();
+    let form = written(dir.path(), "form.yaml", &clean_seed());
+    let pdf = dir.path().join("form.pdf");
+    let (code, out) = formpress_cli(&["render", s(&form), "-o", s(&pdf)]);
+    assert_eq!(code, Some(0), "{out}");
+    // The printed pages, scanned: JPEG at 150 dpi, given out of order.
+    let status = Command::new("pdftoppm").args(["-r", "150", "-jpeg", s(&pdf), s(&dir.path().join("p"))]).status();
+    assert!(status.unwrap().success(), "pdftoppm (poppler-utils) is needed");
+    let scans: Vec<PathBuf> = [3, 1, 4, 2].iter().map(|n| dir.path().join(format!("p-{n}.jpg"))).collect();
+    let signed = dir.path().join("signed.ofd");
+    let mut args = vec!["scan"];
+    args.extend(scans.iter().map(|p| s(p)));
+    args.extend(["--data", s(&form), "-o", s(&signed), "--date", "2021-02-03", "--format", "ofd"]);
+    let (code, out) = formpress_cli(&args);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("OFD-A"), "{out}");
+    let ofd = std::fs::read(&signed).unwrap();
+    let files = entries(&ofd);
+    assert!(String::from_utf8_lossy(&files["OFD.xml"]).contains("DocType=\"OFD-A\""));
+    structure("scan", &ofd, 4);
+    // Page n is the scan of page n, its JPEG byte for byte.
+    let content = |n: usize| String::from_utf8(files[&format!("Doc_0/Pages/Page_{n}/Content.xml")].clone()).unwrap();
+    let res = String::from_utf8(files["Doc_0/DocumentRes.xml"].clone()).unwrap();
+    for n in 0..4 {
+        let page = content(n);
+        let id = page.split("ResourceID=\"").nth(1).unwrap().split('"').next().unwrap();
+        let file = res
+            .split(&format!("ID=\"{id}\""))
+            .nth(1)
+            .unwrap()
+            .split("<ofd:MediaFile>")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap();
+        assert_eq!(
+            files[&format!("Doc_0/Res/{file}")],
+            std::fs::read(dir.path().join(format!("p-{}.jpg", n + 1))).unwrap()
+        );
+    }
+    let list = String::from_utf8(files["Doc_0/Attachs/Attachments.xml"].clone()).unwrap();
+    for name in ["form.yaml", "form.pdf", "formpress-scan.json"] {
+        assert!(list.contains(&format!("Name=\"{name}\"")), "{list}");
+    }
+    let (code, out) = formpress_cli(&["verify", s(&signed)]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("顺序正确"), "{out}");
 }

@@ -27,6 +27,8 @@ pub struct Package {
     pub page_files: Vec<String>,
     /// Whether OFD.xml names a signature list (GB/T 38540 seals).
     pub signed: bool,
+    /// The picture files each page draws, in drawing order.
+    pub page_images: Vec<Vec<String>>,
 }
 
 #[derive(Debug)]
@@ -72,12 +74,22 @@ pub fn read(bytes: &[u8]) -> Result<(Inspected, Package), OfdReadError> {
     let doc_dir = folder(&doc_path);
     let mut pages = vec![];
     let mut page_files = vec![];
+    let mut page_images = vec![];
     let media = media_files(&entries, &doc, &doc_dir)?;
+    let digests: BTreeMap<String, u64> =
+        media.iter().map(|(id, path)| (id.clone(), digest(entries.get(path).map_or(&[][..], |b| b)))).collect();
     for p in doc.descendants().filter(|n| n.has_tag_name_local("Page")) {
         let Some(loc) = p.attribute("BaseLoc") else { continue };
         let path = resolve(&doc_dir, loc);
         let content = xml(&entries, &path)?;
-        pages.push(page(&content, &doc, &media));
+        pages.push(page(&content, &doc, &digests));
+        page_images.push(
+            content
+                .descendants()
+                .filter(|n| n.has_tag_name_local("ImageObject"))
+                .filter_map(|n| media.get(n.attribute("ResourceID")?).cloned())
+                .collect(),
+        );
         page_files.push(path);
     }
     let mut attachments = vec![];
@@ -98,7 +110,10 @@ pub fn read(bytes: &[u8]) -> Result<(Inspected, Package), OfdReadError> {
             });
         }
     }
-    Ok((Inspected { attachments, pages, creator }, Package { doc_type, date, entries, page_files, signed }))
+    Ok((
+        Inspected { attachments, pages, creator },
+        Package { doc_type, date, entries, page_files, signed, page_images },
+    ))
 }
 
 fn broken(m: &str) -> OfdReadError {
@@ -187,12 +202,12 @@ fn parse_date(text: &str) -> Option<(i32, u8, u8)> {
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
-/// Resource ID → the bytes of the picture file (DocumentRes and PublicRes).
+/// Resource ID → the picture file's path in the package (DocumentRes and PublicRes).
 fn media_files(
     entries: &BTreeMap<String, Vec<u8>>,
     doc: &roxmltree::Document,
     doc_dir: &str,
-) -> Result<BTreeMap<String, u64>, OfdReadError> {
+) -> Result<BTreeMap<String, String>, OfdReadError> {
     let mut out = BTreeMap::new();
     for res in doc.descendants().filter(|n| n.has_tag_name_local("DocumentRes") || n.has_tag_name_local("PublicRes")) {
         let Some(loc) = res.text() else { continue };
@@ -204,8 +219,9 @@ fn media_files(
             let (Some(id), Some(file)) = (m.attribute("ID"), child(m, "MediaFile").and_then(|n| n.text())) else {
                 continue;
             };
-            if let Some(bytes) = entries.get(&resolve(&dir, file.trim())) {
-                out.insert(id.to_string(), digest(bytes));
+            let path = resolve(&dir, file.trim());
+            if entries.contains_key(&path) {
+                out.insert(id.to_string(), path);
             }
         }
     }

@@ -57,14 +57,28 @@ pub enum EntryChange {
 
 impl std::fmt::Display for Difference {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}", self.describe("PDF"))
+    }
+}
+
+impl Difference {
+    /// The difference in words, naming the file under test as `doc` (PDF, OFD).
+    pub fn describe(&self, doc: &str) -> String {
+        let mut out = String::new();
+        let _ = self.write(&mut out, doc);
+        out
+    }
+
+    fn write(&self, f: &mut String, doc: &str) -> std::fmt::Result {
+        use std::fmt::Write;
         let shown = |s: &str| if s.is_empty() { "（无）".to_string() } else { format!("「{s}」") };
         match self {
-            Difference::PageCount { pdf, data } => write!(f, "PDF 有 {pdf} 页，数据应为 {data} 页"),
+            Difference::PageCount { pdf, data } => write!(f, "{doc} 有 {pdf} 页，数据应为 {data} 页"),
             Difference::Text { page, pdf, data } => {
-                write!(f, "第 {page} 页：PDF 上是{}，数据应为{}", shown(pdf), shown(data))
+                write!(f, "第 {page} 页：{doc} 上是{}，数据应为{}", shown(pdf), shown(data))
             }
             Difference::Drawing { page, pdf, data, at, footer } => {
-                write!(f, "第 {page} 页：图形与数据不符（PDF 上 {pdf} 个，数据应为 {data} 个）")?;
+                write!(f, "第 {page} 页：图形与数据不符（{doc} 上 {pdf} 个，数据应为 {data} 个）")?;
                 if let Some((x, y)) = at {
                     write!(f, "，第一处不同在距页面左边 {x:.0} mm、上边 {y:.0} mm")?;
                 }

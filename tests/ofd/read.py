@@ -73,6 +73,8 @@ def embedded_fonts(path):
         import xml.etree.ElementTree as ET
 
         ns = {"ofd": "http://www.ofdspec.org/2016"}
+        if "Doc_0/PublicRes.xml" not in z.namelist():
+            return out  # pages of scans: no text, no fonts
         res = ET.fromstring(z.read("Doc_0/PublicRes.xml"))
         base = res.get("BaseLoc", "")
         for font in res.iterfind(".//ofd:Font", ns):

@@ -114,10 +114,14 @@ pub fn write(doc: &PagedDocument, meta: &Meta) -> Result<Vec<u8>, OfdError> {
     }
     let mut document = format!(
         "{DECLARATION}<ofd:Document xmlns:ofd=\"{NS}\"><ofd:CommonData><ofd:MaxUnitID>{}</ofd:MaxUnitID>\
-         <ofd:PageArea><ofd:PhysicalBox>{}</ofd:PhysicalBox></ofd:PageArea><ofd:PublicRes>PublicRes.xml</ofd:PublicRes>",
+         <ofd:PageArea><ofd:PhysicalBox>{}</ofd:PhysicalBox></ofd:PageArea>",
         res.max_id(),
         nums([0.0, 0.0, first.x.to_mm(), first.y.to_mm()]),
     );
+    // Pages of scans draw no text: no fonts, no PublicRes.
+    if !res.faces.is_empty() {
+        document.push_str("<ofd:PublicRes>PublicRes.xml</ofd:PublicRes>");
+    }
     if !res.media.is_empty() {
         document.push_str("<ofd:DocumentRes>DocumentRes.xml</ofd:DocumentRes>");
     }
@@ -131,11 +135,15 @@ pub fn write(doc: &PagedDocument, meta: &Meta) -> Result<Vec<u8>, OfdError> {
     }
     document.push_str("</ofd:Document>\n");
     files.push(("Doc_0/Document.xml".into(), document.into_bytes()));
-    files.push((
-        "Doc_0/PublicRes.xml".into(),
-        format!("{DECLARATION}<ofd:Res xmlns:ofd=\"{NS}\" BaseLoc=\"Res\"><ofd:Fonts>{fonts}</ofd:Fonts></ofd:Res>\n")
+    if !res.faces.is_empty() {
+        files.push((
+            "Doc_0/PublicRes.xml".into(),
+            format!(
+                "{DECLARATION}<ofd:Res xmlns:ofd=\"{NS}\" BaseLoc=\"Res\"><ofd:Fonts>{fonts}</ofd:Fonts></ofd:Res>\n"
+            )
             .into_bytes(),
-    ));
+        ));
+    }
     if !res.media.is_empty() {
         files.push((
             "Doc_0/DocumentRes.xml".into(),

@@ -31,7 +31,13 @@ fn case(engine: &Engine, path: &Path, options: &RenderOptions, pixels: Option<&'
     assert!(form.renderable(), "{}: {:?}", path.display(), form.findings);
     let laid = engine.layout(&form, options).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let easyofd = pixels.is_some();
-    Case { name: path.display().to_string(), pdf: laid.pdf().unwrap(), ofd: laid.ofd().unwrap(), pixels, easyofd }
+    Case {
+        name: path.display().to_string(),
+        pdf: laid.pdf().unwrap(),
+        ofd: formpress::outputs::ofd::of_laid(&laid).unwrap(),
+        pixels,
+        easyofd,
+    }
 }
 
 /// A form written into a folder (with the example seal beside it).

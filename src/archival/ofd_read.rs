@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::io::{Cursor, Read};
 
-use crate::inspect::{Attachment, Drawn, Inspected, Mark, Page};
+use crate::archival::inspect::{Attachment, Drawn, Inspected, Mark, Page};
 
 /// Limits: files in the package, inflated bytes of one and of all.
 const MAX_ENTRIES: usize = 10_000;

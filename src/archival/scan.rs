@@ -9,10 +9,12 @@
 use serde_json::Value as Json;
 use typst::foundations::{Bytes, Datetime};
 
-use crate::fingerprint::{QrPayload, parse_qr};
-use crate::scan_input::{self, Picture, ScanFileError, Source, Stored, Unreadable};
-use crate::world::FormWorld;
-use crate::{Engine, Error, Form, RenderOptions, archive, fingerprint, inspect, pdf, qr_read, template, verify};
+use crate::archival::{archive, inspect, qr_read, verify};
+use crate::form::fingerprint::{QrPayload, parse_qr};
+use crate::form::{Form, fingerprint};
+use crate::inputs::scans::{self, Picture, ScanFileError, Source, Stored, Unreadable};
+use crate::layout::world::FormWorld;
+use crate::layout::{Engine, Error, RenderOptions, pdf, template};
 
 /// The attached manifest that marks a scan archive.
 pub const MANIFEST: &str = "formpress-scan.json";
@@ -225,9 +227,9 @@ pub fn read(paths: &[std::path::PathBuf]) -> Result<Vec<Page>, ScanFileError> {
     let mut pages = vec![];
     let (mut seen, mut kept) = (0, 0);
     for path in paths {
-        scan_input::read_file(path, &mut seen, &mut |source, picture| {
+        scans::read_file(path, &mut seen, &mut |source, picture| {
             kept += picture.as_ref().map_or(0, |p| p.stored.bytes().len());
-            if kept > scan_input::MAX_KEPT_BYTES {
+            if kept > scans::MAX_KEPT_BYTES {
                 return Err(ScanFileError::TooMuch);
             }
             pages.push(page(source, picture));
@@ -284,7 +286,7 @@ impl std::fmt::Display for Problem {
                 write!(
                     f,
                     "{source}：二维码不是 formpress 的校验码（内容「{}」）",
-                    crate::findings::escape_controls(&text)
+                    crate::form::findings::escape_controls(&text)
                 )
             }
             Problem::Picture { source, why } => write!(f, "{source}：{why}"),
@@ -373,7 +375,7 @@ impl std::fmt::Display for Day {
 impl Day {
     /// `YYYY-MM-DD`.
     pub fn parse(text: &str) -> Option<Day> {
-        let (year, month, day) = crate::schema::parse_date(text.trim())?;
+        let (year, month, day) = crate::form::schema::parse_date(text.trim())?;
         Datetime::from_ymd(year, month as u8, day as u8)?;
         Some(Day { year, month: month as u8, day: day as u8 })
     }
@@ -382,7 +384,7 @@ impl Day {
     pub fn of_file(path: &std::path::Path) -> Option<Day> {
         let modified = std::fs::metadata(path).ok()?.modified().ok()?;
         let secs = modified.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
-        let (year, month, day) = crate::render::civil_from_days(secs.div_euclid(86_400));
+        let (year, month, day) = crate::layout::render::civil_from_days(secs.div_euclid(86_400));
         Some(Day { year, month, day })
     }
 }
@@ -464,7 +466,7 @@ pub fn archive(
         yaml: expected.yaml.as_ref().map(|(n, _)| n.clone()),
         pdf: expected.pdf.0.clone(),
     };
-    let mut attached: Vec<crate::ofd::Attachment> = vec![];
+    let mut attached: Vec<crate::outputs::ofd::Attachment> = vec![];
     let mut attach = |file: &str, bytes: Vec<u8>, relationship: &'static str, mime: &str, what: &str| {
         let path = format!("/attached/{file}");
         let usage = match relationship {
@@ -472,7 +474,7 @@ pub fn archive(
             "alternative" => "Alternative",
             _ => "Supplement",
         };
-        attached.push(crate::ofd::Attachment { name: file.to_string(), bytes: bytes.clone(), usage });
+        attached.push(crate::outputs::ofd::Attachment { name: file.to_string(), bytes: bytes.clone(), usage });
         markup.push_str(&format!(
             "#pdf.attach({}, read({}, encoding: none), relationship: {}, mime-type: {}, description: {})\n",
             lit(file),
@@ -508,24 +510,23 @@ pub fn archive(
     let kind = expected.kind.as_ref().and_then(|(id, _)| engine.catalog().kind(id));
     let options = pdf::ExportOptions {
         ident: format!("formpress-scan/{}/{}", expected.hex.as_deref().unwrap_or(&expected.code), date),
-        creator: archive::Stamp::running(kind).creator(),
+        creator: crate::layout::attach::Stamp::running(kind).creator(),
         timestamp: Some(today),
         archive: true,
     };
     if format == ArchiveFormat::Ofd {
-        use sha2::Digest;
-        let meta = crate::ofd::Meta {
+        let meta = crate::outputs::ofd::Meta {
             title: Some(format!("{name}（签字盖章扫描件）")),
             authors: expected.author.iter().cloned().collect(),
             subject: Some(description),
             keywords: vec!["formpress 扫描件".into(), format!("校验码 {}", expected.code), format!("扫描日期 {date}")],
             creator: options.creator,
             date: Some((date.year, date.month, date.day)),
-            doc_id: sha2::Sha256::digest(options.ident.as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect(),
+            doc_id: crate::outputs::ofd::doc_id(&options.ident),
             archive: true,
             attachments: attached,
         };
-        return crate::ofd::write(&doc, &meta).map_err(|e| Error::Export(vec![e.0]));
+        return crate::outputs::ofd::write(&doc, &meta).map_err(|e| Error::Export(vec![e.0]));
     }
     pdf::export(&doc, &options).map_err(Error::Export)
 }
@@ -571,7 +572,7 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
         .sources
         .iter()
         .enumerate()
-        .map(|(i, source)| format!("第 {} 页 ← {}", i + 1, crate::findings::escape_controls(source)))
+        .map(|(i, source)| format!("第 {} 页 ← {}", i + 1, crate::form::findings::escape_controls(source)))
         .collect();
     out.push(Finding::Ok(format!(
         "扫描件存档：校验码 {}，{} 页，扫描日期 {}（{}）",
@@ -607,14 +608,14 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
         None => out.push(Finding::Ok("存档没有附带 YAML（扫描时只给了 PDF），按 PDF 上的校验码核对".into())),
     }
     // The pages, read again from the archive's own pictures (an OFD-A's page images).
-    let pictures = if crate::ofd_read::is_ofd(&bytes) {
-        match crate::ofd_read::read(&bytes) {
+    let pictures = if crate::archival::ofd_read::is_ofd(&bytes) {
+        match crate::archival::ofd_read::read(&bytes) {
             Ok((_, pkg)) => pkg
                 .page_images
                 .iter()
                 .map(|files| match files.first().and_then(|f| pkg.entries.get(f)) {
-                    Some(b) => scan_input::image_picture(b.clone()),
-                    None => Err(scan_input::Unreadable::NoPicture),
+                    Some(b) => scans::image_picture(b.clone()),
+                    None => Err(scans::Unreadable::NoPicture),
                 })
                 .collect(),
             Err(e) => {
@@ -624,7 +625,7 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
         }
     } else {
         match hayro_interpret::hayro_syntax::Pdf::new(bytes) {
-            Ok(pdf) => scan_input::pdf_pages(&pdf),
+            Ok(pdf) => scans::pdf_pages(&pdf),
             Err(e) => {
                 out.push(Finding::Wrong(format!("存档页面无法读取（{e:?}）")));
                 return out;

@@ -10,9 +10,11 @@
 //! a removed, covered or swapped QR code (or seal, or table rule) changes the
 //! sequence. No QR decoding is needed: the code is in the drawing.
 
-use crate::inspect::{self, Inspected, Page};
-use crate::ofd_read::{self, Package};
-use crate::{Engine, Error, Form, RenderOptions};
+use crate::archival::inspect::{self, Inspected, Page};
+use crate::archival::ofd_read::{self, Package};
+use crate::form::Form;
+use crate::layout::{Engine, Error, RenderOptions};
+use crate::outputs::ofd;
 
 /// One way the pages under test differ from the pages of the data.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,7 +113,7 @@ pub fn rendered_pages(engine: &Engine, form: &Form) -> Result<Vec<Page>, Error> 
 pub fn rendered_ofd(engine: &Engine, form: &Form, like: &Package) -> Result<(Inspected, Package), Error> {
     let date = like.date.and_then(|(y, m, d)| typst::foundations::Datetime::from_ymd(y, m, d));
     let options = RenderOptions { date, archive: like.doc_type == "OFD-A", ..RenderOptions::default() };
-    let bytes = engine.layout(form, &options)?.ofd()?;
+    let bytes = ofd::of_laid(&engine.layout(form, &options)?)?;
     ofd_read::read(&bytes).map_err(|e| Error::Export(vec![e.to_string()]))
 }
 

@@ -28,6 +28,8 @@ use std::io::Write as _;
 
 use typst_layout::PagedDocument;
 
+use crate::layout::{Error, Laid, pdf};
+
 use xml::{DECLARATION, NS, escape, nums};
 
 /// Where a GB/T 38540 signer puts the signature list (named from `DocBody/Signatures`).
@@ -72,6 +74,39 @@ impl std::fmt::Display for OfdError {
 }
 
 impl std::error::Error for OfdError {}
+
+/// The OFD package of a laid-out form (OFD-A with its attachments for an
+/// archive): the PDF's pages, title, author (部门名称), keywords, date and creator.
+pub fn of_laid(laid: &Laid) -> Result<Vec<u8>, Error> {
+    let info = pdf::document_meta(&laid.document);
+    let date = laid.date.map(|(d, _)| (d.year().unwrap_or(2000), d.month().unwrap_or(1), d.day().unwrap_or(1)));
+    let meta = Meta {
+        title: info.title.as_ref().map(|t| t.to_string()),
+        authors: info.author.iter().map(|a| a.to_string()).collect(),
+        subject: info.description.as_ref().map(|d| d.to_string()),
+        keywords: info.keywords.iter().map(|k| k.to_string()).collect(),
+        creator: laid.creator.clone(),
+        date,
+        doc_id: doc_id(&laid.ident),
+        archive: laid.archive,
+        attachments: laid
+            .attachments
+            .iter()
+            .map(|a| Attachment {
+                name: a.name.clone(),
+                bytes: a.bytes.clone(),
+                usage: if a.vpath.is_none() { "Source" } else { "Supplement" },
+            })
+            .collect(),
+    };
+    write(&laid.document, &meta).map_err(|e| Error::Export(vec![e.0]))
+}
+
+/// DocID: 32 hex digits of the SHA-256 of a stable id (the same form, the same DocID).
+pub fn doc_id(ident: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(ident.as_bytes())[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// The OFD package of a laid-out document.
 pub fn write(doc: &PagedDocument, meta: &Meta) -> Result<Vec<u8>, OfdError> {

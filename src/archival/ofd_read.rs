@@ -260,17 +260,19 @@ fn page(content: &roxmltree::Document, doc: &roxmltree::Document, media: &BTreeM
                     [tenth(x), tenth(height / 72.0 * 25.4 - y - h), tenth(x + w), tenth(height / 72.0 * 25.4 - y)];
                 let attrs: Vec<(&str, &str)> =
                     node.attributes().filter(|a| a.name() != "ID").map(|a| (a.name(), a.value())).collect();
-                let body: Vec<(&str, Vec<(&str, &str)>, Option<&str>)> = node
-                    .descendants()
-                    .filter(|n| n.is_element() && *n != node)
-                    .map(|n| (n.tag_name().name(), n.attributes().map(|a| (a.name(), a.value())).collect(), n.text()))
-                    .collect();
+                // The colours and outline: every element inside, with its attributes and text.
+                let mut body = std::collections::hash_map::DefaultHasher::new();
+                for n in node.descendants().filter(|n| n.is_element() && *n != node) {
+                    n.tag_name().name().hash(&mut body);
+                    n.attributes().for_each(|a| (a.name(), a.value()).hash(&mut body));
+                    n.text().hash(&mut body);
+                }
                 let (what, digest) = if name == "ImageObject" {
                     let picture = node.attribute("ResourceID").and_then(|id| media.get(id)).copied();
                     (Drawn::Picture, digest((&attrs, picture)))
                 } else {
                     let fill = node.attribute("Fill") == Some("true");
-                    (if fill { Drawn::Fill } else { Drawn::Stroke }, digest((&attrs, &body)))
+                    (if fill { Drawn::Fill } else { Drawn::Stroke }, digest((&attrs, body.finish())))
                 };
                 marks.push(Mark { what, bbox, digest });
             }

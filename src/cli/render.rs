@@ -1,4 +1,4 @@
-//! `formpress render`: one form to one PDF (many forms, and OFD: `batch`), and `--format xlsx`.
+//! `formpress render`: one form to one PDF or OFD (many forms: `batch`), and `--format xlsx`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -7,6 +7,7 @@ use clap::Args;
 
 use formpress::files::write::{Content, Output, OutputError, Outputs};
 use formpress::form::findings;
+use formpress::outputs::ofd;
 use formpress::{Engine, Error, RenderOptions};
 
 use super::common::{CommonArgs, check_file, engine, expand, shown, write_failed};
@@ -72,31 +73,33 @@ pub(super) fn run(args: RenderArgs) -> ExitCode {
     if args.format == "xlsx" {
         return render_xlsx(&engine, &args, single);
     }
-    if single && args.format == "pdf" && args.combine.is_none() {
+    if single && (args.format == "pdf" || args.format == "ofd") && args.combine.is_none() {
         render_one(&engine, &args, &args.forms[0], &options)
     } else {
         super::batch::run(&engine, &args, single, options)
     }
 }
 
-/// One form to one PDF, with everything said about it.
+/// One form to one PDF (or OFD), with everything said about it.
 fn render_one(engine: &Engine, args: &RenderArgs, input: &Path, options: &RenderOptions) -> ExitCode {
+    let ofd = args.format == "ofd";
+    let what = if ofd { "OFD" } else { "PDF" };
     let form = match check_file(engine, input) {
         Ok(f) => f,
         Err(code) => return code,
     };
     print_findings(&form, style(&args.common));
     if !form.renderable() {
-        eprintln!("formpress: {}：有结构性错误，未生成 PDF", input.display());
+        eprintln!("formpress: {}：有结构性错误，未生成 {what}", input.display());
         return ExitCode::from(EXIT_FINDINGS);
     }
     if args.strict && !form.findings.is_empty() {
-        eprintln!("formpress: --strict：有错误或警告，未生成 PDF");
+        eprintln!("formpress: --strict：有错误或警告，未生成 {what}");
         return ExitCode::from(EXIT_FINDINGS);
     }
     let outputs = Outputs::new();
     outputs.input(input);
-    let output = args.output.clone().unwrap_or_else(|| input.with_extension("pdf"));
+    let output = args.output.clone().unwrap_or_else(|| input.with_extension(if ofd { "ofd" } else { "pdf" }));
     let claimed = outputs.claim(&output, Content::Other).and_then(|pdf| {
         let typ = args.typ.as_ref().map(|t| outputs.claim(t, Content::Other)).transpose()?;
         Ok((pdf, typ))
@@ -105,7 +108,8 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path, options: &Render
         Ok(c) => c,
         Err(e) => return ExitCode::from(write_failed(&e)),
     };
-    let rendered = match engine.report(&form, options).and_then(|r| r.pdf().map(|pdf| (r, pdf))) {
+    let export = |r: &formpress::outputs::report::Report| if ofd { ofd::of_laid(&r.laid) } else { r.pdf() };
+    let rendered = match engine.report(&form, options).and_then(|r| export(&r).map(|bytes| (r, bytes))) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("formpress: {}：{e}", shown(input));
@@ -125,9 +129,9 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path, options: &Render
     if let Err(e) = output.write(&pdf) {
         return ExitCode::from(write_failed(&e));
     }
-    let mut notes = report.notes();
+    let mut notes = if ofd { report.notes_for("OFD-A") } else { report.notes() };
     notes.insert(1, format!("{} KB", pdf.len().div_ceil(1024)));
-    // With the PDF on standard output, the report goes to standard error.
+    // With the file on standard output, the report goes to standard error.
     let what = if report.draft() { "已生成草稿" } else { "已生成" };
     let line = format!("{what} {}（{}）", shown(output.path()), notes.join("，"));
     match output {
@@ -137,7 +141,8 @@ fn render_one(engine: &Engine, args: &RenderArgs, input: &Path, options: &Render
     if let Some((date, "年度首日")) = report.laid.date {
         let (y, m, d) = (date.year().unwrap_or(0), date.month().unwrap_or(0), date.day().unwrap_or(0));
         eprintln!(
-            "formpress: 注意：表单没有填报日期，PDF 日期记为 {y}-{m:02}-{d:02}；可在 signature.date 写填报日期，或设置 SOURCE_DATE_EPOCH"
+            "formpress: 注意：表单没有填报日期，{} 日期记为 {y}-{m:02}-{d:02}；可在 signature.date 写填报日期，或设置 SOURCE_DATE_EPOCH",
+            if ofd { "OFD" } else { "PDF" }
         );
     }
     if report.draft() { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS }

@@ -221,7 +221,9 @@ fn verify_source(
             found.extend(verify::compare_packages(pkg, &data, against.attached, &found));
             (read.pages.len(), found)
         }),
-        None => verify::rendered_pages(engine, form).map(|pages| (pages.len(), verify::compare(&against.pdf.pages, &pages))),
+        None => {
+            verify::rendered_pages(engine, form).map(|pages| (pages.len(), verify::compare(&against.pdf.pages, &pages)))
+        }
     };
     let (pages, differences) = match rendered {
         Ok(r) => r,

@@ -77,8 +77,12 @@ pub struct Attached {
 /// rebuild the folder. (The PDF attaches them through `attachments`, an OFD
 /// package lists them in its Attachments.xml.)
 pub fn attached(form: &Form) -> Vec<Attached> {
-    let mut out =
-        vec![Attached { name: yaml_name(&form.name), bytes: form.bytes.clone(), mime: "application/yaml".into(), vpath: None }];
+    let mut out = vec![Attached {
+        name: yaml_name(&form.name),
+        bytes: form.bytes.clone(),
+        mime: "application/yaml".into(),
+        vpath: None,
+    }];
     for (given, vpath) in picture_paths(form) {
         let Some(given) = inside_name(&given).filter(|n| !out.iter().any(|a| &a.name == n)) else { continue };
         let Some((_, bytes)) = form.assets.iter().find(|(p, _)| *p == vpath) else { continue };

@@ -14,8 +14,8 @@ use crate::files::write::{Content, Output, OutputError, Outputs};
 use crate::form::Form;
 use crate::layout::world::FormWorld;
 use crate::layout::{Engine, Error, RenderOptions, pdf, template};
-use crate::outputs::{ofd, preview};
 use crate::outputs::preview::PreviewError;
+use crate::outputs::{ofd, preview};
 
 /// What each form becomes.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -43,12 +43,13 @@ pub struct DocumentMeta {
     pub description: Option<EcoString>,
 }
 
-pub fn document_meta(doc: &PagedDocument) -> DocumentMeta {
-    let Some(label) = Label::new(PicoStr::intern(DOCUMENT_MARKER)) else { return DocumentMeta::default() };
+/// None when the markup has no such metadata (a scan archive sets its document directly).
+pub fn document_meta(doc: &PagedDocument) -> Option<DocumentMeta> {
+    let label = Label::new(PicoStr::intern(DOCUMENT_MARKER))?;
     let found = doc.introspector().query(&Selector::Label(label));
     let Some(Value::Dict(dict)) = found.first().and_then(|e| e.to_packed::<MetadataElem>()).map(|m| m.value.clone())
     else {
-        return DocumentMeta::default();
+        return None;
     };
     let text = |key: &str| match dict.get(key) {
         Ok(Value::Str(s)) => Some(EcoString::from(s.as_str())),
@@ -61,17 +62,17 @@ pub fn document_meta(doc: &PagedDocument) -> DocumentMeta {
             .collect(),
         _ => vec![],
     };
-    DocumentMeta {
+    Some(DocumentMeta {
         title: text("title"),
         author: texts("author"),
         keywords: texts("keywords"),
         description: text("description"),
-    }
+    })
 }
 
 /// Copies the document's metadata into its info, for the PDF.
 fn document_info(doc: &mut PagedDocument) {
-    let meta = document_meta(doc);
+    let Some(meta) = document_meta(doc) else { return };
     let info = doc.info_mut();
     info.title = meta.title;
     info.author = meta.author;

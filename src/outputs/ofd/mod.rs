@@ -78,7 +78,7 @@ impl std::error::Error for OfdError {}
 /// The OFD package of a laid-out form (OFD-A with its attachments for an
 /// archive): the PDF's pages, title, author (部门名称), keywords, date and creator.
 pub fn of_laid(laid: &Laid) -> Result<Vec<u8>, Error> {
-    let info = pdf::document_meta(&laid.document);
+    let info = pdf::document_meta(&laid.document).unwrap_or_default();
     let date = laid.date.map(|(d, _)| (d.year().unwrap_or(2000), d.month().unwrap_or(1), d.day().unwrap_or(1)));
     let meta = Meta {
         title: info.title.as_ref().map(|t| t.to_string()),

@@ -508,3 +508,38 @@ fn scan_files_the_signed_paper_as_ofd_a() {
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("顺序正确"), "{out}");
 }
+
+#[test]
+fn hostile_packages_are_refused_within_bounds() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let zip_of = |files: &[(&str, &[u8])]| {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, bytes) in files {
+            zip.start_file(*name, options).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    };
+    let ofd_xml = br#"<ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016" DocType="OFD"><ofd:DocBody><ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot></ofd:DocBody></ofd:OFD>"#;
+    let bomb = vec![0u8; (64 << 20) + 1];
+    let entities = br#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><ofd:OFD xmlns:ofd="http://www.ofdspec.org/2016">&b;</ofd:OFD>"#;
+    let cases: [(&str, Vec<u8>, &str); 3] = [
+        ("a zip bomb", zip_of(&[("OFD.xml", ofd_xml), ("Doc_0/big.bin", &bomb)]), "超过上限"),
+        ("entities", zip_of(&[("OFD.xml", entities)]), "不是可读的 OFD 文件"),
+        ("no document", zip_of(&[("OFD.xml", ofd_xml)]), "缺少 Doc_0/Document.xml"),
+    ];
+    for (what, bytes, said) in cases {
+        let path = dir.path().join("hostile.ofd");
+        std::fs::write(&path, bytes).unwrap();
+        let (code, out) = formpress_cli(&["verify", s(&path)]);
+        assert_eq!(code, Some(1), "{what}: {out}");
+        assert!(out.contains(said), "{what}: {out}");
+        let yaml = dir.path().join("out.yaml");
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_formpress")).args(["extract", s(&path), "-o", s(&yaml)]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{what}");
+        assert!(!yaml.exists(), "{what}: nothing is written");
+    }
+}

@@ -92,6 +92,10 @@ pub enum Outcome {
         bookmark: String,
         /// What is said of it, as for one form (`report::Report::notes`): pages, 校验码, draft.
         notes: Vec<String>,
+        /// The printed 校验码 (none for a draft).
+        code: Option<String>,
+        /// Written as a draft (草稿 on every page).
+        draft: bool,
     },
     /// Structural errors (or any finding with `strict`): nothing written.
     Refused { form: Form },
@@ -151,7 +155,8 @@ fn one(engine: &Engine, item: &Item, outputs: &Outputs, options: &Options) -> Ou
         Ok(r) => r,
         Err(e) => return Outcome::Failed { form: Some(form.into_report()), error: Failure::Render(e) },
     };
-    let (pages, notes, laid) = (report.pages, report.notes(), report.laid);
+    let (pages, notes, code, draft) = (report.pages, report.notes(), report.code().map(str::to_string), report.draft());
+    let laid = report.laid;
     let written = match (&item.output, options.format) {
         (Target::Pdf(output), _) => match laid.pdf() {
             Ok(bytes) => output
@@ -171,7 +176,7 @@ fn one(engine: &Engine, item: &Item, outputs: &Outputs, options: &Options) -> Ou
     match written {
         Ok((files, bytes, pdf)) => {
             let bookmark = bookmark(engine, &form);
-            Outcome::Written { form: form.into_report(), files, pages, bytes, pdf, bookmark, notes }
+            Outcome::Written { form: form.into_report(), files, pages, bytes, pdf, bookmark, notes, code, draft }
         }
         Err(error) => Outcome::Failed { form: Some(form.into_report()), error },
     }

@@ -8,17 +8,17 @@ use clap::Args;
 use formpress::files::write::{Content, Output, Outputs};
 use formpress::form::findings;
 
-use super::EXIT_FINDINGS;
 use super::common::{read_document, read_pdf, shown, write_failed};
+use super::{EXIT_FINDINGS, EXIT_USAGE};
 
 #[derive(Args, Debug)]
 pub struct ExtractArgs {
-    /// A PDF or OFD made with `formpress render --archive`.
+    /// formpress render --archive 生成的 PDF 或 OFD
     pub(super) pdf: PathBuf,
-    /// Where to write the YAML [default: the attachment's name, next to the PDF]; `-` for standard output.
+    /// 写到哪个文件（默认：PDF 旁边，与 PDF 同名的 .yaml）；`-` 为标准输出
     #[arg(short, long, value_name = "OUT.yaml")]
     pub(super) output: Option<PathBuf>,
-    /// Overwrite an existing file that differs from the attachment.
+    /// 已有文件与附件不同时也覆盖
     #[arg(long)]
     pub(super) force: bool,
 }
@@ -55,7 +55,7 @@ pub(super) fn run(args: ExtractArgs) -> ExitCode {
         }
         if !args.force {
             eprintln!("formpress: {} 已存在且内容不同；用 -o 另选文件名，或加 --force 覆盖", shown(&given));
-            return ExitCode::from(EXIT_FINDINGS);
+            return ExitCode::from(EXIT_USAGE);
         }
     }
     if let Err(e) = output.write(&attachment.bytes) {

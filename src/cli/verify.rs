@@ -17,9 +17,9 @@ use super::sign;
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// The PDF to verify.
+    /// 要核对的 PDF
     pub(super) pdf: PathBuf,
-    /// The form data it should have been made from (optional if the PDF carries its YAML).
+    /// 它应当由哪份表单数据生成（PDF 附带 YAML 时可不给）
     pub(super) form: Option<PathBuf>,
     #[command(flatten)]
     pub(super) common: CommonArgs,

@@ -94,6 +94,10 @@ pub enum Outcome {
         bookmark: String,
         /// What is said of it, as for one form (`report::Report::notes`): pages, 校验码, draft.
         notes: Vec<String>,
+        /// The printed 校验码 (none for a draft).
+        code: Option<String>,
+        /// Written as a draft (草稿 on every page).
+        draft: bool,
     },
     /// Structural errors (or any finding with `strict`): nothing written.
     Refused { form: Form },
@@ -154,7 +158,8 @@ fn one(engine: &Engine, item: &Item, outputs: &Outputs, options: &Options) -> Ou
         Err(e) => return Outcome::Failed { form: Some(form.into_report()), error: Failure::Render(e) },
     };
     let notes = if options.format == Format::Ofd { report.notes_for("OFD-A") } else { report.notes() };
-    let (pages, laid) = (report.pages, report.laid);
+    let (pages, code, draft) = (report.pages, report.code().map(str::to_string), report.draft());
+    let laid = report.laid;
     let written = match (&item.output, options.format) {
         (Target::Pdf(output), format) => match if format == Format::Ofd { ofd::of_laid(&laid) } else { laid.pdf() } {
             Ok(bytes) => output
@@ -174,7 +179,7 @@ fn one(engine: &Engine, item: &Item, outputs: &Outputs, options: &Options) -> Ou
     match written {
         Ok((files, bytes, pdf)) => {
             let bookmark = bookmark(engine, &form);
-            Outcome::Written { form: form.into_report(), files, pages, bytes, pdf, bookmark, notes }
+            Outcome::Written { form: form.into_report(), files, pages, bytes, pdf, bookmark, notes, code, draft }
         }
         Err(error) => Outcome::Failed { form: Some(form.into_report()), error },
     }

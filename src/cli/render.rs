@@ -21,7 +21,7 @@ pub struct RenderArgs {
     /// 表单文件（YAML；`-` 为标准输入），或目录：目录中所有 *.yaml 和 *.yml 文件
     #[arg(required = true, value_name = "FORM")]
     pub(super) forms: Vec<PathBuf>,
-    /// 一份表单时是输出文件（默认：表单旁边同名的 .pdf），`-` 为标准输出；多份表单或目录时是输出目录（默认：各表单旁边）；页面图时也可以是目录
+    /// 一份表单时是输出文件（默认：表单旁边同名的 .pdf 或 .ofd），`-` 为标准输出；多份表单或目录时是输出目录（默认：各表单旁边）；页面图时也可以是目录
     #[arg(short, long, value_name = "OUT")]
     pub(super) output: Option<PathBuf>,
     /// 输出格式：pdf（默认）；ofd（GB/T 33190 版式文件，加 --archive 为 OFD-A）；png、svg 每页一个文件（FORM-1.png、FORM-2.png……）；xlsx（官方格式的电子表格，formpress import 可读回）

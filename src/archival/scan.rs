@@ -37,9 +37,9 @@ pub struct Expected {
     pub yaml: Option<(String, Vec<u8>)>,
     /// The generated PDF (file name and bytes): what was printed.
     pub pdf: (String, Vec<u8>),
-    /// The pictures the YAML names (its path inside the form's folder, bytes),
-    /// attached so the archive alone rebuilds the form.
-    pub pictures: Vec<(String, Vec<u8>)>,
+    /// The pictures the YAML names (under their path inside the form's
+    /// folder), attached so the archive alone rebuilds the form.
+    pub pictures: Vec<attach::Attached>,
 }
 
 /// Why the form the scans are checked against cannot be had.
@@ -112,7 +112,7 @@ impl Expected {
             pages: read.pages.iter().map(|p| (p.width, p.height)).collect(),
             yaml: Some((base_name(&form.name, "form.yaml"), form.bytes.clone())),
             pdf: (pdf_name.display().to_string(), rendered.pdf),
-            pictures: attach::pictures(form),
+            pictures: pictures(form),
         })
     }
 
@@ -159,7 +159,7 @@ impl Expected {
                 expected.author = author(&form.data);
                 expected.hex = Some(fp.hex);
                 expected.yaml = Some((base_name(&form.name, "form.yaml"), form.bytes.clone()));
-                expected.pictures = attach::pictures(form);
+                expected.pictures = pictures(form);
             }
         }
         Ok(expected)
@@ -172,6 +172,11 @@ impl Expected {
             None => payload.code() == self.code,
         }
     }
+}
+
+/// The pictures an archive of `form` attaches (all it attaches but the YAML).
+fn pictures(form: &Form) -> Vec<attach::Attached> {
+    attach::attached(form).into_iter().skip(1).collect()
 }
 
 /// A form that cannot be laid out, with its structural errors, each with its place.
@@ -422,12 +427,21 @@ pub struct Manifest {
 /// its own resolution and a JPEG byte for byte, with the YAML, the generated
 /// PDF and the manifest attached, and metadata naming the form, the 校验码
 /// and the scan date.
+/// The archive's format: PDF/A-3b, or OFD-A (GB/T 42133) with the same
+/// pages and attachments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveFormat {
+    Pdf,
+    Ofd,
+}
+
 pub fn archive(
     engine: &Engine,
     expected: &Expected,
     pages: &[Page],
     order: &[usize],
     date: Day,
+    format: ArchiveFormat,
 ) -> Result<Vec<u8>, Error> {
     let name = expected.kind.as_ref().map_or("表单", |(_, name)| name.as_str());
     let description = format!("{name} · 校验码 {} · 扫描日期 {date} · 共 {} 页", expected.code, order.len());
@@ -471,8 +485,15 @@ pub fn archive(
         yaml: expected.yaml.as_ref().map(|(n, _)| n.clone()),
         pdf: expected.pdf.0.clone(),
     };
-    let mut attach = |file: &str, bytes: Vec<u8>, relationship: &str, mime: &str, what: &str| {
+    let mut attached: Vec<crate::outputs::ofd::Attachment> = vec![];
+    let mut attach = |file: &str, bytes: Vec<u8>, relationship: &'static str, mime: &str, what: &str| {
         let path = format!("/attached/{file}");
+        let usage = match relationship {
+            "source" => "Source",
+            "alternative" => "Alternative",
+            _ => "Supplement",
+        };
+        attached.push(crate::outputs::ofd::Attachment { name: file.to_string(), bytes: bytes.clone(), usage });
         markup.push_str(&format!(
             "#pdf.attach({}, read({}, encoding: none), relationship: {}, mime-type: {}, description: {})\n",
             lit(file),
@@ -493,8 +514,8 @@ pub fn archive(
         "application/pdf",
         "打印、签字盖章的表单原件（PDF）",
     );
-    for (file, bytes) in &expected.pictures {
-        attach(file, bytes.clone(), "supplement", &attach::picture_mime(file), "表单引用的图片");
+    for picture in &expected.pictures {
+        attach(&picture.name, picture.bytes.clone(), "supplement", &picture.mime, "表单引用的图片");
     }
     let manifest = serde_json::to_vec_pretty(&manifest).expect("serialisable");
     attach(MANIFEST, manifest, "supplement", "application/json", "扫描件清单：每页来自哪个扫描文件");
@@ -515,6 +536,20 @@ pub fn archive(
         timestamp: Some(today),
         archive: true,
     };
+    if format == ArchiveFormat::Ofd {
+        let meta = crate::outputs::ofd::Meta {
+            title: Some(format!("{name}（签字盖章扫描件）")),
+            authors: expected.author.iter().cloned().collect(),
+            subject: Some(description),
+            keywords: vec!["formpress 扫描件".into(), format!("校验码 {}", expected.code), format!("扫描日期 {date}")],
+            creator: options.creator,
+            date: Some((date.year, date.month, date.day)),
+            doc_id: crate::outputs::ofd::doc_id(&options.ident),
+            archive: true,
+            attachments: attached,
+        };
+        return crate::outputs::ofd::write(&doc, &meta).map_err(|e| Error::Export(vec![e.0]));
+    }
     pdf::export(&doc, &options).map_err(Error::Export)
 }
 
@@ -594,15 +629,32 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
         None if manifest.yaml.is_some() => out.push(Finding::Wrong("附带的 YAML 缺失或无法读取".into())),
         None => out.push(Finding::Ok("存档没有附带 YAML（扫描时只给了 PDF），按 PDF 上的校验码核对".into())),
     }
-    // The pages, read again from the archive's own pictures.
-    let pdf = match hayro_interpret::hayro_syntax::Pdf::new(bytes) {
-        Ok(pdf) => pdf,
-        Err(e) => {
-            out.push(Finding::Wrong(format!("存档页面无法读取（{e:?}）")));
-            return out;
+    // The pages, read again from the archive's own pictures (an OFD-A's page images).
+    let pictures = if crate::archival::ofd_read::is_ofd(&bytes) {
+        match crate::archival::ofd_read::read(&bytes) {
+            Ok((_, pkg)) => pkg
+                .page_images
+                .iter()
+                .map(|files| match files.first().and_then(|f| pkg.entries.get(f)) {
+                    Some(b) => scans::image_picture(b.clone()),
+                    None => Err(scans::Unreadable::NoPicture),
+                })
+                .collect(),
+            Err(e) => {
+                out.push(Finding::Wrong(format!("存档页面无法读取（{e}）")));
+                return out;
+            }
+        }
+    } else {
+        match hayro_interpret::hayro_syntax::Pdf::new(bytes) {
+            Ok(pdf) => scans::pdf_pages(&pdf),
+            Err(e) => {
+                out.push(Finding::Wrong(format!("存档页面无法读取（{e:?}）")));
+                return out;
+            }
         }
     };
-    let pages: Vec<Page> = scans::pdf_pages(&pdf)
+    let pages: Vec<Page> = pictures
         .into_iter()
         .enumerate()
         .map(|(i, picture)| page(Source { file: "存档".into(), page: Some(i + 1) }, picture))

@@ -10,16 +10,16 @@ use super::{EXIT_IO, EXIT_USAGE};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// The folder of forms (its *.yaml and *.yml files) [default: the current folder].
+    /// 表单所在目录（其中的 *.yaml 和 *.yml 文件；默认：当前目录）
     #[arg(value_name = "DIR", default_value = ".")]
     pub(super) dir: PathBuf,
-    /// Port on 127.0.0.1; 0 picks a free one.
+    /// 127.0.0.1 上的端口（默认 8421）；0 表示任选一个空闲端口
     #[arg(long, default_value_t = 8421, conflicts_with = "listen")]
     pub(super) port: u16,
-    /// Listen on this address instead (e.g. 0.0.0.0:8421): other computers can then reach the forms.
+    /// 改在这个地址上监听（如 0.0.0.0:8421）：这样别的电脑也能访问这些表单
     #[arg(long, value_name = "ADDR")]
     pub(super) listen: Option<std::net::SocketAddr>,
-    /// Open the page in the default browser.
+    /// 用默认浏览器打开页面
     #[arg(long)]
     pub(super) open: bool,
     #[command(flatten)]

@@ -20,19 +20,18 @@ pub const PASSWORD_ENV: &str = "FORMPRESS_KEY_PASSWORD";
 
 #[derive(Args, Debug)]
 pub struct SignArgs {
-    /// The PDF to sign (made by formpress render; not a draft).
+    /// 要签名的 PDF（formpress render 生成的，不能是草稿）
     pdf: PathBuf,
-    /// The signer's private key and certificate: a PKCS#12 file (.p12/.pfx; RSA or ECDSA P-256/P-384).
+    /// 签名人的私钥和证书：PKCS#12 文件（.p12/.pfx；RSA 或 ECDSA P-256/P-384）
     #[arg(long, value_name = "KEY.p12")]
     key: PathBuf,
-    /// A file whose first line is the password of the .p12 [default: the FORMPRESS_KEY_PASSWORD
-    /// variable, else asked on the terminal, else empty].
+    /// 第一行是 .p12 密码的文件（默认：环境变量 FORMPRESS_KEY_PASSWORD，否则在终端上询问）
     #[arg(long, value_name = "FILE")]
     password_file: Option<PathBuf>,
-    /// The signed PDF [default: FORM.signed.pdf beside the input]; `-` for standard output.
+    /// 签名后的 PDF（默认：输入旁边的 FORM.signed.pdf）；`-` 为标准输出
     #[arg(short, long, value_name = "OUT.pdf")]
     output: Option<PathBuf>,
-    /// Also sign a PDF that formpress did not make.
+    /// 也给不是 formpress 生成的 PDF 签名
     #[arg(long)]
     any: bool,
     #[command(flatten)]
@@ -132,6 +131,13 @@ fn open_key(args: &SignArgs) -> Result<Signer, ExitCode> {
                 ExitCode::from(EXIT_IO)
             })?;
             Signer::from_p12(&bytes, &typed).map_err(failed)
+        }
+        Err(KeyError::Password) if args.password_file.is_none() && std::env::var_os(PASSWORD_ENV).is_none() => {
+            eprintln!(
+                "formpress: {} 需要密码，但没有给出：用 --password-file 指定密码文件，或设置环境变量 {PASSWORD_ENV}",
+                shown(&args.key)
+            );
+            Err(ExitCode::from(EXIT_USAGE))
         }
         other => other.map_err(failed),
     }

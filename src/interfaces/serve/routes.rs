@@ -193,26 +193,12 @@ struct KindView<'a> {
 /// path (`tasks[2].fiscal`) the page shows it at.
 fn checked(form: &Form) -> Json {
     let status = Status::of(form);
-    let findings: Vec<Json> = form
-        .findings
-        .iter()
-        .map(|f| {
-            json!({
-                "severity": match f.severity { crate::form::findings::Severity::Error => "error", crate::form::findings::Severity::Warning => "warning" },
-                "blocking": f.blocks_render(),
-                "message": f.message,
-                "help": f.help,
-                "place": f.path,
-                "path": f.yaml_path,
-            })
-        })
-        .collect();
     json!({
         "status": status,
         "status_label": status.label(),
         "errors": form.errors(),
         "warnings": form.warnings(),
-        "findings": findings,
+        "findings": form.findings,
     })
 }
 

@@ -199,6 +199,15 @@ fn abbreviated(path: &BezPath, origin: Point) -> String {
     out.join(" ")
 }
 
+/// The glyphs shaped from one stretch of text: where they start (mm along
+/// the baseline), the characters, and the glyph ids when the font's character
+/// map does not give them (a CGTransform must name them).
+struct Cluster {
+    x: f64,
+    chars: Vec<char>,
+    glyphs: Option<Vec<u16>>,
+}
+
 impl PageWriter<'_> {
     /// Walks a frame; `t` maps its coordinates (mm) to the page, `clip` is
     /// the visible part of the page (clipped groups narrow it).
@@ -228,17 +237,14 @@ impl PageWriter<'_> {
     }
 
     fn text(&mut self, item: &TextItem, t: Affine, clip: Rect) {
-        let size = item.size.to_mm();
         let face_index = self.res.face(item.font.font());
         let face = &mut self.res.faces[face_index];
-        let mut codes = String::new();
-        let mut xs: Vec<f64> = vec![];
-        let mut transforms = String::new();
+        // Clusters: the glyphs shaped from one stretch of text, with where they start.
+        let mut clusters: Vec<Cluster> = vec![];
         let mut pen = 0.0;
         let glyphs = &item.glyphs;
         let mut i = 0;
         while i < glyphs.len() {
-            // A cluster: the glyphs shaped from one stretch of text.
             let range = glyphs[i].range();
             let mut j = i + 1;
             while j < glyphs.len() && glyphs[j].range() == range {
@@ -254,21 +260,50 @@ impl PageWriter<'_> {
             if chars.is_empty() {
                 continue;
             }
-            // One character drawn with the glyph the font's map gives: plain text.
-            // Anything else (a ligature, a substituted form) names its glyphs.
-            if !(chars.len() == 1 && new.len() == 1 && face.maps(chars[0], new[0])) {
+            // One character drawn with the glyph the font's map gives is plain text;
+            // anything else (a ligature, a substituted form) names its glyphs.
+            let plain = chars.len() == 1 && new.len() == 1 && face.maps(chars[0], new[0]);
+            clusters.push(Cluster { x, chars, glyphs: (!plain).then_some(new) });
+        }
+        // A text object names the glyphs of at most one cluster: the standard allows
+        // several CGTransforms, but readers in use (easyofd) take only one.
+        let mut start = 0;
+        while start < clusters.len() {
+            let mut end = start + 1;
+            while end < clusters.len() && clusters[end].glyphs.is_none() {
+                end += 1;
+            }
+            if clusters[start].glyphs.is_none() && end < clusters.len() {
+                end += 1;
+                while end < clusters.len() && clusters[end].glyphs.is_none() {
+                    end += 1;
+                }
+            }
+            self.text_object(item, face_index, &clusters[start..end], t, clip);
+            start = end;
+        }
+    }
+
+    /// One TextObject for a run of clusters, at most one of which names its glyphs.
+    fn text_object(&mut self, item: &TextItem, face_index: usize, run: &[Cluster], t: Affine, clip: Rect) {
+        let size = item.size.to_mm();
+        let mut codes = String::new();
+        let mut xs: Vec<f64> = vec![];
+        let mut transforms = String::new();
+        for cluster in run {
+            if let Some(glyphs) = &cluster.glyphs {
                 let _ = write!(
                     transforms,
                     "<ofd:CGTransform CodePosition=\"{}\" CodeCount=\"{}\" GlyphCount=\"{}\"><ofd:Glyphs>{}</ofd:Glyphs></ofd:CGTransform>",
                     xs.len(),
-                    chars.len(),
-                    new.len(),
-                    new.iter().map(u16::to_string).collect::<Vec<_>>().join(" ")
+                    cluster.chars.len(),
+                    glyphs.len(),
+                    glyphs.iter().map(u16::to_string).collect::<Vec<_>>().join(" ")
                 );
             }
-            for c in chars {
+            for &c in &cluster.chars {
                 codes.push(c);
-                xs.push(x);
+                xs.push(cluster.x);
             }
         }
         if xs.is_empty() {

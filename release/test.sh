@@ -197,14 +197,15 @@ deb_installs() {
 }
 
 desktop_entry_runs() {
-    local r=$WORK/root entry exec cmd
-    entry=$r/usr/share/applications/formpress.desktop
-    [ -f "$entry" ] || { echo "      no desktop entry at /usr/share/applications/formpress.desktop"; return 1; }
+    local r=$WORK/root entry=$WORK/formpress.desktop exec cmd
+    # Read inside the root: the entry in /usr/share/applications is a link into /opt/apps.
+    chroot "$r" cat /usr/share/applications/formpress.desktop >"$entry" ||
+        { echo "      no desktop entry at /usr/share/applications/formpress.desktop"; return 1; }
     desktop-file-validate "$entry" || return 1
     exec=$(sed -n 's/^Exec=//p' "$entry")
     cmd=${exec%% *}
     echo "      Exec=$exec"
-    [ -x "$r$cmd" ] || { echo "      $cmd does not exist in the root"; return 1; }
+    chroot "$r" test -x "$cmd" || { echo "      $cmd does not exist in the root"; return 1; }
     chroot "$r" "$cmd" --version && chroot "$r" formpress --version >/dev/null
 }
 

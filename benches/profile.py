@@ -62,7 +62,7 @@ if args and args[0] == "--batch":
     callgrind([formpress, "render", folder, "-o", os.path.join(work, "out"), "--jobs", "1", "--no-system-fonts"], out)
     t = total(out)
     print(f"{n} forms: {t / 1e6:.0f} M instructions, {t / n / 1e6:.0f} M per form")
-    top(out, r"formpress::(Laid::pdf|layout::render::<impl formpress::Engine>::(layout|markup_with)|Engine::check_file|layout::ink::strays|layout::world::FormWorld::replace_main|archival::fingerprint::PageCodes::svg)|typst::compile \[|subsetter::subset_inner|krilla::stream::deflate_encode|krilla::text::cid::compute_bbox \[")
+    top(out, r"formpress::(Laid::pdf|layout::render::<impl formpress::layout::engine::Engine>::(layout|markup_with)|layout::engine::Engine::check_file|layout::ink::strays|layout::world::FormWorld::replace_main|layout::qr::PageCodes::svg)|typst::compile \[|subsetter::subset_inner|krilla::stream::deflate_encode|krilla::text::cid::compute_bbox \[")
     sys.exit(0)
 
 form = args[0] if args else os.path.join(work, "seed.yaml")
@@ -82,6 +82,6 @@ print(f"{os.path.basename(form)}: {sum(counts) / 1e6:.0f} M instructions")
 for name, c in zip(names, counts):
     print(f"  {c / 1e6:8.0f} M  {name}")
 print("largest inclusive costs (first layout, with start-up):")
-top(parts[0], r"formpress::(Engine::new|Engine::check_file|layout::render::<impl formpress::Engine>::markup_with|layout::fonts::Fonts::load|form::kind::Catalog::load|archival::fingerprint::PageCodes::svg)|typst::compile \[|typst_eval::eval \[|layout_cell \[")
+top(parts[0], r"formpress::(Engine::new|layout::engine::Engine::check_file|layout::render::<impl formpress::layout::engine::Engine>::markup_with|layout::fonts::Fonts::load|form::kind::Catalog::load|layout::qr::PageCodes::svg)|typst::compile \[|typst_eval::eval \[|layout_cell \[")
 print("after layout:")
 top(parts[-1], r"formpress::(Laid::pdf|layout::ink::strays)|subsetter::subset_inner|krilla::stream::deflate_encode|krilla::text::cid::compute_bbox \[")

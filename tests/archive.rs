@@ -114,9 +114,9 @@ fn verify_passes_untouched_and_catches_a_changed_digit() {
 fn every_page_carries_code_page_number_and_qr() {
     let pdf = render(&clean_seed()).pdf;
     let pages = pages(&pdf);
-    let code = formpress::fingerprint::find_code(&pages[0]).expect("a 校验码 on page 1");
+    let code = formpress::form::fingerprint::find_code(&pages[0]).expect("a 校验码 on page 1");
     for (i, page) in pages.iter().enumerate() {
-        assert_eq!(formpress::fingerprint::find_code(page).as_deref(), Some(code.as_str()), "page {}", i + 1);
+        assert_eq!(formpress::form::fingerprint::find_code(page).as_deref(), Some(code.as_str()), "page {}", i + 1);
         assert!(squash(page).contains(&format!("第{}页共{}页", i + 1, pages.len())), "page {}: {page}", i + 1);
     }
     // The QR code holds the format version, the full hash, whose start is the 校验码, and the page.
@@ -133,7 +133,11 @@ fn scan_pages(pdf: &[u8], dpi: u32, degrees: f64, quality: u32) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("p.pdf");
     std::fs::write(&file, pdf).unwrap();
-    let ok = Command::new("pdftoppm").args(["-r", &dpi.to_string(), "-png"]).arg(&file).arg(dir.path().join("page")).status();
+    let ok = Command::new("pdftoppm")
+        .args(["-r", &dpi.to_string(), "-png"])
+        .arg(&file)
+        .arg(dir.path().join("page"))
+        .status();
     assert!(ok.unwrap().success());
     let mut images: Vec<PathBuf> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -197,7 +201,7 @@ fn the_footer_does_not_move_the_grid() {
     let without = clean_seed()
         .replace("department: 郑州市人民政府办公厅", "department: 郑州市人民政府办公厅\noptions: {fingerprint: false}");
     let plain = render(&without).pdf;
-    assert!(formpress::fingerprint::find_code(&pages(&plain).concat()).is_none());
+    assert!(formpress::form::fingerprint::find_code(&pages(&plain).concat()).is_none());
     assert_eq!(rows_per_page(&clean_seed()), rows_per_page(&without));
 }
 

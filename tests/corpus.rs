@@ -76,8 +76,8 @@ fn run_case(file: &Path, outcome: &str, needle: &str) -> Result<(), String> {
     if pdf.exists() {
         // Drafts say so on every page; a clean form carries its 校验码 on every page.
         let pages = common::pages(&std::fs::read(&pdf).unwrap());
-        let drafts = pages.iter().filter(|p| formpress::fingerprint::is_draft(p)).count();
-        let coded = pages.iter().filter(|p| formpress::fingerprint::find_code(p).is_some()).count();
+        let drafts = pages.iter().filter(|p| formpress::form::fingerprint::is_draft(p)).count();
+        let coded = pages.iter().filter(|p| formpress::form::fingerprint::find_code(p).is_some()).count();
         let want = if outcome == "draft" { (pages.len(), 0) } else { (0, pages.len()) };
         if (drafts, coded) != want {
             problems.push(format!("{drafts} draft pages and {coded} pages with a 校验码 of {}", pages.len()));

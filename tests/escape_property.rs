@@ -2,9 +2,10 @@
 //! Checked on Typst's own layout (the text of the laid-out frames), so the
 //! test covers the markup parser, not just the escaping function.
 
-use formpress::fonts::{FontOptions, Fonts};
-use formpress::template::{markup_str, normalize};
-use formpress::world::FormWorld;
+use formpress::form::values::normalize;
+use formpress::layout::fonts::{FontOptions, Fonts};
+use formpress::layout::template::markup_str;
+use formpress::layout::world::FormWorld;
 use proptest::prelude::*;
 use std::sync::OnceLock;
 use typst::foundations::Datetime;
@@ -30,7 +31,7 @@ fn laid_out(s: &str) -> Result<String, String> {
     // Template text right after the value must stay text too (`.len()`, `[x]`).
     let markup = format!("#set text(font: \"Noto Serif CJK SC\")\n甲{}.len()[x](y)乙\n", markup_str(s));
     let world = FormWorld::new(fonts(), markup, Datetime::from_ymd(2020, 1, 1).unwrap());
-    let doc = formpress::pdf::compile(&world).map_err(|d| format!("{d:?}"))?;
+    let doc = formpress::layout::pdf::compile(&world).map_err(|d| format!("{d:?}"))?;
     let mut out = String::new();
     for page in doc.pages() {
         text_of(&page.frame, &mut out);

@@ -138,7 +138,7 @@ fn dept_self_eval_repeats_the_level1_label_on_its_continuation_page() {
 }
 
 fn as_json(yaml: &str) -> serde_json::Value {
-    formpress::yaml::parse(yaml.as_bytes()).unwrap().1.to_json()
+    formpress::form::yaml::parse(yaml.as_bytes()).unwrap().1.to_json()
 }
 
 /// Validation errors of `instance` against `schema`, by Python's jsonschema
@@ -164,11 +164,11 @@ fn schema_errors(schema: &serde_json::Value, instance: &serde_json::Value) -> Ve
 #[test]
 fn json_schema_accepts_examples_and_skeletons_and_rejects_typos() {
     for kind in engine().catalog().kinds() {
-        let schema = formpress::describe::json_schema(kind);
+        let schema = formpress::outputs::describe::json_schema(kind);
         let example = example(kind.manifest.example.as_ref().unwrap());
         let errors = schema_errors(&schema, &as_json(&example));
         assert!(errors.is_empty(), "{}: {errors:#?}", kind.id);
-        let skeleton = formpress::describe::skeleton(kind);
+        let skeleton = formpress::outputs::describe::skeleton(kind);
         let errors = schema_errors(&schema, &as_json(&skeleton));
         assert!(errors.is_empty(), "{} skeleton: {errors:#?}", kind.id);
         let typo = example.replacen("\nyear:", "\nyaer:", 1);

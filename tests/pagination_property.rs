@@ -10,7 +10,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use formpress::indicators::{self, Plan, Style};
+use formpress::layout::indicators::{self, Plan, Style};
 use serde_json::{Value as Json, json};
 use typst::layout::{Frame, FrameItem};
 use typst_layout::PagedDocument;
@@ -32,7 +32,8 @@ impl Rng {
     }
 }
 
-const HAN: &str = "预算执行资金管理项目绩效目标完成情况服务对象满意度经济社会效益质量时效成本数量保障工作人员培训覆盖率群众";
+const HAN: &str =
+    "预算执行资金管理项目绩效目标完成情况服务对象满意度经济社会效益质量时效成本数量保障工作人员培训覆盖率群众";
 
 fn han(rng: &mut Rng, min: usize, spread: usize) -> String {
     let pool: Vec<char> = HAN.chars().collect();
@@ -176,9 +177,7 @@ fn check_one(kind: &str, data: &Json) -> Result<usize, String> {
     if !form.renderable() {
         return Err(format!("not renderable: {:?}", form.findings.iter().map(|f| &f.message).collect::<Vec<_>>()));
     }
-    let laid = engine
-        .layout(&form, &formpress::RenderOptions::default())
-        .map_err(|e| format!("layout failed: {e}"))?;
+    let laid = engine.layout(&form, &formpress::RenderOptions::default()).map_err(|e| format!("layout failed: {e}"))?;
     let doc = &laid.document;
     let all = common::printed(doc);
     let mut want = vec![];
@@ -192,7 +191,7 @@ fn check_one(kind: &str, data: &Json) -> Result<usize, String> {
     let k = engine.catalog().kind(kind).unwrap();
     let spec = &k.manifest.fields["indicators"];
     let table = indicators::layout("indicators", spec, &form.data["indicators"], &Plan::default(), &Style::default());
-    let pages = formpress::pdf::row_pages(doc);
+    let pages = formpress::layout::pdf::row_pages(doc);
     let rows = &pages["indicators"];
     let texts = page_texts(doc);
     let mut first_on_page: BTreeMap<usize, usize> = BTreeMap::new();
@@ -208,7 +207,10 @@ fn check_one(kind: &str, data: &Json) -> Result<usize, String> {
         for l in labels {
             let l: String = l.chars().filter(|c| !c.is_whitespace()).collect();
             if !texts[page - 1].contains(&l) {
-                return Err(format!("page {page} (row {row}) lacks the label {}", l.chars().take(30).collect::<String>()));
+                return Err(format!(
+                    "page {page} (row {row}) lacks the label {}",
+                    l.chars().take(30).collect::<String>()
+                ));
             }
         }
     }
@@ -238,7 +240,10 @@ fn generated_forms_keep_every_text_and_label() {
                             Err(e) => {
                                 let path = std::env::temp_dir().join(format!("formpress-failed-{seed}-{w}-{i}.yaml"));
                                 std::fs::write(&path, data.to_string()).unwrap();
-                                panic!("seed {seed}, worker {w}, form {i} ({kind}): {e}\nform written to {}", path.display());
+                                panic!(
+                                    "seed {seed}, worker {w}, form {i} ({kind}): {e}\nform written to {}",
+                                    path.display()
+                                );
                             }
                         }
                         forms += 1;

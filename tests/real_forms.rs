@@ -23,7 +23,8 @@ fn corpus() -> Vec<PathBuf> {
 
 /// `<YAML path>  错误|警告  <part of the message>`, one finding a line.
 fn expected(yaml: &std::path::Path) -> Vec<(String, Severity, String)> {
-    let text = std::fs::read_to_string(yaml.with_extension("expected")).expect("every corpus form has a .expected file");
+    let text =
+        std::fs::read_to_string(yaml.with_extension("expected")).expect("every corpus form has a .expected file");
     text.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
@@ -82,7 +83,7 @@ fn every_real_form_renders_whole_with_exactly_its_findings() {
         let mut cells = vec![];
         common::strings(&form.data, &mut cells);
         // Dates print the Chinese way (2023年4月15日), so they are not looked for as typed.
-        for cell in cells.iter().filter(|c| formpress::schema::parse_date(c).is_none()) {
+        for cell in cells.iter().filter(|c| formpress::form::schema::parse_date(c).is_none()) {
             if !all.contains(cell.as_str()) {
                 failures.push(format!("{name}: not printed: {}", cell.chars().take(30).collect::<String>()));
             }

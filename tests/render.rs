@@ -22,8 +22,8 @@ fn seed_is_a4_with_every_cell_text() {
     assert!((3..=6).contains(&pages.len()), "{} pages", pages.len());
     // The seed's own error (任务3: 3300.9 > 3300.8) makes it a draft, and it says so.
     assert_eq!(info_field(&info, "Title"), "市级部门整体绩效目标申报表（草稿）");
-    assert!(pages.iter().all(|p| formpress::fingerprint::is_draft(p)), "草稿 on every page");
-    assert!(pages.iter().all(|p| formpress::fingerprint::find_code(p).is_none()), "no 校验码 on a draft");
+    assert!(pages.iter().all(|p| formpress::form::fingerprint::is_draft(p)), "草稿 on every page");
+    assert!(pages.iter().all(|p| formpress::form::fingerprint::find_code(p).is_none()), "no 校验码 on a draft");
     assert_eq!(info_field(&info, "Author"), "郑州市人民政府办公厅");
     assert!(info_field(&info, "Keywords").contains("2020年度"), "{info}");
 

@@ -94,8 +94,14 @@ fn the_seal_is_cut_into_one_slice_per_page_along_the_right_edges() {
     let with_option = common::clean_seed() + "\noptions:\n  seal_across: stairs.png\n";
     std::fs::write(&form, with_option).unwrap();
     let archive = dir.path().join("option.pdf");
-    let (code, out) =
-        formpress(&["render", form.to_str().unwrap(), "-o", archive.to_str().unwrap(), "--archive", "--no-system-fonts"]);
+    let (code, out) = formpress(&[
+        "render",
+        form.to_str().unwrap(),
+        "-o",
+        archive.to_str().unwrap(),
+        "--archive",
+        "--no-system-fonts",
+    ]);
     assert_eq!(code, Some(0), "{out}");
     check_slices(&archive);
     let (code, out) = formpress(&["verify", archive.to_str().unwrap(), "--no-system-fonts"]);
@@ -107,7 +113,8 @@ fn one_page_forms_and_drafts_get_no_seal_across() {
     let dir = tempfile::tempdir().unwrap();
     let seal = dir.path().join("stairs.png");
     staircase(&seal);
-    for (form, pages, expected) in [("forms/project-2021.yaml", 1, 0), ("forms/zhengzhou-2020-dept-overall.yaml", 4, 1)] {
+    for (form, pages, expected) in [("forms/project-2021.yaml", 1, 0), ("forms/zhengzhou-2020-dept-overall.yaml", 4, 1)]
+    {
         let pdf = dir.path().join("out.pdf");
         let src = common::root().join(form);
         let (code, out) = render_sealed(&src, &pdf, &seal);

@@ -58,7 +58,8 @@ struct Reply {
 
 impl Reply {
     fn json(&self) -> Json {
-        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
     }
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -157,7 +158,11 @@ fn listens_on_loopback_only_and_checks_the_host() {
     // The page's answers carry a strict content security policy.
     let page = get(&s, "/");
     assert_eq!(page.status, 200);
-    assert!(page.headers.contains("content-security-policy: default-src 'none'; script-src 'self'"), "{}", page.headers);
+    assert!(
+        page.headers.contains("content-security-policy: default-src 'none'; script-src 'self'"),
+        "{}",
+        page.headers
+    );
     assert!(page.text().contains("<script src=\"/app.js\""));
     assert!(!page.text().contains("http://") && !page.text().contains("https://"), "no CDN");
     // --port and --listen are not both taken.
@@ -407,14 +412,19 @@ fn the_page_in_headless_chromium() {
         .expect("python3 runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "the browser test failed (tests/run.sh installs chromium, chromium-driver, selenium)");
+    assert!(
+        out.status.success(),
+        "the browser test failed (tests/run.sh installs chromium, chromium-driver, selenium)"
+    );
     assert!(stdout.contains("browser test passed"));
 }
 
 /// Form data with blank (null) members left out, as they are when written.
 fn without_nulls(v: &Json) -> Json {
     match v {
-        Json::Object(m) => Json::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect()),
+        Json::Object(m) => {
+            Json::Object(m.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), without_nulls(v))).collect())
+        }
         Json::Array(a) => Json::Array(a.iter().map(without_nulls).collect()),
         other => other.clone(),
     }

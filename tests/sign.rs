@@ -14,7 +14,10 @@ fn formpress(args: &[&str]) -> (Option<i32>, String) {
 }
 
 fn run(cmd: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd} is not installed ({e}): run tests/run.sh"));
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd} is not installed ({e}): run tests/run.sh"));
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
@@ -42,8 +45,20 @@ fn key_with(dir: &Path, kind: &str, name: &str, pw: &str, p12_args: &[&str]) -> 
     let (ok, out) = run(
         "openssl",
         &[
-            "req", "-x509", "-newkey", &newkey, "-nodes", "-keyout", key.to_str().unwrap(), "-out",
-            cert.to_str().unwrap(), "-days", "30", "-subj", &subject, "-utf8",
+            "req",
+            "-x509",
+            "-newkey",
+            &newkey,
+            "-nodes",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+            "-days",
+            "30",
+            "-subj",
+            &subject,
+            "-utf8",
         ],
     );
     assert!(ok, "{out}");
@@ -303,7 +318,9 @@ fn refusals_have_clear_messages_and_write_nothing() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // Not a PDF, or a PDF cut short: a message, exit 3, nothing written.
     let bytes = std::fs::read(&pdf).unwrap();
-    for (name, content) in [("garbage.pdf", b"%PDF-1.7 not really".to_vec()), ("cut.pdf", bytes[..bytes.len() / 2].to_vec())] {
+    for (name, content) in
+        [("garbage.pdf", b"%PDF-1.7 not really".to_vec()), ("cut.pdf", bytes[..bytes.len() / 2].to_vec())]
+    {
         let broken = dir.path().join(name);
         std::fs::write(&broken, content).unwrap();
         let (code, out) = sign_to(&broken, &p12, &right, &["--any"]);
@@ -329,7 +346,8 @@ fn a_pdf_with_a_cross_reference_stream_and_no_signature_area_gets_an_invisible_s
     // Page 1 only (no 签章区), rewritten by qpdf with object streams: the file
     // ends in a cross-reference stream, and formpress did not make it.
     let other = dir.path().join("other.pdf");
-    let args = ["--empty", "--object-streams=generate", "--pages", pdf.to_str().unwrap(), "1", "--", other.to_str().unwrap()];
+    let args =
+        ["--empty", "--object-streams=generate", "--pages", pdf.to_str().unwrap(), "1", "--", other.to_str().unwrap()];
     let (ok, out) = run("qpdf", &args);
     assert!(ok, "{out}");
     let original = std::fs::read(&other).unwrap();

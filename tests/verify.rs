@@ -172,7 +172,7 @@ fn a_seal_is_part_of_the_code_and_travels_with_the_archive() {
     let end = other.len() - 12;
     other.splice(end..end, [0, 0, 0, 1, b't', b'E', b'X', b't', b'x', 0x8e, 0x5b, 0x6f, 0x60]);
     let second = signed(b.path(), &other);
-    let code = |pdf: &Path| formpress::fingerprint::find_code(&pages(&std::fs::read(pdf).unwrap())[0]).unwrap();
+    let code = |pdf: &Path| formpress::form::fingerprint::find_code(&pages(&std::fs::read(pdf).unwrap())[0]).unwrap();
     assert_ne!(code(&first), code(&second), "a swapped seal must change the 校验码");
 
     // The archive alone verifies: the picture is attached beside the YAML.
@@ -239,6 +239,6 @@ fn text_in_a_field_cannot_inject_into_the_qr_payload() {
     assert_eq!(payload.len(), 4 + 64 + 2);
     assert!(payload.starts_with("FP1:") && payload[4..68].chars().all(|c| c.is_ascii_hexdigit()), "{payload}");
     assert!(payload.ends_with(":3"), "{payload}");
-    let read = formpress::fingerprint::parse_qr(&payload).unwrap();
+    let read = formpress::form::fingerprint::parse_qr(&payload).unwrap();
     assert_eq!((read.hex, read.page), (fp.hex.clone(), Some(3)));
 }

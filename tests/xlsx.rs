@@ -11,7 +11,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use formpress::{Form, xlsx, xlsx_import};
+use formpress::Form;
+use formpress::inputs::xlsx as xlsx_import;
+use formpress::outputs::xlsx;
 
 fn forms() -> Vec<PathBuf> {
     let mut files = vec![];

@@ -5,7 +5,8 @@ mod common;
 
 use std::process::Command;
 
-use formpress::{Severity, describe};
+use formpress::Severity;
+use formpress::outputs::describe;
 
 const ASCII: &str = "
 form: zhengzhou-2020-dept-overall
@@ -106,7 +107,7 @@ fn new_zh_writes_chinese_keys_that_check_like_the_ascii_skeleton() {
         assert!(!z.findings.iter().any(|f| f.blocks_render()), "{}: {:#?}", kind.id, z.findings);
         assert_eq!(z.data, a.data, "{}", kind.id);
         // No ASCII key is left where the kind has a Chinese one.
-        for (key, label) in formpress::zh_keys::zh_keys(&kind.manifest.fields) {
+        for (key, label) in formpress::form::zh_keys::zh_keys(&kind.manifest.fields) {
             assert!(!zh.lines().any(|l| l.starts_with(&format!("{key}:"))), "{}: {key}", kind.id);
             if kind.manifest.fields[&key].required || kind.manifest.fields[&key].example.is_some() {
                 assert!(zh.contains(&format!("{label}:")), "{}: {label}", kind.id);

@@ -9,14 +9,14 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = formpress::signature_check::check(data);
-    let Ok(pdf) = formpress::inspect::read(data.to_vec()) else { return };
+    let _ = formpress::archival::signature_check::check(data);
+    let Ok(pdf) = formpress::archival::inspect::read(data.to_vec()) else { return };
     let _ = pdf.source();
-    let _ = pdf.creator.as_deref().and_then(formpress::archive::Stamp::parse);
+    let _ = pdf.creator.as_deref().and_then(formpress::layout::attach::Stamp::parse);
     for page in &pdf.pages {
-        let _ = formpress::fingerprint::find_code(&page.text);
-        let _ = formpress::fingerprint::is_draft(&page.text);
+        let _ = formpress::form::fingerprint::find_code(&page.text);
+        let _ = formpress::form::fingerprint::is_draft(&page.text);
     }
-    let _ = formpress::sign_place::find(&pdf.pages);
-    let _ = formpress::verify::compare(&pdf.pages, &pdf.pages[pdf.pages.len().min(1)..]);
+    let _ = formpress::archival::sign_place::find(&pdf.pages);
+    let _ = formpress::archival::verify::compare(&pdf.pages, &pdf.pages[pdf.pages.len().min(1)..]);
 });

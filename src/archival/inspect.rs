@@ -78,7 +78,7 @@ pub enum Drawn {
 #[derive(Debug)]
 pub enum InspectError {
     /// Over a limit of `pdfcheck`, found before the reader saw the file.
-    Limit(crate::pdfcheck::PdfLimit),
+    Limit(crate::archival::pdfcheck::PdfLimit),
     Unreadable(String),
 }
 
@@ -97,7 +97,7 @@ impl std::error::Error for InspectError {}
 pub const MAX_PDF_BYTES: u64 = 64 << 20;
 
 pub fn read(bytes: Vec<u8>) -> Result<Inspected, InspectError> {
-    crate::pdfcheck::check(&bytes).map_err(InspectError::Limit)?;
+    crate::archival::pdfcheck::check(&bytes).map_err(InspectError::Limit)?;
     let pdf = Pdf::new(bytes).map_err(|e| InspectError::Unreadable(format!("{e:?}")))?;
     let creator = pdf.metadata().creator.as_deref().map(decode_text);
     Ok(Inspected { attachments: attachments(&pdf), pages: pages(&pdf), creator })

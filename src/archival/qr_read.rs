@@ -14,7 +14,7 @@
 
 use image::{DynamicImage, GrayImage, Luma};
 
-use crate::fingerprint::QR_PREFIX;
+use crate::form::fingerprint::QR_PREFIX;
 
 /// A page is shrunk by a whole factor of its longest side over this: an A4
 /// page at 150–399 dpi is searched as it is, at 400–599 dpi at half, at 600

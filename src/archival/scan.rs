@@ -9,10 +9,12 @@
 use serde_json::Value as Json;
 use typst::foundations::{Bytes, Datetime};
 
-use crate::fingerprint::{QrPayload, parse_qr};
-use crate::scan_input::{self, Picture, ScanFileError, Source, Stored, Unreadable};
-use crate::world::FormWorld;
-use crate::{Engine, Error, Form, RenderOptions, archive, fingerprint, inspect, pdf, qr_read, template, verify};
+use crate::archival::{archive, inspect, qr_read, verify};
+use crate::form::fingerprint::{QrPayload, parse_qr};
+use crate::form::{Form, fingerprint};
+use crate::inputs::scans::{self, Picture, ScanFileError, Source, Stored, Unreadable};
+use crate::layout::world::FormWorld;
+use crate::layout::{Engine, Error, RenderOptions, pdf, template};
 
 /// The attached manifest that marks a scan archive.
 pub const MANIFEST: &str = "formpress-scan.json";
@@ -225,9 +227,9 @@ pub fn read(paths: &[std::path::PathBuf]) -> Result<Vec<Page>, ScanFileError> {
     let mut pages = vec![];
     let (mut seen, mut kept) = (0, 0);
     for path in paths {
-        scan_input::read_file(path, &mut seen, &mut |source, picture| {
+        scans::read_file(path, &mut seen, &mut |source, picture| {
             kept += picture.as_ref().map_or(0, |p| p.stored.bytes().len());
-            if kept > scan_input::MAX_KEPT_BYTES {
+            if kept > scans::MAX_KEPT_BYTES {
                 return Err(ScanFileError::TooMuch);
             }
             pages.push(page(source, picture));
@@ -284,7 +286,7 @@ impl std::fmt::Display for Problem {
                 write!(
                     f,
                     "{source}：二维码不是 formpress 的校验码（内容「{}」）",
-                    crate::findings::escape_controls(&text)
+                    crate::form::findings::escape_controls(&text)
                 )
             }
             Problem::Picture { source, why } => write!(f, "{source}：{why}"),
@@ -373,7 +375,7 @@ impl std::fmt::Display for Day {
 impl Day {
     /// `YYYY-MM-DD`.
     pub fn parse(text: &str) -> Option<Day> {
-        let (year, month, day) = crate::schema::parse_date(text.trim())?;
+        let (year, month, day) = crate::form::schema::parse_date(text.trim())?;
         Datetime::from_ymd(year, month as u8, day as u8)?;
         Some(Day { year, month: month as u8, day: day as u8 })
     }
@@ -382,7 +384,7 @@ impl Day {
     pub fn of_file(path: &std::path::Path) -> Option<Day> {
         let modified = std::fs::metadata(path).ok()?.modified().ok()?;
         let secs = modified.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
-        let (year, month, day) = crate::render::civil_from_days(secs.div_euclid(86_400));
+        let (year, month, day) = crate::layout::render::civil_from_days(secs.div_euclid(86_400));
         Some(Day { year, month, day })
     }
 }
@@ -492,7 +494,7 @@ pub fn archive(
     let kind = expected.kind.as_ref().and_then(|(id, _)| engine.catalog().kind(id));
     let options = pdf::ExportOptions {
         ident: format!("formpress-scan/{}/{}", expected.hex.as_deref().unwrap_or(&expected.code), date),
-        creator: archive::Stamp::running(kind).creator(),
+        creator: crate::layout::attach::Stamp::running(kind).creator(),
         timestamp: Some(today),
         archive: true,
     };
@@ -540,7 +542,7 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
         .sources
         .iter()
         .enumerate()
-        .map(|(i, source)| format!("第 {} 页 ← {}", i + 1, crate::findings::escape_controls(source)))
+        .map(|(i, source)| format!("第 {} 页 ← {}", i + 1, crate::form::findings::escape_controls(source)))
         .collect();
     out.push(Finding::Ok(format!(
         "扫描件存档：校验码 {}，{} 页，扫描日期 {}（{}）",
@@ -583,7 +585,7 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
             return out;
         }
     };
-    let pages: Vec<Page> = scan_input::pdf_pages(&pdf)
+    let pages: Vec<Page> = scans::pdf_pages(&pdf)
         .into_iter()
         .enumerate()
         .map(|(i, picture)| page(Source { file: "存档".into(), page: Some(i + 1) }, picture))

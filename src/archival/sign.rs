@@ -17,12 +17,12 @@ use hayro_interpret::hayro_syntax::Pdf;
 use hayro_interpret::hayro_syntax::object::{Array, Dict, FromBytes, MaybeRef, Object, ObjectIdentifier};
 use sha2::{Digest, Sha256};
 
-use crate::fonts::Fonts;
-use crate::signer::Signer;
+use crate::archival::signer::Signer;
+use crate::layout::fonts::Fonts;
 
 #[derive(Debug)]
 pub enum SignError {
-    Limit(crate::pdfcheck::PdfLimit),
+    Limit(crate::archival::pdfcheck::PdfLimit),
     Unreadable(String),
     /// The file is encrypted (its strings could not be copied as they are).
     Encrypted,
@@ -95,22 +95,25 @@ pub fn appearance_lines(signer: &Signer, time: i64) -> Vec<(String, f64)> {
 /// 签章区 when its label is found (else invisibly), and the result checked
 /// with `signature_check` before it is handed back.
 pub fn sign_pdf(pdf: &[u8], signer: &Signer, any: bool, time: i64, fonts: &Fonts) -> Result<Signed, SignError> {
-    crate::pdfcheck::check(pdf).map_err(SignError::Limit)?;
-    let read = crate::inspect::read(pdf.to_vec()).map_err(|e| SignError::Unreadable(e.to_string()))?;
-    if read.pages.iter().any(|p| crate::fingerprint::is_draft(&p.text)) {
+    crate::archival::pdfcheck::check(pdf).map_err(SignError::Limit)?;
+    let read = crate::archival::inspect::read(pdf.to_vec()).map_err(|e| SignError::Unreadable(e.to_string()))?;
+    if read.pages.iter().any(|p| crate::form::fingerprint::is_draft(&p.text)) {
         return Err(SignError::Draft);
     }
-    if !any && read.creator.as_deref().and_then(crate::archive::Stamp::parse).is_none() {
+    if !any && read.creator.as_deref().and_then(crate::layout::attach::Stamp::parse).is_none() {
         return Err(SignError::NotOurs);
     }
-    let resigned = !crate::signature_check::check(pdf).is_empty();
-    let place = if resigned { None } else { crate::sign_place::find(&read.pages) };
+    let resigned = !crate::archival::signature_check::check(pdf).is_empty();
+    let place = if resigned { None } else { crate::archival::sign_place::find(&read.pages) };
     let mut signed = sign(pdf, signer, &SignOptions { time, place, fonts })?;
     signed.resigned = resigned;
-    let checks = crate::signature_check::check(&signed.pdf);
+    let checks = crate::archival::signature_check::check(&signed.pdf);
     match checks.last() {
         Some(last) if last.problem.is_none() && last.appended == 0 => Ok(signed),
-        Some(last) => Err(SignError::Cms(format!("签名后自检失败：{}", last.problem.as_ref().map_or("未覆盖全文".into(), |p| p.to_string())))),
+        Some(last) => Err(SignError::Cms(format!(
+            "签名后自检失败：{}",
+            last.problem.as_ref().map_or("未覆盖全文".into(), |p| p.to_string())
+        ))),
         None => Err(SignError::Cms("签名后自检找不到签名".into())),
     }
 }
@@ -202,7 +205,9 @@ pub fn sign(pdf: &[u8], signer: &Signer, options: &SignOptions) -> Result<Signed
     annots.push(format!("{field_id} 0 R"));
     offsets.push((page_id.obj_number, page_id.gen_number, out.len()));
     let page_body = rewrite(page_dict, &[(&b"Annots"[..], format!("[{}]", annots.join(" ")))]);
-    out.extend_from_slice(format!("{} {} obj\n{page_body}\nendobj\n", page_id.obj_number, page_id.gen_number).as_bytes());
+    out.extend_from_slice(
+        format!("{} {} obj\n{page_body}\nendobj\n", page_id.obj_number, page_id.gen_number).as_bytes(),
+    );
 
     // The catalog, with the field in its AcroForm (an existing one keeps its entries).
     let form = catalog.get::<Dict>(b"AcroForm");
@@ -223,7 +228,9 @@ pub fn sign(pdf: &[u8], signer: &Signer, options: &SignOptions) -> Result<Signed
     };
     offsets.push((root_id.obj_number, root_id.gen_number, out.len()));
     let catalog_body = rewrite(&catalog, &[(&b"AcroForm"[..], acroform)]);
-    out.extend_from_slice(format!("{} {} obj\n{catalog_body}\nendobj\n", root_id.obj_number, root_id.gen_number).as_bytes());
+    out.extend_from_slice(
+        format!("{} {} obj\n{catalog_body}\nendobj\n", root_id.obj_number, root_id.gen_number).as_bytes(),
+    );
 
     // The cross-reference section, of the kind the file has.
     let xref_at = out.len();

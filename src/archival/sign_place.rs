@@ -8,8 +8,8 @@
 
 use kurbo::Point;
 
-use crate::inspect::Page;
-use crate::sign::Place;
+use crate::archival::inspect::Page;
+use crate::archival::sign::Place;
 
 /// The label of the 签章区's left half (the seal's place).
 const UNIT_LABEL: &str = "填报单位（盖章）";
@@ -34,7 +34,8 @@ pub fn find(pages: &[Page]) -> Option<Place> {
         let right = (left + WIDTH).min(page.width - 5.0 * MM);
         let bottom = unit.y + ABOVE;
         let top = (bottom + HEIGHT).min(page.height);
-        (right - left > 20.0 * MM && top - bottom > 8.0 * MM).then_some(Place { page: i, rect: [left, bottom, right, top] })
+        (right - left > 20.0 * MM && top - bottom > 8.0 * MM)
+            .then_some(Place { page: i, rect: [left, bottom, right, top] })
     })
 }
 

@@ -18,7 +18,7 @@ use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use x509_cert::Certificate;
 
-use crate::signer::{self, common_name};
+use crate::archival::signer::{self, common_name};
 
 /// One signature and what was found.
 #[derive(Debug, Clone)]
@@ -129,7 +129,8 @@ fn check_one(pdf: &[u8], at: usize) -> Signature {
             return sig;
         }
     };
-    let bytes: Vec<u8> = hex.chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap_or("00"), 16).unwrap_or(0)).collect();
+    let bytes: Vec<u8> =
+        hex.chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).unwrap_or("00"), 16).unwrap_or(0)).collect();
     let mut reader = match SliceReader::new(&bytes) {
         Ok(r) => r,
         Err(e) => {
@@ -145,7 +146,9 @@ fn check_one(pdf: &[u8], at: usize) -> Signature {
         }
     };
     let used = usize::try_from(reader.position()).unwrap_or(bytes.len());
-    if bytes[used.min(bytes.len())..].iter().any(|&b| b != 0) || hex[2 * used.min(bytes.len())..].iter().any(|&h| h != b'0') {
+    if bytes[used.min(bytes.len())..].iter().any(|&b| b != 0)
+        || hex[2 * used.min(bytes.len())..].iter().any(|&h| h != b'0')
+    {
         sig.problem = Some(Problem::Padding);
     }
     let signed = match info.content.decode_as::<SignedData>() {
@@ -212,8 +215,12 @@ fn verify(
     };
     let sig_bytes = si.signature.as_bytes();
     let ok = match (&key, digest_oid) {
-        (PublicKey::Rsa(k), o) if o == signer::ID_SHA256 => k.pkcs1v15_verify_prehash::<Sha256>(&prehash, sig_bytes).is_ok(),
-        (PublicKey::Rsa(k), o) if o == signer::ID_SHA384 => k.pkcs1v15_verify_prehash::<Sha384>(&prehash, sig_bytes).is_ok(),
+        (PublicKey::Rsa(k), o) if o == signer::ID_SHA256 => {
+            k.pkcs1v15_verify_prehash::<Sha256>(&prehash, sig_bytes).is_ok()
+        }
+        (PublicKey::Rsa(k), o) if o == signer::ID_SHA384 => {
+            k.pkcs1v15_verify_prehash::<Sha384>(&prehash, sig_bytes).is_ok()
+        }
         (PublicKey::Rsa(k), _) => k.pkcs1v15_verify_prehash::<Sha512>(&prehash, sig_bytes).is_ok(),
         (PublicKey::P256(k), _) => {
             p256::ecdsa::Signature::from_der(sig_bytes).is_ok_and(|s| k.verify_prehash(&prehash, &s).is_ok())

@@ -10,11 +10,13 @@
 
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
-use cms::signed_data::{CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
 use der::asn1::{ObjectIdentifier as Oid, OctetString, SetOfVec};
 use der::{Any, Decode, Encode, Sequence};
-use p256::pkcs8::DecodePrivateKey;
 use p256::ecdsa::signature::hazmat::PrehashSigner;
+use p256::pkcs8::DecodePrivateKey;
 use sha2::{Digest, Sha256};
 use spki::AlgorithmIdentifierOwned;
 use x509_cert::Certificate;
@@ -70,7 +72,9 @@ impl std::fmt::Display for KeyError {
             KeyError::Unreadable(e) => write!(f, "不是可读的 PKCS#12（.p12/.pfx）证书文件（{e}）"),
             KeyError::NoKey => write!(f, "证书文件里没有私钥"),
             KeyError::NoCertificate => write!(f, "证书文件里没有与私钥对应的证书"),
-            KeyError::Sm2 => write!(f, "这是 SM2 密钥；国密（GB/T 38540）签名暂不支持，请用 RSA 或 ECDSA（P-256/P-384）证书"),
+            KeyError::Sm2 => {
+                write!(f, "这是 SM2 密钥；国密（GB/T 38540）签名暂不支持，请用 RSA 或 ECDSA（P-256/P-384）证书")
+            }
             KeyError::Unsupported(oid) => {
                 write!(f, "不支持的密钥算法（{oid}）；请用 RSA 或 ECDSA（P-256/P-384）证书")
             }
@@ -175,7 +179,8 @@ impl Signer {
         ])?;
         // The signature is over the DER of the attributes as a SET OF.
         let to_sign = Sha256::digest(signed_attrs.to_der()?);
-        let (signature, signature_algorithm) = self.key.sign(&to_sign).map_err(|_| der::Error::from(der::ErrorKind::Failed))?;
+        let (signature, signature_algorithm) =
+            self.key.sign(&to_sign).map_err(|_| der::Error::from(der::ErrorKind::Failed))?;
         let signer_info = SignerInfo {
             version: CmsVersion::V1,
             sid: SignerIdentifier::IssuerAndSerialNumber(issuer_serial),

@@ -10,8 +10,9 @@
 //! a removed, covered or swapped QR code (or seal, or table rule) changes the
 //! sequence. No QR decoding is needed: the code is in the drawing.
 
-use crate::inspect::{self, Page};
-use crate::{Engine, Error, Form, RenderOptions};
+use crate::archival::inspect::{self, Page};
+use crate::form::Form;
+use crate::layout::{Engine, Error, RenderOptions};
 
 /// One way the pages under test differ from the pages of the data.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,12 +6,14 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use formpress::output::{Content, Output, Outputs};
-use formpress::sign::SignError;
-use formpress::signer::{KeyError, Signer};
-use formpress::{findings, sign, signature_check};
+use formpress::archival::sign::SignError;
+use formpress::archival::signer::{KeyError, Signer};
+use formpress::archival::{sign, signature_check};
+use formpress::files::write::{Content, Output, Outputs};
+use formpress::form::findings;
 
-use super::{CommonArgs, EXIT_FINDINGS, EXIT_IO, EXIT_LAYOUT, EXIT_USAGE, engine, read_pdf, shown, write_failed};
+use super::common::{CommonArgs, engine, read_pdf, shown, write_failed};
+use super::{EXIT_FINDINGS, EXIT_IO, EXIT_LAYOUT, EXIT_USAGE};
 
 /// Where the .p12 password comes from when no --password-file is given.
 pub const PASSWORD_ENV: &str = "FORMPRESS_KEY_PASSWORD";
@@ -99,13 +101,13 @@ pub fn run(args: SignArgs) -> ExitCode {
 }
 
 fn open_key(args: &SignArgs) -> Result<Signer, ExitCode> {
-    let bytes = formpress::input::read(&args.key, formpress::signer::MAX_P12_BYTES).map_err(|e| {
+    let bytes = formpress::files::read::read(&args.key, formpress::archival::signer::MAX_P12_BYTES).map_err(|e| {
         eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
         ExitCode::from(EXIT_IO)
     })?;
     let password = match &args.password_file {
         Some(path) => {
-            let text = formpress::input::read(path, 64 << 10).map_err(|e| {
+            let text = formpress::files::read::read(path, 64 << 10).map_err(|e| {
                 eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
                 ExitCode::from(EXIT_IO)
             })?;
@@ -121,7 +123,9 @@ fn open_key(args: &SignArgs) -> Result<Signer, ExitCode> {
     };
     match Signer::from_p12(&bytes, &password) {
         Err(KeyError::Password)
-            if args.password_file.is_none() && std::env::var_os(PASSWORD_ENV).is_none() && std::io::stdin().is_terminal() =>
+            if args.password_file.is_none()
+                && std::env::var_os(PASSWORD_ENV).is_none()
+                && std::io::stdin().is_terminal() =>
         {
             let typed = prompt(&format!("{} 的密码：", shown(&args.key))).map_err(|e| {
                 eprintln!("formpress: 无法读取密码（{e}）");

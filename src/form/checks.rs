@@ -196,7 +196,21 @@ fn is_word(w: &str) -> bool {
 }
 
 /// Pieces of a blank template's instructions that a filled form should not show.
-const GUIDANCE: &[&str] = &["字以内", "必填", "**", "＊＊", "××", "XX%", "xx%", "请填写", "填写说明", "指标1：", "指标2：", "指标1:", "指标2:"];
+const GUIDANCE: &[&str] = &[
+    "字以内",
+    "必填",
+    "**",
+    "＊＊",
+    "××",
+    "XX%",
+    "xx%",
+    "请填写",
+    "填写说明",
+    "指标1：",
+    "指标2：",
+    "指标1:",
+    "指标2:",
+];
 
 /// The template instruction left in `text`, if any: a known phrase, the
 /// template's numbering of its example rows (`指标1`, `指标2：`), or a
@@ -319,7 +333,10 @@ pub fn lint_text(text: &str) -> Vec<(usize, String)> {
     }
     // Instructions from the blank template left in a cell: `(100字以内)`, `(≥**%)`.
     if let Some(hint) = guidance(text) {
-        out.push((text[..text.find(hint).unwrap_or(0)].chars().count(), format!("格中留有模板的填写说明「{hint}」，应换成实际内容或删去")));
+        out.push((
+            text[..text.find(hint).unwrap_or(0)].chars().count(),
+            format!("格中留有模板的填写说明「{hint}」，应换成实际内容或删去"),
+        ));
     }
     out.sort_by_key(|(i, _)| *i);
     out
@@ -361,7 +378,9 @@ mod tests {
         assert_eq!(found("说明(100字以内)"), vec!["格中留有模板的填写说明「字以内」，应换成实际内容或删去"]);
         assert_eq!(found("指标1:完成改造项目数量"), vec!["格中留有模板的填写说明「指标1:」，应换成实际内容或删去"]);
         assert_eq!(found("公猪舍(≥平方米)"), vec!["格中留有模板的填写说明「(≥平方米)」，应换成实际内容或删去"]);
-        assert!(found("指标体系完善").is_empty() && found("面积(≥ 50平方米)").is_empty() && found("指标0-0-1").is_empty());
+        assert!(
+            found("指标体系完善").is_empty() && found("面积(≥ 50平方米)").is_empty() && found("指标0-0-1").is_empty()
+        );
         assert_eq!(found("指标2"), vec!["格中留有模板的填写说明「指标2」，应换成实际内容或删去"]);
     }
 
@@ -369,7 +388,17 @@ mod tests {
     fn values() {
         assert_eq!(value_problem(">=95%").unwrap(), "「>=95%」里的「>=」应写作「≥」");
         assert!(value_problem("≥9%0").unwrap().contains("读不出"));
-        for ok in ["≥95%", "效果明显", "应保尽保", "按月安排", "高", "参照政府采购成本控制", "2022年12月底前", "1000万元以内", "2023.07-2024.01"] {
+        for ok in [
+            "≥95%",
+            "效果明显",
+            "应保尽保",
+            "按月安排",
+            "高",
+            "参照政府采购成本控制",
+            "2022年12月底前",
+            "1000万元以内",
+            "2023.07-2024.01",
+        ] {
             assert!(value_problem(ok).is_none(), "{ok}");
         }
     }

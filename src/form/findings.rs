@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::yaml::Loc;
+use crate::form::yaml::Loc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::template::Sources;
+/// Template files by their path relative to a templates folder
+/// (`zhengzhou-2020-dept-overall/form.typ.j2`, `_shared/indicators.typ.j2`).
+pub type Sources = Arc<BTreeMap<String, String>>;
 
 static BUILTIN: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/templates");
 
@@ -274,10 +276,7 @@ fn builtin_options() -> IndexMap<String, OptionSpec> {
     IndexMap::from([
         ("fingerprint".to_string(), opt(true, "每页页脚印校验码、页码和二维码（在表格之外）")),
         ("archive".to_string(), opt(false, "输出 PDF/A-3b 存档文件，并把本 YAML 原样附在 PDF 内（同 --archive）")),
-        (
-            "year_line".to_string(),
-            opt(true, "标题下印（2020年度）一行；标题里已有年度时自动不印；false 则不印"),
-        ),
+        ("year_line".to_string(), opt(true, "标题下印（2020年度）一行；标题里已有年度时自动不印；false 则不印")),
         ("number_goals".to_string(), opt(true, "目标前自动加“目标1：”等编号；表上没有编号时写 false")),
         (
             "seal_across".to_string(),
@@ -624,10 +623,14 @@ fn collect_dir(
             continue;
         }
         if !ft.is_file() {
-            problems.push(format!("跳过 {}：{}，模板目录只读普通文件", path.display(), crate::input::file_kind(ft)));
+            problems.push(format!(
+                "跳过 {}：{}，模板目录只读普通文件",
+                path.display(),
+                crate::files::read::file_kind(ft)
+            ));
             continue;
         }
-        let text = match crate::input::read(&path, 1 << 20).map(String::from_utf8) {
+        let text = match crate::files::read::read(&path, 1 << 20).map(String::from_utf8) {
             Ok(Ok(text)) => text,
             Ok(Err(_)) => continue, // not text (a picture beside a template)
             Err(e) => {

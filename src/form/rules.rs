@@ -18,9 +18,9 @@ use minijinja::value::Serde;
 use minijinja::{Environment, Value};
 use serde_json::{Map, Value as Json};
 
-use crate::findings::{Class, Finding, Place};
-use crate::kind::{Field, FieldType, Kind, Rule, RuleLevel};
-use crate::yaml::{Loc, Node, Value as Yaml};
+use crate::form::findings::{Class, Finding, Place};
+use crate::form::kind::{Field, FieldType, Kind, Rule, RuleLevel};
+use crate::form::yaml::{Loc, Node, Value as Yaml};
 
 /// One item a rule is checked against: its data, number, ancestors and place.
 struct Item<'a> {
@@ -288,7 +288,8 @@ pub fn validate(env: &Environment, kind: &Kind) -> Result<(), String> {
 
 /// The names an expression may use (see `context`); a misspelt one (`itme`)
 /// would otherwise make the rule silently never hold or never run.
-const NAMES: &[&str] = &["form", "options", "item", "n", "groups", "none", "true", "false", "namespace", "range", "dict"];
+const NAMES: &[&str] =
+    &["form", "options", "item", "n", "groups", "none", "true", "false", "namespace", "range", "dict"];
 
 fn known_names(used: &std::collections::HashSet<String>, what: &str) -> Result<(), String> {
     let mut unknown: Vec<&String> = used.iter().filter(|v| !NAMES.contains(&v.as_str())).collect();

@@ -8,11 +8,11 @@
 use serde_json::{Map, Value as Json, json};
 use std::path::Path;
 
-use crate::checks;
-use crate::findings::{Class, Finding, Place};
-use crate::kind::{Field, FieldType, Kind, Manifest};
-use crate::template::normalize;
-use crate::yaml::{Loc, Node, Value};
+use crate::form::checks;
+use crate::form::findings::{Class, Finding, Place};
+use crate::form::kind::{Field, FieldType, Kind, Manifest};
+use crate::form::values::normalize;
+use crate::form::yaml::{Loc, Node, Value};
 
 /// Hard limits that keep a single form's layout within seconds and a few hundred MB
 /// (a 2 000-row table takes about 2 s and 430 MB); real forms are far smaller.
@@ -123,7 +123,7 @@ pub fn kind_id(root: &Node) -> Result<(String, Loc), Finding> {
             ));
         }
     }
-    match crate::zh_keys::form_key(root) {
+    match crate::form::zh_keys::form_key(root) {
         Some(Node { value: Value::Str(s), loc }) => Ok((s.trim().to_string(), *loc)),
         Some(node) => Err(Finding::error(
             Class::Structure,
@@ -309,8 +309,9 @@ impl Walker<'_> {
             let name = key_text(key);
             if !fields.contains_key(&name) && !extra.contains(&name.as_str()) {
                 // Chinese keys are known too (see zh_keys), so a misspelt label gets its did-you-mean.
-                let zh = if name.is_ascii() { vec![] } else { crate::zh_keys::zh_keys(fields) };
-                let known: Vec<&str> = fields.keys().map(String::as_str).chain(zh.iter().map(|(_, z)| z.as_str())).collect();
+                let zh = if name.is_ascii() { vec![] } else { crate::form::zh_keys::zh_keys(fields) };
+                let known: Vec<&str> =
+                    fields.keys().map(String::as_str).chain(zh.iter().map(|(_, z)| z.as_str())).collect();
                 self.unknown_key(key.loc, &at.key(&name, &name), &name, &known);
             }
         }
@@ -339,7 +340,11 @@ impl Walker<'_> {
                     self.structure(loc, at, format!("必填项「{}」{what}", spec.label));
                 } else if spec.expected {
                     // Printed blank as published, but a reviewer would ask for it.
-                    self.findings.push(Finding::warning(Some(loc), at, format!("「{}」{what}，表上这一格是空的", spec.label)));
+                    self.findings.push(Finding::warning(
+                        Some(loc),
+                        at,
+                        format!("「{}」{what}，表上这一格是空的", spec.label),
+                    ));
                 }
                 return match spec.ty {
                     FieldType::List | FieldType::Indicators => Json::Array(vec![]),
@@ -407,7 +412,7 @@ impl Walker<'_> {
             }
             FieldType::List => self.list(spec, node, at),
             FieldType::Image => self.image(spec, node, at),
-            FieldType::Signature => self.record(crate::kind::signature_fields(), Some(node), node.loc, at, &[]),
+            FieldType::Signature => self.record(crate::form::kind::signature_fields(), Some(node), node.loc, at, &[]),
             FieldType::Record => self.record(spec.fields.as_ref().expect("checked"), Some(node), node.loc, at, &[]),
             FieldType::Indicators => self.indicators(spec, node, at),
         }
@@ -427,7 +432,11 @@ impl Walker<'_> {
         if spec.required && text.trim().is_empty() && !spec.merge {
             self.structure(node.loc, at, format!("必填项「{}」为空", spec.label));
         } else if spec.expected && text.trim().is_empty() {
-            self.findings.push(Finding::warning(Some(node.loc), at, format!("「{}」为空，表上这一格是空的", spec.label)));
+            self.findings.push(Finding::warning(
+                Some(node.loc),
+                at,
+                format!("「{}」为空，表上这一格是空的", spec.label),
+            ));
         }
         let n = text.chars().count();
         if n > MAX_TEXT_CHARS {
@@ -566,8 +575,13 @@ impl Walker<'_> {
                 return Json::String(written);
             }
             let shown = shown(self.source, node);
-            let f = Finding::error(Class::Structure, Some(node.loc), at, format!("「{}」应为数字，实际为{shown}", spec.label))
-                .with_help("数字照表上写，如 3600.4、10.00 或 \"3,309,840.00\"；不适用的格可写 \"/\"，空格不写");
+            let f = Finding::error(
+                Class::Structure,
+                Some(node.loc),
+                at,
+                format!("「{}」应为数字，实际为{shown}", spec.label),
+            )
+            .with_help("数字照表上写，如 3600.4、10.00 或 \"3,309,840.00\"；不适用的格可写 \"/\"，空格不写");
             self.findings.push(f);
             return Json::Null;
         };
@@ -796,7 +810,10 @@ impl Walker<'_> {
             });
             let label = name.unwrap_or_else(|| format!("第{}行", i + 1));
             let here = place(i);
-            let here = Place { label: format!("{}{}{label}", here.label, if here.label.is_empty() { "" } else { " › " }), ..here };
+            let here = Place {
+                label: format!("{}{}{label}", here.label, if here.label.is_empty() { "" } else { " › " }),
+                ..here
+            };
             let row = self.record(row_fields, Some(item), item.loc, &here, &[]);
             // A merge field the row leaves out continues the cell above: keep it absent (null).
             let row = match row {
@@ -823,7 +840,8 @@ fn is_flat(spec: &Field, node: &Node) -> bool {
     items.first().is_some_and(|first| match &first.value {
         Value::Map(entries) => {
             let keys: Vec<String> = entries.iter().map(|(k, _)| key_text(k)).collect();
-            let structural = keys.iter().any(|k| k == "groups" || k == "rows" || spec.sides.iter().any(|s| &s.key == k));
+            let structural =
+                keys.iter().any(|k| k == "groups" || k == "rows" || spec.sides.iter().any(|s| &s.key == k));
             !structural && keys.iter().any(|k| k != "name" && row_fields.is_some_and(|r| r.contains_key(k)))
         }
         _ => false,
@@ -849,7 +867,7 @@ fn blank_groups(spec: &Field, depth: usize) -> Json {
 pub enum PictureError {
     /// Outside the form's folder and every `--allow-path` folder.
     Outside(std::path::PathBuf),
-    Read(crate::input::InputError),
+    Read(crate::files::read::InputError),
     /// The header is not one of a picture of this type.
     Unrecognised,
     TooLarge {
@@ -895,7 +913,7 @@ pub fn read_named_picture(path: &Path) -> Result<(String, Vec<u8>), String> {
 /// resolved, so `../` and a link out are caught) or an allowed folder, and
 /// only when its header declares a size that is safe to decode.
 fn read_picture(pictures: &Pictures, given: &Path, ext: &str) -> Result<Vec<u8>, PictureError> {
-    use crate::input::{self, InputError};
+    use crate::files::read::{self as input, InputError};
     let joined = pictures.base.join(given);
     let real = std::fs::canonicalize(&joined).map_err(|e| PictureError::Read(InputError::from_io(&joined, e)))?;
     if !real.starts_with(&pictures.base) && !pictures.allowed.iter().any(|dir| real.starts_with(dir)) {
@@ -955,7 +973,7 @@ fn shown(source: &str, node: &Node) -> String {
 }
 
 pub fn fmt_num(x: f64) -> String {
-    crate::template::format_amount(x, None)
+    crate::form::values::format_amount(x, None)
 }
 
 /// Decimals as written (`3600.40` has 2); falls back to the value.

@@ -10,10 +10,10 @@
 use indexmap::IndexMap;
 use std::collections::HashMap;
 
-use crate::findings::{Class, Finding, Place};
-use crate::kind::{Field, FieldType, Kind, signature_fields};
-use crate::schema::{FORM_KEY, OPTIONS_KEY};
-use crate::yaml::{Node, Value};
+use crate::form::findings::{Class, Finding, Place};
+use crate::form::kind::{Field, FieldType, Kind, signature_fields};
+use crate::form::schema::{FORM_KEY, OPTIONS_KEY};
+use crate::form::yaml::{Node, Value};
 
 /// `form:` and `options:` in Chinese.
 pub const FORM_ZH: &str = "表单种类";

@@ -147,7 +147,7 @@ impl Fonts {
 const MAX_FONT_BYTES: u64 = 128 << 20;
 
 fn read_font(path: &Path) -> Option<Bytes> {
-    crate::input::read(path, MAX_FONT_BYTES).ok().map(Bytes::new)
+    crate::files::read::read(path, MAX_FONT_BYTES).ok().map(Bytes::new)
 }
 
 #[cfg(test)]
@@ -162,6 +162,9 @@ mod tests {
             let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fonts/bundled-info.json");
             std::fs::write(path, serde_json::to_string(&live).unwrap()).unwrap();
         }
-        assert!(bundled_info() == live, "fonts/bundled-info.json is stale: FORMPRESS_WRITE_FONT_INFO=1 cargo test --lib fonts");
+        assert!(
+            bundled_info() == live,
+            "fonts/bundled-info.json is stale: FORMPRESS_WRITE_FONT_INFO=1 cargo test --lib fonts"
+        );
     }
 }

@@ -26,7 +26,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
 
-use crate::kind::{ColumnMode, Field};
+use crate::form::kind::{ColumnMode, Field};
 
 /// A table ready for the template.
 #[derive(Debug, Clone, Serialize)]
@@ -329,7 +329,8 @@ fn fit_widths(cols: &[Column], texts: &[Vec<String>], style: &Style) -> Vec<f64>
     }
     if left > 1e-9 {
         // Every column has what its text needs: the rest goes to the text columns.
-        let weights: Vec<f64> = (0..n).map(|i| if Some(i) == block { 0.0 } else { cols[i].width * (1.0 + demand[i]) }).collect();
+        let weights: Vec<f64> =
+            (0..n).map(|i| if Some(i) == block { 0.0 } else { cols[i].width * (1.0 + demand[i]) }).collect();
         let total: f64 = weights.iter().sum::<f64>().max(1e-9);
         for i in 0..n {
             width[i] += left * weights[i] / total;
@@ -349,7 +350,15 @@ const HEAD_MIN_EM: f64 = 4.0;
 /// Width of a line of text in em: CJK and full-width characters 1, others about half.
 fn text_em(text: &str) -> f64 {
     text.chars()
-        .map(|c| if (c as u32) >= 0x2E80 { 1.0 } else if c.is_ascii_uppercase() || c == '%' { 0.65 } else { 0.52 })
+        .map(|c| {
+            if (c as u32) >= 0x2E80 {
+                1.0
+            } else if c.is_ascii_uppercase() || c == '%' {
+                0.65
+            } else {
+                0.52
+            }
+        })
         .sum()
 }
 
@@ -451,7 +460,10 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
         .iter()
         .map(|c| {
             let extra = style.extra.get(&c.key).into_iter().flatten().cloned();
-            rows.iter().flat_map(|r| r.cells.iter().filter(|x| x.key == c.key).map(|x| x.text.clone())).chain(extra).collect()
+            rows.iter()
+                .flat_map(|r| r.cells.iter().filter(|x| x.key == c.key).map(|x| x.text.clone()))
+                .chain(extra)
+                .collect()
         })
         .collect();
     let widths = fit_widths(&cols, &texts, style);
@@ -526,7 +538,7 @@ fn cell_text(col: &Column, slot: &Slot, style: &Style) -> (String, Option<Json>)
     let text = |v: Option<&Json>| match v {
         Some(Json::String(s)) => s.clone(),
         Some(Json::Null) | None => String::new(),
-        Some(Json::Number(x)) => crate::template::format_amount(x.as_f64().unwrap_or_default(), None),
+        Some(Json::Number(x)) => crate::form::values::format_amount(x.as_f64().unwrap_or_default(), None),
         Some(other) => other.to_string(),
     };
     match &col.col {
@@ -727,7 +739,8 @@ row:
 
     #[test]
     fn block_label_spans_the_table_and_repeats() {
-        let style = Style { repeat_labels: true, block: Some("绩效指标".into()), width_em: 50.0, ..Style::default() };
+        let style =
+            Style { repeat_labels: true, block: Some("绩效指标".into()), width_em: 50.0, ..Style::default() };
         let t = layout("t", &spec(), &tree(), &cut_at(&[3]), &style);
         assert_eq!(spans(&t, "block"), vec![(0, 3, "绩效指标".into()), (3, 2, "绩效指标".into())]);
         assert!(t.rows[0].cells[0].head && !t.rows[3].cells[0].head);
@@ -741,7 +754,10 @@ row:
         assert!(t.rows[1].split && t.rows[2].breakable);
         assert_eq!(spans(&t, "level0"), vec![(0, 1, "A".into()), (1, 3, "A".into()), (4, 1, "B".into())]);
         // 二级 and 指标解释 do not repeat: their second part is empty.
-        assert_eq!(spans(&t, "level1"), vec![(0, 1, "a1".into()), (1, 2, "".into()), (3, 1, "a2".into()), (4, 1, "b1".into())]);
+        assert_eq!(
+            spans(&t, "level1"),
+            vec![(0, 1, "a1".into()), (1, 2, "".into()), (3, 1, "a2".into()), (4, 1, "b1".into())]
+        );
         assert_eq!(spans(&t, "explain")[..2], [(0, 1, "E1".into()), (1, 1, "".into())]);
         assert!(t.rows[2].cells.iter().all(|c| c.breakable));
     }

@@ -5,15 +5,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use typst::diag::SourceDiagnostic;
+use typst::ecow::EcoString;
 use typst::foundations::{Datetime, Label, Selector, Smart, Value};
 use typst::introspection::{Introspector, MetadataElem};
 use typst::layout::{Frame, FrameItem};
 use typst::utils::PicoStr;
-use typst::ecow::EcoString;
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
-use crate::world::FormWorld;
+use crate::layout::world::FormWorld;
 
 /// Label of the per-row markers the templates put into indicator rows.
 pub const ROW_MARKER: &str = "fp-row";
@@ -24,7 +24,8 @@ pub const SIGNATURE_MARKER: &str = "fp-signature";
 /// Compiles markup; errors come back as formatted lines.
 pub fn compile(world: &FormWorld) -> Result<PagedDocument, Vec<Diagnostic>> {
     let warned = typst::compile::<PagedDocument>(world);
-    let mut doc = warned.output.map_err(|errors| errors.iter().map(|d| Diagnostic::from_typst(world, d)).collect::<Vec<_>>())?;
+    let mut doc =
+        warned.output.map_err(|errors| errors.iter().map(|d| Diagnostic::from_typst(world, d)).collect::<Vec<_>>())?;
     document_info(&mut doc);
     Ok(doc)
 }
@@ -46,9 +47,10 @@ fn document_info(doc: &mut PagedDocument) {
         _ => None,
     };
     let texts = |key: &str| match dict.get(key) {
-        Ok(Value::Array(items)) => {
-            items.iter().filter_map(|v| if let Value::Str(s) = v { Some(EcoString::from(s.as_str())) } else { None }).collect()
-        }
+        Ok(Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| if let Value::Str(s) = v { Some(EcoString::from(s.as_str())) } else { None })
+            .collect(),
         _ => vec![],
     };
     let info = doc.info_mut();

@@ -12,12 +12,160 @@ use typst::syntax::Source;
 
 use typst_layout::PagedDocument;
 
-use crate::indicators::Plan;
-use crate::kind::{FieldType, Kind};
-use crate::world::FormWorld;
-use crate::{
-    Engine, Error, Form, Laid, RenderOptions, Rendered, Stray, archive, fingerprint, indicators, ink, kind, pdf, schema,
-};
+use crate::form::fingerprint;
+use crate::form::kind::{FieldType, Kind};
+use crate::form::{Form, kind, schema};
+use crate::layout::engine::Engine;
+use crate::layout::indicators::Plan;
+use crate::layout::world::FormWorld;
+use crate::layout::{attach, indicators, ink, pdf, qr};
+
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// The document date; defaults to the form's `date` (填报日期), then
+    /// `SOURCE_DATE_EPOCH`, else none.
+    pub date: Option<Datetime>,
+    /// PDF/A-3b with the source attached (also the form option `archive`).
+    pub archive: bool,
+    /// The 骑缝章 picture (`--seal-across`): its extension and bytes; wins
+    /// over the form option `seal_across`. Not part of the form's data, so
+    /// not covered by the 校验码.
+    pub seal_across: Option<(String, Vec<u8>)>,
+}
+
+pub struct Rendered {
+    pub pdf: Vec<u8>,
+    /// The generated Typst markup of the final pass.
+    pub markup: String,
+    /// The files the markup reads (`/assets/qr.png`, pictures), by virtual path.
+    pub files: Vec<(String, Bytes)>,
+    pub pages: usize,
+    /// Layout passes needed to place continuation labels (1 if none were needed).
+    pub passes: usize,
+    /// The printed 校验码, when the fingerprint footer is on.
+    pub code: Option<String>,
+    /// Whether this is a PDF/A-3b archive file with the source attached.
+    pub archive: bool,
+    /// The form has errors: every page is marked 草稿, with no 校验码 or QR code.
+    pub draft: bool,
+    /// The date written into the PDF, and where it came from.
+    pub date: Option<(Datetime, &'static str)>,
+}
+
+/// A laid-out form, ready for export.
+pub struct Laid {
+    pub document: PagedDocument,
+    pub markup: String,
+    pub files: Vec<(String, Bytes)>,
+    pub passes: usize,
+    pub code: Option<String>,
+    pub archive: bool,
+    pub draft: bool,
+    pub date: Option<(Datetime, &'static str)>,
+    /// The stable PDF document id.
+    pub ident: String,
+    /// The PDF's Creator: the versions that made it (`attach::Stamp`).
+    pub creator: String,
+}
+
+impl Laid {
+    /// The PDF of this layout: its id, date and standard (PDF/A-3b for archives).
+    pub fn pdf(&self) -> Result<Vec<u8>, Error> {
+        let export = pdf::ExportOptions {
+            ident: self.ident.clone(),
+            creator: self.creator.clone(),
+            timestamp: self.date.map(|d| d.0),
+            archive: self.archive,
+        };
+        pdf::export(&self.document, &export).map_err(Error::Export)
+    }
+}
+
+/// Text drawn outside its cell or the page body, named for the user.
+#[derive(Debug, Clone)]
+pub struct Stray {
+    pub page: usize,
+    pub text: String,
+    /// The YAML path of the value it belongs to, when found.
+    pub field: String,
+    pub off_body: bool,
+}
+
+#[derive(Debug)]
+pub enum Error {
+    /// The catalog of kinds could not be loaded (a broken user template folder).
+    Catalog(String),
+    /// The form has structural errors; see its findings.
+    NotRenderable,
+    /// The template failed; carries template name and line where known.
+    Template(String),
+    /// Typst rejected the generated markup.
+    Typst {
+        diagnostics: Vec<pdf::Diagnostic>,
+        markup: String,
+        hint: Option<String>,
+    },
+    /// Page breaks kept moving while labels were repeated.
+    Pagination(String),
+    /// An archive file was asked for a form with this many errors (a draft).
+    DraftArchive(usize),
+    /// Glyphs no font has reached the layout (the preflight missed them).
+    Tofu(Vec<pdf::Tofu>),
+    /// Text the layout could not keep inside its cell or page.
+    Overflow(Vec<Stray>),
+    Export(Vec<String>),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Error::Catalog(m) => write!(f, "{m}"),
+            Error::NotRenderable => write!(f, "表单有结构性错误，未生成 PDF"),
+            Error::Template(m) => write!(f, "模板错误：{m}"),
+            Error::Typst { diagnostics, hint, .. } => {
+                write!(f, "排版错误（Typst）：")?;
+                for d in diagnostics {
+                    match d.at {
+                        Some((l, c)) => write!(f, "\n  main.typ:{l}:{c}: {}", d.message)?,
+                        None => write!(f, "\n  {}", d.message)?,
+                    }
+                    for h in &d.hints {
+                        write!(f, "\n    提示：{h}")?;
+                    }
+                }
+                if let Some(h) = hint {
+                    write!(f, "\n  {h}")?;
+                }
+                Ok(())
+            }
+            Error::Pagination(m) => write!(f, "分页未能收敛：{m}"),
+            Error::DraftArchive(n) => {
+                write!(f, "表单有 {n} 个错误，只能生成草稿；改正错误后才能生成存档文件（PDF/A-3b）")
+            }
+            Error::Tofu(t) => {
+                write!(f, "排版后仍有无法显示的字符：")?;
+                for t in t {
+                    let c = t.text.chars().next().unwrap_or(' ');
+                    write!(f, "\n  第 {} 页：{} U+{:04X}（字体 {}）", t.page, t.text, c as u32, t.font)?;
+                }
+                write!(f, "\n  用 --font-path 加入含有这些字的字体")
+            }
+            Error::Overflow(strays) => {
+                write!(f, "排版后有文字超出单元格或页面，未生成 PDF：")?;
+                for s in strays {
+                    let text: String = s.text.chars().take(30).collect();
+                    let place = if s.field.is_empty() { String::new() } else { format!("（{}）", s.field) };
+                    let why = if s.off_body { "超出页面正文区" } else { "越过表格线" };
+                    write!(f, "\n  第 {} 页：「{text}」{place}{why}", s.page)?;
+                }
+                Ok(())
+            }
+            Error::Export(m) => write!(f, "PDF 导出失败：{}", m.join("；")),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
 
 thread_local! {
     /// The markup this thread compiled last. The next form's markup is made
@@ -119,7 +267,7 @@ impl Engine {
                 draft: job.draft,
                 date: job.date,
                 ident: ident(kind, form),
-                creator: archive::Stamp::running(Some(kind)).creator(),
+                creator: attach::Stamp::running(Some(kind)).creator(),
             });
         }
         unreachable!("the pass loop only ends by returning")
@@ -188,7 +336,7 @@ impl Engine {
         let across = if page.landscape { w.max(h) } else { w.min(h) } - page.margin.left - page.margin.right;
         let show = |v: &Json| match v {
             Json::String(s) => s.clone(),
-            Json::Number(n) => crate::template::format_amount(n.as_f64().unwrap_or_default(), None),
+            Json::Number(n) => crate::form::values::format_amount(n.as_f64().unwrap_or_default(), None),
             _ => String::new(),
         };
         let extra = spec.totals.iter().map(|(col, key)| (col.clone(), vec![show(&form.data[key.as_str()])])).collect();
@@ -212,13 +360,25 @@ impl Engine {
     }
 
     /// Renders the kind's template for this form.
-    pub fn markup(&self, kind: &Kind, form: &Form, plans: &BTreeMap<String, Plan>, meta: &Json) -> Result<String, Error> {
+    pub fn markup(
+        &self,
+        kind: &Kind,
+        form: &Form,
+        plans: &BTreeMap<String, Plan>,
+        meta: &Json,
+    ) -> Result<String, Error> {
         self.markup_with(kind, &Context::of(kind, form, meta), form, plans)
     }
 
     /// Renders the template with the parts of its context that stay the same
     /// from pass to pass converted once; only the tables change.
-    fn markup_with(&self, kind: &Kind, ctx: &Context, form: &Form, plans: &BTreeMap<String, Plan>) -> Result<String, Error> {
+    fn markup_with(
+        &self,
+        kind: &Kind,
+        ctx: &Context,
+        form: &Form,
+        plans: &BTreeMap<String, Plan>,
+    ) -> Result<String, Error> {
         let empty = Plan::default();
         let tables: BTreeMap<&String, Value> = indicator_fields(kind)
             .map(|(key, spec)| {
@@ -301,7 +461,7 @@ struct Job {
     meta: Json,
     code: Option<String>,
     /// The fingerprint whose per-page QR codes the footer prints.
-    page_codes: Option<fingerprint::PageCodes>,
+    page_codes: Option<qr::PageCodes>,
     archive: bool,
     draft: bool,
     attach_markup: String,
@@ -321,7 +481,8 @@ impl Job {
         }
         let mut files: Vec<(String, Bytes)> =
             form.assets.iter().map(|(p, b)| (p.clone(), Bytes::new(b.clone()))).collect();
-        let mut meta = json!({ "archive": archive, "draft": draft, "errors": errors, "code": null, "hash": null, "qr": null });
+        let mut meta =
+            json!({ "archive": archive, "draft": draft, "errors": errors, "code": null, "hash": null, "qr": null });
         // The 骑缝章 (never on a draft, which must not look stamped).
         let seal_across = match &options.seal_across {
             Some((ext, bytes)) => {
@@ -329,7 +490,12 @@ impl Job {
                 files.push((path.clone(), Bytes::new(bytes.clone())));
                 Some(path)
             }
-            None => form.options.get(schema::SEAL_ACROSS).and_then(Json::as_str).filter(|p| !p.is_empty()).map(str::to_string),
+            None => form
+                .options
+                .get(schema::SEAL_ACROSS)
+                .and_then(Json::as_str)
+                .filter(|p| !p.is_empty())
+                .map(str::to_string),
         };
         meta["seal_across"] = json!(seal_across.filter(|_| !draft));
         let mut code = None;
@@ -337,17 +503,17 @@ impl Job {
         if !draft && flag("fingerprint").unwrap_or(true) {
             let fp = fingerprint::Fingerprint::of(&kind.id, &form.data, &form.assets);
             // Each page's QR code is drawn by the World when the footer asks for it.
-            meta["qr"] = json!({ "dir": fingerprint::QR_DIR, "side": fingerprint::qr_side_mm() });
+            meta["qr"] = json!({ "dir": qr::QR_DIR, "side": qr::qr_side_mm() });
             meta["code"] = json!(fp.code());
             meta["code_file"] = json!(CODE_PATH);
             files.push((CODE_PATH.into(), Bytes::from_string(fp.code())));
             meta["hash"] = json!(fp.hex);
             code = Some(fp.code());
-            page_codes = Some(fingerprint::PageCodes::new(fp.hex));
+            page_codes = Some(qr::PageCodes::new(fp.hex));
         }
         let mut attach_markup = String::new();
         if archive {
-            let (markup, (path, bytes)) = archive::attachments(kind, form);
+            let (markup, (path, bytes)) = attach::attachments(kind, form);
             attach_markup = markup;
             files.push((path, Bytes::new(bytes)));
         }

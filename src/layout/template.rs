@@ -8,13 +8,10 @@
 
 use minijinja::value::{Value, ValueKind};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior};
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
 
-/// Template files by their path relative to a templates folder
-/// (`zhengzhou-2020-dept-overall/form.typ.j2`, `_shared/indicators.typ.j2`).
-pub type Sources = Arc<BTreeMap<String, String>>;
+use crate::form::kind::Sources;
+use crate::form::values::{format_amount, normalize};
 
 /// Upper bound on template work, so a looping user template cannot hang a batch.
 const FUEL: u64 = 2_000_000_000;
@@ -53,13 +50,13 @@ pub fn environment(sources: Sources) -> Environment<'static> {
     // `2020-03-06` → `2020年3月6日`; other text unchanged.
     env.add_filter("cn_date", |v: Value| {
         let s = display(&v);
-        match crate::schema::parse_date(&s) {
+        match crate::form::schema::parse_date(&s) {
             Some((y, m, d)) => Value::from(format!("{y}年{m}月{d}日")),
             None => Value::from(s),
         }
     });
     // For form rules: `item.value|measure` parses a 指标值, `item.name|seqno("任务")` reads 任务3 → 3.
-    env.add_filter("measure", |v: Value| match crate::checks::measure(&display(&v), &[]) {
+    env.add_filter("measure", |v: Value| match crate::form::checks::measure(&display(&v), &[]) {
         Some(m) => Value::from(minijinja::value::Serde(m)),
         None => Value::from(()),
     });
@@ -108,7 +105,7 @@ pub fn environment(sources: Sources) -> Environment<'static> {
         Value::from(((c * scale).round() - t * scale).abs() < 0.5)
     });
     env.add_filter("seqno", |v: Value, prefix: String| {
-        crate::checks::seqno(&display(&v), &prefix).map_or(Value::from(()), Value::from)
+        crate::form::checks::seqno(&display(&v), &prefix).map_or(Value::from(()), Value::from)
     });
     env
 }
@@ -149,23 +146,6 @@ fn collect_rows(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
 /// How a value reads as text: `none` and undefined read as nothing.
 fn display(v: &Value) -> String {
     if v.is_none() || v.is_undefined() { String::new() } else { v.to_string() }
-}
-
-/// Tabs become spaces, line ends become `\n`, other control characters go:
-/// Typst renders tabs invisibly and control characters as tofu.
-pub fn normalize(s: &str) -> String {
-    let s = s.replace("\r\n", "\n").replace('\r', "\n");
-    s.chars()
-        .filter_map(|c| match c {
-            '\t' => Some(' '),
-            '\n' => Some('\n'),
-            '\u{2028}' | '\u{2029}' => Some('\n'),
-            c if c.is_control() => None,
-            // Bidi overrides could visually reorder a printed amount.
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => None,
-            c => Some(c),
-        })
-        .collect()
 }
 
 /// A Typst string literal, `"…"`, for code position.
@@ -243,19 +223,6 @@ fn money(v: Value, decimals: Option<u32>) -> Result<Value, Error> {
     Ok(Value::from(format_amount(x, decimals)))
 }
 
-pub fn format_amount(x: f64, decimals: Option<u32>) -> String {
-    match decimals {
-        Some(d) => format!("{:.*}", d as usize, x),
-        None => {
-            // Shortest form to six decimals, so a sum of typed amounts keeps their
-            // digits (89.974 + 10 → 99.974) and float noise (0.30000000000000004) goes.
-            let s = format!("{:.6}", x);
-            let s = s.trim_end_matches('0').trim_end_matches('.');
-            if s == "-0" { "0".into() } else { s.to_string() }
-        }
-    }
-}
-
 /// Writes a number of millimetres as a Typst length (`18mm`).
 fn typst_len(v: Value) -> Result<Value, Error> {
     let x = f64::try_from(v).map_err(|_| Error::new(ErrorKind::InvalidOperation, "typst_len needs a number (mm)"))?;
@@ -267,6 +234,8 @@ fn typst_len(v: Value) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
 
     fn render(src: &str, ctx: Value) -> String {
         let mut map = BTreeMap::new();
@@ -285,13 +254,5 @@ mod tests {
     #[test]
     fn control_characters_are_normalised() {
         assert_eq!(str_literal("a\tb\u{7}c\r\nd"), r#""a bc\nd""#);
-    }
-
-    #[test]
-    fn amounts() {
-        assert_eq!(format_amount(3600.4, None), "3600.4");
-        assert_eq!(format_amount(12.0, None), "12");
-        assert_eq!(format_amount(0.05, None), "0.05");
-        assert_eq!(format_amount(3600.4, Some(2)), "3600.40");
     }
 }

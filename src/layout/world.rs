@@ -11,8 +11,8 @@ use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World, WorldExt};
 
-use crate::fingerprint::PageCodes;
-use crate::fonts::Fonts;
+use crate::layout::fonts::Fonts;
+use crate::layout::qr::PageCodes;
 
 /// Virtual path of the generated markup.
 pub const MAIN_PATH: &str = "/main.typ";
@@ -165,7 +165,7 @@ impl World for FormWorld<'_> {
 
 /// The page number in `/assets/qr/<n>.svg`.
 fn page_code_number(path: &str) -> Option<usize> {
-    let n = path.strip_prefix(crate::fingerprint::QR_DIR)?.strip_suffix(".svg")?;
+    let n = path.strip_prefix(crate::layout::qr::QR_DIR)?.strip_suffix(".svg")?;
     if n.is_empty() || n.len() > 5 || !n.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -9,11 +9,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value as Json;
 
-use crate::input::InputError;
-use crate::output::{Content, Output, OutputError, Outputs};
-use crate::preview::PreviewError;
-use crate::world::FormWorld;
-use crate::{Engine, Error, Form, RenderOptions, pdf, preview, template};
+use crate::files::read::InputError;
+use crate::files::write::{Content, Output, OutputError, Outputs};
+use crate::form::Form;
+use crate::layout::world::FormWorld;
+use crate::layout::{Engine, Error, RenderOptions, pdf, template};
+use crate::outputs::preview;
+use crate::outputs::preview::PreviewError;
 
 /// What each form becomes.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -187,7 +189,7 @@ fn write_pages(outputs: &Outputs, stem: &Path, ext: &str, pages: &[Vec<u8>]) -> 
         output.write(bytes).map_err(Failure::Write)?;
         files.push(path);
     }
-    crate::output::remove_stale_pages(stem, ext, pages.len() + 1);
+    crate::files::write::remove_stale_pages(stem, ext, pages.len() + 1);
     Ok((files, pages.iter().map(Vec::len).sum(), None))
 }
 
@@ -236,7 +238,10 @@ pub fn combine(engine: &Engine, parts: &[(String, Vec<u8>, usize)]) -> Result<Ve
         hint: None,
     })?;
     let ident = format!("formpress/combined/{}", parts.iter().map(|p| p.0.as_str()).collect::<Vec<_>>().join("|"));
-    let creator = crate::archive::Stamp::running(None).creator();
-    pdf::export(&doc, &pdf::ExportOptions { ident, creator, timestamp: crate::source_date_epoch(), archive: false })
-        .map_err(Error::Export)
+    let creator = crate::layout::attach::Stamp::running(None).creator();
+    pdf::export(
+        &doc,
+        &pdf::ExportOptions { ident, creator, timestamp: crate::layout::render::source_date_epoch(), archive: false },
+    )
+    .map_err(Error::Export)
 }

@@ -6,9 +6,9 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value as Json, json};
 use std::fmt::Write as _;
 
-use crate::kind::{Field, FieldType, Kind, Level, signature_fields};
-use crate::schema::{FORM_KEY, OPTIONS_KEY};
-use crate::zh_keys;
+use crate::form::kind::{Field, FieldType, Kind, Level, signature_fields};
+use crate::form::schema::{FORM_KEY, OPTIONS_KEY};
+use crate::form::zh_keys;
 
 /// A YAML skeleton of `kind` with every field explained in a comment; its
 /// values are the manifest's examples, so it checks and renders as it is.
@@ -74,9 +74,11 @@ fn describe(field: &Field) -> String {
     parts.push(if field.required && field.default.is_none() { "必填".to_string() } else { "可不写".to_string() });
     parts.push(kind);
     match (field.min, field.max) {
-        (Some(a), Some(b)) => parts.push(format!("{}–{}", crate::schema::fmt_num(a), crate::schema::fmt_num(b))),
-        (Some(a), None) => parts.push(format!("不小于 {}", crate::schema::fmt_num(a))),
-        (None, Some(b)) => parts.push(format!("不大于 {}", crate::schema::fmt_num(b))),
+        (Some(a), Some(b)) => {
+            parts.push(format!("{}–{}", crate::form::schema::fmt_num(a), crate::form::schema::fmt_num(b)))
+        }
+        (Some(a), None) => parts.push(format!("不小于 {}", crate::form::schema::fmt_num(a))),
+        (None, Some(b)) => parts.push(format!("不大于 {}", crate::form::schema::fmt_num(b))),
         _ => {}
     }
     if let Some(d) = &field.default {

@@ -6,7 +6,9 @@
 
 use serde::Serialize;
 
-use crate::{Engine, Error, Form, Laid, RenderOptions, preview};
+use crate::form::Form;
+use crate::layout::{Engine, Error, Laid, RenderOptions};
+use crate::outputs::preview;
 
 /// Where a checked form stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

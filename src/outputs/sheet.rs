@@ -13,8 +13,8 @@
 use indexmap::IndexMap;
 use serde_json::{Map, Value as Json};
 
-use crate::indicators::{self, Plan, Table};
-use crate::kind::{Field, FieldType, Kind};
+use crate::form::kind::{Field, FieldType, Kind};
+use crate::layout::indicators::{self, Plan, Table};
 
 /// One cell (or merged block) of the grid.
 #[derive(Debug, Clone, PartialEq)]
@@ -343,7 +343,7 @@ impl Builder {
             }
             FieldType::Record | FieldType::Signature => {
                 let fields = match spec.ty {
-                    FieldType::Signature => crate::kind::signature_fields(),
+                    FieldType::Signature => crate::form::kind::signature_fields(),
                     _ => spec.fields.as_ref().expect("checked manifest"),
                 };
                 for (k, f) in fields {

@@ -13,8 +13,9 @@
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, Worksheet};
 use serde_json::{Map, Value as Json};
 
+use crate::form::Form;
+use crate::layout::Engine;
 use crate::outputs::sheet::{self, Grid, Item, Look, Role};
-use crate::{Engine, Form};
 
 /// The name of the sheet that carries the kind and the options.
 pub const META_SHEET: &str = "formpress";
@@ -54,7 +55,7 @@ pub fn write(engine: &Engine, form: &Form) -> Result<Vec<u8>, XlsxError> {
         return Err(XlsxError::NotRenderable);
     }
     let data = engine.typed_data(form).ok_or(XlsxError::NotRenderable)?;
-    let spec = kind.manifest.fields.values().find(|f| f.ty == crate::kind::FieldType::Indicators);
+    let spec = kind.manifest.fields.values().find(|f| f.ty == crate::form::kind::FieldType::Indicators);
     let style = spec.map(|s| engine.table_style(kind, s, form)).unwrap_or_default();
     let grid = sheet::grid(kind, &data, &Look { options: &form.options, style });
     let mut book = Workbook::new();
@@ -82,7 +83,7 @@ fn sheet_name(name: &str) -> String {
 }
 
 /// Only the options the form changed from the kind's defaults.
-fn changed_options(kind: &crate::kind::Kind, options: &Map<String, Json>) -> Json {
+fn changed_options(kind: &crate::form::kind::Kind, options: &Map<String, Json>) -> Json {
     let changed: Map<String, Json> = options
         .iter()
         .filter(|(k, v)| kind.manifest.options.get(*k).is_none_or(|o| &o.default != *v))

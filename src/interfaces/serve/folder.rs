@@ -13,8 +13,9 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
-use crate::output::{Content, OutputError, Outputs, is_yaml};
-use crate::{input, yaml};
+use crate::files::read as input;
+use crate::files::write::{Content, OutputError, Outputs, is_yaml};
+use crate::form::yaml;
 
 #[derive(Debug)]
 pub enum FolderError {
@@ -28,7 +29,10 @@ pub enum FolderError {
     Read(input::InputError),
     Write(OutputError),
     /// The file changed (or appeared) since the page loaded it.
-    Conflict { name: String, exists: bool },
+    Conflict {
+        name: String,
+        exists: bool,
+    },
 }
 
 impl fmt::Display for FolderError {
@@ -175,7 +179,8 @@ mod tests {
     fn only_plain_names_of_the_folder() {
         let dir = tempfile::tempdir().unwrap();
         let folder = Folder::open(dir.path()).unwrap();
-        for bad in ["../x.yaml", "a/b.yaml", "/etc/passwd", ".hidden.yaml", "x.txt", "..", "", "a\\b.yaml", "a\nb.yaml"] {
+        for bad in ["../x.yaml", "a/b.yaml", "/etc/passwd", ".hidden.yaml", "x.txt", "..", "", "a\\b.yaml", "a\nb.yaml"]
+        {
             assert!(matches!(folder.path(bad), Err(FolderError::BadName(_))), "{bad}");
         }
         assert!(folder.path("表.yaml").is_ok());
@@ -191,9 +196,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let folder = Folder::open(dir.path()).unwrap();
         let (h, ()) = folder.save("a.yaml", None, |_| Ok::<_, FolderError>((b"form: x\n".to_vec(), ()))).unwrap();
-        assert!(matches!(folder.save("a.yaml", None, |_| Ok::<_, FolderError>((vec![], ()))), Err(FolderError::Conflict { .. })));
-        assert!(matches!(folder.save("a.yaml", Some("0"), |_| Ok::<_, FolderError>((vec![], ()))), Err(FolderError::Conflict { .. })));
-        folder.save("a.yaml", Some(&h), |old| Ok::<_, FolderError>(([old.unwrap(), b"year: 1\n"].concat(), ()))).unwrap();
+        assert!(matches!(
+            folder.save("a.yaml", None, |_| Ok::<_, FolderError>((vec![], ()))),
+            Err(FolderError::Conflict { .. })
+        ));
+        assert!(matches!(
+            folder.save("a.yaml", Some("0"), |_| Ok::<_, FolderError>((vec![], ()))),
+            Err(FolderError::Conflict { .. })
+        ));
+        folder
+            .save("a.yaml", Some(&h), |old| Ok::<_, FolderError>(([old.unwrap(), b"year: 1\n"].concat(), ())))
+            .unwrap();
         assert_eq!(std::fs::read(dir.path().join("a.yaml")).unwrap(), b"form: x\nyear: 1\n");
     }
 }

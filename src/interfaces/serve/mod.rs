@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 
 pub use folder::{Folder, FolderError};
 
-use crate::Engine;
+use crate::layout::Engine;
 
 /// Largest request body: a form's data as JSON (a 5 000-row form is about 2 MB).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -171,7 +171,10 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
     let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("").to_string();
     let name = host_name(&host);
     if !app.hosts.is_empty() && !app.hosts.iter().any(|h| h.eq_ignore_ascii_case(name)) {
-        return refuse(StatusCode::FORBIDDEN, format!("拒绝：请求的主机名 {name:?} 不是本机（formpress serve 只接受 127.0.0.1 或 localhost）"));
+        return refuse(
+            StatusCode::FORBIDDEN,
+            format!("拒绝：请求的主机名 {name:?} 不是本机（formpress serve 只接受 127.0.0.1 或 localhost）"),
+        );
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let origin = request.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok());

@@ -18,8 +18,10 @@ use serde_json::{Value as Json, json};
 use super::folder::FolderError;
 use super::yamledit::{self, Data};
 use super::{App, refuse};
-use crate::report::Status;
-use crate::{Form, RenderOptions, describe, kind, yaml};
+use crate::form::{Form, kind, yaml};
+use crate::layout::RenderOptions;
+use crate::outputs::describe;
+use crate::outputs::report::Status;
 
 /// The Excel export, offered by the page (it hides the button when a build has none).
 const XLSX: bool = true;
@@ -145,7 +147,9 @@ async fn info(State(app): State<Arc<App>>) -> Response {
         .engine
         .catalog()
         .kinds()
-        .map(|k| json!({"id": k.id, "name": k.manifest.name, "description": k.manifest.description, "origin": k.origin}))
+        .map(
+            |k| json!({"id": k.id, "name": k.manifest.name, "description": k.manifest.description, "origin": k.origin}),
+        )
         .collect();
     let dir = app.folder.root().display().to_string();
     axum::Json(json!({"dir": dir, "version": env!("CARGO_PKG_VERSION"), "kinds": kinds, "xlsx": XLSX})).into_response()
@@ -194,7 +198,7 @@ fn checked(form: &Form) -> Json {
         .iter()
         .map(|f| {
             json!({
-                "severity": match f.severity { crate::Severity::Error => "error", crate::Severity::Warning => "warning" },
+                "severity": match f.severity { crate::form::findings::Severity::Error => "error", crate::form::findings::Severity::Warning => "warning" },
                 "blocking": f.blocks_render(),
                 "message": f.message,
                 "help": f.help,
@@ -387,7 +391,11 @@ fn gzipped_json(j: &Json) -> Response {
     let body = serde_json::to_vec(j).unwrap_or_default();
     match encoder.write_all(&body).and_then(|()| encoder.finish()) {
         Ok(gz) => (
-            [(header::CONTENT_TYPE, "application/json"), (header::CONTENT_ENCODING, "gzip"), (header::VARY, "accept-encoding")],
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CONTENT_ENCODING, "gzip"),
+                (header::VARY, "accept-encoding"),
+            ],
             gz,
         )
             .into_response(),
@@ -420,7 +428,7 @@ async fn save(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> 
     let r = blocking(&app, move |app| {
         let kind_name = req
             .data
-            .get(crate::schema::FORM_KEY)
+            .get(crate::form::schema::FORM_KEY)
             .and_then(Data::as_str)
             .and_then(|id| app.engine.catalog().kind(id))
             .map(|k| k.manifest.name.clone());
@@ -467,7 +475,10 @@ async fn pdf(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejec
     let r = blocking(&app, move |app| {
         let form = saved_form(app, &q.name, "PDF")?;
         if archive && form.errors() > 0 {
-            return Err(no(StatusCode::UNPROCESSABLE_ENTITY, crate::Error::DraftArchive(form.errors()).to_string()));
+            return Err(no(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                crate::layout::Error::DraftArchive(form.errors()).to_string(),
+            ));
         }
         let report = app
             .engine
@@ -496,12 +507,15 @@ async fn xlsx(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryReje
     };
     let r = blocking(&app, move |app| {
         let form = saved_form(app, &q.name, ".xlsx")?;
-        let bytes = crate::xlsx::write(&app.engine, &form).map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+        let bytes = crate::outputs::xlsx::write(&app.engine, &form)
+            .map_err(|e| no(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
         Ok((bytes, format!("{}.xlsx", stem(&q.name))))
     })
     .await;
     match r {
-        Ok((bytes, file)) => attachment(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &file),
+        Ok((bytes, file)) => {
+            attachment(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &file)
+        }
         Err(r) => r.into_response(),
     }
 }
@@ -536,6 +550,8 @@ fn attachment(bytes: Vec<u8>, content_type: &'static str, file: &str) -> Respons
 /// A file name for `filename*=UTF-8''…`: every byte but letters, digits and `-._` percent-encoded.
 fn rfc5987(name: &str) -> String {
     name.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
+        })
         .collect()
 }

@@ -11,7 +11,7 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::yaml::{Node, Value};
+use crate::form::yaml::{Node, Value};
 
 /// Form data as the page edits it. Unlike `serde_json::Value`, mappings keep
 /// their keys in order (the file's, then the manifest's), both ways.
@@ -56,7 +56,9 @@ pub fn typed(node: &Node, source: &str) -> Data {
         Value::Int(_) | Value::Float(_) => Data::Text(node.raw(source).unwrap_or_default().to_string()),
         Value::Str(s) => Data::Text(s.clone()),
         Value::Seq(items) => Data::List(items.iter().map(|n| typed(n, source)).collect()),
-        Value::Map(entries) => Data::Map(entries.iter().map(|(k, v)| (key_text(k, source), typed(v, source))).collect()),
+        Value::Map(entries) => {
+            Data::Map(entries.iter().map(|(k, v)| (key_text(k, source), typed(v, source))).collect())
+        }
     }
 }
 
@@ -170,9 +172,9 @@ fn plain_ok(s: &str) -> bool {
     if "-?:,[]{}#&*!|>'\"%@`~".contains(first) && !is_decimal(s) {
         return false;
     }
-    if s.chars().any(|c| {
-        c.is_control() || ",[]{}#".contains(c) || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{85}')
-    }) {
+    if s.chars()
+        .any(|c| c.is_control() || ",[]{}#".contains(c) || matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}' | '\u{85}'))
+    {
         return false;
     }
     let lower = s.to_ascii_lowercase();
@@ -213,7 +215,7 @@ pub fn edit(source: &str, root: Option<&Node>, new: &Data) -> Edited {
             let text = splice(source, splices);
             // Read back: a splice into an unusual spelling (an alias, a block
             // scalar) must give the new data exactly, or the file is rewritten.
-            if let Ok((t, reread)) = crate::yaml::parse(text.as_bytes())
+            if let Ok((t, reread)) = crate::form::yaml::parse(text.as_bytes())
                 && same(&typed(&reread, &t), new)
             {
                 return Edited { text, rewritten: false, dropped: vec![] };
@@ -364,7 +366,7 @@ mod tests {
     }
 
     fn load(src: &str) -> (String, Node) {
-        crate::yaml::parse(src.as_bytes()).unwrap()
+        crate::form::yaml::parse(src.as_bytes()).unwrap()
     }
 
     #[test]
@@ -379,7 +381,24 @@ mod tests {
 
     #[test]
     fn text_that_yaml_would_misread_is_quoted() {
-        for s in ["true", "no", "null", "~", "1e5", "0x1F", ".inf", "2021-01-28", "- a", "a: b", "a #b", "{x}", " x", "", "0371", "1_000"] {
+        for s in [
+            "true",
+            "no",
+            "null",
+            "~",
+            "1e5",
+            "0x1F",
+            ".inf",
+            "2021-01-28",
+            "- a",
+            "a: b",
+            "a #b",
+            "{x}",
+            " x",
+            "",
+            "0371",
+            "1_000",
+        ] {
             let (t, root) = load(&format!("k: {}\n", text(s)));
             assert_eq!(typed(&root, &t).get("k"), Some(&Data::Text(s.into())), "{s}");
         }
@@ -397,7 +416,10 @@ mod tests {
         set(&mut data, &["a"], Data::Text("a, b".into()));
         let e = edit(&s, Some(&root), &data);
         assert!(!e.rewritten);
-        assert_eq!(e.text, "# head\nform: x   # kind\ntasks:\n  - {name: 任务1, total: 5, fiscal: 5.00}  # row\nz: 1\na: \"a, b\"\n");
+        assert_eq!(
+            e.text,
+            "# head\nform: x   # kind\ntasks:\n  - {name: 任务1, total: 5, fiscal: 5.00}  # row\nz: 1\na: \"a, b\"\n"
+        );
         // Clearing a value leaves the key blank.
         let Data::Map(m) = &mut data else { panic!() };
         m.shift_remove("z");
@@ -422,7 +444,9 @@ mod tests {
 
     #[test]
     fn nested_emit_reads_back_in_order() {
-        let data = json(r#"{"form": "k", "indicators": [{"name": "产出", "groups": [{"name": "数量", "rows": [{"value": "≥1", "name": "a"}, {}]}]}], "goals": ["x\ny", "z"], "o": {"b": true}}"#);
+        let data = json(
+            r#"{"form": "k", "indicators": [{"name": "产出", "groups": [{"name": "数量", "rows": [{"value": "≥1", "name": "a"}, {}]}]}], "goals": ["x\ny", "z"], "o": {"b": true}}"#,
+        );
         let y = emit(&data);
         let (s, root) = load(&y);
         assert_eq!(typed(&root, &s), data, "{y}");

@@ -17,8 +17,8 @@ use hayro_interpret::{BlendMode, ClipPath, Device, GlyphDrawMode, Image, ImageDa
 use image::{DynamicImage, GrayImage, ImageFormat};
 use kurbo::{Affine, BezPath};
 
-use crate::input::{self, InputError};
-use crate::{inspect, qr_read};
+use crate::archival::{inspect, qr_read};
+use crate::files::read::{self as input, InputError};
 
 /// Largest scan file read (a PDF, or one picture).
 pub const MAX_FILE_BYTES: u64 = inspect::MAX_PDF_BYTES;
@@ -41,7 +41,7 @@ pub struct Source {
 
 impl std::fmt::Display for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        let file = crate::findings::escape_controls(&self.file);
+        let file = crate::form::findings::escape_controls(&self.file);
         match self.page {
             Some(p) => write!(f, "{file} 第 {p} 页"),
             None => write!(f, "{file}"),
@@ -131,9 +131,9 @@ impl std::fmt::Display for ScanFileError {
         match self {
             ScanFileError::Read(e) => write!(f, "{e}"),
             ScanFileError::Format(file) => {
-                write!(f, "{}：不是 PDF、JPEG、PNG 或 TIFF 文件", crate::findings::escape_controls(file))
+                write!(f, "{}：不是 PDF、JPEG、PNG 或 TIFF 文件", crate::form::findings::escape_controls(file))
             }
-            ScanFileError::Pdf(file, e) => write!(f, "{}：{e}", crate::findings::escape_controls(file)),
+            ScanFileError::Pdf(file, e) => write!(f, "{}：{e}", crate::form::findings::escape_controls(file)),
             ScanFileError::TooManyPages => write!(f, "扫描件超过 {MAX_PAGES} 页"),
             ScanFileError::TooMuch => write!(f, "扫描图像合计超过 {} MB", MAX_KEPT_BYTES >> 20),
         }
@@ -159,7 +159,7 @@ pub fn read_file(
     };
     match sniff(&bytes) {
         Some(Kind::Pdf) => {
-            crate::pdfcheck::check(&bytes)
+            crate::archival::pdfcheck::check(&bytes)
                 .map_err(|e| ScanFileError::Pdf(file.clone(), inspect::InspectError::Limit(e)))?;
             let pdf = Pdf::new(bytes)
                 .map_err(|e| ScanFileError::Pdf(file.clone(), inspect::InspectError::Unreadable(format!("{e:?}"))))?;

@@ -167,7 +167,7 @@ fn resolve(path: &Path) -> Result<(PathBuf, Option<std::fs::Metadata>), OutputEr
     match std::fs::metadata(path) {
         Ok(meta) => {
             if !meta.is_file() {
-                return Err(OutputError::Special(path.to_path_buf(), crate::input::file_kind(meta.file_type())));
+                return Err(OutputError::Special(path.to_path_buf(), crate::files::read::file_kind(meta.file_type())));
             }
             let real = std::fs::canonicalize(path).map_err(|e| OutputError::Io(path.to_path_buf(), e))?;
             Ok((real, Some(meta)))
@@ -249,7 +249,9 @@ fn write_file(given: &Path, real: &Path, bytes: &[u8]) -> Result<(), OutputError
             writable(given, real, &meta)?;
             Some(meta.permissions())
         }
-        Ok(meta) => return Err(OutputError::Special(given.to_path_buf(), crate::input::file_kind(meta.file_type()))),
+        Ok(meta) => {
+            return Err(OutputError::Special(given.to_path_buf(), crate::files::read::file_kind(meta.file_type())));
+        }
         Err(_) => None,
     };
     let dir = real.parent().unwrap_or(Path::new("."));

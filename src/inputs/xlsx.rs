@@ -17,8 +17,8 @@ use std::io::{Cursor, Read};
 
 use calamine::{Data, DataRef, Reader, SheetVisible, Xls, Xlsx};
 
-use crate::Engine;
-use crate::kind::{Field, FieldType, Kind};
+use crate::form::kind::{Field, FieldType, Kind};
+use crate::layout::Engine;
 use crate::outputs::sheet::{self, Role};
 use crate::outputs::xlsx::{META_KIND, META_OPTIONS, META_SHEET};
 
@@ -425,7 +425,7 @@ fn read_xls(bytes: &[u8]) -> Result<Book, ImportError> {
             bounded(&s.name, r, c, count)?;
             let text = match v {
                 Data::Int(i) => i.to_string(),
-                Data::Float(x) => crate::template::format_amount(*x, None),
+                Data::Float(x) => crate::form::values::format_amount(*x, None),
                 Data::String(t) => t.trim_end().to_string(),
                 Data::Bool(b) => if *b { "是" } else { "否" }.to_string(),
                 Data::DateTime(d) => date_text(d.as_f64(), None),
@@ -480,7 +480,7 @@ fn number_text(x: f64, format: Option<&str>) -> String {
         }
     }
     if plain.eq_ignore_ascii_case("general") || plain.is_empty() || !plain.contains(['0', '#']) {
-        return crate::template::format_amount(x, None);
+        return crate::form::values::format_amount(x, None);
     }
     let percent = plain.contains('%');
     let decimals = plain.split_once('.').map_or(0, |(_, d)| d.chars().take_while(|c| *c == '0' || *c == '#').count());
@@ -617,7 +617,7 @@ impl Walk<'_> {
                     || f.item.as_deref().and_then(|i| i.fields.as_ref()).is_some_and(|s| any(s, n))
             })
         }
-        !n.is_empty() && (any(&self.kind.manifest.fields, &n) || any(crate::kind::signature_fields(), &n))
+        !n.is_empty() && (any(&self.kind.manifest.fields, &n) || any(crate::form::kind::signature_fields(), &n))
     }
 
     fn form(&mut self) -> Vec<(String, Y)> {
@@ -728,7 +728,7 @@ impl Walk<'_> {
 
     fn record(&mut self, spec: &Field, path: &str, area: Area) -> Y {
         let fields = match spec.ty {
-            FieldType::Signature => crate::kind::signature_fields().clone(),
+            FieldType::Signature => crate::form::kind::signature_fields().clone(),
             _ => spec.fields.clone().unwrap_or_default(),
         };
         let mut out = vec![];

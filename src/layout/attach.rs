@@ -1,0 +1,175 @@
+//! What a PDF records of its making: the versions that made it (its
+//! Creator), and for an archive file the attachments that carry the form's
+//! YAML and pictures, so the archive alone can be verified (read back by
+//! `archival::archive`).
+
+use std::path::{Component, Path};
+
+use serde_json::Value as Json;
+
+use crate::form::Form;
+use crate::form::kind::Kind;
+use crate::form::yaml::{self, Node, Value};
+use crate::layout::template;
+
+/// What made a PDF: formpress's version and the kind's id and version,
+/// recorded as the document's Creator (Info dictionary and XMP), e.g.
+/// `formpress 0.1.0 (zhengzhou-2020-dept-overall 1)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    pub formpress: String,
+    /// Kind id and the manifest's `version`.
+    pub kind: Option<(String, String)>,
+}
+
+impl Stamp {
+    /// This build of formpress, with a kind (none for a combined PDF).
+    pub fn running(kind: Option<&Kind>) -> Stamp {
+        Stamp {
+            formpress: env!("CARGO_PKG_VERSION").into(),
+            kind: kind.map(|k| (k.id.clone(), k.manifest.version.clone())),
+        }
+    }
+
+    pub fn creator(&self) -> String {
+        match &self.kind {
+            Some((id, version)) => format!("formpress {} ({id} {version})", self.formpress),
+            None => format!("formpress {}", self.formpress),
+        }
+    }
+
+    /// Reads a Creator written by `creator`; formpress before versions were
+    /// recorded wrote only `formpress X`.
+    pub fn parse(creator: &str) -> Option<Stamp> {
+        let rest = creator.strip_prefix("formpress ")?;
+        let Some((version, kind)) = rest.split_once(" (") else {
+            return Some(Stamp { formpress: rest.trim().into(), kind: None });
+        };
+        let (id, kind_version) = kind.strip_suffix(')')?.rsplit_once(' ')?;
+        Some(Stamp { formpress: version.into(), kind: Some((id.into(), kind_version.into())) })
+    }
+}
+
+impl std::fmt::Display for Stamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "formpress {}", self.formpress)?;
+        match &self.kind {
+            Some((id, version)) => write!(f, "，表单种类 {id} 版本 {version}"),
+            None => write!(f, "（未记录表单种类的版本）"),
+        }
+    }
+}
+
+/// The Typst markup that attaches the form's YAML, byte for byte, and each
+/// picture it names by a path inside its folder, under that path; with the
+/// virtual file the YAML is read from. A picture from elsewhere
+/// (`--allow-path`) is not attached: its path would not rebuild the folder.
+pub fn attachments(kind: &Kind, form: &Form) -> (String, (String, Vec<u8>)) {
+    let name = yaml_name(&form.name);
+    let file = (format!("/{name}"), form.bytes.clone());
+    let mut out = format!(
+        "\n#pdf.attach({}, relationship: \"source\", mime-type: \"application/yaml\", description: {})\n",
+        template::str_literal(&format!("/{name}")),
+        template::str_literal(&format!("{} 的表单数据（YAML 原文）", kind.manifest.name)),
+    );
+    let mut attached: Vec<String> = vec![];
+    for (given, vpath) in picture_paths(form) {
+        let Some(given) = inside_name(&given).filter(|n| !attached.contains(n)) else { continue };
+        let ext = Path::new(&given).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let mime = match ext.as_str() {
+            "jpg" | "jpeg" => "image/jpeg".to_string(),
+            "svg" => "image/svg+xml".to_string(),
+            other => format!("image/{other}"),
+        };
+        out.push_str(&format!(
+            "#pdf.attach({}, read({}, encoding: none), relationship: \"supplement\", mime-type: {}, description: \"表单引用的图片\")\n",
+            template::str_literal(&format!("/{given}")),
+            template::str_literal(&vpath),
+            template::str_literal(&mime),
+        ));
+        attached.push(given);
+    }
+    (out, file)
+}
+
+/// The YAML is attached under the form file's name (`form.yaml` if that name cannot be a path).
+pub(crate) fn yaml_name(path: &str) -> String {
+    let name = Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let ok =
+        !name.is_empty() && !name.starts_with('.') && name.chars().all(|c| !c.is_control() && c != '/' && c != '\\');
+    if ok { name.to_string() } else { "form.yaml".into() }
+}
+
+/// A relative path of plain names (`./` allowed; no root, `..` or prefix),
+/// one that stays inside a folder, as `a/b.png`.
+pub(crate) fn inside_name(path: &str) -> Option<String> {
+    let mut names = vec![];
+    for c in Path::new(path).components() {
+        match c {
+            Component::CurDir => {}
+            Component::Normal(n) => names.push(n.to_str()?),
+            _ => return None,
+        }
+    }
+    let ok = !names.is_empty() && !path.contains('\\') && names.iter().all(|n| !n.chars().any(char::is_control));
+    ok.then(|| names.join("/"))
+}
+
+/// Each picture as the YAML names it, with the path the data holds
+/// (`/assets/0.png`): found by walking the data and the YAML tree together.
+fn picture_paths(form: &Form) -> Vec<(String, String)> {
+    fn walk(data: &Json, node: &Node, assets: &[(String, Vec<u8>)], out: &mut Vec<(String, String)>) {
+        match (data, &node.value) {
+            (Json::String(vpath), Value::Str(given)) if assets.iter().any(|(p, _)| p == vpath) => {
+                out.push((given.clone(), vpath.clone()));
+            }
+            (Json::Array(items), Value::Seq(nodes)) => {
+                items.iter().zip(nodes).for_each(|(d, n)| walk(d, n, assets, out));
+            }
+            (Json::Object(map), Value::Map(entries)) => {
+                for (key, value) in entries {
+                    if let Value::Str(k) = &key.value
+                        && let Some(d) = map.get(k)
+                    {
+                        walk(d, value, assets, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = vec![];
+    if form.assets.is_empty() {
+        return out;
+    }
+    if let Ok((_, root)) = yaml::parse(&form.bytes) {
+        walk(&form.data, &root, &form.assets, &mut out);
+        // Pictures named in the options (the 骑缝章).
+        walk(&serde_json::json!({ "options": form.options }), &root, &form.assets, &mut out);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_read_back() {
+        let stamp = Stamp { formpress: "0.1.0".into(), kind: Some(("project".into(), "2".into())) };
+        assert_eq!(stamp.creator(), "formpress 0.1.0 (project 2)");
+        assert_eq!(Stamp::parse(&stamp.creator()), Some(stamp));
+        assert_eq!(Stamp::parse("formpress 0.0.9"), Some(Stamp { formpress: "0.0.9".into(), kind: None }));
+        assert_eq!(Stamp::parse("Typst 0.15"), None);
+    }
+
+    #[test]
+    fn only_paths_inside_the_folder_rebuild_it() {
+        for (given, name) in [("seal.png", "seal.png"), ("./img/seal.png", "img/seal.png")] {
+            assert_eq!(inside_name(given).as_deref(), Some(name));
+        }
+        for bad in ["", ".", "/etc/seal.png", "../seal.png", "img/../../seal.png", "a\\b.png", "a\nb.png"] {
+            assert_eq!(inside_name(bad), None, "{bad}");
+        }
+    }
+}

@@ -105,6 +105,9 @@ pub const EXIT_IO: u8 = 3;
 pub const EXIT_LAYOUT: u8 = 4;
 
 pub fn run() -> ExitCode {
+    if let Some(code) = serve::double_clicked() {
+        return code;
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Render(args) => render::run(args),

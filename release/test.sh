@@ -97,7 +97,8 @@ archive_contents() {
 
 # Renders the seed (a draft: exit 1) and the clean form as an archive with binary $2 in
 # folder $3, which gets the forms under Chinese names with spaces. Run from inside the
-# folder with relative names, so wine needs no path conversion.
+# folder with relative names, so wine needs no path conversion. Only the bundled fonts:
+# the machines differ in installed ones (wine has no CJK fonts), the program must not.
 render_in() {
     local t=$1 bin=$2 dir=$3/$DIR_NAME
     mkdir -p "$dir"
@@ -105,10 +106,13 @@ render_in() {
     cp "$CLEAN" "$dir/$CLEAN_NAME"
     (
         cd "$dir" || exit 1
-        run "$t" "$bin" render "$SEED_NAME" -o seed.pdf >render.log 2>&1
+        run "$t" "$bin" render --no-system-fonts "$SEED_NAME" -o seed.pdf >render.log 2>&1
         [ $? = 1 ] || { echo "      seed: expected exit 1 (draft)"; cat render.log; exit 1; }
-        run "$t" "$bin" render "$CLEAN_NAME" --archive -o "存档 表.pdf" >>render.log 2>&1 ||
+        run "$t" "$bin" render --no-system-fonts "$CLEAN_NAME" --archive -o "存档 表.pdf" >>render.log 2>&1 ||
             { cat render.log; exit 1; }
+        # Again: replacing its own earlier output is no write over an input.
+        run "$t" "$bin" render --no-system-fonts "$CLEAN_NAME" --archive -o "存档 表.pdf" >>render.log 2>&1 ||
+            { echo "      rendering again over the earlier PDF failed:"; cat render.log; exit 1; }
     )
 }
 
@@ -122,7 +126,7 @@ same_pdfs() {
 serve_answers() {
     local t=$1 bin=$2 dir=$3/$DIR_NAME ref=$4/$DIR_NAME log="$3/serve.log" url="" i
     prefix "$t"
-    (cd "$dir" && exec "${exec_prefix[@]}" "$bin" serve . --port 0 >"$log" 2>&1) &
+    (cd "$dir" && exec "${exec_prefix[@]}" "$bin" serve --no-system-fonts . --port 0 >"$log" 2>&1) &
     local pid=$!
     pids+=("$pid")
     for i in $(seq 1 180); do
@@ -206,7 +210,24 @@ desktop_entry_runs() {
     cmd=${exec%% *}
     echo "      Exec=$exec"
     chroot "$r" test -x "$cmd" || { echo "      $cmd does not exist in the root"; return 1; }
-    chroot "$r" "$cmd" --version && chroot "$r" formpress --version >/dev/null
+    chroot "$r" "$cmd" --version && chroot "$r" formpress --version >/dev/null || return 1
+    # The entry's command itself, as a user without the folder yet: it makes 文档/绩效表 with
+    # the examples and answers on loopback (no browser in the root: --open only says so).
+    mkdir -p "$r/home/user/.config"
+    echo 'XDG_DOCUMENTS_DIR="$HOME/文档"' >"$r/home/user/.config/user-dirs.dirs"
+    chroot "$r" env HOME=/home/user $exec --port 0 >"$WORK/entry.log" 2>&1 &
+    local pid=$! url="" i
+    for i in $(seq 1 30); do
+        url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$WORK/entry.log" | head -1)
+        [ -n "$url" ] && break
+        sleep 1
+    done
+    local listed
+    listed=$(curl -sf "${url}api/forms" | grep -o '"name":"[^"]*\.yaml"' | wc -l)
+    kill "$pid" 2>/dev/null
+    echo "      $(head -1 "$WORK/entry.log"); lists $listed forms"
+    ls "$r/home/user/文档/绩效表" | sed 's/^/        /'
+    [ "$listed" -ge 5 ]
 }
 
 deb=$OUT/formpress_${VERSION}_amd64.deb

@@ -64,6 +64,11 @@ plan() {
     why=""
     how=""
     case $t in
+        loongarch64-*)  # 龙芯: named so that asking for it gets the reason, not "unknown".
+            why="龙芯上的银河麒麟 V10、统信 UOS 20 是旧世界 ABI，构建它要龙芯的旧世界工具链，软件包仓库里没有；"
+            why+="这里能做的只有新世界（glibc >= 2.36）的程序，它在这些系统上不能启动，所以不发布。"
+            why+="在龙芯机器上用其系统自带的 Rust：cargo build --profile dist --locked"
+            return ;;
         *-linux-gnu)
             have_zig || why="zig 不在（pip install ziglang），无法把 glibc 版本定在 $GLIBC。"
             cargo zigbuild --help >/dev/null 2>&1 || why+="cargo-zigbuild 不在（cargo install --locked cargo-zigbuild）。"

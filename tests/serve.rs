@@ -36,14 +36,12 @@ fn serve(dir: &Path) -> Server {
 }
 
 fn serve_with(dir: &Path, args: &[&str]) -> Server {
-    let mut child = bin()
-        .args(["serve", "--no-system-fonts"])
-        .args(args)
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    started(bin().args(["serve", "--no-system-fonts"]).args(args).arg(dir))
+}
+
+/// Starts a `serve` command and waits for the address it prints.
+fn started(c: &mut Command) -> Server {
+    let mut child = c.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let addr = line.split("http://").nth(1).and_then(|s| s.split('/').next()).unwrap_or_else(|| panic!("{line}"));
@@ -428,4 +426,54 @@ fn without_nulls(v: &Json) -> Json {
         Json::Array(a) => Json::Array(a.iter().map(without_nulls).collect()),
         other => other.clone(),
     }
+}
+
+/// `serve --documents` (the desktop entry, a double-click on formpress.exe): the folder 绩效表
+/// in the documents folder the desktop names (XDG user dirs: 文档), made with the examples
+/// the first time; later starts leave what the user changed or removed as it is.
+#[test]
+fn documents_folder_is_made_once_with_the_examples() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join(".config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("user-dirs.dirs"), "XDG_DOCUMENTS_DIR=\"$HOME/文档\"\n").unwrap();
+    let start = || {
+        started(
+            bin()
+                .args(["serve", "--no-system-fonts", "--documents", "--port", "0"])
+                .env("HOME", home.path())
+                .env("XDG_CONFIG_HOME", &config),
+        )
+    };
+    let names = |s: &Server| -> Vec<String> {
+        let list = get(s, "/api/forms").json();
+        list["forms"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_string()).collect()
+    };
+    let folder = home.path().join("文档").join("绩效表");
+    let mut examples: Vec<String> = std::fs::read_dir("forms")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    examples.sort();
+
+    let s = start();
+    assert_eq!(names(&s), examples);
+    // The seal picture one example prints came along: that form is not broken.
+    assert_eq!(
+        std::fs::read(folder.join("seal-example.png")).unwrap(),
+        std::fs::read("forms/seal-example.png").unwrap()
+    );
+    let list = get(&s, "/api/forms").json();
+    assert!(list["forms"].as_array().unwrap().iter().all(|f| f["status"] != "broken"), "{list}");
+    drop(s);
+
+    std::fs::write(folder.join(&examples[0]), "form: project\n# 我改过\n").unwrap();
+    std::fs::remove_file(folder.join(&examples[1])).unwrap();
+    let s = start();
+    assert_eq!(names(&s).len(), examples.len() - 1);
+    assert_eq!(std::fs::read_to_string(folder.join(&examples[0])).unwrap(), "form: project\n# 我改过\n");
+    // Nothing else appeared in 文档 (no temporary folder left behind).
+    let docs: Vec<_> = std::fs::read_dir(home.path().join("文档")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(docs, ["绩效表"]);
 }

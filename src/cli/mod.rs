@@ -87,6 +87,9 @@ pub const EXIT_IO: u8 = 3;
 pub const EXIT_LAYOUT: u8 = 4;
 
 pub fn run() -> ExitCode {
+    if let Some(code) = serve::double_clicked() {
+        return code;
+    }
     let cli = match help::parse() {
         Ok(cli) => cli,
         Err(code) => return code,

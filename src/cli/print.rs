@@ -21,9 +21,21 @@ pub(super) fn style(common: &CommonArgs) -> Style {
     let color = match common.color.as_str() {
         "always" => true,
         "never" => false,
-        _ => tty && std::env::var_os("NO_COLOR").is_none(),
+        _ => tty && std::env::var_os("NO_COLOR").is_none() && console_colours(),
     };
     Style { color, snippets: tty || color }
+}
+
+/// A Windows console shows colour codes only once asked to; where it cannot,
+/// messages stay plain.
+#[cfg(windows)]
+fn console_colours() -> bool {
+    anstyle_query::windows::enable_ansi_colors().unwrap_or(false)
+}
+
+#[cfg(not(windows))]
+fn console_colours() -> bool {
+    true
 }
 
 pub(super) fn print_findings(form: &Form, style: Style) {

@@ -148,22 +148,72 @@ fn prompt(question: &str) -> std::io::Result<String> {
     use std::io::Write as _;
     eprint!("{question}");
     std::io::stderr().flush()?;
-    let fd = libc::STDIN_FILENO;
-    // SAFETY: termios is plain data; tcgetattr fills it and tcsetattr restores it below.
-    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-    let echo_off = unsafe { libc::tcgetattr(fd, &mut saved) } == 0 && {
-        let mut quiet = saved;
-        quiet.c_lflag &= !libc::ECHO;
-        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) == 0 }
-    };
+    let echo = EchoOff::new();
     let mut line = String::new();
     let read = std::io::stdin().read_line(&mut line);
-    if echo_off {
-        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
-    }
+    drop(echo);
     eprintln!();
     read?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// The terminal's echo turned off until dropped (nothing when standard input
+/// is no terminal).
+#[cfg(unix)]
+struct EchoOff(Option<libc::termios>);
+
+#[cfg(unix)]
+impl EchoOff {
+    fn new() -> EchoOff {
+        let fd = libc::STDIN_FILENO;
+        // SAFETY: termios is plain data; tcgetattr fills it and drop restores it.
+        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+        let off = unsafe { libc::tcgetattr(fd, &mut saved) } == 0 && {
+            let mut quiet = saved;
+            quiet.c_lflag &= !libc::ECHO;
+            unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) == 0 }
+        };
+        EchoOff(off.then_some(saved))
+    }
+}
+
+#[cfg(unix)]
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.0 {
+            unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, saved) };
+        }
+    }
+}
+
+/// On Windows the console's input mode: echo off while the password is typed.
+#[cfg(windows)]
+struct EchoOff(Option<(windows_sys::Win32::Foundation::HANDLE, u32)>);
+
+#[cfg(windows)]
+impl EchoOff {
+    fn new() -> EchoOff {
+        use windows_sys::Win32::System::Console::{
+            ENABLE_ECHO_INPUT, GetConsoleMode, GetStdHandle, STD_INPUT_HANDLE, SetConsoleMode,
+        };
+        // SAFETY: the process's own standard input handle; the mode is plain data.
+        unsafe {
+            let input = GetStdHandle(STD_INPUT_HANDLE);
+            let mut mode = 0;
+            let off = GetConsoleMode(input, &mut mode) != 0 && SetConsoleMode(input, mode & !ENABLE_ECHO_INPUT) != 0;
+            EchoOff(off.then_some((input, mode)))
+        }
+    }
+}
+
+#[cfg(windows)]
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        if let Some((input, mode)) = self.0 {
+            // SAFETY: restores the mode read in new().
+            unsafe { windows_sys::Win32::System::Console::SetConsoleMode(input, mode) };
+        }
+    }
 }
 
 /// The signature lines of `verify`: each signature checked. Whether all

@@ -9,6 +9,7 @@
 //! posting to it). Rendering runs on blocking threads, a few at a time; a
 //! preview that a newer edit has superseded is dropped before it starts.
 
+pub mod documents;
 mod folder;
 mod routes;
 pub mod yamledit;

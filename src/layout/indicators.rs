@@ -38,6 +38,8 @@ pub struct Table {
     /// Each printed column's position (from 0), by key: templates span cells up to one.
     pub index: std::collections::BTreeMap<String, usize>,
     pub rows: Vec<Row>,
+    /// Every cell carries a marker with its data path (`Style::marks`).
+    pub marks: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +55,8 @@ pub struct Row {
     pub data: Json,
     /// The groups this row belongs to, outermost first.
     pub groups: Vec<Json>,
+    /// Per side, the data path of the row (`indicators[0].year[1].rows[2]`); none where a side is filler.
+    pub paths: Vec<Option<String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +80,9 @@ pub struct Cell {
     pub group: Option<Json>,
     /// The template helper for this cell's text (`lt`, `small`, `hd`), if any.
     pub style: Option<String>,
+    /// The data path of what the cell shows: a row field (`…rows[2].value`), a
+    /// group's name (`indicators[0].name`), or for filler the side's list of groups.
+    pub path: Option<String>,
 }
 
 /// One row of a side: its group path within the side, the groups and its data.
@@ -83,12 +90,17 @@ struct SideRow {
     path: Vec<usize>,
     groups: Vec<Json>,
     data: Json,
+    /// Data paths of the row and of its groups within the side.
+    at: String,
+    group_paths: Vec<String>,
 }
 
 /// One table row: the shared groups and, per side, that side's row (or none: filler).
 struct Slot {
     shared: Vec<usize>,
     shared_groups: Vec<Json>,
+    /// Data path of each shared group (`indicators[0]`).
+    shared_paths: Vec<String>,
     sides: Vec<Option<SideRow>>,
 }
 
@@ -175,6 +187,10 @@ pub struct Style {
     pub fixed_widths: bool,
     /// Texts printed in a column outside the rows (the 总分 row), by column key.
     pub extra: std::collections::BTreeMap<String, Vec<String>>,
+    /// Columns shown even when no row fills them (the editor's, by key: `level0`, `year.name`).
+    pub show: BTreeSet<String>,
+    /// Mark every cell with its data path (the editor's preview finds cells by them).
+    pub marks: bool,
 }
 
 fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
@@ -205,7 +221,7 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             style: None,
         });
     }
-    for l in (0..k).filter(|&l| named(l)) {
+    for l in (0..k).filter(|&l| named(l) || style.show.contains(&format!("level{l}"))) {
         let level = &spec.levels[l];
         let key = format!("level{l}");
         cols.push(Column {
@@ -226,10 +242,11 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
     for (s, prefix) in sides.iter().enumerate() {
         // A half the form does not have (a 项目 form without 中期) has no columns.
         let rows: Vec<&SideRow> = slots.iter().filter_map(|slot| slot.sides[s].as_ref()).collect();
-        if rows.is_empty() && sides.len() > 1 {
+        let shown = |key: &str| style.show.contains(&format!("{prefix}{key}"));
+        if rows.is_empty() && sides.len() > 1 && !style.show.iter().any(|c| c.starts_with(prefix.as_str())) {
             continue;
         }
-        for l in (k..spec.levels.len()).filter(|&l| named(l)) {
+        for l in (k..spec.levels.len()).filter(|&l| named(l) || shown(&format!("level{l}"))) {
             let level = &spec.levels[l];
             cols.push(Column {
                 key: format!("{prefix}level{l}"),
@@ -244,7 +261,7 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
         for (name, f) in row_fields {
             // An optional column is printed only when some row fills it.
             let filled = rows.iter().any(|r| r.data.get(name).is_some_and(|v| !v.is_null() && v != ""));
-            if !(f.required || f.column == ColumnMode::Always || filled) {
+            if !(f.required || f.column == ColumnMode::Always || filled || shown(name)) {
                 continue;
             }
             cols.push(Column {
@@ -365,7 +382,7 @@ fn text_em(text: &str) -> f64 {
 /// Flattens `tree` (checked data of an `indicators` field) into rows and
 /// cells, cut and split as `plan` says.
 pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -> Table {
-    let slots = slots(spec, tree);
+    let slots = slots(id, spec, tree);
     let cols = columns(spec, style, &slots);
     let n = slots.len();
     let mut rows: Vec<Row> = slots
@@ -382,6 +399,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                 cells: vec![],
                 data: first.map_or(Json::Null, |r| r.data.clone()),
                 groups,
+                paths: slot.sides.iter().map(|r| r.as_ref().map(|r| r.at.clone())).collect(),
             }
         })
         .collect();
@@ -419,6 +437,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                         head: false,
                         group: None,
                         style: None,
+                        path: slots[i].shared_paths.first().map(|p| format!("{p}.{}", spec.sides[s].key)),
                     };
                     rows[i].cells.push(cell.spanning(&plan.breakable, i));
                 }
@@ -429,7 +448,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
             while end < n && !natural_start(spec, col, &slots, end) {
                 end += 1;
             }
-            let (text, group) = cell_text(col, &slots[i], style);
+            let (text, group, path) = cell_text(col, &slots[i], style);
             let mut start = i;
             let mut continued = false;
             // Repeating cells are cut where a page starts; every cell where the table splits.
@@ -448,6 +467,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                     head: matches!(col.col, Col::Block) && start == 0,
                     group: group.clone(),
                     style: if matches!(col.col, Col::Block) { Some("hd".into()) } else { col.style.clone() },
+                    path: path.clone(),
                 };
                 rows[start].cells.push(cell.spanning(&plan.breakable, start));
                 start = cut;
@@ -473,7 +493,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
         .map(|(c, width)| Head { key: c.key.clone(), label: c.label.clone(), width, style: c.style.clone() })
         .collect();
     let index = cols.iter().enumerate().map(|(i, c)| (c.key.clone(), i)).collect();
-    Table { id: id.to_string(), columns, index, rows }
+    Table { id: id.to_string(), columns, index, rows, marks: style.marks }
 }
 
 impl Cell {
@@ -491,7 +511,7 @@ fn side_prefix(spec: &Field, s: usize) -> String {
 /// The page starts that cut a repeating merged cell: only these change the layout.
 pub fn cuts(spec: &Field, tree: &Json, page_starts: &BTreeSet<usize>, style: &Style) -> BTreeSet<usize> {
     let repeating: BTreeSet<String> =
-        columns(spec, style, &slots(spec, tree)).into_iter().filter(|c| c.repeat).map(|c| c.key).collect();
+        columns(spec, style, &slots("", spec, tree)).into_iter().filter(|c| c.repeat).map(|c| c.key).collect();
     if repeating.is_empty() {
         return BTreeSet::new();
     }
@@ -532,7 +552,8 @@ fn row_of(slot: &Slot, s: usize) -> &SideRow {
     slot.sides[s].as_ref().expect("filler rows are handled before")
 }
 
-fn cell_text(col: &Column, slot: &Slot, style: &Style) -> (String, Option<Json>) {
+/// A cell's text, its group (for group cells) and the data path of what it shows.
+fn cell_text(col: &Column, slot: &Slot, style: &Style) -> (String, Option<Json>, Option<String>) {
     // A group shows its computed `display` (e.g. 产出指标（50分）) when it has one.
     let label = |g: &Json| g.get("display").filter(|d| d.is_string()).or_else(|| g.get("name")).cloned();
     let text = |v: Option<&Json>| match v {
@@ -542,17 +563,21 @@ fn cell_text(col: &Column, slot: &Slot, style: &Style) -> (String, Option<Json>)
         Some(other) => other.to_string(),
     };
     match &col.col {
-        Col::Block => (style.block.clone().unwrap_or_default(), None),
+        Col::Block => (style.block.clone().unwrap_or_default(), None, None),
         Col::Shared(l) => {
             let g = &slot.shared_groups[*l];
-            (text(label(g).as_ref()), Some(g.clone()))
+            (text(label(g).as_ref()), Some(g.clone()), Some(format!("{}.name", slot.shared_paths[*l])))
         }
         Col::SideLevel(s, l) => {
             let row = row_of(slot, *s);
             let g = &row.groups[*l - slot.shared.len()];
-            (text(label(g).as_ref()), Some(g.clone()))
+            let path = format!("{}.name", row.group_paths[*l - slot.shared.len()]);
+            (text(label(g).as_ref()), Some(g.clone()), Some(path))
         }
-        Col::Field(s, name) => (text(row_of(slot, *s).data.get(name)), None),
+        Col::Field(s, name) => {
+            let row = row_of(slot, *s);
+            (text(row.data.get(name)), None, Some(format!("{}.{name}", row.at)))
+        }
     }
 }
 
@@ -570,16 +595,16 @@ fn strip_children(group: &Json, spec: &Field) -> Json {
 }
 
 /// Rows of the table: the shared groups, then each side's rows next to each other.
-fn slots(spec: &Field, tree: &Json) -> Vec<Slot> {
+fn slots(id: &str, spec: &Field, tree: &Json) -> Vec<Slot> {
     let k = shared_levels(spec);
     let mut out = vec![];
     let Some(top) = tree.as_array() else { return out };
     if k == 0 {
         let mut rows = vec![];
-        side_rows(spec, tree, 0, &mut vec![], &mut vec![], &mut rows);
+        side_rows(spec, tree, 0, id, &mut Trail::default(), &mut rows);
         return rows
             .into_iter()
-            .map(|r| Slot { shared: vec![], shared_groups: vec![], sides: vec![Some(r)] })
+            .map(|r| Slot { shared: vec![], shared_groups: vec![], shared_paths: vec![], sides: vec![Some(r)] })
             .collect();
     }
     for (i, group) in top.iter().enumerate() {
@@ -589,7 +614,8 @@ fn slots(spec: &Field, tree: &Json) -> Vec<Slot> {
             .map(|side| {
                 let mut rows = vec![];
                 if let Some(children) = group.get(&side.key) {
-                    side_rows(spec, children, k, &mut vec![], &mut vec![], &mut rows);
+                    let prefix = format!("{id}[{i}].{}", side.key);
+                    side_rows(spec, children, k, &prefix, &mut Trail::default(), &mut rows);
                 }
                 rows
             })
@@ -600,6 +626,7 @@ fn slots(spec: &Field, tree: &Json) -> Vec<Slot> {
             out.push(Slot {
                 shared: vec![i],
                 shared_groups: vec![strip_children(group, spec)],
+                shared_paths: vec![format!("{id}[{i}]")],
                 sides: iters.iter_mut().map(Iterator::next).collect(),
             });
         }
@@ -607,27 +634,37 @@ fn slots(spec: &Field, tree: &Json) -> Vec<Slot> {
     out
 }
 
-fn side_rows(
-    spec: &Field,
-    node: &Json,
-    level: usize,
-    path: &mut Vec<usize>,
-    groups: &mut Vec<Json>,
-    out: &mut Vec<SideRow>,
-) {
+/// The groups above a row while the tree is walked: indices, groups, data paths.
+#[derive(Default)]
+struct Trail {
+    path: Vec<usize>,
+    groups: Vec<Json>,
+    paths: Vec<String>,
+}
+
+fn side_rows(spec: &Field, node: &Json, level: usize, prefix: &str, trail: &mut Trail, out: &mut Vec<SideRow>) {
     let Some(items) = node.as_array() else { return };
     for (i, group) in items.iter().enumerate() {
-        path.push(i);
-        groups.push(strip_children(group, spec));
+        let at = format!("{prefix}[{i}]");
+        trail.path.push(i);
+        trail.groups.push(strip_children(group, spec));
+        trail.paths.push(at.clone());
         if level + 1 == spec.levels.len() {
-            for row in group.get("rows").and_then(Json::as_array).into_iter().flatten() {
-                out.push(SideRow { path: path.clone(), groups: groups.clone(), data: row.clone() });
+            for (r, row) in group.get("rows").and_then(Json::as_array).into_iter().flatten().enumerate() {
+                out.push(SideRow {
+                    path: trail.path.clone(),
+                    groups: trail.groups.clone(),
+                    data: row.clone(),
+                    at: format!("{at}.rows[{r}]"),
+                    group_paths: trail.paths.clone(),
+                });
             }
         } else if let Some(children) = group.get("groups") {
-            side_rows(spec, children, level + 1, path, groups, out);
+            side_rows(spec, children, level + 1, &format!("{at}.groups"), trail, out);
         }
-        path.pop();
-        groups.pop();
+        trail.path.pop();
+        trail.groups.pop();
+        trail.paths.pop();
     }
 }
 

@@ -11,6 +11,8 @@
 //! draft mark: it is not a filled-in form), anything else as a draft.
 
 use std::sync::Arc;
+
+use base64::Engine as _;
 use std::sync::mpsc::{Sender, channel};
 use std::time::Instant;
 
@@ -77,6 +79,10 @@ struct PreviewBody {
     /// An untouched new form: preview it as the blank official form.
     #[serde(default)]
     blank: bool,
+    /// Pages as PNG at this many pixels per point (the size the page shows
+    /// them at) instead of SVG.
+    #[serde(default)]
+    png: Option<f64>,
     #[serde(flatten)]
     view: View,
 }
@@ -176,11 +182,19 @@ fn pages(app: &App, req: &PreviewBody) -> Result<Json, Refusal> {
         .iter()
         .zip(boxes)
         .map(|(page, cells)| {
-            let hash = format!("{:032x}", typst::utils::hash128(&page.frame));
+            // The hash covers the resolution: a page shown larger is drawn again.
+            let hash = format!("{:032x}", typst::utils::hash128(&(&page.frame, req.png.map(f64::to_bits))));
             let size = page.frame.size();
             let mut p = json!({"hash": hash, "w": size.x.to_pt(), "h": size.y.to_pt(), "cells": cells});
-            if !req.have.contains(&hash) {
-                p["svg"] = json!(typst_svg::svg(page, &svg));
+            if req.have.contains(&hash) {
+                return p;
+            }
+            match req.png {
+                Some(ppp) => match crate::outputs::preview::png_page(page, ppp.clamp(0.25, 4.0)) {
+                    Ok(bytes) => p["png"] = json!(base64::engine::general_purpose::STANDARD.encode(bytes)),
+                    Err(e) => p["error"] = json!(e.to_string()),
+                },
+                None => p["svg"] = json!(typst_svg::svg(page, &svg)),
             }
             p
         })

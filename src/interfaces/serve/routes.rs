@@ -27,9 +27,9 @@ const XLSX: bool = true;
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/", get(|| async { asset("text/html; charset=utf-8", include_str!("assets/index.html")) }))
-        .route("/app.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("assets/app.js")) }))
-        .route("/app.css", get(|| async { asset("text/css; charset=utf-8", include_str!("assets/app.css")) }))
+        .route("/", get(|| async { asset("text/html; charset=utf-8", "index.html", include_str!("assets/index.html")) }))
+        .route("/app.js", get(|| async { asset("text/javascript; charset=utf-8", "app.js", include_str!("assets/app.js")) }))
+        .route("/app.css", get(|| async { asset("text/css; charset=utf-8", "app.css", include_str!("assets/app.css")) }))
         // Browsers ask for an icon; there is none, and no error to log for it.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/api/info", get(info))
@@ -50,7 +50,15 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+/// A page asset, embedded in the binary. For work on the page itself,
+/// `FORMPRESS_SERVE_ASSETS=src/interfaces/serve/assets` reads them from that
+/// folder on every request instead (no rebuild between edits).
+fn asset(content_type: &'static str, name: &str, body: &'static str) -> Response {
+    if let Some(dir) = std::env::var_os("FORMPRESS_SERVE_ASSETS")
+        && let Ok(text) = std::fs::read_to_string(std::path::Path::new(&dir).join(name))
+    {
+        return ([(header::CONTENT_TYPE, content_type)], text).into_response();
+    }
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
@@ -406,6 +414,10 @@ async fn pdf(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejec
     };
     let archive = q.archive.as_deref().is_some_and(|a| a == "1");
     let inline = q.inline.as_deref().is_some_and(|a| a == "1");
+    // Downloads render a few at a time (the CPU cores).
+    let Ok(_permit) = app.renders.acquire().await else {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "服务正在停止");
+    };
     let r = blocking(&app, move |app| {
         let form = saved_form(app, &q.name, "PDF")?;
         if archive && form.errors() > 0 {

@@ -320,7 +320,16 @@ fn a_value_edit_keeps_the_file_and_renders_as_the_command_line_does() {
     assert!(checked["findings"].as_array().unwrap().iter().all(|f| f["path"] != "tasks[2].fiscal"));
     let pre = post(&s, "/api/preview", &json!({"name": "seed.yaml", "data": data, "session": "a", "seq": 1})).json();
     let pages = pre["pages"].as_array().unwrap();
-    assert!(pages.len() >= 2 && pages[0].as_str().unwrap().starts_with("<svg"), "{pre:#?}");
+    assert!(pages.len() >= 2 && pages[0]["svg"].as_str().unwrap().starts_with("<svg"), "{pre:#?}");
+    // As PNG at the size the page shows it (pixels per point).
+    let png = post(&s, "/api/preview", &json!({"name": "seed.yaml", "data": data, "session": "p", "seq": 1, "png": 1.5})).json();
+    let bytes = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.decode(png["pages"][0]["png"].as_str().unwrap()).unwrap()
+    };
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let size = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    assert_eq!((size(16), size(20)), (893, 1263), "A4 at 1.5 pixels per point");
     assert_eq!(pre["draft"], false);
     eprintln!("preview of the seed over HTTP: {} ms", pre["ms"]);
     // Browsers get the megabytes of SVG gzipped; the pages are the same.
@@ -432,9 +441,11 @@ fn the_editor_in_headless_chromium() {
     browser(&dir, &[], &[]);
 }
 
-/// On a machine without Chinese fonts (fontconfig pointed at an empty folder:
-/// no system font at all), the page draws Chinese with the web fonts it
-/// carries: checked on the screenshot's pixels.
+/// On a machine without Chinese fonts (fontconfig pointed at a folder that
+/// holds only formpress's symbol face, no Chinese or Latin text face: Chromium
+/// does not start with no font at all), the page draws Chinese with the web
+/// fonts it carries: checked on the screenshot's pixels (different characters
+/// must draw differently, as missing-glyph boxes would not).
 #[test]
 fn chinese_without_system_fonts() {
     let (_top, dir) = folder();
@@ -442,6 +453,7 @@ fn chinese_without_system_fonts() {
     let conf = fonts.path().join("fonts.conf");
     let empty = fonts.path().join("none");
     std::fs::create_dir(&empty).unwrap();
+    std::fs::copy(common::root().join("fonts/FormpressSymbols.ttf"), empty.join("FormpressSymbols.ttf")).unwrap();
     std::fs::write(
         &conf,
         format!(
@@ -453,6 +465,23 @@ fn chinese_without_system_fonts() {
     .unwrap();
     let out = browser(&dir, &["fonts"], &[("FONTCONFIG_FILE", conf.as_path())]);
     assert!(out.contains("glyphs drawn"), "{out}");
+}
+
+/// The editor in Firefox ESR (headless, over Marionette): typing into the
+/// grid, the check and the preview following, Tab, Ctrl+Z.
+#[test]
+fn the_editor_in_firefox_esr() {
+    let (_top, dir) = folder();
+    let s = serve(&dir);
+    let out = Command::new("python3")
+        .arg(common::root().join("tests/serve/firefox.py"))
+        .arg(format!("http://{}/", s.addr))
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the Firefox test failed (tests/run.sh installs firefox-esr and marionette-driver)");
+    assert!(stdout.contains("firefox test passed"), "{stdout}");
 }
 
 /// The editor's API: the grid of a new form (the blank official form, every
@@ -471,30 +500,41 @@ fn the_editors_grid_preview_and_uploads() {
     assert_eq!(path("indicators[0].year[0].rows[0].name")["role"], "text");
     assert_eq!(path("indicators[1].name")["new"], true);
     assert_eq!(path("goals.year[0]")["new"], true);
-    let pre = post(&s, "/api/preview", &json!({"data": {"form": "project"}, "session": "b", "seq": 1, "blank": true})).json();
+    let pre =
+        post(&s, "/api/preview", &json!({"data": {"form": "project"}, "session": "b", "seq": 1, "blank": true})).json();
     assert_eq!(pre["blank"], true, "{pre}");
     assert_eq!(pre["draft"], false);
     assert!(pre["code"].is_null(), "a blank form has no 校验码");
     let svg = pre["pages"][0]["svg"].as_str().unwrap();
     assert!(svg.starts_with("<svg"));
     // Not blank but unfinished: a draft.
-    let pre = post(&s, "/api/preview", &json!({"data": {"form": "project", "project": "x"}, "session": "b", "seq": 2})).json();
+    let pre = post(&s, "/api/preview", &json!({"data": {"form": "project", "project": "x"}, "session": "b", "seq": 2}))
+        .json();
     assert_eq!(pre["draft"], true, "{pre}");
     // The seed: each value's cell and printed text; a page the page already has is not sent again.
     let form = get(&s, "/api/form?name=seed.yaml").json();
-    let pre = post(&s, "/api/preview", &json!({"name": "seed.yaml", "data": form["data"], "session": "c", "seq": 1})).json();
+    let pre =
+        post(&s, "/api/preview", &json!({"name": "seed.yaml", "data": form["data"], "session": "c", "seq": 1})).json();
     let first = &pre["pages"][0];
     let cell = first["cells"].as_array().unwrap().iter().find(|c| c["path"] == "tasks[2].fiscal").unwrap();
     assert_eq!(cell["text"], "3300.9");
     assert!(cell["w"].as_f64().unwrap() > 20.0 && cell["h"].as_f64().unwrap() > 10.0, "{cell}");
     let have: Vec<Json> = pre["pages"].as_array().unwrap().iter().map(|p| p["hash"].clone()).collect();
-    let again = post(&s, "/api/preview", &json!({"name": "seed.yaml", "data": form["data"], "session": "c", "seq": 2, "have": have})).json();
+    let again = post(
+        &s,
+        "/api/preview",
+        &json!({"name": "seed.yaml", "data": form["data"], "session": "c", "seq": 2, "have": have}),
+    )
+    .json();
     assert!(again["pages"].as_array().unwrap().iter().all(|p| p.get("svg").is_none()), "unchanged pages resent");
     // The web fonts, cached for a year.
     let font = get(&s, "/fonts/NotoSansCJKsc-Regular.otf");
     assert_eq!(font.status, 200);
     assert!(font.headers.to_ascii_lowercase().contains("cache-control: public, max-age=31536000, immutable"));
-    assert_eq!(font.body.len(), std::fs::metadata(common::root().join("fonts/NotoSansCJKsc-Regular.otf")).unwrap().len() as usize);
+    assert_eq!(
+        font.body.len(),
+        std::fs::metadata(common::root().join("fonts/NotoSansCJKsc-Regular.otf")).unwrap().len() as usize
+    );
     assert_eq!(get(&s, "/fonts/..%2FCargo.toml").status, 404);
     // A copy for next year: the year moved on, amounts cleared, comments kept; never over a file.
     let r = post(&s, "/api/copy", &json!({"name": "seed.yaml", "to": "seed-2021.yaml", "clear_amounts": true}));
@@ -508,7 +548,8 @@ fn the_editors_grid_preview_and_uploads() {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.encode(b)
     };
-    let r = post(&s, "/api/seal", &json!({"form": "seed.yaml", "file": "seal.png", "content": b64(b"GIF89a not a png")}));
+    let r =
+        post(&s, "/api/seal", &json!({"form": "seed.yaml", "file": "seal.png", "content": b64(b"GIF89a not a png")}));
     assert_eq!(r.status, 422, "{}", r.text());
     let r = post(&s, "/api/seal", &json!({"form": "seed.yaml", "file": "seal.exe", "content": b64(b"MZ")}));
     assert_eq!(r.status, 422);

@@ -27,9 +27,18 @@ const XLSX: bool = true;
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/", get(|| async { asset("text/html; charset=utf-8", "index.html", include_str!("assets/index.html")) }))
-        .route("/app.js", get(|| async { asset("text/javascript; charset=utf-8", "app.js", include_str!("assets/app.js")) }))
-        .route("/app.css", get(|| async { asset("text/css; charset=utf-8", "app.css", include_str!("assets/app.css")) }))
+        .route(
+            "/",
+            get(|| async { asset("text/html; charset=utf-8", "index.html", include_str!("assets/index.html")) }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", "app.js", include_str!("assets/app.js")) }),
+        )
+        .route(
+            "/app.css",
+            get(|| async { asset("text/css; charset=utf-8", "app.css", include_str!("assets/app.css")) }),
+        )
         // Browsers ask for an icon; there is none, and no error to log for it.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/api/info", get(info))

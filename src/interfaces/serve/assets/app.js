@@ -729,7 +729,8 @@ function cellKeys(e, c, el) {
   }
   if (e.key === 'Enter' && (e.altKey || e.shiftKey) && !ctrl) {
     e.preventDefault();
-    document.execCommand('insertLineBreak');
+    // Firefox has no insertLineBreak command; a newline character does the same in a pre-wrap cell.
+    if (!document.execCommand('insertLineBreak')) document.execCommand('insertText', false, '\n');
     return;
   }
   if (e.altKey && !ctrl && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) { e.preventDefault(); rowOp(c, e.key === 'ArrowUp' ? 'up' : 'down'); return; }

@@ -775,6 +775,29 @@ row:
     }
 
     #[test]
+    fn cells_name_the_data_they_show() {
+        let mut spec = spec();
+        spec.sides = serde_saphyr::from_str("[{key: mid, label: 中期}, {key: year, label: 年度}]").unwrap();
+        let tree = json!([{"name": "A", "mid": [{"name": "m1", "rows": [{"name": "x", "value": "1"}]}],
+                           "year": [{"name": "y1", "rows": [{"name": "z", "value": "3"}, {"name": "w", "value": "4"}]}]}]);
+        let t = layout("t", &spec, &tree, &Plan::default(), &style(true));
+        let path = |row: usize, key: &str| {
+            t.rows[row].cells.iter().find(|c| c.key == key).and_then(|c| c.path.clone()).unwrap_or_default()
+        };
+        assert_eq!(path(0, "level0"), "t[0].name");
+        assert_eq!(path(0, "mid.level1"), "t[0].mid[0].name");
+        assert_eq!(path(1, "year.value"), "t[0].year[0].rows[1].value");
+        // The shorter side's filler names that side's list, where a row would go.
+        assert_eq!(path(1, "mid.filler"), "t[0].mid");
+        assert_eq!(t.rows[1].paths, vec![None, Some("t[0].year[0].rows[1]".to_string())]);
+        // A column no row fills is shown when asked for (the editor's columns).
+        let shown = Style { show: ["year.explain".to_string()].into(), ..style(true) };
+        let t = layout("t", &spec, &tree, &Plan::default(), &shown);
+        assert!(t.columns.iter().any(|c| c.key == "year.explain"));
+        assert!(!t.columns.iter().any(|c| c.key == "mid.explain"));
+    }
+
+    #[test]
     fn block_label_spans_the_table_and_repeats() {
         let style =
             Style { repeat_labels: true, block: Some("绩效指标".into()), width_em: 50.0, ..Style::default() };

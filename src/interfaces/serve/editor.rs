@@ -353,6 +353,40 @@ pub fn lookup<'a>(data: &'a Json, path: &str) -> Option<&'a Json> {
 mod tests {
     use super::*;
 
+    fn project() -> Field {
+        let yaml = r#"
+type: indicators
+label: 绩效指标
+sides: [{key: mid, label: 中期}, {key: year, label: 年度}]
+levels: [{label: 一级指标}, {label: 二级指标}]
+row:
+  name: {type: text, label: 三级指标, required: false, example: 受益学生人数}
+  unit: {type: text, label: 度量单位, required: false}
+"#;
+        serde_saphyr::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn a_new_table_has_a_row_to_type_into_and_a_row_that_adds() {
+        let spec = project();
+        let year = vec!["year".to_string()];
+        let padded = pad(&spec, &Json::Null, &year);
+        assert_eq!(padded, json!([{"name": "", "year": [{"name": "", "rows": [{}]}]}]));
+        let new = phantom_paths("indicators", &spec, &padded, &year);
+        assert_eq!(new["level0"], "indicators[1].name");
+        assert_eq!(new["year.level1"], "indicators[0].year[1].name");
+        assert_eq!(new["year.name"], "indicators[0].year[0].rows[1].name");
+        // Main columns: the levels and the fields with an example, not 度量单位.
+        assert_eq!(main_columns(&spec, &year), ["level0", "year.level1", "year.name"]);
+        // A group without rows gets one; the side the form has no rows on stays out unless shown.
+        let tree = json!([{"name": "A", "year": [{"name": "B", "rows": []}], "mid": []}]);
+        let padded = pad(&spec, &tree, &year);
+        assert_eq!(padded[0]["year"][0]["rows"], json!([{}]));
+        assert_eq!(padded[0]["mid"], json!([]));
+        let both = vec!["mid".to_string(), "year".to_string()];
+        assert_eq!(pad(&spec, &tree, &both)[0]["mid"], json!([{"name": "", "rows": [{}]}]));
+    }
+
     #[test]
     fn paths_are_looked_up() {
         let d = json!({"a": {"b": [1, {"c": "x"}]}});

@@ -556,7 +556,9 @@ function cellEl(c) {
     el.textContent = textAt(c);
     if (c.role === 'title') el.setAttribute('data-placeholder', c.lead || '');
     if (c.new) el.setAttribute('data-hint', hint(c));
-    if (spec.style === 'lt' || spec.style === 'small' || (c.cs >= 3 && c.role === 'text')) el.classList.add('long');
+    // Long text reads from the left, as the form prints it; amounts and short values stay centred.
+    var prose = !spec.type || spec.type === 'text';
+    if (spec.style === 'lt' || spec.style === 'small' || (c.cs >= 3 && c.role === 'text' && prose)) el.classList.add('long');
     el.addEventListener('input', function () { typed(el, c); });
     // Text that arrives without a key (an input method, a test driver) waits behind queued keys too.
     el.addEventListener('beforeinput', function (e) {

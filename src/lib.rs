@@ -63,11 +63,12 @@ pub mod inputs {
     pub mod xlsx;
 }
 
-/// What formpress writes besides the PDF: page images, spreadsheets,
+/// What formpress writes besides the PDF: OFD packages, page images, spreadsheets,
 /// skeletons and schemas, batches, and the report of each form.
 pub mod outputs {
     pub mod batch;
     pub mod describe;
+    pub mod ofd;
     pub mod preview;
     pub mod report;
     pub mod sheet;
@@ -79,6 +80,7 @@ pub mod outputs {
 pub mod archival {
     pub mod archive;
     pub mod inspect;
+    pub mod ofd_read;
     pub mod pdfcheck;
     pub mod qr_read;
     pub mod scan;

@@ -410,12 +410,21 @@ pub struct Manifest {
 /// its own resolution and a JPEG byte for byte, with the YAML, the generated
 /// PDF and the manifest attached, and metadata naming the form, the 校验码
 /// and the scan date.
+/// The archive's format: PDF/A-3b, or OFD-A (GB/T 42133) with the same
+/// pages and attachments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveFormat {
+    Pdf,
+    Ofd,
+}
+
 pub fn archive(
     engine: &Engine,
     expected: &Expected,
     pages: &[Page],
     order: &[usize],
     date: Day,
+    format: ArchiveFormat,
 ) -> Result<Vec<u8>, Error> {
     let name = expected.kind.as_ref().map_or("表单", |(_, name)| name.as_str());
     let description = format!("{name} · 校验码 {} · 扫描日期 {date} · 共 {} 页", expected.code, order.len());
@@ -457,8 +466,15 @@ pub fn archive(
         yaml: expected.yaml.as_ref().map(|(n, _)| n.clone()),
         pdf: expected.pdf.0.clone(),
     };
-    let mut attach = |file: &str, bytes: Vec<u8>, relationship: &str, mime: &str, what: &str| {
+    let mut attached: Vec<crate::outputs::ofd::Attachment> = vec![];
+    let mut attach = |file: &str, bytes: Vec<u8>, relationship: &'static str, mime: &str, what: &str| {
         let path = format!("/attached/{file}");
+        let usage = match relationship {
+            "source" => "Source",
+            "alternative" => "Alternative",
+            _ => "Supplement",
+        };
+        attached.push(crate::outputs::ofd::Attachment { name: file.to_string(), bytes: bytes.clone(), usage });
         markup.push_str(&format!(
             "#pdf.attach({}, read({}, encoding: none), relationship: {}, mime-type: {}, description: {})\n",
             lit(file),
@@ -498,6 +514,20 @@ pub fn archive(
         timestamp: Some(today),
         archive: true,
     };
+    if format == ArchiveFormat::Ofd {
+        let meta = crate::outputs::ofd::Meta {
+            title: Some(format!("{name}（签字盖章扫描件）")),
+            authors: expected.author.iter().cloned().collect(),
+            subject: Some(description),
+            keywords: vec!["formpress 扫描件".into(), format!("校验码 {}", expected.code), format!("扫描日期 {date}")],
+            creator: options.creator,
+            date: Some((date.year, date.month, date.day)),
+            doc_id: crate::outputs::ofd::doc_id(&options.ident),
+            archive: true,
+            attachments: attached,
+        };
+        return crate::outputs::ofd::write(&doc, &meta).map_err(|e| Error::Export(vec![e.0]));
+    }
     pdf::export(&doc, &options).map_err(Error::Export)
 }
 
@@ -577,15 +607,32 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
         None if manifest.yaml.is_some() => out.push(Finding::Wrong("附带的 YAML 缺失或无法读取".into())),
         None => out.push(Finding::Ok("存档没有附带 YAML（扫描时只给了 PDF），按 PDF 上的校验码核对".into())),
     }
-    // The pages, read again from the archive's own pictures.
-    let pdf = match hayro_interpret::hayro_syntax::Pdf::new(bytes) {
-        Ok(pdf) => pdf,
-        Err(e) => {
-            out.push(Finding::Wrong(format!("存档页面无法读取（{e:?}）")));
-            return out;
+    // The pages, read again from the archive's own pictures (an OFD-A's page images).
+    let pictures = if crate::archival::ofd_read::is_ofd(&bytes) {
+        match crate::archival::ofd_read::read(&bytes) {
+            Ok((_, pkg)) => pkg
+                .page_images
+                .iter()
+                .map(|files| match files.first().and_then(|f| pkg.entries.get(f)) {
+                    Some(b) => scans::image_picture(b.clone()),
+                    None => Err(scans::Unreadable::NoPicture),
+                })
+                .collect(),
+            Err(e) => {
+                out.push(Finding::Wrong(format!("存档页面无法读取（{e}）")));
+                return out;
+            }
+        }
+    } else {
+        match hayro_interpret::hayro_syntax::Pdf::new(bytes) {
+            Ok(pdf) => scans::pdf_pages(&pdf),
+            Err(e) => {
+                out.push(Finding::Wrong(format!("存档页面无法读取（{e:?}）")));
+                return out;
+            }
         }
     };
-    let pages: Vec<Page> = scans::pdf_pages(&pdf)
+    let pages: Vec<Page> = pictures
         .into_iter()
         .enumerate()
         .map(|(i, picture)| page(Source { file: "存档".into(), page: Some(i + 1) }, picture))

@@ -29,8 +29,13 @@ pub(super) fn run(engine: &Engine, args: &RenderArgs, single: bool, options: Ren
     let format = match args.format.as_str() {
         "png" => batch::Format::Png(args.ppi),
         "svg" => batch::Format::Svg,
+        "ofd" => batch::Format::Ofd,
         _ => batch::Format::Pdf,
     };
+    if format == batch::Format::Ofd && args.combine.is_some() {
+        eprintln!("formpress: --combine 只能合并 PDF，不能与 --format ofd 同用");
+        return ExitCode::from(EXIT_USAGE);
+    }
     if args.typ.is_some() && inputs.len() != 1 {
         eprintln!("formpress: --typ 只能用于一份表单");
         return ExitCode::from(EXIT_USAGE);
@@ -41,7 +46,11 @@ pub(super) fn run(engine: &Engine, args: &RenderArgs, single: bool, options: Ren
         return ExitCode::from(EXIT_USAGE);
     }
     // One input file: -o is its output (stem for images). Otherwise -o is a folder.
-    let ext = if format == batch::Format::Pdf { "pdf" } else { "" };
+    let ext = match format {
+        batch::Format::Pdf => "pdf",
+        batch::Format::Ofd => "ofd",
+        _ => "",
+    };
     // An output folder: for many forms, or for one form's page images named as a folder.
     let folder = |o: &Path| !single || (ext.is_empty() && (o.is_dir() || o.to_string_lossy().ends_with(['/', '\\'])));
     let target = |input: &Path| -> PathBuf {
@@ -74,7 +83,7 @@ pub(super) fn run(engine: &Engine, args: &RenderArgs, single: bool, options: Ren
     let mut items = vec![];
     for input in &inputs {
         let output = match format {
-            batch::Format::Pdf => match outputs.claim(&target(input), Content::Other) {
+            batch::Format::Pdf | batch::Format::Ofd => match outputs.claim(&target(input), Content::Other) {
                 Ok(o) => batch::Target::Pdf(o),
                 Err(e) => return ExitCode::from(write_failed(&e)),
             },

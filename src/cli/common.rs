@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use formpress::archival::{inspect, scan};
+use formpress::archival::{inspect, ofd_read, scan};
 use formpress::files::write::{Content, Output, OutputError, Outputs};
 use formpress::form::findings;
 use formpress::{Engine, EngineOptions, Form};
@@ -105,12 +105,19 @@ pub(super) fn check_file(engine: &Engine, path: &Path) -> Result<Form, ExitCode>
     read_form(engine, path).map_err(|_| ExitCode::from(EXIT_IO))
 }
 
-pub(super) fn inspect_pdf(path: &Path) -> Result<inspect::Inspected, ExitCode> {
-    let bytes = read_pdf(path)?;
-    inspect::read(bytes).map_err(|e| {
+/// A PDF, or an OFD package (told from its bytes) with its package facts.
+pub(super) fn read_document(
+    path: &Path,
+    bytes: Vec<u8>,
+) -> Result<(inspect::Inspected, Option<ofd_read::Package>), ExitCode> {
+    let failed = |e: &dyn std::fmt::Display| {
         eprintln!("formpress: {}：{e}", shown(path));
         ExitCode::from(EXIT_FINDINGS)
-    })
+    };
+    if ofd_read::is_ofd(&bytes) {
+        return ofd_read::read(&bytes).map(|(read, pkg)| (read, Some(pkg))).map_err(|e| failed(&e));
+    }
+    inspect::read(bytes).map(|read| (read, None)).map_err(|e| failed(&e))
 }
 
 /// The forms named on the command line: files as given, folders as their
@@ -149,7 +156,10 @@ pub(super) fn claim_unarchived(outputs: &Outputs, path: &Path) -> Result<Output,
     let output = outputs.claim(path, Content::Other)?;
     if let Output::File { real, .. } = &output
         && let Ok(bytes) = formpress::files::read::read(real, inspect::MAX_PDF_BYTES)
-        && let Ok(pdf) = inspect::read(bytes)
+        && let Ok(pdf) = match ofd_read::is_ofd(&bytes) {
+            true => ofd_read::read(&bytes).map(|(read, _)| read).map_err(|_| ()),
+            false => inspect::read(bytes).map_err(|_| ()),
+        }
         && (pdf.source().is_some() || scan::is_archive(&pdf))
     {
         return Err(OutputError::Archive(path.to_path_buf()));

@@ -1,4 +1,4 @@
-//! `formpress render`: one form to one PDF (many forms: `batch`), and `--format xlsx`.
+//! `formpress render`: one form to one PDF or OFD (many forms: `batch`), and `--format xlsx`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,6 +8,7 @@ use clap::Args;
 use formpress::files::read::is_stdin;
 use formpress::files::write::{Content, Output, OutputError, Outputs};
 use formpress::form::findings;
+use formpress::outputs::ofd;
 use formpress::{Engine, Error, Form, RenderOptions};
 
 use super::common::{CommonArgs, check_file, engine, expand, read_form, shown, write_failed};
@@ -20,11 +21,11 @@ pub struct RenderArgs {
     /// 表单文件（YAML；`-` 为标准输入），或目录：目录中所有 *.yaml 和 *.yml 文件
     #[arg(required = true, value_name = "FORM")]
     pub(super) forms: Vec<PathBuf>,
-    /// 一份表单时是输出文件（默认：表单旁边同名的 .pdf），`-` 为标准输出；多份表单或目录时是输出目录（默认：各表单旁边）；页面图时也可以是目录
+    /// 一份表单时是输出文件（默认：表单旁边同名的 .pdf 或 .ofd），`-` 为标准输出；多份表单或目录时是输出目录（默认：各表单旁边）；页面图时也可以是目录
     #[arg(short, long, value_name = "OUT")]
     pub(super) output: Option<PathBuf>,
-    /// 输出格式：pdf（默认）；png、svg 每页一个文件（FORM-1.png、FORM-2.png……）；xlsx（官方格式的电子表格，formpress import 可读回）
-    #[arg(long, default_value = "pdf", value_parser = ["pdf", "png", "svg", "xlsx"])]
+    /// 输出格式：pdf（默认）；ofd（GB/T 33190 版式文件，加 --archive 为 OFD-A）；png、svg 每页一个文件（FORM-1.png、FORM-2.png……）；xlsx（官方格式的电子表格，formpress import 可读回）
+    #[arg(long, default_value = "pdf", value_parser = ["pdf", "ofd", "png", "svg", "xlsx"])]
     pub(super) format: String,
     /// PNG 页面图的分辨率，每英寸像素数（默认 144）
     #[arg(long, default_value_t = 144.0, value_name = "PPI")]
@@ -77,7 +78,7 @@ pub(super) fn run(args: RenderArgs) -> ExitCode {
     if args.format == "xlsx" {
         return render_xlsx(&engine, &args, single);
     }
-    if single && args.format == "pdf" && args.combine.is_none() {
+    if single && (args.format == "pdf" || args.format == "ofd") && args.combine.is_none() {
         render_one(&engine, &args, &args.forms[0], &options, Out::new(&args.common, args.json))
     } else {
         super::batch::run(&engine, &args, single, options)
@@ -117,15 +118,17 @@ fn write_one(
         report.error = Some(message);
         code
     };
+    let ofd = args.format == "ofd";
+    let doc = if ofd { "OFD" } else { "PDF" };
     if !form.renderable() {
-        return fail(EXIT_FINDINGS, format!("{}：有结构性错误，未生成 PDF", shown(input)));
+        return fail(EXIT_FINDINGS, format!("{}：有结构性错误，未生成 {doc}", shown(input)));
     }
     if args.strict && !form.findings.is_empty() {
-        return fail(EXIT_FINDINGS, "--strict：有错误或警告，未生成 PDF".into());
+        return fail(EXIT_FINDINGS, format!("--strict：有错误或警告，未生成 {doc}"));
     }
     let outputs = Outputs::new();
     outputs.input(input);
-    let output = args.output.clone().unwrap_or_else(|| input.with_extension("pdf"));
+    let output = args.output.clone().unwrap_or_else(|| input.with_extension(if ofd { "ofd" } else { "pdf" }));
     let claimed = outputs.claim(&output, Content::Other).and_then(|pdf| {
         let typ = args.typ.as_ref().map(|t| outputs.claim(t, Content::Other)).transpose()?;
         Ok((pdf, typ))
@@ -134,7 +137,8 @@ fn write_one(
         Ok(c) => c,
         Err(e) => return refused(&e, report),
     };
-    let rendered = match engine.report(form, options).and_then(|r| r.pdf().map(|pdf| (r, pdf))) {
+    let export = |r: &formpress::outputs::report::Report| if ofd { ofd::of_laid(&r.laid) } else { r.pdf() };
+    let rendered = match engine.report(form, options).and_then(|r| export(&r).map(|bytes| (r, bytes))) {
         Ok(r) => r,
         Err(e) => {
             if let (Error::Typst { markup, .. }, Some(typ)) = (&e, &typ) {
@@ -158,9 +162,9 @@ fn write_one(
     report.pages = Some(laid.pages);
     report.code = laid.code().map(str::to_string);
     report.draft = Some(laid.draft());
-    let mut notes = laid.notes();
+    let mut notes = if ofd { laid.notes_for("OFD-A") } else { laid.notes() };
     notes.insert(1, format!("{} KB", pdf.len().div_ceil(1024)));
-    // With the PDF on standard output, the report goes to standard error.
+    // With the file on standard output, the report goes to standard error.
     let what = if laid.draft() { "已生成草稿" } else { "已生成" };
     let line = format!("{what} {}（{}）", shown(output.path()), notes.join("，"));
     match output {
@@ -171,7 +175,7 @@ fn write_one(
     if let Some((date, "年度首日")) = laid.laid.date {
         let (y, m, d) = (date.year().unwrap_or(0), date.month().unwrap_or(0), date.day().unwrap_or(0));
         eprintln!(
-            "formpress: 注意：表单没有填报日期，PDF 日期记为 {y}-{m:02}-{d:02}；可在 signature.date 写填报日期，或设置 SOURCE_DATE_EPOCH"
+            "formpress: 注意：表单没有填报日期，{doc} 日期记为 {y}-{m:02}-{d:02}；可在 signature.date 写填报日期，或设置 SOURCE_DATE_EPOCH"
         );
     }
     if laid.draft() { EXIT_FINDINGS } else { 0 }

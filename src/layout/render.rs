@@ -73,6 +73,8 @@ pub struct Laid {
     pub ident: String,
     /// The PDF's Creator: the versions that made it (`attach::Stamp`).
     pub creator: String,
+    /// What an archive carries besides its pages (empty unless `archive`).
+    pub attachments: Vec<attach::Attached>,
 }
 
 impl Laid {
@@ -276,6 +278,7 @@ impl Engine {
                 date: job.date,
                 ident: ident(kind, form),
                 creator: attach::Stamp::running(Some(kind)).creator(),
+                attachments: if job.archive { attach::attached(form) } else { vec![] },
             });
         }
         unreachable!("the pass loop only ends by returning")

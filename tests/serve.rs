@@ -322,7 +322,9 @@ fn a_value_edit_keeps_the_file_and_renders_as_the_command_line_does() {
     let pages = pre["pages"].as_array().unwrap();
     assert!(pages.len() >= 2 && pages[0]["svg"].as_str().unwrap().starts_with("<svg"), "{pre:#?}");
     // As PNG at the size the page shows it (pixels per point).
-    let png = post(&s, "/api/preview", &json!({"name": "seed.yaml", "data": data, "session": "p", "seq": 1, "png": 1.5})).json();
+    let png =
+        post(&s, "/api/preview", &json!({"name": "seed.yaml", "data": data, "session": "p", "seq": 1, "png": 1.5}))
+            .json();
     let bytes = {
         use base64::Engine as _;
         base64::engine::general_purpose::STANDARD.decode(png["pages"][0]["png"].as_str().unwrap()).unwrap()

@@ -316,6 +316,12 @@ impl Builder {
         self.items.push(Item { row, col, rows: 1, cols, text, role, path, ..Item::default() });
     }
 
+    /// A label in column `col` merged down over the rows from `start` to here.
+    fn label_down(&mut self, start: u32, col: u16, text: String) {
+        let rows = self.row - start;
+        self.items.push(Item { row: start, col, rows, cols: 1, text, role: Role::Label, ..Item::default() });
+    }
+
     /// Splits the columns from `from` to the end among `n` cells: (start, span).
     fn spans(&self, from: u16, n: usize) -> Vec<(u16, u16)> {
         let room = (self.columns - from) as usize;
@@ -345,15 +351,7 @@ impl Builder {
         }
         if let Some(columns) = table_columns(spec) {
             self.table_record(col, path, spec, columns, value, look);
-            self.items.push(Item {
-                row: start,
-                col,
-                rows: self.row - start,
-                cols: 1,
-                text: label,
-                role: Role::Label,
-                ..Item::default()
-            });
+            self.label_down(start, col, label);
             return;
         }
         match spec.ty {
@@ -456,15 +454,7 @@ impl Builder {
             }
         }
         if self.row > start {
-            self.items.push(Item {
-                row: start,
-                col,
-                rows: self.row - start,
-                cols: 1,
-                text: label,
-                role: Role::Label,
-                ..Item::default()
-            });
+            self.label_down(start, col, label);
         }
     }
 

@@ -44,7 +44,9 @@ impl Lane {
         let (tx, rx) = channel::<Job>();
         let spawned = std::thread::Builder::new().name("formpress-preview".into()).spawn(move || {
             for job in rx {
-                job();
+                // A layout that panics answers its page with an error (the sender is
+                // dropped); the thread goes on with the next edit.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
                 // Layouts no edit has used for a while go, so memory stays flat.
                 typst::comemo::evict(30);
             }

@@ -434,7 +434,12 @@ async function refresh() {
 
 // ---------- the grid ----------
 
-function cellShape(c) { return [c.r, c.c, c.rs, c.cs, c.p || '', c.role, c.new ? 1 : 0, c.lead || '', c.k || ''].join(','); }
+// A cell's place and kind; whether a value reads as a number is not part of it (typing
+// `3300.` into `3300.8` must not rebuild the grid under the caret).
+function cellShape(c) {
+  var role = c.role === 'number' ? 'text' : c.role;
+  return [c.r, c.c, c.rs, c.cs, c.p || '', role, c.new ? 1 : 0, c.lead || '', c.k || ''].join(',');
+}
 
 function render(grid) {
   S.grid = grid;

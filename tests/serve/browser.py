@@ -165,9 +165,12 @@ def seed_flow(d):
     # Mend the amount in its cell: the finding goes and the preview follows.
     fiscal = cell(d, "tasks[2].fiscal")
     click(d, fiscal)
+    ActionChains(d).send_keys(Keys.END, Keys.BACKSPACE).perform()
+    wait(d, lambda: js_data(d, "tasks[2].fiscal") == "3300." and settled(d))
+    time.sleep(0.3)
+    # One keystroke, timed in the page: to the checked grid, and to the changed page drawn.
     seq = d.find_element(By.ID, "pages").get_attribute("data-seq")
-    d.execute_script("arguments[0].textContent = ''", fiscal)
-    fiscal.send_keys("3300.8")
+    ActionChains(d).send_keys("8").perform()
     wait(d, lambda: "校验码" in d.find_element(By.ID, "preview-info").text
          and d.find_element(By.ID, "pages").get_attribute("data-seq") != seq and settled(d))
     wait(d, lambda: not notes_at(d, "tasks[2].fiscal"))

@@ -436,7 +436,8 @@ fn browser(dir: &Path, flows: &[&str], env: &[(&str, &Path)]) -> String {
 /// that cell); a 12-row 项目支出绩效目标申报表 typed into the grid from nothing
 /// with the keyboard, saved with Ctrl+S and printed (the exact PDF of
 /// `formpress render`); a structural edit undone and redone; unsaved work
-/// recovered after its tab was closed; an .xlsx imported; a seal uploaded.
+/// recovered after its tab was closed; an .xlsx imported; a seal uploaded; a
+/// copy for the next year made from the list.
 #[test]
 fn the_editor_in_headless_chromium() {
     let (_top, dir) = folder();

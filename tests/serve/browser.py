@@ -13,6 +13,7 @@ Flows (all by default):
   recover  unsaved work offered back after the tab was closed
   import   an .xlsx (formpress's own export of the example) imported into a new form
   seal     a seal picture uploaded into the form's folder and printed
+  copy     复制为新表 from the list: the year moved on, amounts cleared
   fonts    Chinese drawn with the page's own web fonts (run with fontconfig pointed
            at an empty folder: no system font at all); checks pixels
 Set FP_SCREENS=DIR to keep screenshots (1366×768). Exits non-zero on any failure.
@@ -37,7 +38,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 URL, DIR, DOWNLOADS, FORMPRESS = sys.argv[1:5]
-FLOWS = sys.argv[5:] or ["seed", "fill", "undo", "recover", "import", "seal"]
+FLOWS = sys.argv[5:] or ["seed", "fill", "undo", "recover", "import", "seal", "copy"]
 SCREENS = os.environ.get("FP_SCREENS")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -442,6 +443,24 @@ def seal_flow(d):
     d.find_element(By.ID, "seal-file").send_keys(fake)
     wait(d, lambda: "印章图片不可用" in d.find_element(By.ID, "message").text)
     assert not os.path.exists(os.path.join(DIR, "营养改善-印章-2.png"))
+
+
+def copy_flow(d):
+    """复制为新表 from the list: the year moved on, amounts cleared, the copy opened."""
+    d.get(URL)
+    row = wait(d, lambda: d.find_element(By.CSS_SELECTOR, 'tr[data-name="营养改善.yaml"]'))
+    click(d, row.find_element(By.CSS_SELECTOR, "button.copy"))
+    wait(d, lambda: d.find_element(By.ID, "copy-dialog").is_displayed())
+    name = d.find_element(By.ID, "copy-name")
+    name.clear()
+    name.send_keys("营养改善2022.yaml")
+    click(d, d.find_element(By.CSS_SELECTOR, "input[name=copy-amounts][value=clear]"))
+    click(d, d.find_element(By.ID, "copy-ok"))
+    wait(d, lambda: "已复制为" in d.find_element(By.ID, "message").text and settled(d))
+    assert cell(d, "year").text == "2022" and cell(d, "funds.year.fiscal").text == ""
+    text = open(os.path.join(DIR, "营养改善2022.yaml"), encoding="utf-8").read()
+    assert "year: 2022" in text and "3120" not in text.split("indicators")[0] and "家长满意度" in text, text
+    no_page_errors(d)
 
 
 def fonts_flow(d):

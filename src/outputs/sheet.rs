@@ -322,6 +322,15 @@ impl Builder {
         self.items.push(Item { row: start, col, rows, cols: 1, text, role: Role::Label, ..Item::default() });
     }
 
+    /// A header row in this row: the label of each field (the form's own, by
+    /// `path.key`) over its span.
+    fn heads(&mut self, path: &str, fields: &IndexMap<String, Field>, spans: &[(u16, u16)], look: &Look) {
+        for ((k, f), &(col, cols)) in fields.iter().zip(spans) {
+            let text = look.label(&format!("{path}.{k}"), &f.label);
+            self.items.push(Item { row: self.row, col, rows: 1, cols, text, role: Role::Label, ..Item::default() });
+        }
+    }
+
     /// Splits the columns from `from` to the end among `n` cells: (start, span).
     fn spans(&self, from: u16, n: usize) -> Vec<(u16, u16)> {
         let room = (self.columns - from) as usize;
@@ -369,18 +378,7 @@ impl Builder {
                 if item.ty == FieldType::Record {
                     let fields = item.fields.as_ref().expect("checked manifest");
                     let spans = self.spans(col + 1, fields.len());
-                    for ((k, f), (c, n)) in fields.iter().zip(&spans) {
-                        let text = look.label(&format!("{path}.{k}"), &f.label);
-                        self.items.push(Item {
-                            row: self.row,
-                            col: *c,
-                            rows: 1,
-                            cols: *n,
-                            text,
-                            role: Role::Label,
-                            ..Item::default()
-                        });
-                    }
+                    self.heads(path, fields, &spans, look);
                     self.row += 1;
                     let phantom = usize::from(self.edit);
                     for (i, it) in items.iter().chain(std::iter::repeat_n(&Json::Null, phantom)).enumerate() {
@@ -479,18 +477,7 @@ impl Builder {
             role: Role::Label,
             ..Item::default()
         });
-        for ((k, f), (c, n)) in columns.iter().zip(&spans) {
-            let text = look.label(&format!("{path}.{k}"), &f.label);
-            self.items.push(Item {
-                row: self.row,
-                col: *c,
-                rows: 1,
-                cols: *n,
-                text,
-                role: Role::Label,
-                ..Item::default()
-            });
-        }
+        self.heads(path, columns, &spans, look);
         self.row += 1;
         for (sub, f) in spec.fields.iter().flatten() {
             let text = look.label(&format!("{path}.{sub}"), &f.label);

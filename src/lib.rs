@@ -42,6 +42,7 @@ pub mod form {
 /// and the checks after layout, the PDF and what it records of its making.
 pub mod layout {
     pub mod attach;
+    pub mod cells;
     pub mod engine;
     pub mod fonts;
     pub mod indicators;

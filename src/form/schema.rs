@@ -1015,6 +1015,10 @@ pub enum PictureError {
         width: usize,
         height: usize,
     },
+    /// Not a type formpress prints (the types it does, listed).
+    Type(String),
+    /// Larger than `MAX_IMAGE_BYTES` (its size).
+    Bytes(u64),
 }
 
 impl std::fmt::Display for PictureError {
@@ -1032,6 +1036,10 @@ impl std::fmt::Display for PictureError {
                 "图片有 {width}×{height} 像素，超过上限（每边 {MAX_IMAGE_SIDE}，共 {} 万像素）",
                 MAX_IMAGE_PIXELS / 10_000
             ),
+            PictureError::Type(types) => write!(f, "只支持 {types} 图片"),
+            PictureError::Bytes(n) => {
+                write!(f, "文件有 {:.1} MB，超过上限 {} MB", *n as f64 / 1048576.0, MAX_IMAGE_BYTES / 1048576)
+            }
         }
     }
 }
@@ -1061,15 +1069,33 @@ fn read_picture(pictures: &Pictures, given: &Path, ext: &str) -> Result<Vec<u8>,
         return Err(PictureError::Outside(pictures.base.clone()));
     }
     let bytes = input::read(&real, MAX_IMAGE_BYTES).map_err(PictureError::Read)?;
+    check_picture_header(&bytes, ext)?;
+    Ok(bytes)
+}
+
+/// Whether the bytes of a picture of type `ext` (a seal the editor uploads)
+/// pass the checks a picture the form names does: a type formpress prints, the
+/// file size, and a header declaring a size that is safe to decode.
+pub fn check_picture(bytes: &[u8], ext: &str) -> Result<(), PictureError> {
+    if !IMAGE_TYPES.contains(&ext) {
+        return Err(PictureError::Type(IMAGE_TYPES.join("、")));
+    }
+    if bytes.len() as u64 > MAX_IMAGE_BYTES {
+        return Err(PictureError::Bytes(bytes.len() as u64));
+    }
+    check_picture_header(bytes, ext)
+}
+
+fn check_picture_header(bytes: &[u8], ext: &str) -> Result<(), PictureError> {
     // SVG is drawn as vectors; every other type is decoded into pixels.
     if ext != "svg" {
-        let size = imagesize::blob_size(&bytes).map_err(|_| PictureError::Unrecognised)?;
+        let size = imagesize::blob_size(bytes).map_err(|_| PictureError::Unrecognised)?;
         let (width, height) = (size.width, size.height);
         if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width.saturating_mul(height) > MAX_IMAGE_PIXELS {
             return Err(PictureError::TooLarge { width, height });
         }
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// Characters that print as nothing: zero-width spaces and joiners, direction

@@ -24,6 +24,11 @@ const BUNDLED: &[(&str, &[u8])] = &[
     ("FormpressSymbols.ttf", include_bytes!("../../fonts/FormpressSymbols.ttf")),
 ];
 
+/// A bundled face's bytes by its file name (the editor serves them as web fonts).
+pub fn bundled_face(file: &str) -> Option<&'static [u8]> {
+    BUNDLED.iter().find(|(name, _)| *name == file).map(|(_, bytes)| *bytes)
+}
+
 /// Typst's description of each bundled face (family, style, the characters it
 /// covers), computed once and kept in `fonts/bundled-info.json`: working out
 /// the coverage of the CJK faces took a fifth of a cold render. A test checks

@@ -43,6 +43,8 @@ pub struct Table {
     /// A 总分 value with no column of its own to print under (never printed
     /// elsewhere): the render fails naming it.
     pub misplaced: Option<Misplaced>,
+    /// Every cell carries a marker with its data path (`Style::marks`).
+    pub marks: bool,
 }
 
 /// The 总分 row: its label over the columns before the first total, then one
@@ -85,6 +87,7 @@ impl TotalRow {
             head: false,
             group: None,
             style: style.map(str::to_string),
+            path: None,
         };
         // The label spans the columns before the first total (at least one).
         let span = first.max(1);
@@ -120,6 +123,8 @@ pub struct Row {
     pub data: Json,
     /// The groups this row belongs to, outermost first.
     pub groups: Vec<Json>,
+    /// Per side, the data path of the row (`indicators[0].year[1].rows[2]`); none where a side is filler.
+    pub paths: Vec<Option<String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -143,6 +148,9 @@ pub struct Cell {
     pub group: Option<Json>,
     /// The template helper for this cell's text (`lt`, `small`, `hd`), if any.
     pub style: Option<String>,
+    /// The data path of what the cell shows: a row field (`…rows[2].value`), a
+    /// group's name (`indicators[0].name`), or for filler the side's list of groups.
+    pub path: Option<String>,
 }
 
 /// One row of a side: its group path within the side, the groups and its data.
@@ -150,12 +158,17 @@ struct SideRow {
     path: Vec<usize>,
     groups: Vec<Json>,
     data: Json,
+    /// Data paths of the row and of its groups within the side.
+    at: String,
+    group_paths: Vec<String>,
 }
 
 /// One table row: the shared groups and, per side, that side's row (or none: filler).
 struct Slot {
     shared: Vec<usize>,
     shared_groups: Vec<Json>,
+    /// Data path of each shared group (`indicators[0]`).
+    shared_paths: Vec<String>,
     sides: Vec<Option<SideRow>>,
 }
 
@@ -245,6 +258,10 @@ pub struct Style {
     /// The label of the row under the table that prints `extra` (总分), when
     /// the kind has one; it is printed when one of its columns is.
     pub total: Option<String>,
+    /// Columns shown even when no row fills them (the editor's, by key: `level0`, `year.name`).
+    pub show: BTreeSet<String>,
+    /// Mark every cell with its data path (the editor's preview finds cells by them).
+    pub marks: bool,
 }
 
 fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
@@ -275,7 +292,7 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             style: None,
         });
     }
-    for l in (0..k).filter(|&l| named(l)) {
+    for l in (0..k).filter(|&l| named(l) || style.show.contains(&format!("level{l}"))) {
         let level = &spec.levels[l];
         let key = format!("level{l}");
         cols.push(Column {
@@ -296,10 +313,11 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
     for (s, prefix) in sides.iter().enumerate() {
         // A half the form does not have (a 项目 form without 中期) has no columns.
         let rows: Vec<&SideRow> = slots.iter().filter_map(|slot| slot.sides[s].as_ref()).collect();
-        if rows.is_empty() && sides.len() > 1 {
+        let shown = |key: &str| style.show.contains(&format!("{prefix}{key}"));
+        if rows.is_empty() && sides.len() > 1 && !style.show.iter().any(|c| c.starts_with(prefix.as_str())) {
             continue;
         }
-        for l in (k..spec.levels.len()).filter(|&l| named(l)) {
+        for l in (k..spec.levels.len()).filter(|&l| named(l) || shown(&format!("level{l}"))) {
             let level = &spec.levels[l];
             cols.push(Column {
                 key: format!("{prefix}level{l}"),
@@ -315,7 +333,7 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             // An optional column is printed only when some row fills it, or the 总分 row does.
             let filled = rows.iter().any(|r| r.data.get(name).is_some_and(|v| !v.is_null() && v != ""))
                 || style.extra.get(name).is_some_and(|texts| texts.iter().any(|t| !t.is_empty()));
-            if !(f.required || f.column == ColumnMode::Always || filled) {
+            if !(f.required || f.column == ColumnMode::Always || filled || shown(name)) {
                 continue;
             }
             cols.push(Column {
@@ -436,7 +454,7 @@ fn text_em(text: &str) -> f64 {
 /// Flattens `tree` (checked data of an `indicators` field) into rows and
 /// cells, cut and split as `plan` says.
 pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -> Table {
-    let slots = slots(spec, tree);
+    let slots = slots(id, spec, tree);
     let cols = columns(spec, style, &slots);
     let n = slots.len();
     let mut rows: Vec<Row> = slots
@@ -453,6 +471,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                 cells: vec![],
                 data: first.map_or(Json::Null, |r| r.data.clone()),
                 groups,
+                paths: slot.sides.iter().map(|r| r.as_ref().map(|r| r.at.clone())).collect(),
             }
         })
         .collect();
@@ -490,6 +509,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                         head: false,
                         group: None,
                         style: None,
+                        path: slots[i].shared_paths.first().map(|p| format!("{p}.{}", spec.sides[s].key)),
                     };
                     rows[i].cells.push(cell.spanning(&plan.breakable, i));
                 }
@@ -500,7 +520,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
             while end < n && !natural_start(spec, col, &slots, end) {
                 end += 1;
             }
-            let (text, group) = cell_text(col, &slots[i], style);
+            let (text, group, path) = cell_text(col, &slots[i], style);
             let mut start = i;
             let mut continued = false;
             // Repeating cells are cut where a page starts; every cell where the table splits.
@@ -519,6 +539,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                     head: matches!(col.col, Col::Block) && start == 0,
                     group: group.clone(),
                     style: if matches!(col.col, Col::Block) { Some("hd".into()) } else { col.style.clone() },
+                    path: path.clone(),
                 };
                 rows[start].cells.push(cell.spanning(&plan.breakable, start));
                 start = cut;
@@ -550,7 +571,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
         Some(Err(m)) => (None, Some(m)),
         None => (None, None),
     };
-    Table { id: id.to_string(), columns, index, rows, total, misplaced }
+    Table { id: id.to_string(), columns, index, rows, total, misplaced, marks: style.marks }
 }
 
 impl Cell {
@@ -568,7 +589,7 @@ fn side_prefix(spec: &Field, s: usize) -> String {
 /// The page starts that cut a repeating merged cell: only these change the layout.
 pub fn cuts(spec: &Field, tree: &Json, page_starts: &BTreeSet<usize>, style: &Style) -> BTreeSet<usize> {
     let repeating: BTreeSet<String> =
-        columns(spec, style, &slots(spec, tree)).into_iter().filter(|c| c.repeat).map(|c| c.key).collect();
+        columns(spec, style, &slots("", spec, tree)).into_iter().filter(|c| c.repeat).map(|c| c.key).collect();
     if repeating.is_empty() {
         return BTreeSet::new();
     }
@@ -609,7 +630,8 @@ fn row_of(slot: &Slot, s: usize) -> &SideRow {
     slot.sides[s].as_ref().expect("filler rows are handled before")
 }
 
-fn cell_text(col: &Column, slot: &Slot, style: &Style) -> (String, Option<Json>) {
+/// A cell's text, its group (for group cells) and the data path of what it shows.
+fn cell_text(col: &Column, slot: &Slot, style: &Style) -> (String, Option<Json>, Option<String>) {
     // A group shows its computed `display` (e.g. 产出指标（50分）) when it has one.
     let label = |g: &Json| g.get("display").filter(|d| d.is_string()).or_else(|| g.get("name")).cloned();
     let text = |v: Option<&Json>| match v {
@@ -619,17 +641,21 @@ fn cell_text(col: &Column, slot: &Slot, style: &Style) -> (String, Option<Json>)
         Some(other) => other.to_string(),
     };
     match &col.col {
-        Col::Block => (style.block.clone().unwrap_or_default(), None),
+        Col::Block => (style.block.clone().unwrap_or_default(), None, None),
         Col::Shared(l) => {
             let g = &slot.shared_groups[*l];
-            (text(label(g).as_ref()), Some(g.clone()))
+            (text(label(g).as_ref()), Some(g.clone()), Some(format!("{}.name", slot.shared_paths[*l])))
         }
         Col::SideLevel(s, l) => {
             let row = row_of(slot, *s);
             let g = &row.groups[*l - slot.shared.len()];
-            (text(label(g).as_ref()), Some(g.clone()))
+            let path = format!("{}.name", row.group_paths[*l - slot.shared.len()]);
+            (text(label(g).as_ref()), Some(g.clone()), Some(path))
         }
-        Col::Field(s, name) => (text(row_of(slot, *s).data.get(name)), None),
+        Col::Field(s, name) => {
+            let row = row_of(slot, *s);
+            (text(row.data.get(name)), None, Some(format!("{}.{name}", row.at)))
+        }
     }
 }
 
@@ -647,16 +673,16 @@ fn strip_children(group: &Json, spec: &Field) -> Json {
 }
 
 /// Rows of the table: the shared groups, then each side's rows next to each other.
-fn slots(spec: &Field, tree: &Json) -> Vec<Slot> {
+fn slots(id: &str, spec: &Field, tree: &Json) -> Vec<Slot> {
     let k = shared_levels(spec);
     let mut out = vec![];
     let Some(top) = tree.as_array() else { return out };
     if k == 0 {
         let mut rows = vec![];
-        side_rows(spec, tree, 0, &mut vec![], &mut vec![], &mut rows);
+        side_rows(spec, tree, 0, id, &mut Trail::default(), &mut rows);
         return rows
             .into_iter()
-            .map(|r| Slot { shared: vec![], shared_groups: vec![], sides: vec![Some(r)] })
+            .map(|r| Slot { shared: vec![], shared_groups: vec![], shared_paths: vec![], sides: vec![Some(r)] })
             .collect();
     }
     for (i, group) in top.iter().enumerate() {
@@ -666,7 +692,8 @@ fn slots(spec: &Field, tree: &Json) -> Vec<Slot> {
             .map(|side| {
                 let mut rows = vec![];
                 if let Some(children) = group.get(&side.key) {
-                    side_rows(spec, children, k, &mut vec![], &mut vec![], &mut rows);
+                    let prefix = format!("{id}[{i}].{}", side.key);
+                    side_rows(spec, children, k, &prefix, &mut Trail::default(), &mut rows);
                 }
                 rows
             })
@@ -677,6 +704,7 @@ fn slots(spec: &Field, tree: &Json) -> Vec<Slot> {
             out.push(Slot {
                 shared: vec![i],
                 shared_groups: vec![strip_children(group, spec)],
+                shared_paths: vec![format!("{id}[{i}]")],
                 sides: iters.iter_mut().map(Iterator::next).collect(),
             });
         }
@@ -684,27 +712,37 @@ fn slots(spec: &Field, tree: &Json) -> Vec<Slot> {
     out
 }
 
-fn side_rows(
-    spec: &Field,
-    node: &Json,
-    level: usize,
-    path: &mut Vec<usize>,
-    groups: &mut Vec<Json>,
-    out: &mut Vec<SideRow>,
-) {
+/// The groups above a row while the tree is walked: indices, groups, data paths.
+#[derive(Default)]
+struct Trail {
+    path: Vec<usize>,
+    groups: Vec<Json>,
+    paths: Vec<String>,
+}
+
+fn side_rows(spec: &Field, node: &Json, level: usize, prefix: &str, trail: &mut Trail, out: &mut Vec<SideRow>) {
     let Some(items) = node.as_array() else { return };
     for (i, group) in items.iter().enumerate() {
-        path.push(i);
-        groups.push(strip_children(group, spec));
+        let at = format!("{prefix}[{i}]");
+        trail.path.push(i);
+        trail.groups.push(strip_children(group, spec));
+        trail.paths.push(at.clone());
         if level + 1 == spec.levels.len() {
-            for row in group.get("rows").and_then(Json::as_array).into_iter().flatten() {
-                out.push(SideRow { path: path.clone(), groups: groups.clone(), data: row.clone() });
+            for (r, row) in group.get("rows").and_then(Json::as_array).into_iter().flatten().enumerate() {
+                out.push(SideRow {
+                    path: trail.path.clone(),
+                    groups: trail.groups.clone(),
+                    data: row.clone(),
+                    at: format!("{at}.rows[{r}]"),
+                    group_paths: trail.paths.clone(),
+                });
             }
         } else if let Some(children) = group.get("groups") {
-            side_rows(spec, children, level + 1, path, groups, out);
+            side_rows(spec, children, level + 1, &format!("{at}.groups"), trail, out);
         }
-        path.pop();
-        groups.pop();
+        trail.path.pop();
+        trail.groups.pop();
+        trail.paths.pop();
     }
 }
 
@@ -812,6 +850,29 @@ row:
             assert_eq!(marked.len(), 1, "row {}", r.index);
         }
         assert!(t.rows[2].cells.iter().any(|c| c.marker && c.key == "year.name"));
+    }
+
+    #[test]
+    fn cells_name_the_data_they_show() {
+        let mut spec = spec();
+        spec.sides = serde_saphyr::from_str("[{key: mid, label: 中期}, {key: year, label: 年度}]").unwrap();
+        let tree = json!([{"name": "A", "mid": [{"name": "m1", "rows": [{"name": "x", "value": "1"}]}],
+                           "year": [{"name": "y1", "rows": [{"name": "z", "value": "3"}, {"name": "w", "value": "4"}]}]}]);
+        let t = layout("t", &spec, &tree, &Plan::default(), &style(true));
+        let path = |row: usize, key: &str| {
+            t.rows[row].cells.iter().find(|c| c.key == key).and_then(|c| c.path.clone()).unwrap_or_default()
+        };
+        assert_eq!(path(0, "level0"), "t[0].name");
+        assert_eq!(path(0, "mid.level1"), "t[0].mid[0].name");
+        assert_eq!(path(1, "year.value"), "t[0].year[0].rows[1].value");
+        // The shorter side's filler names that side's list, where a row would go.
+        assert_eq!(path(1, "mid.filler"), "t[0].mid");
+        assert_eq!(t.rows[1].paths, vec![None, Some("t[0].year[0].rows[1]".to_string())]);
+        // A column no row fills is shown when asked for (the editor's columns).
+        let shown = Style { show: ["year.explain".to_string()].into(), ..style(true) };
+        let t = layout("t", &spec, &tree, &Plan::default(), &shown);
+        assert!(t.columns.iter().any(|c| c.key == "year.explain"));
+        assert!(!t.columns.iter().any(|c| c.key == "mid.explain"));
     }
 
     #[test]

@@ -495,6 +495,14 @@ fn each_pdf_page<E>(
     )
 }
 
+/// A page picture of an OFD scan archive: its JPEG or PNG file.
+pub fn image_picture(bytes: Vec<u8>) -> Result<Picture, Unreadable> {
+    match sniff(&bytes) {
+        Some(kind @ (Kind::Jpeg | Kind::Png)) => picture(bytes, kind),
+        _ => Err(Unreadable::Broken("不是 JPEG 或 PNG 图像".into())),
+    }
+}
+
 /// A device that keeps the largest picture drawn on a page, decoded.
 struct PictureDevice<'b> {
     /// The area it covers, in square points, and the picture.

@@ -365,17 +365,23 @@ fn a_closed_stdout_ends_quietly() {
 
 #[test]
 fn extract_names_its_output_after_the_pdf_never_the_attachment() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = workdir();
     let d = dir.path();
-    // The attachment's name is the form file's: here one a shell would read at login.
-    std::fs::write(d.join(".bash_aliases"), common::clean_seed()).unwrap();
-    let out = run(d, &["render", ".bash_aliases", "--archive", "-o", "invoice.pdf"]);
+    let out = run(d, &["render", "f.yaml", "-o", "plain.pdf"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    std::fs::remove_file(d.join(".bash_aliases")).unwrap();
+    // Someone else's PDF, whose only attachment is named for a file a shell reads at login.
+    std::fs::write(d.join("payload.txt"), "alias ls='rm -rf ~'\n").unwrap();
+    let added = Command::new("qpdf")
+        .args(["plain.pdf", "--add-attachment", "payload.txt", "--filename=.bash_aliases", "--key=.bash_aliases"])
+        .args(["--", "invoice.pdf"])
+        .current_dir(d)
+        .status()
+        .expect("qpdf is installed by tests/run.sh");
+    assert!(added.success());
     let out = run(d, &["extract", "invoice.pdf"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!d.join(".bash_aliases").exists(), "written under the attachment's name");
-    assert_eq!(std::fs::read_to_string(d.join("invoice.yaml")).unwrap(), common::clean_seed());
+    assert_eq!(std::fs::read_to_string(d.join("invoice.yaml")).unwrap(), "alias ls='rm -rf ~'\n");
 }
 
 #[test]

@@ -589,6 +589,23 @@ mod tests {
         assert!(sniff(b"form: x").is_none());
     }
 
+    /// A file's budget: pictures are refused once their pixels would pass
+    /// it, or once its CPU time is spent, before they are decoded.
+    #[test]
+    fn a_spent_budget_decodes_nothing_more() {
+        let fresh = Budget::new();
+        assert!(fresh.spend(8000, 8000).is_ok() && fresh.in_time("f").is_ok());
+        let full = Budget::new();
+        full.pixels.set(MAX_FILE_PIXELS - 10);
+        assert_eq!(full.spend(5, 2), Ok(()));
+        assert_eq!(full.spend(1, 1), Err(Unreadable::OverBudget));
+        let late =
+            Budget { pixels: std::cell::Cell::new(0), deadline: guard::Deadline::after(std::time::Duration::ZERO) };
+        std::hint::black_box((0..1_000_000u64).map(std::hint::black_box).sum::<u64>());
+        assert_eq!(late.spend(1, 1), Err(Unreadable::OverBudget));
+        assert!(matches!(late.in_time("f"), Err(ScanFileError::TooSlow(_))));
+    }
+
     #[test]
     fn huge_pictures_are_refused_from_their_size() {
         assert!(within_limits(4961, 7016).is_ok());

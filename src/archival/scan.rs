@@ -14,7 +14,7 @@ use crate::form::fingerprint::{QrPayload, parse_qr};
 use crate::form::{Form, fingerprint};
 use crate::inputs::scans::{self, Picture, ScanFileError, Source, Stored, Unreadable};
 use crate::layout::world::FormWorld;
-use crate::layout::{Engine, Error, RenderOptions, pdf, template};
+use crate::layout::{Engine, Error, RenderOptions, attach, pdf, template};
 
 /// The attached manifest that marks a scan archive.
 pub const MANIFEST: &str = "formpress-scan.json";
@@ -37,6 +37,9 @@ pub struct Expected {
     pub yaml: Option<(String, Vec<u8>)>,
     /// The generated PDF (file name and bytes): what was printed.
     pub pdf: (String, Vec<u8>),
+    /// The pictures the YAML names (under their path inside the form's
+    /// folder), attached so the archive alone rebuilds the form.
+    pub pictures: Vec<attach::Attached>,
 }
 
 /// Why the form the scans are checked against cannot be had.
@@ -46,8 +49,8 @@ pub enum ExpectedError {
     Draft(usize),
     /// The PDF given is a draft.
     DraftPdf,
-    /// The form has structural errors.
-    NotRenderable,
+    /// The form has structural errors: each named with its place.
+    NotRenderable(Vec<String>),
     /// The form's pages carry no 校验码 (option `fingerprint: false`).
     NoCode,
     /// The PDF's pages print different codes, or none.
@@ -66,7 +69,7 @@ impl std::fmt::Display for ExpectedError {
         match self {
             ExpectedError::Draft(n) => write!(f, "表单有 {n} 个错误，只能打印草稿（没有校验码），无法与扫描件核对"),
             ExpectedError::DraftPdf => write!(f, "这份 PDF 是草稿（没有校验码），不是可以报送的表"),
-            ExpectedError::NotRenderable => write!(f, "表单有结构性错误，无法生成"),
+            ExpectedError::NotRenderable(errors) => write!(f, "表单有结构性错误，无法生成：{}", errors.join("；")),
             ExpectedError::NoCode => write!(f, "表单页面上没有校验码和二维码（fingerprint: false），无法与扫描件核对"),
             ExpectedError::PdfCode => write!(f, "PDF 各页的校验码缺失或不一致，无法与扫描件核对"),
             ExpectedError::Mismatch { pdf, data } => {
@@ -91,7 +94,7 @@ impl Expected {
     /// The form as its data renders it now.
     pub fn from_data(engine: &Engine, form: &Form) -> Result<Expected, ExpectedError> {
         if !form.renderable() {
-            return Err(ExpectedError::NotRenderable);
+            return Err(not_renderable(form));
         }
         if form.errors() > 0 {
             return Err(ExpectedError::Draft(form.errors()));
@@ -109,6 +112,7 @@ impl Expected {
             pages: read.pages.iter().map(|p| (p.width, p.height)).collect(),
             yaml: Some((base_name(&form.name, "form.yaml"), form.bytes.clone())),
             pdf: (pdf_name.display().to_string(), rendered.pdf),
+            pictures: pictures(form),
         })
     }
 
@@ -139,9 +143,10 @@ impl Expected {
             pages: read.pages.iter().map(|p| (p.width, p.height)).collect(),
             yaml: None,
             pdf: (base_name(name, "form.pdf"), bytes),
+            pictures: vec![],
         };
-        if data.is_some_and(|form| !form.renderable()) {
-            return Err(ExpectedError::NotRenderable);
+        if let Some(form) = data.filter(|form| !form.renderable()) {
+            return Err(not_renderable(form));
         }
         for form in data.into_iter().chain(attached.as_ref()) {
             let Some(fp) = engine.fingerprint(form).filter(|_| form.renderable()) else { continue };
@@ -154,6 +159,7 @@ impl Expected {
                 expected.author = author(&form.data);
                 expected.hex = Some(fp.hex);
                 expected.yaml = Some((base_name(&form.name, "form.yaml"), form.bytes.clone()));
+                expected.pictures = pictures(form);
             }
         }
         Ok(expected)
@@ -166,6 +172,17 @@ impl Expected {
             None => payload.code() == self.code,
         }
     }
+}
+
+/// The pictures an archive of `form` attaches (all it attaches but the YAML).
+fn pictures(form: &Form) -> Vec<attach::Attached> {
+    attach::attached(form).into_iter().skip(1).collect()
+}
+
+/// A form that cannot be laid out, with its structural errors, each with its place.
+fn not_renderable(form: &Form) -> ExpectedError {
+    let errors = form.findings.iter().filter(|f| f.blocks_render());
+    ExpectedError::NotRenderable(errors.map(|f| format!("{} {}", f.yaml_path, f.message).trim().to_string()).collect())
 }
 
 /// Who the form is from: 部门名称, 单位 or 项目名称, for the archive's metadata.
@@ -410,12 +427,21 @@ pub struct Manifest {
 /// its own resolution and a JPEG byte for byte, with the YAML, the generated
 /// PDF and the manifest attached, and metadata naming the form, the 校验码
 /// and the scan date.
+/// The archive's format: PDF/A-3b, or OFD-A (GB/T 42133) with the same
+/// pages and attachments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveFormat {
+    Pdf,
+    Ofd,
+}
+
 pub fn archive(
     engine: &Engine,
     expected: &Expected,
     pages: &[Page],
     order: &[usize],
     date: Day,
+    format: ArchiveFormat,
 ) -> Result<Vec<u8>, Error> {
     let name = expected.kind.as_ref().map_or("表单", |(_, name)| name.as_str());
     let description = format!("{name} · 校验码 {} · 扫描日期 {date} · 共 {} 页", expected.code, order.len());
@@ -444,7 +470,9 @@ pub fn archive(
             lit(&path)
         ));
         files.push((path, Bytes::new(picture.stored.bytes().to_vec())));
-        sources.push(pages[i].source.to_string());
+        // The scan's file name only: the archive is filed and sent, the folder it was in is not its business.
+        let source = &pages[i].source;
+        sources.push(Source { file: base_name(&source.file, "扫描件"), page: source.page }.to_string());
     }
     let manifest = Manifest {
         format: MANIFEST_FORMAT.into(),
@@ -457,8 +485,15 @@ pub fn archive(
         yaml: expected.yaml.as_ref().map(|(n, _)| n.clone()),
         pdf: expected.pdf.0.clone(),
     };
-    let mut attach = |file: &str, bytes: Vec<u8>, relationship: &str, mime: &str, what: &str| {
+    let mut attached: Vec<crate::outputs::ofd::Attachment> = vec![];
+    let mut attach = |file: &str, bytes: Vec<u8>, relationship: &'static str, mime: &str, what: &str| {
         let path = format!("/attached/{file}");
+        let usage = match relationship {
+            "source" => "Source",
+            "alternative" => "Alternative",
+            _ => "Supplement",
+        };
+        attached.push(crate::outputs::ofd::Attachment { name: file.to_string(), bytes: bytes.clone(), usage });
         markup.push_str(&format!(
             "#pdf.attach({}, read({}, encoding: none), relationship: {}, mime-type: {}, description: {})\n",
             lit(file),
@@ -479,6 +514,9 @@ pub fn archive(
         "application/pdf",
         "打印、签字盖章的表单原件（PDF）",
     );
+    for picture in &expected.pictures {
+        attach(&picture.name, picture.bytes.clone(), "supplement", &picture.mime, "表单引用的图片");
+    }
     let manifest = serde_json::to_vec_pretty(&manifest).expect("serialisable");
     attach(MANIFEST, manifest, "supplement", "application/json", "扫描件清单：每页来自哪个扫描文件");
     let today = Datetime::from_ymd(date.year, date.month, date.day).expect("a checked date");
@@ -498,6 +536,20 @@ pub fn archive(
         timestamp: Some(today),
         archive: true,
     };
+    if format == ArchiveFormat::Ofd {
+        let meta = crate::outputs::ofd::Meta {
+            title: Some(format!("{name}（签字盖章扫描件）")),
+            authors: expected.author.iter().cloned().collect(),
+            subject: Some(description),
+            keywords: vec!["formpress 扫描件".into(), format!("校验码 {}", expected.code), format!("扫描日期 {date}")],
+            creator: options.creator,
+            date: Some((date.year, date.month, date.day)),
+            doc_id: crate::outputs::ofd::doc_id(&options.ident),
+            archive: true,
+            attachments: attached,
+        };
+        return crate::outputs::ofd::write(&doc, &meta).map_err(|e| Error::Export(vec![e.0]));
+    }
     pdf::export(&doc, &options).map_err(Error::Export)
 }
 
@@ -577,15 +629,32 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
         None if manifest.yaml.is_some() => out.push(Finding::Wrong("附带的 YAML 缺失或无法读取".into())),
         None => out.push(Finding::Ok("存档没有附带 YAML（扫描时只给了 PDF），按 PDF 上的校验码核对".into())),
     }
-    // The pages, read again from the archive's own pictures.
-    let pdf = match hayro_interpret::hayro_syntax::Pdf::new(bytes) {
-        Ok(pdf) => pdf,
-        Err(e) => {
-            out.push(Finding::Wrong(format!("存档页面无法读取（{e:?}）")));
-            return out;
+    // The pages, read again from the archive's own pictures (an OFD-A's page images).
+    let pictures = if crate::archival::ofd_read::is_ofd(&bytes) {
+        match crate::archival::ofd_read::read(&bytes) {
+            Ok((_, pkg)) => pkg
+                .page_images
+                .iter()
+                .map(|files| match files.first().and_then(|f| pkg.entries.get(f)) {
+                    Some(b) => scans::image_picture(b.clone()),
+                    None => Err(scans::Unreadable::NoPicture),
+                })
+                .collect(),
+            Err(e) => {
+                out.push(Finding::Wrong(format!("存档页面无法读取（{e}）")));
+                return out;
+            }
+        }
+    } else {
+        match hayro_interpret::hayro_syntax::Pdf::new(bytes) {
+            Ok(pdf) => scans::pdf_pages(&pdf),
+            Err(e) => {
+                out.push(Finding::Wrong(format!("存档页面无法读取（{e:?}）")));
+                return out;
+            }
         }
     };
-    let pages: Vec<Page> = scans::pdf_pages(&pdf)
+    let pages: Vec<Page> = pictures
         .into_iter()
         .enumerate()
         .map(|(i, picture)| page(Source { file: "存档".into(), page: Some(i + 1) }, picture))
@@ -650,6 +719,7 @@ mod tests {
             pages: vec![(595.0, 842.0); pages],
             yaml: None,
             pdf: ("f.pdf".into(), vec![]),
+            pictures: vec![],
         }
     }
 

@@ -10,9 +10,11 @@
 //! a removed, covered or swapped QR code (or seal, or table rule) changes the
 //! sequence. No QR decoding is needed: the code is in the drawing.
 
-use crate::archival::inspect::{self, Page};
+use crate::archival::inspect::{self, Inspected, Page};
+use crate::archival::ofd_read::{self, Package};
 use crate::form::Form;
 use crate::layout::{Engine, Error, RenderOptions};
+use crate::outputs::ofd;
 
 /// One way the pages under test differ from the pages of the data.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,18 +38,49 @@ pub enum Difference {
         at: Option<(f64, f64)>,
         footer: bool,
     },
+    /// An OFD page whose text and drawings match but whose content differs
+    /// (an attribute, a font or picture reference).
+    Content {
+        page: usize,
+    },
+    /// A file of an OFD package that formpress would not write, or writes otherwise.
+    Entry {
+        name: String,
+        change: EntryChange,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EntryChange {
+    Extra,
+    Missing,
+    Changed,
 }
 
 impl std::fmt::Display for Difference {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{}", self.describe("PDF"))
+    }
+}
+
+impl Difference {
+    /// The difference in words, naming the file under test as `doc` (PDF, OFD).
+    pub fn describe(&self, doc: &str) -> String {
+        let mut out = String::new();
+        let _ = self.write(&mut out, doc);
+        out
+    }
+
+    fn write(&self, f: &mut String, doc: &str) -> std::fmt::Result {
+        use std::fmt::Write;
         let shown = |s: &str| if s.is_empty() { "（无）".to_string() } else { format!("「{s}」") };
         match self {
-            Difference::PageCount { pdf, data } => write!(f, "PDF 有 {pdf} 页，数据应为 {data} 页"),
+            Difference::PageCount { pdf, data } => write!(f, "{doc} 有 {pdf} 页，数据应为 {data} 页"),
             Difference::Text { page, pdf, data } => {
-                write!(f, "第 {page} 页：PDF 上是{}，数据应为{}", shown(pdf), shown(data))
+                write!(f, "第 {page} 页：{doc} 上是{}，数据应为{}", shown(pdf), shown(data))
             }
             Difference::Drawing { page, pdf, data, at, footer } => {
-                write!(f, "第 {page} 页：图形与数据不符（PDF 上 {pdf} 个，数据应为 {data} 个）")?;
+                write!(f, "第 {page} 页：图形与数据不符（{doc} 上 {pdf} 个，数据应为 {data} 个）")?;
                 if let Some((x, y)) = at {
                     write!(f, "，第一处不同在距页面左边 {x:.0} mm、上边 {y:.0} mm")?;
                 }
@@ -56,6 +89,14 @@ impl std::fmt::Display for Difference {
                 }
                 Ok(())
             }
+            Difference::Content { page } => {
+                write!(f, "第 {page} 页：页面内容与数据重新生成的不同（文字和图形相同，属性、字体或图片引用不同）")
+            }
+            Difference::Entry { name, change } => match change {
+                EntryChange::Extra => write!(f, "OFD 包中多出 {name}（formpress 不写这个文件）"),
+                EntryChange::Missing => write!(f, "OFD 包中缺少 {name}"),
+                EntryChange::Changed => write!(f, "OFD 包中的 {name} 与数据重新生成的不同"),
+            },
         }
     }
 }
@@ -65,6 +106,52 @@ pub fn rendered_pages(engine: &Engine, form: &Form) -> Result<Vec<Page>, Error> 
     let pdf = engine.render(form, &RenderOptions::default())?.pdf;
     let read = inspect::read(pdf).map_err(|e| Error::Export(vec![e.to_string()]))?;
     Ok(read.pages)
+}
+
+/// The form rendered now as an OFD package like the one under test (OFD-A
+/// with its attachments if it is one, on its date), read back as any is.
+pub fn rendered_ofd(engine: &Engine, form: &Form, like: &Package) -> Result<(Inspected, Package), Error> {
+    let date = like.date.and_then(|(y, m, d)| typst::foundations::Datetime::from_ymd(y, m, d));
+    let options = RenderOptions { date, archive: like.doc_type == "OFD-A", ..RenderOptions::default() };
+    let bytes = ofd::of_laid(&engine.layout(form, &options)?)?;
+    ofd_read::read(&bytes).map_err(|e| Error::Export(vec![e.to_string()]))
+}
+
+/// What an OFD package holds beyond what its pages show: every page's content
+/// must be byte for byte what formpress writes for the data, and the package
+/// must hold exactly formpress's files (with `attachments`, the attached
+/// files too; a YAML given beside the package may differ in comments).
+/// `found` are the page differences already named.
+pub fn compare_packages(given: &Package, data: &Package, attachments: bool, found: &[Difference]) -> Vec<Difference> {
+    let mut out = vec![];
+    let named = |page: usize| {
+        found
+            .iter()
+            .any(|d| matches!(d, Difference::Text { page: p, .. } | Difference::Drawing { page: p, .. } if *p == page))
+    };
+    for (i, (a, b)) in given.page_files.iter().zip(&data.page_files).enumerate() {
+        if given.entries.get(a) != data.entries.get(b) && !named(i + 1) {
+            out.push(Difference::Content { page: i + 1 });
+        }
+    }
+    let pages = |p: &Package, name: &str| p.page_files.iter().any(|f| f == name);
+    let skipped = |name: &str| !attachments && name.starts_with("Doc_0/Attachs/");
+    for (name, bytes) in &given.entries {
+        if pages(given, name) || skipped(name) {
+            continue;
+        }
+        match data.entries.get(name) {
+            None => out.push(Difference::Entry { name: name.clone(), change: EntryChange::Extra }),
+            Some(b) if b != bytes => out.push(Difference::Entry { name: name.clone(), change: EntryChange::Changed }),
+            Some(_) => {}
+        }
+    }
+    for name in data.entries.keys() {
+        if !given.entries.contains_key(name) && !pages(data, name) && !skipped(name) {
+            out.push(Difference::Entry { name: name.clone(), change: EntryChange::Missing });
+        }
+    }
+    out
 }
 
 /// Every difference between the pages under test and the pages of the data,

@@ -16,19 +16,22 @@ use super::{EXIT_FINDINGS, EXIT_IO, EXIT_LAYOUT, EXIT_USAGE};
 #[derive(Args, Debug)]
 #[command(group = clap::ArgGroup::new("form").required(true).multiple(true).args(["data", "pdf"]))]
 pub struct ScanArgs {
-    /// The scanned pages, in any order: a scanner's PDF, or JPEG, PNG and TIFF files.
+    /// 扫描件，顺序不限：扫描仪生成的 PDF，或 JPEG、PNG、TIFF 文件
     #[arg(required = true, value_name = "SCAN")]
     pub(super) scans: Vec<PathBuf>,
-    /// The form's data (YAML); it is rendered to learn its pages and 校验码.
+    /// 表单数据（YAML）；据此生成页面，得到页数和校验码
     #[arg(long, value_name = "FORM.yaml")]
     pub(super) data: Option<PathBuf>,
-    /// The generated PDF that was printed (with --data too, both are checked and attached).
+    /// 打印用的那份 PDF（与 --data 同时给出时两者互相核对，都附入存档）
     #[arg(long, value_name = "FORM.pdf")]
     pub(super) pdf: Option<PathBuf>,
-    /// The archive to write (PDF/A-3b); never over an input or another archive.
+    /// 写出的存档（PDF/A-3b，--format ofd 时为 OFD-A）；从不覆盖输入文件或另一份存档
     #[arg(short, long, value_name = "SIGNED.pdf")]
     pub(super) output: PathBuf,
-    /// The scan date recorded in the archive [default: the day the newest scan file was last modified].
+    /// 存档的格式：pdf（PDF/A-3b，默认）或 ofd（OFD-A，GB/T 42133）
+    #[arg(long, default_value = "pdf", value_parser = ["pdf", "ofd"])]
+    pub(super) format: String,
+    /// 存档记录的扫描日期（默认：最新的扫描文件的修改日期）
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub(super) date: Option<String>,
     #[command(flatten)]
@@ -112,7 +115,8 @@ pub(super) fn run(args: ScanArgs) -> ExitCode {
     let date = date
         .or_else(|| args.scans.iter().filter_map(|p| scan::Day::of_file(p)).max_by_key(|d| (d.year, d.month, d.day)))
         .unwrap_or(scan::Day { year: 2000, month: 1, day: 1 });
-    let archive = match scan::archive(&engine, &expected, &pages, &order, date) {
+    let format = if args.format == "ofd" { scan::ArchiveFormat::Ofd } else { scan::ArchiveFormat::Pdf };
+    let archive = match scan::archive(&engine, &expected, &pages, &order, date, format) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("formpress: 无法生成存档：{e}");
@@ -124,9 +128,10 @@ pub(super) fn run(args: ScanArgs) -> ExitCode {
     }
     let attached = if expected.yaml.is_some() { "附 YAML 原文和生成的 PDF" } else { "附生成的 PDF" };
     report(format!(
-        "已生成 {}（{} 页扫描件，PDF/A-3b，{attached}，校验码 {}，扫描日期 {date}，{} KB）",
+        "已生成 {}（{} 页扫描件，{}，{attached}，校验码 {}，扫描日期 {date}，{} KB）",
         shown(output.path()),
         order.len(),
+        if format == scan::ArchiveFormat::Ofd { "OFD-A" } else { "PDF/A-3b" },
         expected.code,
         archive.len().div_ceil(1024)
     ));

@@ -6,20 +6,20 @@ use std::process::ExitCode;
 use clap::Args;
 
 use formpress::archival::archive::{self, ArchiveError};
-use formpress::archival::{inspect, scan, verify};
+use formpress::archival::{inspect, ofd_read, scan, verify};
 use formpress::form::{findings, fingerprint};
 use formpress::layout::attach::Stamp;
 use formpress::{Engine, Form};
 
 use super::EXIT_FINDINGS;
-use super::common::{CommonArgs, check_file, engine, read_pdf, shown};
+use super::common::{CommonArgs, check_file, engine, read_document, read_pdf, shown};
 use super::sign;
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// The PDF to verify.
+    /// 要核对的 PDF
     pub(super) pdf: PathBuf,
-    /// The form data it should have been made from (optional if the PDF carries its YAML).
+    /// 它应当由哪份表单数据生成（PDF 附带 YAML 时可不给）
     pub(super) form: Option<PathBuf>,
     #[command(flatten)]
     pub(super) common: CommonArgs,
@@ -34,14 +34,20 @@ pub(super) fn run(args: VerifyArgs) -> ExitCode {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let pdf = match inspect::read(bytes.clone()) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("formpress: {}：{e}", shown(&args.pdf));
-            return ExitCode::from(EXIT_FINDINGS);
-        }
+    let (pdf, ofd) = match read_document(&args.pdf, bytes.clone()) {
+        Ok(read) => read,
+        Err(code) => return code,
     };
-    let signatures_ok = sign::report(&args.pdf, &bytes);
+    let doc = if ofd.is_some() { "OFD" } else { "PDF" };
+    let signatures_ok = match &ofd {
+        // GB/T 38540 seals are not checked (README, "OFD").
+        Some(pkg) if pkg.signed => {
+            say!("OFD 中有电子签章（GB/T 38540），formpress 不核验签章，只核验内容");
+            true
+        }
+        Some(_) => true,
+        None => sign::report(&args.pdf, &bytes),
+    };
     if scan::is_archive(&pdf) {
         // A signed scan archive: both the signatures and the scanned pages must hold.
         let code = verify_scan(&engine, &args, bytes, &pdf);
@@ -55,7 +61,7 @@ pub(super) fn run(args: VerifyArgs) -> ExitCode {
     // The code printed on each page; all pages must agree.
     let printed: Vec<Option<String>> = pdf.pages.iter().map(|p| fingerprint::find_code(&p.text)).collect();
     let Some(code) = printed.iter().flatten().next().cloned() else {
-        eprintln!("formpress: {}：PDF 上没有找到校验码", args.pdf.display());
+        eprintln!("formpress: {}：{doc} 上没有找到校验码", args.pdf.display());
         return ExitCode::from(EXIT_FINDINGS);
     };
     let mut ok = signatures_ok;
@@ -66,28 +72,28 @@ pub(super) fn run(args: VerifyArgs) -> ExitCode {
         .map(|(i, _)| (i + 1).to_string())
         .collect();
     if odd.is_empty() {
-        say!("PDF 上印的校验码：{code}（{} 页一致）", printed.len());
+        say!("{doc} 上印的校验码：{code}（{} 页一致）", printed.len());
     } else {
         ok = false;
-        say!("PDF 上印的校验码：{code}；✗ 第 {} 页的校验码不同或缺失", odd.join("、"));
+        say!("{doc} 上印的校验码：{code}；✗ 第 {} 页的校验码不同或缺失", odd.join("、"));
     }
     let recorded = pdf.creator.as_deref().and_then(Stamp::parse);
     match &recorded {
-        Some(stamp) => say!("PDF 由 {stamp} 生成"),
-        None => say!("PDF 中没有 formpress 的版本记录"),
+        Some(stamp) => say!("{doc} 由 {stamp} 生成"),
+        None => say!("{doc} 中没有 formpress 的版本记录"),
     }
-    let mut sources: Vec<(String, Form)> = vec![];
+    let mut sources: Vec<(String, Form, bool)> = vec![];
     match archive::attached_form(&engine, &pdf) {
-        Ok(form) => sources.push((format!("PDF 附带的 {}", findings::escape_controls(&form.name)), form)),
+        Ok(form) => sources.push((format!("{doc} 附带的 {}", findings::escape_controls(&form.name)), form, true)),
         Err(ArchiveError::NoSource) => {}
         Err(e) => {
             ok = false;
-            say!("PDF 附带的表单数据：✗ {e}");
+            say!("{doc} 附带的表单数据：✗ {e}");
         }
     }
     if let Some(path) = &args.form {
         match check_file(&engine, path) {
-            Ok(form) => sources.push((format!("给出的 {}", path.display()), form)),
+            Ok(form) => sources.push((format!("给出的 {}", path.display()), form, false)),
             Err(code) => return code,
         }
     }
@@ -96,8 +102,9 @@ pub(super) fn run(args: VerifyArgs) -> ExitCode {
         return ExitCode::from(EXIT_FINDINGS);
     }
     let mut notes = false;
-    for (what, form) in &sources {
-        let outcome = verify_source(&engine, &pdf, &code, recorded.as_ref(), what, form);
+    for (what, form, attached) in &sources {
+        let against = Against { pdf: &pdf, ofd: ofd.as_ref(), attached: *attached };
+        let outcome = verify_source(&engine, &against, &code, recorded.as_ref(), what, form);
         ok &= outcome != Outcome::Differs;
         notes |= outcome == Outcome::Note;
     }
@@ -169,9 +176,25 @@ enum Outcome {
 /// Checks the PDF against one source of form data: the 校验码, then every
 /// page's text and drawings against the form rendered again, each
 /// difference with its reason.
+/// What `verify` checks a source of form data against: the pages read back,
+/// and for an OFD the package (its pages' content and files are compared too;
+/// its attachments only against the attached form itself).
+struct Against<'a> {
+    pdf: &'a inspect::Inspected,
+    ofd: Option<&'a ofd_read::Package>,
+    attached: bool,
+}
+
+impl Against<'_> {
+    /// How messages name the file under test.
+    fn doc(&self) -> &'static str {
+        if self.ofd.is_some() { "OFD" } else { "PDF" }
+    }
+}
+
 fn verify_source(
     engine: &Engine,
-    pdf: &inspect::Inspected,
+    against: &Against,
     code: &str,
     recorded: Option<&Stamp>,
     what: &str,
@@ -188,20 +211,30 @@ fn verify_source(
     if fp.code() == code {
         say!("{what}：校验码 {} ✓ 一致", fp.code());
     } else {
-        say!("{what}：✗ 校验码不一致：PDF 上印的是 {code}，数据算得 {}", fp.code());
+        say!("{what}：✗ 校验码不一致：{} 上印的是 {code}，数据算得 {}", against.doc(), fp.code());
         outcome = Outcome::Differs;
     }
     let running = Stamp::running(form.kind.as_deref().and_then(|k| engine.catalog().kind(k)));
-    let pages = match verify::rendered_pages(engine, form) {
-        Ok(pages) => pages,
+    let rendered = match against.ofd {
+        Some(pkg) => verify::rendered_ofd(engine, form, pkg).map(|(read, data)| {
+            let mut found = verify::compare(&against.pdf.pages, &read.pages);
+            found.extend(verify::compare_packages(pkg, &data, against.attached, &found));
+            (read.pages.len(), found)
+        }),
+        None => {
+            verify::rendered_pages(engine, form).map(|pages| (pages.len(), verify::compare(&against.pdf.pages, &pages)))
+        }
+    };
+    let (pages, differences) = match rendered {
+        Ok(r) => r,
         Err(e) => {
             say!("  ✗ 无法重新生成页面来比对：{}", findings::escape_controls(&e.to_string()));
             return Outcome::Differs;
         }
     };
-    let differences = verify::compare(&pdf.pages, &pages);
     if differences.is_empty() {
-        say!("  ✓ 每页的文字和图形（含二维码、印章）与数据重新生成的一致（{} 页）", pages.len());
+        let package = if against.ofd.is_some() { "；OFD 包只含 formpress 写的文件" } else { "" };
+        say!("  ✓ 每页的文字和图形（含二维码、印章）与数据重新生成的一致（{pages} 页）{package}");
         return outcome;
     }
     if recorded == Some(&running) {
@@ -209,13 +242,13 @@ fn verify_source(
         outcome = Outcome::Differs;
     } else {
         // Another version may lay the same data out differently: the code decides.
-        say!("  ⚠ 页面与现在（{running}）生成的不同；PDF 由其他版本生成，版式可能已变，以下仅作提示：");
+        say!("  ⚠ 页面与现在（{running}）生成的不同；{} 由其他版本生成，版式可能已变，以下仅作提示：", against.doc());
         if outcome == Outcome::Matches {
             outcome = Outcome::Note;
         }
     }
     for d in &differences {
-        say!("    {}", findings::escape_controls(&d.to_string()));
+        say!("    {}", findings::escape_controls(&d.describe(against.doc())));
     }
     outcome
 }

@@ -27,6 +27,11 @@ pub struct Stray {
 /// Rules thinner than this count as table lines, not filled shapes.
 const RULE_SLACK: f64 = 0.25;
 
+/// How far a glyph's ink may reach below the page body: the last line's box
+/// ends at the font's descender, and some glyphs (j, 【) draw deeper, into
+/// the margin but far above the footer (30 % of the margin below the body).
+const DESCENDER_SLACK: f64 = 3.0;
+
 #[derive(Debug, Clone, Copy)]
 struct Rect {
     x0: f64,
@@ -99,7 +104,7 @@ pub fn strays(doc: &PagedDocument, margins: &Margins) -> Vec<Stray> {
         ink.vertical.sort_by(|a, b| a.at.total_cmp(&b.at));
         ink.horizontal.sort_by(|a, b| a.at.total_cmp(&b.at));
         for &(g, run) in &ink.glyphs {
-            let off_body = g.x0 < area.x0 - 0.5 || g.x1 > area.x1 + 0.5 || g.y1 > area.y1 + 0.5 || g.y0 < area.y0 - 0.5;
+            let off_body = g.x0 < area.x0 - 0.5 || g.x1 > area.x1 + 0.5 || g.y1 > area.y1 + DESCENDER_SLACK || g.y0 < area.y0 - 0.5;
             let crossed =
                 crosses(&ink.vertical, g.x0, g.x1, g.y0, g.y1) || crosses(&ink.horizontal, g.y0, g.y1, g.x0, g.x1);
             if (off_body || crossed) && seen.insert((run, off_body)) {

@@ -104,7 +104,10 @@ pub fn strays(doc: &PagedDocument, margins: &Margins) -> Vec<Stray> {
         ink.vertical.sort_by(|a, b| a.at.total_cmp(&b.at));
         ink.horizontal.sort_by(|a, b| a.at.total_cmp(&b.at));
         for &(g, run) in &ink.glyphs {
-            let off_body = g.x0 < area.x0 - 0.5 || g.x1 > area.x1 + 0.5 || g.y1 > area.y1 + DESCENDER_SLACK || g.y0 < area.y0 - 0.5;
+            let off_body = g.x0 < area.x0 - 0.5
+                || g.x1 > area.x1 + 0.5
+                || g.y1 > area.y1 + DESCENDER_SLACK
+                || g.y0 < area.y0 - 0.5;
             let crossed =
                 crosses(&ink.vertical, g.x0, g.x1, g.y0, g.y1) || crosses(&ink.horizontal, g.y0, g.y1, g.x0, g.x1);
             if (off_body || crossed) && seen.insert((run, off_body)) {

@@ -49,6 +49,7 @@ pub mod layout {
     pub mod fonts;
     pub mod indicators;
     pub mod ink;
+    pub mod paper;
     pub mod pdf;
     pub mod qr;
     pub mod render;

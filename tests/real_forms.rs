@@ -1,8 +1,10 @@
 //! The corpus of real forms (tests/real/): forms that local governments
 //! published, each written as a YAML of a built-in kind exactly as printed.
-//! Every one must lay out in its kind, print every cell text of its YAML, and
-//! get exactly the findings its `.expected` file lists — a false alarm fails
-//! this test just as a missed problem does.
+//! Every one must render in its kind, print every cell text of its YAML on
+//! paper (the PDF read back with pdftotext, page by page above the footer),
+//! carry the 草稿 mark on every page exactly when it has errors (judged on
+//! the rendered pixels), and get exactly the findings its `.expected` file
+//! lists — a false alarm fails this test just as a missed problem does.
 
 mod common;
 
@@ -15,7 +17,7 @@ fn corpus() -> Vec<PathBuf> {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        // The forms, not their layout sidecars (`<slug>.layout.yaml`).
+        // `<slug>.layout.yaml` beside each form describes the published layout; it is not a form.
         .filter(|p| p.extension().is_some_and(|e| e == "yaml") && !p.to_string_lossy().ends_with(".layout.yaml"))
         .collect();
     files.sort();
@@ -42,12 +44,11 @@ fn expected(yaml: &std::path::Path) -> Vec<(String, Severity, String)> {
 }
 
 #[test]
-fn every_real_form_renders_whole_with_exactly_its_findings() {
+fn every_real_form_gets_exactly_its_findings() {
     let files = corpus();
     assert!(files.len() >= 15, "only {} real forms", files.len());
     let engine = common::engine();
     let mut failures = vec![];
-    let mut long = 0;
     let mut kinds = std::collections::BTreeSet::new();
     for file in &files {
         let name = file.file_name().unwrap().to_string_lossy().into_owned();
@@ -67,30 +68,72 @@ fn every_real_form_renders_whole_with_exactly_its_findings() {
         for (path, level, message) in printed {
             failures.push(format!("{name}: not expected {path} {level:?} {message}"));
         }
+    }
+    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(kinds.len(), 5, "kinds covered: {kinds:?}");
+}
+
+#[test]
+fn every_real_form_prints_every_cell_on_paper_and_drafts_look_like_drafts() {
+    let engine = common::engine();
+    let mut failures = vec![];
+    let (mut long, mut drafts) = (0, 0);
+    for file in &corpus() {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let form = engine.check_file(file).unwrap();
         if !form.renderable() {
             failures.push(format!("{name}: not renderable"));
             continue;
         }
-        let laid = match engine.layout(&form, &RenderOptions::default()) {
-            Ok(l) => l,
+        let rendered = match engine.render(&form, &RenderOptions::default()) {
+            Ok(r) => r,
             Err(e) => {
                 failures.push(format!("{name}: {e}"));
                 continue;
             }
         };
-        long += usize::from(laid.document.pages().len() >= 2);
-        // Every cell text of the YAML is printed, whole.
-        let all = common::printed(&laid.document);
+        long += usize::from(rendered.pages >= 2);
+        // Every cell text of the YAML is on the paper, whole (a cell may continue on the next page).
+        let kind = form.kind.as_deref().unwrap();
+        let pages = common::body_pages(&rendered.pdf, common::bottom_margin(kind));
         let mut cells = vec![];
         common::strings(&form.data, &mut cells);
         // Dates print the Chinese way (2023年4月15日), so they are not looked for as typed.
         for cell in cells.iter().filter(|c| formpress::form::schema::parse_date(c).is_none()) {
-            if !all.contains(cell.as_str()) {
+            if !common::shown(&pages, cell) {
                 failures.push(format!("{name}: not printed: {}", cell.chars().take(30).collect::<String>()));
             }
+        }
+        // The 草稿 mark, on the pixels: on every page of a draft, on no page of a final form.
+        let marked = draft_marks(&rendered.pdf, common::bottom_margin(kind));
+        drafts += usize::from(rendered.draft);
+        if marked.len() != rendered.pages || marked.iter().any(|&m| m != rendered.draft) {
+            failures.push(format!("{name}: draft {} but the 草稿 mark on pages {marked:?}", rendered.draft));
         }
     }
     assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
     assert!(long >= 3, "only {long} forms of several pages");
-    assert_eq!(kinds.len(), 5, "kinds covered: {kinds:?}");
+    assert!(drafts >= 3, "only {drafts} drafts: the 草稿 mark is hardly tested");
+}
+
+/// Whether each page shows the 草稿 mark: its translucent red, across the
+/// middle of the page above the footer (whose draft line is red too), at 30 dpi.
+fn draft_marks(pdf: &[u8], bottom_mm: f64) -> Vec<bool> {
+    let mut file = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
+    std::io::Write::write_all(&mut file, pdf).unwrap();
+    common::raster(file.path(), 30)
+        .iter()
+        .map(|(w, h, rgb)| {
+            let body = h - (bottom_mm / 25.4 * 30.0).ceil() as usize;
+            let red = (h / 4..body.min(h * 3 / 4))
+                .flat_map(|y| (0..*w).map(move |x| (y * w + x) * 3))
+                .filter(|&i| {
+                    let (r, g, b) = (i32::from(rgb[i]), i32::from(rgb[i + 1]), i32::from(rgb[i + 2]));
+                    r - g > 25 && r - b > 25
+                })
+                .count();
+            // The mark covers thousands of pixels at 30 dpi; a stray red glyph a handful.
+            red > 200
+        })
+        .collect()
 }

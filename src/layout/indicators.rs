@@ -87,6 +87,7 @@ impl TotalRow {
             head: false,
             group: None,
             style: style.map(str::to_string),
+            anywhere: false,
             path: None,
         };
         // The label spans the columns before the first total (at least one).
@@ -148,6 +149,9 @@ pub struct Cell {
     pub group: Option<Json>,
     /// The template helper for this cell's text (`lt`, `small`, `hd`), if any.
     pub style: Option<String>,
+    /// A word of the text (letters, digits and the brackets bound to them) is
+    /// wider than the column: the text may break anywhere (`|anywhere`).
+    pub anywhere: bool,
     /// The data path of what the cell shows: a row field (`…rows[2].value`), a
     /// group's name (`indicators[0].name`), or for filler the side's list of groups.
     pub path: Option<String>,
@@ -393,11 +397,55 @@ fn fit_widths(cols: &[Column], texts: &[Vec<String>], style: &Style) -> Vec<f64>
     if let Some(b) = block {
         (min[b], cap[b], demand[b]) = (block_em.max(min[b]), block_em.max(min[b]), 0.0);
     }
-    let mut width = min.clone();
+    let weights = weights(cols, &demand, block);
+    let mut width = share(room, &min, &cap, &demand, &weights, &[]);
+    // A column holding a paragraph is never a few characters wide, even when
+    // it appears for one row's text: short of PARA_EM, it gets that much,
+    // taken first from the short columns (whose labels then wrap).
+    let para: Vec<usize> = (0..n).filter(|&i| Some(i) != block && cap[i] > 3.0 * PARA_EM).collect();
+    if para.iter().any(|&i| width[i] < PARA_EM - 1e-9) {
+        for &i in &para {
+            min[i] = min[i].max(PARA_EM);
+        }
+        width = share(room, &min, &cap, &demand, &weights, &para);
+    }
+    let total: f64 = width.iter().map(|w| w + INSET_EM).sum();
+    width.iter().map(|w| ((w + INSET_EM) * 100.0 / total * 100.0).round() / 100.0).collect()
+}
+
+/// How the room left after every column's text is met is shared: by the
+/// column's manifest width and its text, the block label getting none.
+fn weights(cols: &[Column], demand: &[f64], block: Option<usize>) -> Vec<f64> {
+    (0..cols.len()).map(|i| if Some(i) == block { 0.0 } else { cols[i].width * (1.0 + demand[i]) }).collect()
+}
+
+/// Widths (em) from each column's least width, its cap (its longest line) and
+/// demand: the least widths first, then what is left by demand up to the
+/// caps, then the rest by `weights`. When the least widths do not fit and
+/// some columns are to `keep` theirs, the others shrink first, down to
+/// FLOOR_EM, then those too; what still does not fit shrinks all alike.
+fn share(room: f64, min: &[f64], cap: &[f64], demand: &[f64], weights: &[f64], keep: &[usize]) -> Vec<f64> {
+    let n = min.len();
+    let mut width = min.to_vec();
     let mut left = room - min.iter().sum::<f64>();
+    if !keep.is_empty() {
+        // The short columns give way first, then the kept ones too, down to FLOOR_EM.
+        let others: Vec<usize> = (0..n).filter(|i| !keep.contains(i)).collect();
+        let all: Vec<usize> = (0..n).collect();
+        for group in [others, all] {
+            let give = |i: usize| width[i] - width[i].min(FLOOR_EM);
+            let slack: f64 = group.iter().map(|&i| give(i)).sum();
+            let take = (-left).clamp(0.0, slack);
+            if take > 0.0 {
+                let cut: Vec<f64> = group.iter().map(|&i| give(i) * take / slack).collect();
+                group.iter().zip(cut).for_each(|(&i, c)| width[i] -= c);
+                left += take;
+            }
+        }
+    }
     if left < 0.0 {
-        // Not even the minimums fit: shrink every column alike.
-        let scale = room / min.iter().sum::<f64>();
+        // Not even the least widths fit: shrink every column alike.
+        let scale = room / width.iter().sum::<f64>();
         width.iter_mut().for_each(|w| *w *= scale);
         left = 0.0;
     }
@@ -417,16 +465,13 @@ fn fit_widths(cols: &[Column], texts: &[Vec<String>], style: &Style) -> Vec<f64>
         left -= used;
     }
     if left > 1e-9 {
-        // Every column has what its text needs: the rest goes to the text columns.
-        let weights: Vec<f64> =
-            (0..n).map(|i| if Some(i) == block { 0.0 } else { cols[i].width * (1.0 + demand[i]) }).collect();
+        // Every column has what its text needs: the rest goes by weight.
         let total: f64 = weights.iter().sum::<f64>().max(1e-9);
         for i in 0..n {
             width[i] += left * weights[i] / total;
         }
     }
-    let total: f64 = width.iter().map(|w| w + INSET_EM).sum();
-    width.iter().map(|w| ((w + INSET_EM) * 100.0 / total * 100.0).round() / 100.0).collect()
+    width
 }
 
 /// Side insets of a cell, in em of body text (2 × 3 pt at 10.5 pt).
@@ -435,6 +480,46 @@ const INSET_EM: f64 = 0.58;
 const SHORT_EM: f64 = 6.05;
 /// Least width of a column whose header is long (it wraps).
 const HEAD_MIN_EM: f64 = 4.0;
+/// Least width of a column that holds a paragraph (text over three such lines).
+const PARA_EM: f64 = 8.0;
+/// Short columns give up room to a paragraph down to this width.
+const FLOOR_EM: f64 = 3.0;
+
+/// Labels up to this long (em) are printed again where their merged cell
+/// continues on a new page; a longer one is printed once, and flows on.
+const REPEAT_MAX_EM: f64 = 50.0;
+
+/// Whether a label of a repeating column is printed again on a continuation page.
+pub fn repeats(label: &str) -> bool {
+    text_em(label) <= REPEAT_MAX_EM
+}
+
+/// Width (em) of the widest piece of `text` a line cannot break inside: a run
+/// of letters, digits and ASCII signs with the CJK punctuation bound to it (an
+/// opening bracket before it, a closing one or a comma after it).
+fn word_em(text: &str) -> f64 {
+    let ideograph = |c: char| matches!(c as u32, 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF);
+    // ASCII punctuation is taken as part of a word: lines hardly break around it.
+    let opening = |c: char| "（【《「『〔［｛“‘".contains(c);
+    let closing = |c: char| "）】》」』〕］｝”’，。、；：？！…".contains(c);
+    let chars: Vec<char> = text.chars().collect();
+    let mut widest: f64 = 0.0;
+    let mut start = 0;
+    for i in 1..=chars.len() {
+        let cut = i == chars.len() || {
+            let (a, b) = (chars[i - 1], chars[i]);
+            a.is_whitespace()
+                || b.is_whitespace()
+                || (!opening(a) && !closing(b) && (ideograph(a) || ideograph(b) || opening(b) || closing(a)))
+        };
+        if cut {
+            let piece: String = chars[start..i].iter().filter(|c| !c.is_whitespace()).collect();
+            widest = widest.max(text_em(&piece));
+            start = i;
+        }
+    }
+    widest
+}
 
 /// Width of a line of text in em: CJK and full-width characters 1, others about half.
 fn text_em(text: &str) -> f64 {
@@ -476,8 +561,19 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
         })
         .collect();
     // The marker goes into the first plain field of a side that has a row here.
+    // A table without one (every 三级指标 and 指标值 left blank) marks a cell
+    // that starts in the row, one of this row alone if it can: a merged cell's
+    // text (and marker) may sit on a later page than its first row.
+    let starts = |c: &Column, i: usize| {
+        !matches!(c.col, Col::Block)
+            && c.side().is_none_or(|s| slots[i].sides[s].is_some())
+            && (i == 0 || natural_start(spec, c, &slots, i))
+    };
     let marker_col = |i: usize| {
-        cols.iter().position(|c| matches!(&c.col, Col::Field(s, _) if !c.merge && slots[i].sides[*s].is_some()))
+        cols.iter()
+            .position(|c| matches!(&c.col, Col::Field(s, _) if !c.merge && slots[i].sides[*s].is_some()))
+            .or_else(|| cols.iter().position(|c| starts(c, i) && (i + 1 == n || natural_start(spec, c, &slots, i + 1))))
+            .or_else(|| cols.iter().position(|c| starts(c, i)))
     };
     let markers: Vec<Option<usize>> = (0..n).map(marker_col).collect();
     for (ci, col) in cols.iter().enumerate() {
@@ -509,6 +605,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                         head: false,
                         group: None,
                         style: None,
+                        anywhere: false,
                         path: slots[i].shared_paths.first().map(|p| format!("{p}.{}", spec.sides[s].key)),
                     };
                     rows[i].cells.push(cell.spanning(&plan.breakable, i));
@@ -521,13 +618,14 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                 end += 1;
             }
             let (text, group, path) = cell_text(col, &slots[i], style);
+            let repeat = col.repeat && repeats(&text);
             let mut start = i;
             let mut continued = false;
             // Repeating cells are cut where a page starts; every cell where the table splits.
-            let cuts = (i + 1..end).filter(|&r| (col.repeat && plan.cuts.contains(&r)) || plan.split == Some(r));
+            let cuts = (i + 1..end).filter(|&r| (repeat && plan.cuts.contains(&r)) || plan.split == Some(r));
             for cut in cuts.chain([end]) {
                 // A cell that does not repeat keeps its text in its first part only.
-                let shown = if continued && !col.repeat { String::new() } else { text.clone() };
+                let shown = if continued && !repeat { String::new() } else { text.clone() };
                 let cell = Cell {
                     key: col.key.clone(),
                     text: shown,
@@ -539,6 +637,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                     head: matches!(col.col, Col::Block) && start == 0,
                     group: group.clone(),
                     style: if matches!(col.col, Col::Block) { Some("hd".into()) } else { col.style.clone() },
+                    anywhere: false,
                     path: path.clone(),
                 };
                 rows[start].cells.push(cell.spanning(&plan.breakable, start));
@@ -559,6 +658,11 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
         })
         .collect();
     let widths = fit_widths(&cols, &texts, style);
+    for cell in rows.iter_mut().flat_map(|r| r.cells.iter_mut()).filter(|c| c.colspan == 1) {
+        if let Some(i) = cols.iter().position(|c| c.key == cell.key) {
+            cell.anywhere = word_em(&cell.text) > widths[i] / 100.0 * style.width_em - INSET_EM;
+        }
+    }
     let columns: Vec<Head> = cols
         .iter()
         .zip(widths)
@@ -596,7 +700,7 @@ pub fn cuts(spec: &Field, tree: &Json, page_starts: &BTreeSet<usize>, style: &St
     let table = layout("", spec, tree, &Plan::default(), style);
     let mut spanned = BTreeSet::new();
     for row in &table.rows {
-        for cell in row.cells.iter().filter(|c| repeating.contains(&c.key)) {
+        for cell in row.cells.iter().filter(|c| repeating.contains(&c.key) && repeats(&c.text)) {
             spanned.extend(row.index + 1..row.index + cell.rowspan);
         }
     }
@@ -898,6 +1002,84 @@ row:
         );
         assert_eq!(spans(&t, "explain")[..2], [(0, 1, "E1".into()), (1, 1, "".into())]);
         assert!(t.rows[2].cells.iter().all(|c| c.breakable));
+    }
+
+    #[test]
+    fn rows_are_marked_when_only_merged_fields_are_filled() {
+        let mut spec = spec();
+        for f in spec.row.as_mut().unwrap().values_mut() {
+            f.required = false;
+        }
+        let tree = json!([{"name": "A", "groups": [{"name": "a1", "rows": [
+            {"explain": "E1"}, {"explain": null}, {"explain": "E2"}]}]}]);
+        let t = layout("t", &spec, &tree, &Plan::default(), &style(true));
+        assert!(t.columns.iter().all(|c| c.key != "name" && c.key != "value"));
+        let marked: Vec<(usize, String)> = t
+            .rows
+            .iter()
+            .flat_map(|r| r.cells.iter().filter(|c| c.marker).map(move |c| (r.index, c.key.clone())))
+            .collect();
+        // Row 1 starts no cell of its own (its 指标解释 is merged above): it has none.
+        // Row 0 starts only merged cells: the first is marked; row 2 its own 指标解释.
+        assert_eq!(marked, vec![(0, "level0".into()), (2, "explain".into())]);
+    }
+
+    #[test]
+    fn a_paragraph_column_is_never_a_few_characters_wide() {
+        let cols: Vec<Column> = (0..10)
+            .map(|i| Column {
+                key: format!("c{i}"),
+                label: "三级指标".into(),
+                col: Col::Field(0, format!("c{i}")),
+                merge: false,
+                repeat: false,
+                width: 1.0,
+                style: None,
+            })
+            .collect();
+        let mut texts: Vec<Vec<String>> = (0..10).map(|_| vec!["营养膳食补助标准".to_string()]).collect();
+        let style = Style { width_em: 48.6, ..Style::default() };
+        let before = fit_widths(&cols, &texts, &style);
+        // One row's paragraph in the last column: it gets PARA_EM, the short columns give way.
+        texts[9].push("本项指标按年度工作计划逐项核对完成情况。".repeat(20));
+        let after = fit_widths(&cols, &texts, &style);
+        let em = |pct: f64| pct / 100.0 * 48.6 - INSET_EM;
+        assert!(em(after[9]) >= PARA_EM - 0.05, "{after:?}");
+        assert!(after[..9].iter().all(|&w| em(w) >= FLOOR_EM - 0.05), "{after:?}");
+        // Before, all ten alike.
+        assert!(before.iter().all(|&w| (w - before[0]).abs() < 0.02), "{before:?}");
+    }
+
+    #[test]
+    fn a_long_label_is_printed_once() {
+        let long = "履职效能".repeat(20);
+        let tree = json!([{"name": long, "groups": [{"name": "a1", "rows": [
+            {"name": "r1", "value": "1", "explain": "E"}, {"name": "r2", "value": "2", "explain": null}]}]}]);
+        let t = layout("t", &spec(), &tree, &cut_at(&[1]), &style(true));
+        assert_eq!(spans(&t, "level0"), vec![(0, 2, long.clone())]);
+        assert!(cuts(&spec(), &tree, &BTreeSet::from([1]), &style(true)).is_empty());
+    }
+
+    #[test]
+    fn words_are_measured_with_the_brackets_bound_to_them() {
+        assert_eq!(word_em("预算执行率"), 1.0);
+        assert!((word_em("【<label>】") - (2.0 + 5.0 * 0.52 + 2.0 * 0.52)).abs() < 1e-9);
+        assert!((word_em("【#set text(red)】") - (1.0 + text_em("text(red)"))).abs() < 1e-9);
+        assert!((word_em("按GB/T19001执行") - text_em("GB/T19001")).abs() < 1e-9);
+        assert_eq!(word_em("执行，完成。"), 2.0);
+        assert_eq!(word_em("a b"), 0.52);
+    }
+
+    #[test]
+    fn a_word_wider_than_its_column_may_break_anywhere() {
+        let tree = json!([{"name": "A", "groups": [{"name": "a1", "rows": [
+            {"name": "ABCDEFGHIJKLMNOPQRSTUVWXYZ-0123", "value": "1", "explain": "E"}]}]}]);
+        let narrow = Style { repeat_labels: true, width_em: 12.0, ..Style::default() };
+        let t = layout("t", &spec(), &tree, &Plan::default(), &narrow);
+        let cell = |t: &Table, key: &str| t.rows[0].cells.iter().find(|c| c.key == key).unwrap().anywhere;
+        assert!(cell(&t, "name") && !cell(&t, "value") && !cell(&t, "explain"));
+        let wide = layout("t", &spec(), &tree, &Plan::default(), &Style { width_em: 80.0, ..narrow });
+        assert!(!cell(&wide, "name"));
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::form::{Form, kind, schema};
 use crate::layout::engine::Engine;
 use crate::layout::indicators::Plan;
 use crate::layout::world::FormWorld;
-use crate::layout::{attach, indicators, ink, pdf, qr};
+use crate::layout::{attach, indicators, ink, paper, pdf, qr};
 
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {
@@ -122,6 +122,8 @@ pub enum Error {
     Tofu(Vec<pdf::Tofu>),
     /// Text the layout could not keep inside its cell or page.
     Overflow(Vec<Stray>),
+    /// Texts of the data the pages do not show whole, on the paper above the footer.
+    Unprinted(Vec<paper::Unprinted>),
     Export(Vec<String>),
 }
 
@@ -166,6 +168,14 @@ impl std::fmt::Display for Error {
                     let place = if s.field.is_empty() { String::new() } else { format!("（{}）", s.field) };
                     let why = if s.off_body { "超出页面正文区" } else { "越过表格线" };
                     write!(f, "\n  第 {} 页：「{text}」{place}{why}", s.page)?;
+                }
+                Ok(())
+            }
+            Error::Unprinted(lost) => {
+                write!(f, "排版后纸面上缺少表中的文字，未生成 PDF：")?;
+                for u in lost {
+                    let place = if u.label.is_empty() { u.yaml.clone() } else { format!("{} · {}", u.label, u.yaml) };
+                    write!(f, "\n  「{}」〔{place}〕：{} 字中只印出 {} 字", u.text, u.chars, u.found)?;
                 }
                 Ok(())
             }
@@ -233,6 +243,7 @@ impl Engine {
         if let Some(codes) = &job.page_codes {
             world.serve_page_codes(codes);
         }
+        let margins = ink::Margins::mm(&kind.manifest.page.margin);
         for pass in 1.. {
             let mut markup = self.markup_with(kind, &ctx, form, &plans)?;
             markup.push_str(&job.attach_markup);
@@ -241,7 +252,7 @@ impl Engine {
                 let hint = self.template_hint(kind, world.main_source().text(), &diagnostics);
                 Error::Typst { diagnostics, markup: world.main_source().text().to_string(), hint }
             })?;
-            let strays = ink::strays(&doc);
+            let strays = ink::strays(&doc, &margins);
             let mut grew = false;
             for (key, found) in self.replan(kind, form, &doc, &plans, &strays) {
                 grew |= plans.entry(key).or_default().absorb(&found);
@@ -259,6 +270,11 @@ impl Engine {
             }
             if !strays.is_empty() {
                 return Err(Error::Overflow(strays.into_iter().map(|s| self.name_stray(kind, form, s)).collect()));
+            }
+            // The backstop: every text of the data is on the paper, whole, above the footer.
+            let lost = paper::unprinted(&paper::page_texts(&doc, &margins), &paper::cells(kind, &form.data));
+            if !lost.is_empty() {
+                return Err(Error::Unprinted(lost));
             }
             let mut files = job.files;
             // The QR codes the World drew, so that `--typ` markup compiles on its own.

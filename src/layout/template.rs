@@ -42,6 +42,10 @@ pub fn environment(sources: Sources) -> Environment<'static> {
     env.set_formatter(format_value);
     env.add_filter("tstr", |v: Value| Value::from_safe_string(str_literal(&display(&v))));
     env.add_filter("money", money);
+    // Text that may break between any two characters: for a cell narrower than
+    // a word of it (see `indicators::Cell::anywhere`), which would otherwise
+    // run across the cell's rule.
+    env.add_filter("anywhere", |v: Value| Value::from_safe_string(markup_runs(&display(&v), 1)));
     env.add_filter("typst_len", typst_len);
     // A computed ratio as a percentage with one decimal: 0.9776 → 97.8%; none →
     // empty; a rate the user typed ("103.21%") prints as typed.
@@ -198,13 +202,18 @@ pub fn str_literal(s: &str) -> String {
 /// longer than `LONG_RUN` characters are written one character per box: boxes
 /// may break between them, and the PDF's text stays the same.
 pub fn markup_str(s: &str) -> String {
+    markup_runs(s, LONG_RUN)
+}
+
+/// `markup_str` with every run of more than `longest` characters boxed.
+fn markup_runs(s: &str, longest: usize) -> String {
     let chars: Vec<char> = s.chars().collect();
     let mut out = String::new();
     let mut plain = String::new();
     let mut i = 0;
     while i < chars.len() {
         let run = chars[i..].iter().take_while(|c| !breaks_freely(**c)).count();
-        if run > LONG_RUN {
+        if run > longest {
             if !plain.is_empty() {
                 out.push_str(&format!("#{};", str_literal(&std::mem::take(&mut plain))));
             }

@@ -204,3 +204,71 @@ pub fn raster(pdf: &Path, dpi: u32) -> Vec<(usize, usize, Vec<u8>)> {
         })
         .collect()
 }
+
+/// The text of each page as a reader sees it on paper above the footer
+/// (pdftotext, cropped to the page less its bottom margin `bottom_mm`),
+/// without white space.
+pub fn body_pages(pdf: &[u8], bottom_mm: f64) -> Vec<String> {
+    let info = run_on(pdf, "pdfinfo", &[]);
+    let size = info_field(&info, "Page size");
+    let mut dims = size.split_whitespace().filter_map(|t| t.parse::<f64>().ok());
+    let (w, h) = (dims.next().unwrap(), dims.next().unwrap());
+    let height = (h - bottom_mm / 25.4 * 72.0 + 1.0).floor().to_string();
+    let mut file = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
+    file.write_all(pdf).unwrap();
+    let out = tool("pdftotext")
+        .args(["-raw", "-enc", "UTF-8", "-x", "0", "-y", "0", "-W", &w.ceil().to_string(), "-H", &height])
+        .arg(file.path())
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut pages: Vec<String> = text.split('\x0c').map(squash).collect();
+    if pages.last().is_some_and(|p| p.is_empty()) {
+        pages.pop();
+    }
+    pages
+}
+
+/// Whether `text` (without white space) is shown whole on one page, or in
+/// pieces on consecutive pages in order (a cell that continues on the next page).
+pub fn shown(pages: &[String], text: &str) -> bool {
+    let text = squash(text);
+    if text.is_empty() || pages.iter().any(|p| p.contains(&text)) {
+        return true;
+    }
+    // The longest prefix of `rest` on a page, in chars.
+    let longest = |page: &str, rest: &[char]| {
+        let (mut lo, mut hi) = (0, rest.len());
+        while lo < hi {
+            let mid = (lo + hi).div_ceil(2);
+            if page.contains(&rest[..mid].iter().collect::<String>()) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        lo
+    };
+    let chars: Vec<char> = text.chars().collect();
+    (0..pages.len()).any(|start| {
+        let mut done = 0;
+        for page in &pages[start..] {
+            let n = longest(page, &chars[done..]);
+            if n == 0 {
+                return false;
+            }
+            done += n;
+            if done == chars.len() {
+                return true;
+            }
+        }
+        false
+    })
+}
+
+/// The bottom margin of a kind's pages, in millimetres (its footer is there).
+pub fn bottom_margin(kind: &str) -> f64 {
+    engine().catalog().kind(kind).unwrap().manifest.page.margin.bottom
+}

@@ -585,6 +585,12 @@ impl Walker<'_> {
         if !spec.no_lint {
             self.lint_labelled(&spec.label, &text, node, at);
         }
+        // A blank cell is blank however it was written (`""` or nothing): one
+        // value, so the 校验码 of a form does not depend on how its blanks were
+        // typed, and a form saved from a spreadsheet keeps its code.
+        if text.is_empty() {
+            return Json::Null;
+        }
         Json::String(text)
     }
 

@@ -633,7 +633,9 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
             let mut start = i;
             let mut continued = false;
             // Repeating cells are cut where a page starts; every cell where the table splits.
-            let cuts = (i + 1..end).filter(|&r| (repeat && plan.cuts.contains(&r)) || plan.split == Some(r));
+            // The rows after a split are kept on one page: a cut found there before the split is stale.
+            let page_start = |r: usize| plan.cuts.contains(&r) && plan.split.is_none_or(|s| r <= s);
+            let cuts = (i + 1..end).filter(|&r| (repeat && page_start(r)) || plan.split == Some(r));
             for cut in cuts.chain([end]) {
                 // A cell that does not repeat keeps its text in its first part only.
                 let shown = if continued && !repeat { String::new() } else { text.clone() };
@@ -1013,6 +1015,20 @@ row:
         );
         assert_eq!(spans(&t, "explain")[..2], [(0, 1, "E1".into()), (1, 1, "".into())]);
         assert!(t.rows[2].cells.iter().all(|c| c.breakable));
+    }
+
+    #[test]
+    fn rows_kept_after_a_split_drop_the_cuts_found_before_it() {
+        // Rows 2 and 4 once began pages; the split at row 1 now keeps rows 1 to 4 on one page.
+        let style = Style { block: Some("绩效指标".into()), ..style(true) };
+        let t = layout(
+            "t",
+            &spec(),
+            &tree(),
+            &Plan { cuts: BTreeSet::from([2, 4]), split: Some(1), ..Plan::default() },
+            &style,
+        );
+        assert_eq!(spans(&t, "block"), vec![(0, 1, "绩效指标".into()), (1, 4, "绩效指标".into())]);
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use formpress::RenderOptions;
+use formpress::layout::indicators::text_em;
 
 /// A word as pdftotext reads it: its text and box (points, y downwards).
 #[derive(Debug, Clone)]
@@ -106,22 +107,6 @@ fn cells(words: &[Word], bottom: f64) -> Vec<Cell> {
         }
     }
     cells
-}
-
-/// Width of text in em: CJK and full-width characters 1, others about half
-/// (as `indicators::text_em` measures it).
-fn text_em(text: &str) -> f64 {
-    text.chars()
-        .map(|c| {
-            if (c as u32) >= 0x2E80 {
-                1.0
-            } else if c.is_ascii_uppercase() || c == '%' {
-                0.65
-            } else {
-                0.52
-            }
-        })
-        .sum()
 }
 
 fn ideograph(c: char) -> bool {

@@ -391,7 +391,7 @@ fn fit_widths(cols: &[Column], texts: &[Vec<String>], style: &Style) -> Vec<f64>
     let mut demand = vec![0.0; n];
     // The least width of each column: its longest entry kept on one line
     // (`template::KEEP_EM`: labels, amounts, short entries), or when those
-    // do not all fit, its longest short entry (they wrap, or print smaller).
+    // do not all fit, its longest short entry (longer ones wrap, or print smaller).
     let least = |i: usize, keep: f64| {
         let head = text_em(&cols[i].label);
         let short = texts[i].iter().map(|t| lines(t)).filter(|&w| w <= keep).fold(0.0, f64::max);

@@ -208,9 +208,12 @@ pub fn str_literal(s: &str) -> String {
 /// (标, 率) where the line above can give one.
 pub fn markup_str(s: &str) -> String {
     let one_line = !s.contains('\n') && !s.trim().is_empty();
-    if one_line && text_em(s) <= KEEP_EM {
+    let em = text_em(s);
+    if one_line && em <= KEEP_EM {
+        // A short entry may print smaller to stay whole; a longer one wraps sooner.
+        let least = if em <= SHORT_ENTRY_EM { SHRINK_MIN } else { SHRINK_LONGER };
         return format!(
-            "#box(layout(size => {{ let t = [{}]; let w = measure(t).width; if w <= size.width or w * {SHRINK_MIN} > size.width {{ t }} else {{ text(size: 0.99em * (size.width / w), t) }} }}));",
+            "#box(layout(size => {{ let t = [{}]; let w = measure(t).width; if w <= size.width or w * {least} > size.width {{ t }} else {{ text(size: 0.99em * (size.width / w), t) }} }}));",
             unorphaned(s)
         );
     }
@@ -255,8 +258,12 @@ fn unorphaned(s: &str) -> String {
 /// Entries up to this wide (em of their text) are kept on one line: labels
 /// such as 其中：财政拨款, and short entries (2025年年底前).
 pub const KEEP_EM: f64 = 8.0;
-/// A short entry is printed down to this share of its size to stay on one line.
+/// A short entry (up to six characters) is printed down to this share of
+/// its size to stay on one line; a longer kept entry down to `SHRINK_LONGER`.
 const SHRINK_MIN: f64 = 0.65;
+const SHRINK_LONGER: f64 = 0.85;
+/// A short entry: six characters, or a few more letters and digits (2025年年底前).
+const SHORT_ENTRY_EM: f64 = 6.5;
 
 /// `markup_str` with every run of more than `longest` characters boxed.
 fn markup_runs(s: &str, longest: usize) -> String {

@@ -259,12 +259,12 @@ fn continuation_faults(path: &Path, pdf: &[u8]) -> Vec<String> {
     let mut faults = vec![];
     let Some(&(first, _)) = placed.first() else { return faults };
     let last = placed.iter().map(|(p, _)| *p).max().unwrap();
-    for page in first + 1..=last {
+    for (page, text) in pages.iter().enumerate().take(last + 1).skip(first + 1) {
         let Some((_, (group, name))) = placed.iter().find(|(p, _)| *p == page) else { continue };
-        if !pages[page].contains(&head) {
+        if !text.contains(&head) {
             faults.push(format!("page {}: no column header ({head}) above {name}", page + 1));
         }
-        if !sided && !group.is_empty() && !pages[page].contains(group.as_str()) {
+        if !sided && !group.is_empty() && !text.contains(group.as_str()) {
             faults.push(format!("page {}: {name} starts the page without its 二级 label {group}", page + 1));
         }
     }

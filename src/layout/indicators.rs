@@ -27,6 +27,7 @@ use serde_json::Value as Json;
 use std::collections::BTreeSet;
 
 use crate::form::kind::{ColumnMode, Field};
+use crate::layout::template::KEEP_EM;
 
 /// A table ready for the template.
 #[derive(Debug, Clone, Serialize)]
@@ -366,8 +367,9 @@ pub struct Head {
 }
 
 /// Column widths (percent) fitted to the text: every column is at least as
-/// wide as its longest short entry (up to six characters, so a short label
-/// is never broken over lines), a column gets more room in proportion to its
+/// wide as its longest entry that is kept on one line (its header label and
+/// entries up to `KEEP_EM`; when those do not all fit, up to six characters),
+/// so that such an entry prints whole at full size; a column gets more room in proportion to its
 /// text, and none wider than its longest line needs. `fixed` takes the
 /// manifest's widths as percentages instead.
 fn fit_widths(cols: &[Column], texts: &[Vec<String>], style: &Style) -> Vec<f64> {
@@ -387,10 +389,19 @@ fn fit_widths(cols: &[Column], texts: &[Vec<String>], style: &Style) -> Vec<f64>
     let mut min = vec![0.0; n];
     let mut cap = vec![0.0; n];
     let mut demand = vec![0.0; n];
+    // The least width of each column: its longest entry kept on one line
+    // (`template::KEEP_EM`: labels, amounts, short entries), or when those
+    // do not all fit, its longest short entry (longer ones wrap, or print smaller).
+    let least = |i: usize, keep: f64| {
+        let head = text_em(&cols[i].label);
+        let short = texts[i].iter().map(|t| lines(t)).filter(|&w| w <= keep).fold(0.0, f64::max);
+        short.max(if head <= keep { head } else { HEAD_MIN_EM }).max(1.0)
+    };
+    let keep_all: f64 = (0..n).filter(|&i| Some(i) != block).map(|i| least(i, KEEP_EM)).sum::<f64>() + block_em;
+    let keep = if keep_all <= room { KEEP_EM } else { SHORT_EM };
     for i in 0..n {
         let head = text_em(&cols[i].label);
-        let short = texts[i].iter().map(|t| lines(t)).filter(|&w| w <= SHORT_EM).fold(0.0, f64::max);
-        min[i] = short.max(if head <= SHORT_EM { head } else { HEAD_MIN_EM }).max(1.0);
+        min[i] = least(i, keep);
         cap[i] = texts[i].iter().map(|t| lines(t)).fold(head, f64::max).max(min[i]);
         demand[i] = texts[i].iter().map(|t| text_em(t)).sum::<f64>().sqrt() * cols[i].width;
     }
@@ -522,7 +533,7 @@ fn word_em(text: &str) -> f64 {
 }
 
 /// Width of a line of text in em: CJK and full-width characters 1, others about half.
-fn text_em(text: &str) -> f64 {
+pub fn text_em(text: &str) -> f64 {
     text.chars()
         .map(|c| {
             if (c as u32) >= 0x2E80 {
@@ -622,7 +633,9 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
             let mut start = i;
             let mut continued = false;
             // Repeating cells are cut where a page starts; every cell where the table splits.
-            let cuts = (i + 1..end).filter(|&r| (repeat && plan.cuts.contains(&r)) || plan.split == Some(r));
+            // The rows after a split are kept on one page: a cut found there before the split is stale.
+            let page_start = |r: usize| plan.cuts.contains(&r) && plan.split.is_none_or(|s| r <= s);
+            let cuts = (i + 1..end).filter(|&r| (repeat && page_start(r)) || plan.split == Some(r));
             for cut in cuts.chain([end]) {
                 // A cell that does not repeat keeps its text in its first part only.
                 let shown = if continued && !repeat { String::new() } else { text.clone() };
@@ -1002,6 +1015,20 @@ row:
         );
         assert_eq!(spans(&t, "explain")[..2], [(0, 1, "E1".into()), (1, 1, "".into())]);
         assert!(t.rows[2].cells.iter().all(|c| c.breakable));
+    }
+
+    #[test]
+    fn rows_kept_after_a_split_drop_the_cuts_found_before_it() {
+        // Rows 2 and 4 once began pages; the split at row 1 now keeps rows 1 to 4 on one page.
+        let style = Style { block: Some("绩效指标".into()), ..style(true) };
+        let t = layout(
+            "t",
+            &spec(),
+            &tree(),
+            &Plan { cuts: BTreeSet::from([2, 4]), split: Some(1), ..Plan::default() },
+            &style,
+        );
+        assert_eq!(spans(&t, "block"), vec![(0, 1, "绩效指标".into()), (1, 4, "绩效指标".into())]);
     }
 
     #[test]

@@ -341,6 +341,18 @@ impl Engine {
             if alone && signed && keep > 0 && !current.loose && !current.breakable.contains(&keep) {
                 found.split = Some(keep);
             }
+            // A continuation page that holds only the table's last row takes the row
+            // before it too: a row is not left alone on the last page.
+            let (first_page, last_page) = (rows.values().next(), rows.values().next_back());
+            let on_last = rows.values().filter(|&p| Some(p) == last_page).count();
+            if n >= 2
+                && on_last == 1
+                && first_page != last_page
+                && !current.loose
+                && !current.breakable.contains(&(n - 2))
+            {
+                found.split = Some(current.split.map_or(n - 2, |s| s.min(n - 2)));
+            }
             out.insert(key.clone(), found);
         }
         out
@@ -348,9 +360,7 @@ impl Engine {
 
     /// How this form draws an indicator table: repeated labels and the block label.
     pub(crate) fn table_style(&self, kind: &Kind, spec: &kind::Field, form: &Form) -> indicators::Style {
-        // The block label repeats with the column header when that repeats on every page.
-        let in_header = form.options.get("repeat_header").and_then(Json::as_bool).unwrap_or(false);
-        let block = spec.block.clone().map(|b| if in_header { String::new() } else { b });
+        let block = spec.block.clone();
         let labels = form
             .options
             .get("labels")

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 
 use crate::form::kind::Sources;
 use crate::form::values::{format_amount, normalize};
+use crate::layout::indicators::text_em;
 
 /// Upper bound on template work, so a looping user template is stopped in
 /// about two seconds of CPU rather than running on. MiniJinja spends a unit
@@ -201,9 +202,71 @@ pub fn str_literal(s: &str) -> String {
 /// token (an account number, a URL-like code) would run out of its cell. Runs
 /// longer than `LONG_RUN` characters are written one character per box: boxes
 /// may break between them, and the PDF's text stays the same.
+///
+/// A short entry (one line up to `KEEP_EM` wide: a label, an amount, 按月安排)
+/// is never broken over lines: it is printed on one line, a little smaller
+/// if its cell is narrower than it (down to `SHRINK_MIN` of its size); only
+/// a cell narrower still lets it wrap. A longer line of text ends with its
+/// last two characters bound together, so no line holds a single character
+/// (标, 率) where the line above can give one.
 pub fn markup_str(s: &str) -> String {
-    markup_runs(s, LONG_RUN)
+    let one_line = !s.contains('\n') && !s.trim().is_empty();
+    let em = text_em(s);
+    if one_line && em <= KEEP_EM {
+        // A short entry may print smaller to stay whole; a longer one wraps sooner.
+        let least = if em <= SHORT_ENTRY_EM { SHRINK_MIN } else { SHRINK_LONGER };
+        return format!(
+            "#box(layout(size => {{ let t = [{}]; let w = measure(t).width; if w <= size.width or w * {least} > size.width {{ t }} else {{ text(size: 0.99em * (size.width / w), t) }} }}));",
+            unorphaned(s)
+        );
+    }
+    unorphaned(s)
 }
+
+/// `s` as markup with each line's last character bound to the one before it
+/// (or to the word before it: 0分), so that it never stands alone on a line.
+fn unorphaned(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = String::new();
+    let cjk = |c: char| breaks_freely(c) && !c.is_whitespace();
+    for line in s.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let chars: Vec<char> = body.chars().collect();
+        let n = chars.len();
+        // The tail kept whole: the last character and the one before it, or the word before it.
+        let word = chars[..n.saturating_sub(1)].iter().rev().take_while(|&&c| !breaks_freely(c)).count();
+        let tail = match n {
+            _ if n < 3 || !cjk(chars[n - 1]) || chars[n - 2].is_whitespace() => 0,
+            _ if word == 0 => 2,
+            _ if word <= LONG_RUN && word + 1 < n => word + 1,
+            _ => 0,
+        };
+        if tail == 0 {
+            rest.push_str(line);
+            continue;
+        }
+        rest.extend(&chars[..n - tail]);
+        if !rest.is_empty() {
+            out.push_str(&markup_runs(&std::mem::take(&mut rest), LONG_RUN));
+        }
+        out.push_str(&format!("#box[#{};];", str_literal(&chars[n - tail..].iter().collect::<String>())));
+        rest.push_str(&line[body.len()..]);
+    }
+    if !rest.is_empty() || out.is_empty() {
+        out.push_str(&markup_runs(&rest, LONG_RUN));
+    }
+    out
+}
+
+/// Entries up to this wide (em of their text) are kept on one line: labels
+/// such as 其中：财政拨款, and short entries (2025年年底前).
+pub const KEEP_EM: f64 = 8.0;
+/// A short entry (up to six characters) is printed down to this share of
+/// its size to stay on one line; a longer kept entry down to `SHRINK_LONGER`.
+const SHRINK_MIN: f64 = 0.65;
+const SHRINK_LONGER: f64 = 0.85;
+/// A short entry: six characters, or a few more letters and digits (2025年年底前).
+const SHORT_ENTRY_EM: f64 = 6.5;
 
 /// `markup_str` with every run of more than `longest` characters boxed.
 fn markup_runs(s: &str, longest: usize) -> String {
@@ -281,9 +344,28 @@ mod tests {
 
     #[test]
     fn values_are_escaped_by_default() {
-        let ctx = minijinja::context! { s => "a\"b#c\\", n => 3, b => true, raw => "#strong[x]", none => () };
+        let ctx =
+            minijinja::context! { s => "a\"b#c\\ and more text", n => 3, b => true, raw => "#strong[x]", none => () };
         let out = render("[{{ s }}] {{ n }} {{ b }} {{ s|tstr }} {{ raw|safe }} {{ none }}", ctx);
-        assert_eq!(out, r##"[#"a\"b#c\\";] 3 true "a\"b#c\\" #strong[x] #"";"##);
+        assert_eq!(out, r##"[#"a\"b#c\\ and more text";] 3 true "a\"b#c\\ and more text" #strong[x] #"";"##);
+    }
+
+    #[test]
+    fn short_entries_stay_on_one_line_and_last_characters_keep_company() {
+        // A short entry is one piece that may print smaller, never broken.
+        let short = markup_str("年度资金总额");
+        assert!(short.starts_with("#box(layout(") && short.contains(r#"#box[#"总额";];"#), "{short}");
+        // A longer text binds its last two characters, or its last one to the word before it.
+        let long = "根据要求购买安可设备并完成项目资金支付率";
+        assert_eq!(markup_str(long), r#"#"根据要求购买安可设备并完成项目资金支";#box[#"付率";];"#);
+        assert_eq!(markup_str("良好得10分，一般得8分，差得10分"), r#"#"良好得10分，一般得8分，差得";#box[#"10分";];"#);
+        // Each line of a text of many lines.
+        assert_eq!(
+            markup_str("第一行的文字已经很长\n第二行的文字已经很长"),
+            r#"#"第一行的文字已经";#box[#"很长";];#"\n第二行的文字已经";#box[#"很长";];"#
+        );
+        // Letters and digits are left as they are.
+        assert_eq!(markup_str("total amount in words"), r#"#"total amount in words";"#);
     }
 
     #[test]

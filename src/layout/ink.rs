@@ -27,10 +27,16 @@ pub struct Stray {
 /// Rules thinner than this count as table lines, not filled shapes.
 const RULE_SLACK: f64 = 0.25;
 
-/// How far a glyph's ink may reach below the page body: the last line's box
-/// ends at the font's descender, and some glyphs (j, 【) draw deeper, into
-/// the margin but far above the footer (30 % of the margin below the body).
-const DESCENDER_SLACK: f64 = 3.0;
+/// How far a glyph's ink may reach below the page body, in em of its size:
+/// the last line's box ends at the font's descender, and some glyphs (j, 【,
+/// ideographs of a title font) draw deeper, into the margin but far above the
+/// footer (30 % of the margin below the body).
+const DESCENDER_SLACK_EM: f64 = 0.3;
+
+/// How far a glyph's ink may reach past the other edges of the body, in em:
+/// some glyphs draw a little wider than their advance (a title's last
+/// ideograph reached 2.2 pt past the right edge at 20 pt), into the margin.
+const SIDE_SLACK_EM: f64 = 0.15;
 
 #[derive(Debug, Clone, Copy)]
 struct Rect {
@@ -53,8 +59,8 @@ struct Ink {
     /// Glyph bounding boxes by font and glyph: a CFF glyph's box takes
     /// outlining it, and a form uses each character many times.
     boxes: HashMap<(u128, u16), Option<ttf_parser::Rect>>,
-    /// The core of every visible glyph (page coordinates, points) and its run.
-    glyphs: Vec<(Rect, usize)>,
+    /// The core of every visible glyph (page coordinates, points), its run and font size.
+    glyphs: Vec<(Rect, usize, f64)>,
     runs: Vec<String>,
     /// Vertical and horizontal table rules.
     vertical: Vec<Rule>,
@@ -103,11 +109,10 @@ pub fn strays(doc: &PagedDocument, margins: &Margins) -> Vec<Stray> {
         let mut seen = BTreeSet::new();
         ink.vertical.sort_by(|a, b| a.at.total_cmp(&b.at));
         ink.horizontal.sort_by(|a, b| a.at.total_cmp(&b.at));
-        for &(g, run) in &ink.glyphs {
-            let off_body = g.x0 < area.x0 - 0.5
-                || g.x1 > area.x1 + 0.5
-                || g.y1 > area.y1 + DESCENDER_SLACK
-                || g.y0 < area.y0 - 0.5;
+        for &(g, run, size) in &ink.glyphs {
+            let (side, below) = (SIDE_SLACK_EM * size, DESCENDER_SLACK_EM * size);
+            let off_body =
+                g.x0 < area.x0 - side || g.x1 > area.x1 + side || g.y1 > area.y1 + below || g.y0 < area.y0 - side;
             let crossed =
                 crosses(&ink.vertical, g.x0, g.x1, g.y0, g.y1) || crosses(&ink.horizontal, g.y0, g.y1, g.x0, g.x1);
             if (off_body || crossed) && seen.insert((run, off_body)) {
@@ -185,7 +190,7 @@ fn walk_item(pos: Point, item: &FrameItem, ts: Transform, ink: &mut Ink) {
                         y1: a.y.to_pt().max(c.y.to_pt()),
                     };
                     if rect.x0 < rect.x1 && rect.y0 < rect.y1 {
-                        ink.glyphs.push((rect, run));
+                        ink.glyphs.push((rect, run, size.to_pt()));
                     }
                 }
                 x += advance;

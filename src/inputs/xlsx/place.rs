@@ -1,0 +1,532 @@
+//! Placing a sheet's cells into a kind's fields: labels found wherever they
+//! sit, values beside or below them, the indicator table by its header.
+
+use std::collections::{HashMap, HashSet};
+
+use super::cells::Cells;
+use super::emit::Y;
+use super::labels::{norm, strip_number, year_in};
+use crate::form::kind::{Field, FieldType, Kind};
+use crate::outputs::sheet;
+
+/// Walks the manifest over a sheet, taking each label's value.
+pub(super) struct Walk<'a> {
+    pub(super) cells: &'a Cells,
+    pub(super) used: HashSet<(u32, u32)>,
+    pub(super) kind: &'a Kind,
+    pub(super) options: &'a serde_json::Map<String, serde_json::Value>,
+    /// The sheet is formpress's own export (it has the `formpress` sheet).
+    pub(super) own: bool,
+    pub(super) notes: Vec<String>,
+}
+
+/// A block of the sheet to search: rows r0..=r1, columns from c0.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Area {
+    r0: u32,
+    r1: u32,
+    c0: u32,
+}
+
+impl Walk<'_> {
+    fn take(&mut self, r: u32, c: u32) -> String {
+        let (r0, c0, _, _) = self.cells.region(r, c);
+        self.used.insert((r0, c0));
+        self.cells.at(r, c).to_string()
+    }
+
+    /// A field's label: the form's own (option `labels`, by key or dotted path) instead of the kind's.
+    fn labels_of(&self, path: &str, spec_label: &str) -> Vec<String> {
+        match self.options.get("labels").and_then(|m| m.get(path)).and_then(|v| v.as_str()) {
+            Some(l) => vec![norm(l)],
+            None => vec![norm(spec_label)],
+        }
+    }
+
+    /// The first cell in `area`, row by row, whose text is one of `labels` and
+    /// not used yet (only cells with text are looked at: a large sheet stays quick).
+    fn find(&self, area: Area, labels: &[String]) -> Option<(u32, u32, u32, u32)> {
+        self.cells
+            .text
+            .range((area.r0, 0)..=(area.r1, u32::MAX))
+            .filter(|((_, c), _)| *c >= area.c0)
+            .filter(|((r, c), _)| !self.used.contains(&(*r, *c)) && self.cells.region(*r, *c).0 == *r)
+            .find(|(_, text)| labels.contains(&norm(text)))
+            .map(|((r, c), _)| self.cells.region(*r, *c))
+    }
+
+    fn is_label(&self, text: &str) -> bool {
+        let n = norm(text);
+        fn any(fields: &indexmap::IndexMap<String, Field>, n: &str) -> bool {
+            fields.values().any(|f| {
+                norm(&f.label) == n
+                    || f.fields.as_ref().is_some_and(|s| any(s, n))
+                    || f.item.as_deref().and_then(|i| i.fields.as_ref()).is_some_and(|s| any(s, n))
+            })
+        }
+        !n.is_empty() && (any(&self.kind.manifest.fields, &n) || any(crate::form::kind::signature_fields(), &n))
+    }
+
+    pub(super) fn form(&mut self) -> Vec<(String, Y)> {
+        let all = Area { r0: 0, r1: self.cells.rows().saturating_sub(1), c0: 0 };
+        let mut out = vec![];
+        self.title(&mut out);
+        let fields = self.kind.manifest.fields.clone();
+        for (key, spec) in &fields {
+            if sheet::TITLE_KEYS.contains(&key.as_str()) {
+                continue;
+            }
+            if let Some(v) = self.field(all, key, spec) {
+                out.push((key.clone(), v));
+            }
+        }
+        // The year and title go first, as a skeleton has them.
+        out
+    }
+
+    /// The title (left out when it is the kind's default) and the year line.
+    fn title(&mut self, out: &mut Vec<(String, Y)>) {
+        let m = &self.kind.manifest;
+        let default =
+            m.fields.get("title").and_then(|f| f.default.as_ref()).and_then(|d| d.as_str()).unwrap_or(&m.name);
+        let first = self.cells.text.iter().find(|(_, t)| !t.trim().is_empty()).map(|(k, t)| (*k, t.clone()));
+        let mut year = None;
+        if let Some(((r, c), text)) = first
+            && !self.is_label(&text)
+            && m.fields.contains_key("title")
+        {
+            self.take(r, c);
+            if norm(&text) != norm(default) {
+                out.push(("title".into(), Y::Text(text.trim().to_string())));
+            }
+            if !self.own {
+                year = year_in(&text, false);
+            }
+        }
+        for (&(r, c), text) in &self.cells.text {
+            if let Some(y) = year_in(text, true) {
+                year = Some(y);
+                self.used.insert((r, c));
+                break;
+            }
+        }
+        if let Some(y) = year
+            && m.fields.contains_key("year")
+        {
+            out.insert(0, ("year".into(), Y::Bare(y.to_string())));
+        }
+    }
+
+    /// A field found by its label in `area`; `path` is its dotted key (`funds.year.total`).
+    fn field(&mut self, area: Area, path: &str, spec: &Field) -> Option<Y> {
+        if spec.ty == FieldType::Indicators {
+            return self.indicators(spec, area);
+        }
+        if spec.ty == FieldType::Image {
+            return None;
+        }
+        let labels = self.labels_of(path, &spec.label);
+        let Some((r0, c0, r1, c1)) = self.find(area, &labels) else {
+            // A top-level record whose own label is not printed (a 签章区): look for its
+            // fields. A nested one without its label was left blank.
+            return match spec.ty {
+                FieldType::Record | FieldType::Signature if !path.contains('.') => {
+                    let y = self.record(spec, path, area);
+                    matches!(&y, Y::Map(m) if !m.is_empty()).then_some(y)
+                }
+                _ => None,
+            };
+        };
+        self.used.insert((r0, c0));
+        let inner = Area { r0, r1, c0: c1 + 1 };
+        if let Some(columns) = sheet::table_columns(spec) {
+            return self.table_record(spec, path, columns, inner);
+        }
+        match spec.ty {
+            FieldType::Record | FieldType::Signature => Some(self.record(spec, path, inner)),
+            FieldType::List => {
+                let item = spec.item.as_deref().expect("checked manifest");
+                if item.ty == FieldType::Record { self.table(item, path, inner) } else { self.items(spec, inner) }
+            }
+            _ => {
+                let text = self.right_of(r0, c1);
+                (!text.is_empty()).then(|| self.scalar(spec, text))
+            }
+        }
+    }
+
+    /// The value right of a label: the next region in the row, unless it is itself a label.
+    fn right_of(&mut self, r: u32, c: u32) -> String {
+        let text = self.cells.at(r, c + 1).to_string();
+        if self.is_label(&text) {
+            return String::new();
+        }
+        self.take(r, c + 1)
+    }
+
+    fn scalar(&self, spec: &Field, text: String) -> Y {
+        match spec.ty {
+            FieldType::Integer if text.trim().parse::<i64>().is_ok() => Y::Bare(text.trim().to_string()),
+            FieldType::Bool if text == "是" => Y::Bare("true".into()),
+            FieldType::Bool if text == "否" => Y::Bare("false".into()),
+            _ => Y::Text(text),
+        }
+    }
+
+    fn record(&mut self, spec: &Field, path: &str, area: Area) -> Y {
+        let fields = match spec.ty {
+            FieldType::Signature => crate::form::kind::signature_fields().clone(),
+            _ => spec.fields.clone().unwrap_or_default(),
+        };
+        let mut out = vec![];
+        for (k, f) in &fields {
+            if let Some(v) = self.field(area, &format!("{path}.{k}"), f) {
+                out.push((k.clone(), v));
+            }
+        }
+        Y::Map(out)
+    }
+
+    /// A record of like records laid out as a table: the header row maps
+    /// columns to fields; each sub-record is the row its label starts.
+    fn table_record(
+        &mut self,
+        spec: &Field,
+        path: &str,
+        columns: &indexmap::IndexMap<String, Field>,
+        area: Area,
+    ) -> Option<Y> {
+        let mut header: Option<(u32, Vec<(u32, String)>)> = None;
+        for r in area.r0..=area.r1 {
+            let mut cols = vec![];
+            for c in area.c0..self.cells.cols() {
+                if self.cells.region(r, c).1 != c {
+                    continue;
+                }
+                let text = norm(self.cells.at(r, c));
+                if let Some((k, _)) =
+                    columns.iter().find(|(k, f)| self.labels_of(&format!("{path}.{k}"), &f.label).contains(&text))
+                {
+                    cols.push((c, k.clone()));
+                }
+            }
+            if cols.len() > header.as_ref().map_or(0, |h| h.1.len()) {
+                header = Some((r, cols));
+            }
+        }
+        let (hr, cols) = header?;
+        for (c, _) in &cols {
+            self.take(hr, *c);
+        }
+        let rows = Area { r0: hr + 1, ..area };
+        let mut out = vec![];
+        for (sub, f) in spec.fields.iter().flatten() {
+            let labels = self.labels_of(&format!("{path}.{sub}"), &f.label);
+            let Some((r, c, _, _)) = self.find(rows, &labels) else { continue };
+            self.used.insert((r, c));
+            let mut record = vec![];
+            for (col, k) in &cols {
+                let text = self.take(r, *col);
+                if !text.is_empty() {
+                    record.push((k.clone(), self.scalar(&columns[k], text)));
+                }
+            }
+            out.push((sub.clone(), Y::Map(record)));
+        }
+        Some(Y::Map(out))
+    }
+
+    /// A list of texts: one item per row right of its merged label, numbering taken off.
+    fn items(&mut self, spec: &Field, area: Area) -> Option<Y> {
+        let mut out = vec![];
+        let mut seen = HashSet::new();
+        for r in area.r0..=area.r1 {
+            let region = self.cells.region(r, area.c0);
+            if !seen.insert(region) {
+                continue;
+            }
+            let text = self.take(r, area.c0);
+            if text.trim().is_empty() {
+                continue;
+            }
+            // The sheet numbers the items (目标1：…) unless the form says it does not.
+            let numbered = self.options.get("number_goals").and_then(|v| v.as_bool()).unwrap_or(true);
+            let text = match &spec.item_label {
+                Some(l) if numbered => strip_number(&text, l, out.len() + 1),
+                _ => text,
+            };
+            out.push(Y::Text(text));
+        }
+        (!out.is_empty()).then_some(Y::List(out))
+    }
+
+    /// A list of records: a header row of the record's labels, then one row per item.
+    fn table(&mut self, item: &Field, path: &str, area: Area) -> Option<Y> {
+        let fields = item.fields.clone().unwrap_or_default();
+        // The header: the row (within the label's rows) that shows most of the record's labels.
+        let mut header: Option<(u32, Vec<(u32, String)>)> = None;
+        for r in area.r0..=area.r1 {
+            let mut cols = vec![];
+            for c in area.c0..self.cells.cols() {
+                let region = self.cells.region(r, c);
+                if region.1 != c {
+                    continue;
+                }
+                let text = norm(self.cells.at(r, c));
+                if let Some((k, _)) =
+                    fields.iter().find(|(k, f)| self.labels_of(&format!("{path}.{k}"), &f.label).contains(&text))
+                {
+                    cols.push((c, k.clone()));
+                }
+            }
+            if !cols.is_empty() && header.as_ref().is_none_or(|(_, h)| cols.len() > h.len()) {
+                header = Some((r, cols));
+            }
+        }
+        let (hr, cols) = header?;
+        for (c, _) in &cols {
+            self.take(hr, *c);
+        }
+        let head_end = cols.iter().map(|(c, _)| self.cells.region(hr, *c).2).max().unwrap_or(hr);
+        // Rows up to the end of the label's merge; a single-row label runs on while rows have values.
+        let last = if area.r1 > head_end { area.r1 } else { self.cells.rows().saturating_sub(1) };
+        let mut out = vec![];
+        for r in head_end + 1..=last {
+            if area.r1 <= head_end && (area.c0 > 0 && !self.cells.at(r, area.c0 - 1).is_empty()) {
+                break; // a new label in the label column: the list has ended
+            }
+            let mut row = vec![];
+            for (c, k) in &cols {
+                let spec = &fields[k];
+                let region = self.cells.region(r, *c);
+                if region.0 != r {
+                    continue;
+                }
+                let text = self.take(r, *c);
+                if !text.is_empty() {
+                    row.push((k.clone(), self.scalar(spec, text)));
+                }
+            }
+            if row.is_empty() && area.r1 <= head_end {
+                break;
+            }
+            // Within the label's merge every row is an item, a blank one too.
+            out.push(Y::Map(row));
+        }
+        (!out.is_empty()).then_some(Y::List(out))
+    }
+
+    /// The indicator table: its header row maps columns to keys; merged 一级
+    /// and 二级 cells make the groups; merged 指标解释 cells are left out below
+    /// their first row (they share the cell above).
+    fn indicators(&mut self, spec: &Field, area: Area) -> Option<Y> {
+        let row_fields = spec.row.clone().unwrap_or_default();
+        let labels = |key: &str, default: &str| self.labels_of(key, default);
+        let mut wanted: Vec<(String, Vec<String>)> = vec![];
+        for (l, level) in spec.levels.iter().enumerate() {
+            wanted.push((format!("level{l}"), labels(&format!("level{l}"), &level.label)));
+        }
+        for (k, f) in &row_fields {
+            wanted.push((k.clone(), labels(k, &f.label)));
+        }
+        // The header row: the one that names most columns.
+        let mut best: Option<(u32, Vec<(u32, String)>)> = None;
+        for r in area.r0..=area.r1 {
+            let mut cols = vec![];
+            for c in 0..self.cells.cols() {
+                let n = norm(self.cells.at(r, c));
+                if let Some((k, _)) = wanted.iter().find(|(_, ls)| ls.contains(&n)) {
+                    let side = spec.sides.iter().find(|s| {
+                        r > 0
+                            && self.cells.region(r - 1, c) != self.cells.region(r, c)
+                            && norm(self.cells.at(r - 1, c)).starts_with(&norm(&s.label))
+                    });
+                    let key = match side {
+                        Some(s) if k != "level0" => format!("{}.{k}", s.key),
+                        _ => k.clone(),
+                    };
+                    if !cols.iter().any(|(_, x)| *x == key) {
+                        cols.push((c, key));
+                    }
+                }
+            }
+            if cols.len() >= 2 && best.as_ref().is_none_or(|(_, b)| cols.len() > b.len()) {
+                best = Some((r, cols));
+            }
+        }
+        let (hr, cols) = best?;
+        for (c, _) in &cols {
+            self.take(hr, *c);
+            if hr > 0 && spec.sides.iter().any(|s| norm(self.cells.at(hr - 1, *c)).starts_with(&norm(&s.label))) {
+                self.take(hr - 1, *c);
+            }
+        }
+        if let Some(block) = &spec.block {
+            for c in 0..self.cells.cols() {
+                if norm(self.cells.at(hr, c)) == norm(block) {
+                    self.take(hr, c);
+                }
+            }
+        }
+        let first = cols.iter().map(|(c, _)| self.cells.region(hr, *c).2).max().unwrap_or(hr) + 1;
+        let sides: Vec<String> = if spec.sides.is_empty() {
+            vec![String::new()]
+        } else {
+            spec.sides.iter().map(|s| format!("{}.", s.key)).collect()
+        };
+        let col_of = |key: &str| cols.iter().find(|(_, k)| k == key).map(|(c, _)| *c);
+        let level0 = col_of("level0");
+        // Rows until another field's label, a 总分/合计 row, or the end.
+        let mut rows = vec![];
+        for r in first..self.cells.rows() {
+            let texts: Vec<&str> = cols.iter().map(|(c, _)| self.cells.at(r, *c)).collect();
+            let lead = level0.map(|c| norm(self.cells.at(r, c))).unwrap_or_default();
+            // Another field's label (or a cell read already) that starts in this row, outside a
+            // 一级 cell merged from above, begins the next part of the form.
+            let inside = level0.is_some_and(|c| self.cells.region(r, c).0 < r);
+            let next_part = !inside
+                && (0..self.cells.cols()).any(|c| {
+                    let (a, b, _, _) = self.cells.region(r, c);
+                    (a, b) == (r, c) && (self.is_label(self.cells.at(r, c)) || self.used.contains(&(a, b)))
+                });
+            let stop = ["总分", "合计", "总计"].contains(&lead.as_str()) || next_part;
+            if stop {
+                break;
+            }
+            if texts.iter().all(|t| t.is_empty()) {
+                continue;
+            }
+            rows.push(r);
+        }
+        // Build the tree: a new group where the merged region of its column changes.
+        let mut tree: Vec<Group> = vec![];
+        let sided = !spec.sides.is_empty();
+        let mut prev: HashMap<String, (u32, u32, u32, u32)> = HashMap::new();
+        for &r in &rows {
+            let l0 = level0.map(|c| self.cells.region(r, c));
+            let new_top = tree.is_empty() || l0.is_some() && prev.get("level0") != l0.as_ref();
+            if new_top {
+                let name = level0.map(|c| self.take(r, c));
+                tree.push(Group { name, sides: vec![vec![]; sides.len()] });
+                prev.clear();
+            }
+            if let Some(l0) = l0 {
+                prev.insert("level0".into(), l0);
+            }
+            let group = tree.last_mut().expect("pushed");
+            for (s, prefix) in sides.iter().enumerate() {
+                let lvl1 = if sided {
+                    format!("{prefix}level1")
+                } else if spec.levels.len() > 1 {
+                    "level1".into()
+                } else {
+                    String::new()
+                };
+                let c1 = col_of(&lvl1);
+                // The side has no row here when its whole span is one filler cell.
+                let side_cols: Vec<u32> =
+                    cols.iter().filter(|(_, k)| sided && k.starts_with(prefix.as_str())).map(|(c, _)| *c).collect();
+                if sided && side_cols.is_empty() {
+                    continue; // the form has no such half (a 项目 form without 中期)
+                }
+                if sided
+                    && side_cols.first().is_some_and(|&a| {
+                        let reg = self.cells.region(r, a);
+                        reg.3 >= *side_cols.last().unwrap_or(&a) && reg.3 > reg.1 && self.cells.at(r, a).is_empty()
+                    })
+                {
+                    continue;
+                }
+                let reg1 = c1.map(|c| self.cells.region(r, c));
+                let groups = &mut group.sides[s];
+                let new_sub = groups.is_empty() || reg1.is_some() && prev.get(&lvl1) != reg1.as_ref();
+                if new_sub && spec.levels.len() > 1 {
+                    let name = c1.map(|c| self.cells.at(r, c).to_string());
+                    if let Some(c) = c1 {
+                        let (a, b, _, _) = self.cells.region(r, c);
+                        self.used.insert((a, b));
+                    }
+                    groups.push(Sub { name, rows: vec![] });
+                } else if groups.is_empty() {
+                    groups.push(Sub { name: None, rows: vec![] });
+                }
+                if let Some(reg1) = reg1 {
+                    prev.insert(lvl1.clone(), reg1);
+                }
+                let mut row = vec![];
+                for (k, f) in &row_fields {
+                    let Some(c) = col_of(&format!("{prefix}{k}")) else { continue };
+                    let (a, b, _, _) = self.cells.region(r, c);
+                    if a < r {
+                        continue; // a cell merged from above: the row shares it (a merge field is left out)
+                    }
+                    let text = self.cells.at(r, c).to_string();
+                    self.used.insert((a, b));
+                    if !text.is_empty() {
+                        row.push((k.clone(), self.scalar(f, text)));
+                    } else if f.merge {
+                        row.push((k.clone(), Y::Text(String::new())));
+                    }
+                }
+                // A row of the table is a row of the form, even when every cell is blank.
+                groups.last_mut().expect("pushed").rows.push(Y::Map(row));
+            }
+        }
+        if tree.is_empty() {
+            return None;
+        }
+        let flat = level0.is_none() && col_of("level1").is_none();
+        if flat {
+            let rows: Vec<Y> =
+                tree.into_iter().flat_map(|g| g.sides.into_iter().flatten().flat_map(|s| s.rows)).collect();
+            return Some(Y::List(rows));
+        }
+        let out = tree
+            .into_iter()
+            .map(|g| {
+                let mut m = vec![];
+                if let Some(name) = g.name {
+                    m.push(("name".into(), Y::Text(name)));
+                }
+                let subs = |subs: Vec<Sub>| -> Vec<Y> {
+                    subs.into_iter()
+                        .map(|s| {
+                            let mut sm = vec![];
+                            if let Some(n) = s.name {
+                                sm.push(("name".to_string(), Y::Text(n)));
+                            }
+                            sm.push(("rows".to_string(), Y::List(s.rows)));
+                            Y::Map(sm)
+                        })
+                        .collect()
+                };
+                if sided {
+                    for (side, groups) in spec.sides.iter().zip(g.sides) {
+                        let list = subs(groups);
+                        if !list.is_empty() {
+                            m.push((side.key.clone(), Y::List(list)));
+                        }
+                    }
+                } else if spec.levels.len() > 1 {
+                    m.push(("groups".into(), Y::List(subs(g.sides.into_iter().next().unwrap_or_default()))));
+                } else {
+                    let rows = g.sides.into_iter().flatten().flat_map(|s| s.rows).collect();
+                    m.push(("rows".into(), Y::List(rows)));
+                }
+                Y::Map(m)
+            })
+            .collect();
+        Some(Y::List(out))
+    }
+}
+
+pub(super) struct Group {
+    name: Option<String>,
+    sides: Vec<Vec<Sub>>,
+}
+
+#[derive(Clone)]
+pub(super) struct Sub {
+    name: Option<String>,
+    rows: Vec<Y>,
+}

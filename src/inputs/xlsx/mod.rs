@@ -28,7 +28,7 @@ use crate::outputs::xlsx::{META_KIND, META_OPTIONS, META_SHEET};
 pub use cells::column_name;
 use cells::{Book, Cells, clip, read_book};
 use emit::{Y, emit_map};
-use labels::norm;
+use labels::{caption, norm};
 use place::Walk;
 
 /// Limits that keep a hostile file cheap: inflated bytes per zip entry and in
@@ -122,8 +122,15 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
     if score < 2 && given.is_none() {
         return Err(ImportError::NoForm);
     }
-    let mut reader =
-        Walk { cells, used: HashSet::new(), kind, options: &options, own: meta_kind.is_some(), notes: vec![] };
+    let mut reader = Walk {
+        cells,
+        used: HashSet::new(),
+        kind,
+        options: &options,
+        own: meta_kind.is_some(),
+        notes: vec![],
+        captions: vec![],
+    };
     let data = reader.form();
     if deadline.passed() {
         return Err(ImportError::TooLarge(format!("读取用了超过 {} 秒 CPU 时间", MAX_TIME.as_secs())));
@@ -151,6 +158,16 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
     }
     if unplaced.len() > MAX_NOTES {
         notes.push(format!("另有 {} 处未能识别，未逐一列出", unplaced.len() - MAX_NOTES));
+    }
+    // The captions the sheet prints in its own words, so that the PDF prints them too (option `labels`).
+    let mut options = options.clone();
+    if !reader.captions.is_empty() {
+        let labels = options.entry("labels").or_insert_with(|| serde_json::Value::Object(Default::default()));
+        if let Some(labels) = labels.as_object_mut() {
+            for (k, text) in &reader.captions {
+                labels.entry(k.clone()).or_insert_with(|| serde_json::Value::String(text.clone()));
+            }
+        }
     }
     let yaml = write_yaml(&cells.sheet, &notes, &kind.id, &options, &data);
     Ok(Imported { kind: kind.id.clone(), sheet: cells.sheet.clone(), yaml, notes, unplaced: unplaced.len() })
@@ -184,7 +201,8 @@ fn score(kind: &Kind, cells: &Cells) -> usize {
     let mut labels: HashSet<String> = HashSet::new();
     fn collect(fields: &indexmap::IndexMap<String, Field>, out: &mut HashSet<String>) {
         for f in fields.values() {
-            out.insert(norm(&f.label));
+            out.insert(caption(&f.label));
+            out.extend(f.aka.iter().map(|a| caption(a)));
             if let Some(sub) = &f.fields {
                 collect(sub, out);
             }
@@ -195,7 +213,7 @@ fn score(kind: &Kind, cells: &Cells) -> usize {
                 collect(row, out);
             }
             for l in &f.levels {
-                out.insert(norm(&l.label));
+                out.insert(caption(&l.label));
             }
         }
     }
@@ -204,8 +222,8 @@ fn score(kind: &Kind, cells: &Cells) -> usize {
     let mut title = 0;
     for text in cells.text.values() {
         let n = norm(text);
-        if labels.contains(&n) {
-            found.insert(n.clone());
+        if labels.contains(&caption(text)) {
+            found.insert(caption(text));
         }
         if n.contains(&norm(&kind.manifest.name)) {
             title = 3;

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::cells::Cells;
 use super::emit::Y;
-use super::labels::{norm, strip_number, year_in};
+use super::labels::{bracketed, caption, norm, strip_number, year_in};
 use crate::form::kind::{Field, FieldType, Kind};
 use crate::outputs::sheet;
 
@@ -18,14 +18,25 @@ pub(super) struct Walk<'a> {
     /// The sheet is formpress's own export (it has the `formpress` sheet).
     pub(super) own: bool,
     pub(super) notes: Vec<String>,
+    /// Captions the sheet prints in other words than the kind (dotted key → text), for option `labels`.
+    pub(super) captions: Vec<(String, String)>,
 }
 
-/// A block of the sheet to search: rows r0..=r1, columns from c0.
+/// A block of the sheet to search: rows r0..=r1, columns c0..=c1.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Area {
     r0: u32,
     r1: u32,
     c0: u32,
+    c1: u32,
+}
+
+/// Words that begin the lines below a form's table (the footer), not a row of it.
+const FOOTER: [&str; 6] = ["填报人", "联系电话", "负责人", "填报日期", "审核意见", "附件"];
+
+/// A field's captions: the kind's label and its other names (`aka`).
+fn names(f: &Field) -> Vec<&str> {
+    std::iter::once(f.label.as_str()).chain(f.aka.iter().map(String::as_str)).collect()
 }
 
 impl Walk<'_> {
@@ -35,11 +46,20 @@ impl Walk<'_> {
         self.cells.at(r, c).to_string()
     }
 
-    /// A field's label: the form's own (option `labels`, by key or dotted path) instead of the kind's.
-    fn labels_of(&self, path: &str, spec_label: &str) -> Vec<String> {
+    /// A field's captions as compared: the form's own (option `labels`, by key
+    /// or dotted path) instead of the kind's label and its other names.
+    fn labels_of(&self, path: &str, names: &[&str]) -> Vec<String> {
         match self.options.get("labels").and_then(|m| m.get(path)).and_then(|v| v.as_str()) {
-            Some(l) => vec![norm(l)],
-            None => vec![norm(spec_label)],
+            Some(l) => vec![caption(l)],
+            None => names.iter().map(|n| caption(n)).collect(),
+        }
+    }
+
+    /// Notes the caption a bureau's sheet prints for `key` when it is not the kind's label.
+    fn caption_seen(&mut self, key: &str, label: &str, r: u32, c: u32) {
+        let text = self.cells.at(r, c).trim().to_string();
+        if !self.own && norm(&text) != norm(label) && !self.captions.iter().any(|(k, _)| k == key) {
+            self.captions.push((key.to_string(), text));
         }
     }
 
@@ -49,17 +69,17 @@ impl Walk<'_> {
         self.cells
             .text
             .range((area.r0, 0)..=(area.r1, u32::MAX))
-            .filter(|((_, c), _)| *c >= area.c0)
+            .filter(|((_, c), _)| *c >= area.c0 && *c <= area.c1)
             .filter(|((r, c), _)| !self.used.contains(&(*r, *c)) && self.cells.region(*r, *c).0 == *r)
-            .find(|(_, text)| labels.contains(&norm(text)))
+            .find(|(_, text)| labels.contains(&caption(text)))
             .map(|((r, c), _)| self.cells.region(*r, *c))
     }
 
     fn is_label(&self, text: &str) -> bool {
-        let n = norm(text);
+        let n = caption(text);
         fn any(fields: &indexmap::IndexMap<String, Field>, n: &str) -> bool {
             fields.values().any(|f| {
-                norm(&f.label) == n
+                names(f).iter().any(|l| caption(l) == n)
                     || f.fields.as_ref().is_some_and(|s| any(s, n))
                     || f.item.as_deref().and_then(|i| i.fields.as_ref()).is_some_and(|s| any(s, n))
             })
@@ -68,7 +88,7 @@ impl Walk<'_> {
     }
 
     pub(super) fn form(&mut self) -> Vec<(String, Y)> {
-        let all = Area { r0: 0, r1: self.cells.rows().saturating_sub(1), c0: 0 };
+        let all = Area { r0: 0, r1: self.cells.rows().saturating_sub(1), c0: 0, c1: u32::MAX };
         let mut out = vec![];
         self.title(&mut out);
         let fields = self.kind.manifest.fields.clone();
@@ -80,8 +100,49 @@ impl Walk<'_> {
                 out.push((key.clone(), v));
             }
         }
+        if !self.own {
+            self.leftover_notes(&mut out);
+        }
         // The year and title go first, as a skeleton has them.
         out
+    }
+
+    /// A caption and its value left over on a bureau's sheet (项目负责人及电话 | …,
+    /// 评价结论 | …) become an entry of the kind's `notes:` list (label, text), in
+    /// the sheet's order, where the form prints its other text rows.
+    fn leftover_notes(&mut self, out: &mut Vec<(String, Y)>) {
+        let Some(spec) = self.kind.manifest.fields.get("notes") else { return };
+        let item = spec.item.as_deref().and_then(|i| i.fields.as_ref());
+        if spec.ty != FieldType::List || !item.is_some_and(|f| f.contains_key("label") && f.contains_key("text")) {
+            return;
+        }
+        let mut found = vec![];
+        let starts: Vec<(u32, u32)> = self.cells.text.keys().copied().collect();
+        for (r, c) in starts {
+            let (r0, c0, _, c1) = self.cells.region(r, c);
+            if (r0, c0) != (r, c) || self.used.contains(&(r, c)) || !self.cells.at(r, c).chars().any(|ch| !ch.is_ascii_digit()) {
+                continue;
+            }
+            // The value: the next region in the row, unused, not itself a caption of the kind.
+            let next = self.cells.region(r, c1 + 1);
+            let value = self.cells.at(r, c1 + 1).to_string();
+            if next.0 != r || value.trim().is_empty() || self.used.contains(&(next.0, next.1)) || self.is_label(&value) {
+                continue;
+            }
+            let label = self.take(r, c);
+            self.take(r, c1 + 1);
+            found.push(Y::Map(vec![
+                ("label".into(), Y::Text(label.trim().to_string())),
+                ("text".into(), Y::Text(value)),
+            ]));
+        }
+        if found.is_empty() {
+            return;
+        }
+        match out.iter_mut().find(|(k, _)| k == "notes") {
+            Some((_, Y::List(items))) => items.extend(found),
+            _ => out.push(("notes".into(), Y::List(found))),
+        }
     }
 
     /// The title (left out when it is the kind's default) and the year line.
@@ -89,7 +150,18 @@ impl Walk<'_> {
         let m = &self.kind.manifest;
         let default =
             m.fields.get("title").and_then(|f| f.default.as_ref()).and_then(|d| d.as_str()).unwrap_or(&m.name);
-        let first = self.cells.text.iter().find(|(_, t)| !t.trim().is_empty()).map(|(k, t)| (*k, t.clone()));
+        let mut texts = self.cells.text.iter().filter(|(_, t)| !t.trim().is_empty());
+        let first = texts.next().map(|(k, t)| (*k, t.clone()));
+        // A line above the title (附件:, 报表编号:…) is not the title: the title is a 表 without a colon.
+        let titled = |t: &str| norm(t).contains('表') && !norm(t).contains('：');
+        let first = match first {
+            Some((k, t)) if !self.own && !titled(&t) => std::iter::once((&k, &t))
+                .chain(texts.take_while(|((r, _), _)| *r <= k.0 + 2))
+                .find(|(_, t)| titled(t))
+                .map(|(k, t)| (*k, t.clone()))
+                .or(Some((k, t))),
+            other => other,
+        };
         let mut year = None;
         if let Some(((r, c), text)) = first
             && !self.is_label(&text)
@@ -125,7 +197,7 @@ impl Walk<'_> {
         if spec.ty == FieldType::Image {
             return None;
         }
-        let labels = self.labels_of(path, &spec.label);
+        let labels = self.labels_of(path, &names(spec));
         let Some((r0, c0, r1, c1)) = self.find(area, &labels) else {
             // A top-level record whose own label is not printed (a 签章区): look for its
             // fields. A nested one without its label was left blank.
@@ -138,7 +210,8 @@ impl Walk<'_> {
             };
         };
         self.used.insert((r0, c0));
-        let inner = Area { r0, r1, c0: c1 + 1 };
+        self.caption_seen(path, &spec.label, r0, c0);
+        let inner = Area { r0, r1, c0: c1 + 1, c1: area.c1 };
         if let Some(columns) = sheet::table_columns(spec) {
             return self.table_record(spec, path, columns, inner);
         }
@@ -146,13 +219,54 @@ impl Walk<'_> {
             FieldType::Record | FieldType::Signature => Some(self.record(spec, path, inner)),
             FieldType::List => {
                 let item = spec.item.as_deref().expect("checked manifest");
-                if item.ty == FieldType::Record { self.table(item, path, inner) } else { self.items(spec, inner) }
+                if item.ty == FieldType::Record {
+                    self.table(item, path, inner)
+                } else {
+                    self.items(spec, inner).or_else(|| self.items_below(spec, (r0, c0, r1, c1)))
+                }
             }
             _ => {
-                let text = self.right_of(r0, c1);
+                // A caption beside a money label (金额（万元）) is a column head, not an amount.
+                let head = !self.own && spec.ty == FieldType::Money && !amount_like(self.cells.at(r0, c1 + 1));
+                let mut text = if head { String::new() } else { self.right_of(r0, c1) };
+                if text.is_empty() && !self.own {
+                    text = self.below(c0, r1, c1);
+                }
                 (!text.is_empty()).then(|| self.scalar(spec, text))
             }
         }
+    }
+
+    /// The value below a caption that heads its column (中期目标 over the goal):
+    /// the region right under it, spanning the same columns, unless a caption.
+    fn below(&mut self, c0: u32, r1: u32, c1: u32) -> String {
+        let (a, b, _, d) = self.cells.region(r1 + 1, c0);
+        let text = self.cells.at(r1 + 1, c0).to_string();
+        if (a, b, d) != (r1 + 1, c0, c1) || text.trim().is_empty() || self.is_label(&text) || self.used.contains(&(a, b)) {
+            return String::new();
+        }
+        self.take(a, b)
+    }
+
+    /// A list's items under its caption (中期目标 | 年度目标 side by side over
+    /// their goals): the regions below spanning the caption's columns.
+    fn items_below(&mut self, spec: &Field, (_, c0, r1, c1): (u32, u32, u32, u32)) -> Option<Y> {
+        if self.own {
+            return None;
+        }
+        let mut out = vec![];
+        let mut r = r1 + 1;
+        while r < self.cells.rows() {
+            let (a, b, e, d) = self.cells.region(r, c0);
+            let text = self.cells.at(r, c0).to_string();
+            if (a, b, d) != (r, c0, c1) || text.trim().is_empty() || self.is_label(&text) || self.used.contains(&(a, b)) {
+                break;
+            }
+            self.take(a, b);
+            out.push(Y::Text(self.item_text(spec, text, out.len() + 1)));
+            r = e + 1;
+        }
+        (!out.is_empty()).then_some(Y::List(out))
     }
 
     /// The value right of a label: the next region in the row, unless it is itself a label.
@@ -178,6 +292,9 @@ impl Walk<'_> {
             FieldType::Signature => crate::form::kind::signature_fields().clone(),
             _ => spec.fields.clone().unwrap_or_default(),
         };
+        if let Some(out) = self.halves(&fields, path, area) {
+            return Y::Map(out);
+        }
         let mut out = vec![];
         for (k, f) in &fields {
             if let Some(v) = self.field(area, &format!("{path}.{k}"), f) {
@@ -185,6 +302,62 @@ impl Walk<'_> {
             }
         }
         Y::Map(out)
+    }
+
+    /// Halves of a record (中期 | 年度 money) whose own captions the sheet does
+    /// not print: the last half (the one a form without halves has) is found
+    /// by a caption only it has (当年资金总额); the half before it takes the
+    /// columns to its left, or else the rows above it, when its captions are
+    /// there. Without such a caption the whole area is the last half's.
+    fn halves(
+        &mut self,
+        fields: &indexmap::IndexMap<String, Field>,
+        path: &str,
+        area: Area,
+    ) -> Option<Vec<(String, Y)>> {
+        let subs: Vec<(&String, &Field)> = fields.iter().collect();
+        let keys = |f: &Field| f.fields.as_ref().map(|x| x.keys().cloned().collect::<Vec<_>>());
+        let alike = subs.len() == 2
+            && subs.iter().all(|(_, f)| {
+                f.ty == FieldType::Record && sheet::table_columns(f).is_none() && keys(f) == keys(subs[0].1)
+            });
+        if self.own || !alike {
+            return None;
+        }
+        let captions = |w: &Self, k: &str, f: &Field| -> Vec<String> {
+            f.fields
+                .iter()
+                .flatten()
+                .flat_map(|(fk, ff)| w.labels_of(&format!("{path}.{k}.{fk}"), &names(ff)))
+                .collect()
+        };
+        if subs.iter().any(|(k, f)| self.find(area, &self.labels_of(&format!("{path}.{k}"), &names(f))).is_some()) {
+            return None; // the halves print their own captions (中期 | 年度)
+        }
+        let (first, last) = (subs[0], subs[1]);
+        let before = captions(self, first.0, first.1);
+        let own: Vec<String> = captions(self, last.0, last.1).into_iter().filter(|l| !before.contains(l)).collect();
+        let mut parts = vec![(last, area)];
+        if let Some((ar, ac, _, _)) = self.find(area, &own) {
+            let left = Area { c1: ac.saturating_sub(1), ..area };
+            let above = Area { r1: ar.saturating_sub(1), ..area };
+            if ac > area.c0 && self.find(left, &before).is_some() {
+                parts = vec![(first, left), (last, Area { c0: ac, ..area })];
+            } else if ar > area.r0 && self.find(above, &before).is_some() {
+                parts = vec![(first, above), (last, Area { r0: ar, ..area })];
+            }
+        }
+        let mut out = vec![];
+        for ((k, f), part) in parts {
+            let p = format!("{path}.{k}");
+            if let Y::Map(m) = self.record(f, &p, part)
+                && !m.is_empty()
+            {
+                out.push((k.clone(), Y::Map(m)));
+            }
+        }
+        out.sort_by_key(|(k, _)| subs.iter().position(|(s, _)| *s == k));
+        Some(out)
     }
 
     /// A record of like records laid out as a table: the header row maps
@@ -203,9 +376,9 @@ impl Walk<'_> {
                 if self.cells.region(r, c).1 != c {
                     continue;
                 }
-                let text = norm(self.cells.at(r, c));
+                let text = caption(self.cells.at(r, c));
                 if let Some((k, _)) =
-                    columns.iter().find(|(k, f)| self.labels_of(&format!("{path}.{k}"), &f.label).contains(&text))
+                    columns.iter().find(|(k, f)| self.labels_of(&format!("{path}.{k}"), &names(f)).contains(&text))
                 {
                     cols.push((c, k.clone()));
                 }
@@ -215,15 +388,18 @@ impl Walk<'_> {
             }
         }
         let (hr, cols) = header?;
-        for (c, _) in &cols {
+        for (c, k) in &cols {
             self.take(hr, *c);
+            // The columns' captions are one for all the lines (option labels `funds.budget`).
+            self.caption_seen(&format!("{path}.{k}"), &columns[k].label, hr, *c);
         }
         let rows = Area { r0: hr + 1, ..area };
         let mut out = vec![];
         for (sub, f) in spec.fields.iter().flatten() {
-            let labels = self.labels_of(&format!("{path}.{sub}"), &f.label);
+            let labels = self.labels_of(&format!("{path}.{sub}"), &names(f));
             let Some((r, c, _, _)) = self.find(rows, &labels) else { continue };
             self.used.insert((r, c));
+            self.caption_seen(&format!("{path}.{sub}"), &f.label, r, c);
             let mut record = vec![];
             for (col, k) in &cols {
                 let text = self.take(r, *col);
@@ -245,19 +421,26 @@ impl Walk<'_> {
             if !seen.insert(region) {
                 continue;
             }
+            let (a, b, _, _) = region;
+            if area.c0 > area.c1 || self.used.contains(&(a, b)) || self.is_label(self.cells.at(r, area.c0)) {
+                continue; // the next caption of a header row (中期目标 | 年度目标), not an item
+            }
             let text = self.take(r, area.c0);
             if text.trim().is_empty() {
                 continue;
             }
-            // The sheet numbers the items (目标1：…) unless the form says it does not.
-            let numbered = self.options.get("number_goals").and_then(|v| v.as_bool()).unwrap_or(true);
-            let text = match &spec.item_label {
-                Some(l) if numbered => strip_number(&text, l, out.len() + 1),
-                _ => text,
-            };
-            out.push(Y::Text(text));
+            out.push(Y::Text(self.item_text(spec, text, out.len() + 1)));
         }
         (!out.is_empty()).then_some(Y::List(out))
+    }
+
+    /// An item's text: the sheet numbers the items (目标1：…) unless the form says it does not.
+    fn item_text(&self, spec: &Field, text: String, n: usize) -> String {
+        let numbered = self.options.get("number_goals").and_then(|v| v.as_bool()).unwrap_or(true);
+        match &spec.item_label {
+            Some(l) if numbered => strip_number(&text, l, n),
+            _ => text,
+        }
     }
 
     /// A list of records: a header row of the record's labels, then one row per item.
@@ -272,9 +455,9 @@ impl Walk<'_> {
                 if region.1 != c {
                     continue;
                 }
-                let text = norm(self.cells.at(r, c));
+                let text = caption(self.cells.at(r, c));
                 if let Some((k, _)) =
-                    fields.iter().find(|(k, f)| self.labels_of(&format!("{path}.{k}"), &f.label).contains(&text))
+                    fields.iter().find(|(k, f)| self.labels_of(&format!("{path}.{k}"), &names(f)).contains(&text))
                 {
                     cols.push((c, k.clone()));
                 }
@@ -316,31 +499,64 @@ impl Walk<'_> {
         (!out.is_empty()).then_some(Y::List(out))
     }
 
+    /// The caption of a bureau's indicator table, outside its column heads: a
+    /// line over the header (绩效项目指标表), or the block label merged down the
+    /// first column from the header row (绩 效 指 标, a long 绩效指标（权重…）).
+    fn table_captions(&mut self, spec: &Field, hr: u32, cols: &[(u32, String)]) {
+        let block = spec.block.as_deref().unwrap_or(&spec.label);
+        let heads: HashSet<u32> = cols.iter().map(|(c, _)| *c).collect();
+        let last = cols.iter().map(|(c, _)| *c).max().unwrap_or(0);
+        let mut found = None;
+        if hr > 0 {
+            let (a, b, _, d) = self.cells.region(hr - 1, 0);
+            let text = self.cells.at(hr - 1, 0);
+            if (a, b) == (hr - 1, 0) && d >= last && text.contains("指标") && !self.used.contains(&(a, b)) {
+                found = Some((a, b));
+            }
+        }
+        for c in 0..self.cells.cols() {
+            let (a, b, e, _) = self.cells.region(hr, c);
+            let text = self.cells.at(hr, c);
+            if (a, b) == (hr, c) && !heads.contains(&c) && e > hr && text.contains("指") && !self.used.contains(&(a, b)) {
+                found = Some((a, b));
+            }
+        }
+        if let Some((a, b)) = found {
+            self.take(a, b);
+            self.caption_seen("indicators", block, a, b);
+        }
+    }
+
     /// The indicator table: its header row maps columns to keys; merged 一级
     /// and 二级 cells make the groups; merged 指标解释 cells are left out below
     /// their first row (they share the cell above).
     fn indicators(&mut self, spec: &Field, area: Area) -> Option<Y> {
         let row_fields = spec.row.clone().unwrap_or_default();
-        let labels = |key: &str, default: &str| self.labels_of(key, default);
         let mut wanted: Vec<(String, Vec<String>)> = vec![];
         for (l, level) in spec.levels.iter().enumerate() {
-            wanted.push((format!("level{l}"), labels(&format!("level{l}"), &level.label)));
+            wanted.push((format!("level{l}"), self.labels_of(&format!("level{l}"), &[&level.label])));
         }
         for (k, f) in &row_fields {
-            wanted.push((k.clone(), labels(k, &f.label)));
+            wanted.push((k.clone(), self.labels_of(k, &names(f))));
         }
+        // A half named in the caption itself: 二级指标（长期）.
+        let side_named = |text: &str| {
+            let b = bracketed(text)?;
+            spec.sides.iter().find(|s| s.label == b || s.aka.contains(&b))
+        };
         // The header row: the one that names most columns.
         let mut best: Option<(u32, Vec<(u32, String)>)> = None;
         for r in area.r0..=area.r1 {
             let mut cols = vec![];
             for c in 0..self.cells.cols() {
-                let n = norm(self.cells.at(r, c));
+                let n = caption(self.cells.at(r, c));
                 if let Some((k, _)) = wanted.iter().find(|(_, ls)| ls.contains(&n)) {
                     let side = spec.sides.iter().find(|s| {
                         r > 0
                             && self.cells.region(r - 1, c) != self.cells.region(r, c)
                             && norm(self.cells.at(r - 1, c)).starts_with(&norm(&s.label))
                     });
+                    let side = side.or_else(|| side_named(self.cells.at(r, c)));
                     let key = match side {
                         Some(s) if k != "level0" => format!("{}.{k}", s.key),
                         _ => k.clone(),
@@ -355,10 +571,16 @@ impl Walk<'_> {
             }
         }
         let (hr, cols) = best?;
-        for (c, _) in &cols {
+        for (c, k) in &cols {
             self.take(hr, *c);
             if hr > 0 && spec.sides.iter().any(|s| norm(self.cells.at(hr - 1, *c)).starts_with(&norm(&s.label))) {
                 self.take(hr - 1, *c);
+            }
+            // A column's own caption (目标值 for 指标值), unless it names a half (it heads one column of two).
+            if let Some(f) = row_fields.get(k.as_str())
+                && side_named(self.cells.at(hr, *c)).is_none()
+            {
+                self.caption_seen(k, &f.label, hr, *c);
             }
         }
         if let Some(block) = &spec.block {
@@ -367,6 +589,9 @@ impl Walk<'_> {
                     self.take(hr, c);
                 }
             }
+        }
+        if !self.own {
+            self.table_captions(spec, hr, &cols);
         }
         let first = cols.iter().map(|(c, _)| self.cells.region(hr, *c).2).max().unwrap_or(hr) + 1;
         let sides: Vec<String> = if spec.sides.is_empty() {
@@ -389,7 +614,9 @@ impl Walk<'_> {
                     let (a, b, _, _) = self.cells.region(r, c);
                     (a, b) == (r, c) && (self.is_label(self.cells.at(r, c)) || self.used.contains(&(a, b)))
                 });
-            let stop = ["总分", "合计", "总计"].contains(&lead.as_str()) || next_part;
+            let total = (0..self.cells.cols()).any(|c| ["总分", "合计", "总计"].contains(&caption(self.cells.at(r, c)).as_str()));
+            let footer = !self.own && !inside && (lead.starts_with("注") || FOOTER.iter().any(|w| lead.contains(w)));
+            let stop = ["总分", "合计", "总计"].contains(&lead.as_str()) || total || footer || next_part;
             if stop {
                 break;
             }
@@ -529,4 +756,9 @@ pub(super) struct Group {
 pub(super) struct Sub {
     name: Option<String>,
     rows: Vec<Y>,
+}
+
+/// Text that can be an amount: it has a digit, or no words at all (`—`, `/`).
+fn amount_like(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_digit()) || !text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
 }

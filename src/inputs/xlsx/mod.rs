@@ -130,6 +130,7 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
         own: meta_kind.is_some(),
         notes: vec![],
         captions: vec![],
+        table_rows: None,
     };
     let data = reader.form();
     if deadline.passed() {

@@ -20,6 +20,8 @@ pub(super) struct Walk<'a> {
     pub(super) notes: Vec<String>,
     /// Captions the sheet prints in other words than the kind (dotted key → text), for option `labels`.
     pub(super) captions: Vec<(String, String)>,
+    /// The indicator table's rows, header included (no notes are taken from them).
+    pub(super) table_rows: Option<(u32, u32)>,
 }
 
 /// A block of the sheet to search: rows r0..=r1, columns c0..=c1.
@@ -120,21 +122,29 @@ impl Walk<'_> {
         let starts: Vec<(u32, u32)> = self.cells.text.keys().copied().collect();
         for (r, c) in starts {
             let (r0, c0, _, c1) = self.cells.region(r, c);
-            if (r0, c0) != (r, c) || self.used.contains(&(r, c)) || !self.cells.at(r, c).chars().any(|ch| !ch.is_ascii_digit()) {
+            let in_table = self.table_rows.is_some_and(|(a, b)| (a..=b).contains(&r));
+            let text = self.cells.at(r, c).to_string();
+            if (r0, c0) != (r, c) || in_table || self.used.contains(&(r, c)) || !text.chars().any(|ch| !ch.is_ascii_digit()) {
                 continue;
             }
-            // The value: the next region in the row, unused, not itself a caption of the kind.
+            // The value: the next region in the row, unused, not itself a caption of the kind;
+            // a blank box there (a merged area) is a caption printed blank.
             let next = self.cells.region(r, c1 + 1);
             let value = self.cells.at(r, c1 + 1).to_string();
-            if next.0 != r || value.trim().is_empty() || self.used.contains(&(next.0, next.1)) || self.is_label(&value) {
+            let boxed = self.cells.merged.contains_key(&(r, c1 + 1)) && value.is_empty();
+            let entry = if next.0 == r && !value.trim().is_empty() && !self.used.contains(&(next.0, next.1)) && !self.is_label(&value) {
+                self.take(r, c1 + 1);
+                vec![("label".into(), Y::Text(text.trim().to_string())), ("text".into(), Y::Text(value))]
+            } else if boxed && next.0 == r {
+                vec![("label".into(), Y::Text(text.trim().to_string()))]
+            } else if let Some((label, value)) = text.split_once([':', '：']).filter(|(l, v)| !l.trim().is_empty() && !v.trim().is_empty() && l.chars().count() <= 12) {
+                // 部门:临沧市永德县明朗中学 — a caption and its value in one cell.
+                vec![("label".into(), Y::Text(label.trim().to_string())), ("text".into(), Y::Text(value.trim().to_string()))]
+            } else {
                 continue;
-            }
-            let label = self.take(r, c);
-            self.take(r, c1 + 1);
-            found.push(Y::Map(vec![
-                ("label".into(), Y::Text(label.trim().to_string())),
-                ("text".into(), Y::Text(value)),
-            ]));
+            };
+            self.take(r, c);
+            found.push(Y::Map(entry));
         }
         if found.is_empty() {
             return;
@@ -222,7 +232,7 @@ impl Walk<'_> {
                 if item.ty == FieldType::Record {
                     self.table(item, path, inner)
                 } else {
-                    self.items(spec, inner).or_else(|| self.items_below(spec, (r0, c0, r1, c1)))
+                    self.items_below(spec, (r0, c0, r1, c1)).or_else(|| self.items(spec, inner))
                 }
             }
             _ => {
@@ -570,17 +580,27 @@ impl Walk<'_> {
                 best = Some((r, cols));
             }
         }
-        let (hr, cols) = best?;
+        let (hr, mut cols) = best?;
+        // Halves the header does not name: the table is the last half's (a 年度 table without 中期).
+        if let Some(last) = spec.sides.last()
+            && !self.own
+            && !cols.iter().any(|(_, k)| k.contains('.'))
+        {
+            for (_, k) in cols.iter_mut().filter(|(_, k)| k != "level0") {
+                *k = format!("{}.{k}", last.key);
+            }
+        }
+        let cols = cols;
         for (c, k) in &cols {
             self.take(hr, *c);
             if hr > 0 && spec.sides.iter().any(|s| norm(self.cells.at(hr - 1, *c)).starts_with(&norm(&s.label))) {
                 self.take(hr - 1, *c);
             }
             // A column's own caption (目标值 for 指标值), unless it names a half (it heads one column of two).
-            if let Some(f) = row_fields.get(k.as_str())
+            if let Some(f) = row_fields.get(k.rsplit('.').next().unwrap_or(k))
                 && side_named(self.cells.at(hr, *c)).is_none()
             {
-                self.caption_seen(k, &f.label, hr, *c);
+                self.caption_seen(k.rsplit('.').next().unwrap_or(k), &f.label, hr, *c);
             }
         }
         if let Some(block) = &spec.block {
@@ -625,6 +645,8 @@ impl Walk<'_> {
             }
             rows.push(r);
         }
+        let top = cols.iter().map(|(c, _)| self.cells.region(hr, *c).0).min().unwrap_or(hr);
+        self.table_rows = Some((top, rows.last().copied().unwrap_or(hr)));
         // Build the tree: a new group where the merged region of its column changes.
         let mut tree: Vec<Group> = vec![];
         let sided = !spec.sides.is_empty();

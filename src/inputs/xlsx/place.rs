@@ -629,11 +629,22 @@ impl Walk<'_> {
             // Another field's label (or a cell read already) that starts in this row, outside a
             // 一级 cell merged from above, begins the next part of the form.
             let inside = level0.is_some_and(|c| self.cells.region(r, c).0 < r);
+            // The block label merged down beside the rows (绩效指标) is the table's own caption.
+            let own_block = |w: &Self, c: u32| {
+                let t = caption(w.cells.at(r, c));
+                !w.own && [spec.block.as_deref().unwrap_or(&spec.label), &spec.label].iter().any(|b| caption(b) == t)
+            };
             let next_part = !inside
                 && (0..self.cells.cols()).any(|c| {
                     let (a, b, _, _) = self.cells.region(r, c);
-                    (a, b) == (r, c) && (self.is_label(self.cells.at(r, c)) || self.used.contains(&(a, b)))
+                    (a, b) == (r, c)
+                        && !own_block(self, c)
+                        && (self.is_label(self.cells.at(r, c)) || self.used.contains(&(a, b)))
                 });
+            let blocks: Vec<u32> = (0..self.cells.cols()).filter(|&c| !next_part && own_block(self, c)).collect();
+            for c in blocks {
+                self.take(r, c);
+            }
             let total = (0..self.cells.cols()).any(|c| ["总分", "合计", "总计"].contains(&caption(self.cells.at(r, c)).as_str()));
             let footer = !self.own && !inside && (lead.starts_with("注") || FOOTER.iter().any(|w| lead.contains(w)));
             let stop = ["总分", "合计", "总计"].contains(&lead.as_str()) || total || footer || next_part;

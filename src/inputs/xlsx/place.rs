@@ -34,7 +34,7 @@ pub(super) struct Area {
 }
 
 /// Words that begin the lines below a form's table (the footer), not a row of it.
-const FOOTER: [&str; 6] = ["填报人", "联系电话", "负责人", "填报日期", "审核意见", "附件"];
+const FOOTER: [&str; 7] = ["填报人", "联系电话", "负责人", "填报日期", "意见", "（盖章）", "附件"];
 
 /// A field's captions: the kind's label and its other names (`aka`).
 fn names(f: &Field) -> Vec<&str> {

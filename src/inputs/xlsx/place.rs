@@ -212,6 +212,9 @@ impl Walk<'_> {
             // A top-level record whose own label is not printed (a 签章区): look for its
             // fields. A nested one without its label was left blank.
             return match spec.ty {
+                FieldType::Text | FieldType::Money | FieldType::Number | FieldType::Integer | FieldType::Date => {
+                    self.in_one_cell(area, &labels, path, spec).map(|t| self.scalar(spec, t))
+                }
                 FieldType::Record | FieldType::Signature if !path.contains('.') => {
                     let y = self.record(spec, path, area);
                     matches!(&y, Y::Map(m) if !m.is_empty()).then_some(y)
@@ -314,6 +317,37 @@ impl Walk<'_> {
         Y::Map(out)
     }
 
+    /// How many of a record's fields have their caption in `area` (a half is
+    /// told by its lines, not by one caption that both halves may print).
+    fn fields_in(&self, area: Area, spec: &Field, path: &str) -> usize {
+        spec.fields
+            .iter()
+            .flatten()
+            .filter(|(k, f)| self.find(area, &self.labels_of(&format!("{path}.{k}"), &names(f))).is_some())
+            .count()
+    }
+
+    /// A caption and its value in one cell (资金总额: 250, 一、预算资金:250):
+    /// the value, the cell taken.
+    fn in_one_cell(&mut self, area: Area, labels: &[String], path: &str, spec: &Field) -> Option<String> {
+        if self.own {
+            return None;
+        }
+        let (r, c, value) = self.cells.text.range((area.r0, 0)..=(area.r1, u32::MAX)).find_map(|(&(r, c), text)| {
+            let (label, value) = text.split_once([':', '：'])?;
+            let fits = c >= area.c0 && c <= area.c1 && !self.used.contains(&(r, c)) && self.cells.region(r, c).0 == r;
+            (fits && labels.contains(&caption(label)) && !value.trim().is_empty())
+                .then(|| (r, c, value.trim().to_string()))
+        })?;
+        self.used.insert((r, c));
+        let shown = self.cells.at(r, c);
+        let label = &shown[..shown.len() - shown.split_once([':', '：']).map_or(0, |(_, v)| v.len())];
+        if !self.captions.iter().any(|(k, _)| k == path) && norm(label) != norm(&spec.label) {
+            self.captions.push((path.to_string(), label.trim().to_string()));
+        }
+        Some(value)
+    }
+
     /// Halves of a record (中期 | 年度 money) whose own captions the sheet does
     /// not print: the last half (the one a form without halves has) is found
     /// by a caption only it has (当年资金总额); the half before it takes the
@@ -351,9 +385,9 @@ impl Walk<'_> {
         if let Some((ar, ac, _, _)) = self.find(area, &own) {
             let left = Area { c1: ac.saturating_sub(1), ..area };
             let above = Area { r1: ar.saturating_sub(1), ..area };
-            if ac > area.c0 && self.find(left, &before).is_some() {
+            if ac > area.c0 && self.fields_in(left, first.1, &format!("{path}.{}", first.0)) >= 2 {
                 parts = vec![(first, left), (last, Area { c0: ac, ..area })];
-            } else if ar > area.r0 && self.find(above, &before).is_some() {
+            } else if ar > area.r0 && self.fields_in(above, first.1, &format!("{path}.{}", first.0)) >= 2 {
                 parts = vec![(first, above), (last, Area { r0: ar, ..area })];
             }
         }

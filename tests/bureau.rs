@@ -98,7 +98,8 @@ fn indicator_rows(v: &Value, context: &str, out: &mut Vec<String>) {
                     "name" => {}
                     "rows" => {
                         for row in x.as_array().into_iter().flatten() {
-                            let mut cells: serde_json::Map<String, Value> = row.as_object().cloned().unwrap_or_default();
+                            let mut cells: serde_json::Map<String, Value> =
+                                row.as_object().cloned().unwrap_or_default();
                             cells.retain(|_, v| !v.is_null() && v.as_str() != Some(""));
                             out.push(format!("{here} {}", Value::Object(cells)));
                         }
@@ -131,7 +132,8 @@ fn differences(name: &str, slug: &str) -> (Vec<String>, usize) {
     indicator_rows(&real.data["indicators"], "", &mut rows_want);
     indicator_rows(&got.data["indicators"], "", &mut rows_have);
     if rows_want != rows_have {
-        let first = rows_want.iter().zip(&rows_have).position(|(a, b)| a != b).unwrap_or(rows_want.len().min(rows_have.len()));
+        let first =
+            rows_want.iter().zip(&rows_have).position(|(a, b)| a != b).unwrap_or(rows_want.len().min(rows_have.len()));
         missing.push(format!(
             "indicator rows differ from row {first} ({} published, {} imported): {:?} ≠ {:?}",
             rows_want.len(),
@@ -154,10 +156,15 @@ fn a_bureau_workbook_imports_with_every_value_in_place() {
         // Every cell with text is placed or listed: the count and the list agree.
         assert_eq!(listed.min(xlsx_import::MAX_NOTES), imported.unplaced.min(xlsx_import::MAX_NOTES), "{name}");
         if imported.unplaced > most {
-            failures.push(format!("{name}: {} cells not placed (at most {most}): {:?}", imported.unplaced, imported.notes));
+            failures
+                .push(format!("{name}: {} cells not placed (at most {most}): {:?}", imported.unplaced, imported.notes));
         }
         let (missing, total) = differences(name, slug);
-        eprintln!("{name}: {} of {total} published values and rows differ; {} cells listed", missing.len(), imported.unplaced);
+        eprintln!(
+            "{name}: {} of {total} published values and rows differ; {} cells listed",
+            missing.len(),
+            imported.unplaced
+        );
         if !missing.is_empty() {
             eprintln!("  {}", missing.join("\n  "));
         }

@@ -131,6 +131,7 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
         notes: vec![],
         captions: vec![],
         table_rows: None,
+        unnumbered: false,
     };
     let data = reader.form();
     if deadline.passed() {
@@ -162,6 +163,9 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
     }
     // The captions the sheet prints in its own words, so that the PDF prints them too (option `labels`).
     let mut options = options.clone();
+    if reader.unnumbered {
+        options.entry("number_goals").or_insert(serde_json::Value::Bool(false));
+    }
     if !reader.captions.is_empty() {
         let labels = options.entry("labels").or_insert_with(|| serde_json::Value::Object(Default::default()));
         if let Some(labels) = labels.as_object_mut() {

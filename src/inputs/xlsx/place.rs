@@ -20,6 +20,8 @@ pub(super) struct Walk<'a> {
     pub(super) notes: Vec<String>,
     /// Captions the sheet prints in other words than the kind (dotted key → text), for option `labels`.
     pub(super) captions: Vec<(String, String)>,
+    /// Items of a numbered list (goals) came without their numbers: option `number_goals: false`.
+    pub(super) unnumbered: bool,
     /// The indicator table's rows, header included (no notes are taken from them).
     pub(super) table_rows: Option<(u32, u32)>,
 }
@@ -52,8 +54,9 @@ impl Walk<'_> {
     /// or dotted path) instead of the kind's label and its other names.
     fn labels_of(&self, path: &str, names: &[&str]) -> Vec<String> {
         match self.options.get("labels").and_then(|m| m.get(path)).and_then(|v| v.as_str()) {
-            Some(l) => vec![caption(l)],
-            None => names.iter().map(|n| caption(n)).collect(),
+            Some(l) => vec![self.key(l)],
+            None if self.own => names.first().map(|n| self.key(n)).into_iter().collect(),
+            None => names.iter().map(|n| self.key(n)).collect(),
         }
     }
 
@@ -73,20 +76,30 @@ impl Walk<'_> {
             .range((area.r0, 0)..=(area.r1, u32::MAX))
             .filter(|((_, c), _)| *c >= area.c0 && *c <= area.c1)
             .filter(|((r, c), _)| !self.used.contains(&(*r, *c)) && self.cells.region(*r, *c).0 == *r)
-            .find(|(_, text)| labels.contains(&caption(text)))
+            .find(|(_, text)| labels.contains(&self.key(text)))
             .map(|((r, c), _)| self.cells.region(*r, *c))
     }
 
+    /// Text as compared with captions: formpress's own export prints the
+    /// kind's labels exactly; a bureau's sheet in its own words (see `caption`).
+    fn key(&self, text: &str) -> String {
+        if self.own { norm(text) } else { caption(text) }
+    }
+
     fn is_label(&self, text: &str) -> bool {
-        let n = caption(text);
-        fn any(fields: &indexmap::IndexMap<String, Field>, n: &str) -> bool {
+        let n = self.key(text);
+        let key = |t: &str| self.key(t);
+        fn any(fields: &indexmap::IndexMap<String, Field>, n: &str, key: &dyn Fn(&str) -> String, own: bool) -> bool {
             fields.values().any(|f| {
-                names(f).iter().any(|l| caption(l) == n)
-                    || f.fields.as_ref().is_some_and(|s| any(s, n))
-                    || f.item.as_deref().and_then(|i| i.fields.as_ref()).is_some_and(|s| any(s, n))
+                let names = if own { vec![f.label.as_str()] } else { names(f) };
+                names.iter().any(|l| key(l) == n)
+                    || f.fields.as_ref().is_some_and(|s| any(s, n, key, own))
+                    || f.item.as_deref().and_then(|i| i.fields.as_ref()).is_some_and(|s| any(s, n, key, own))
             })
         }
-        !n.is_empty() && (any(&self.kind.manifest.fields, &n) || any(crate::form::kind::signature_fields(), &n))
+        !n.is_empty()
+            && (any(&self.kind.manifest.fields, &n, &key, self.own)
+                || any(crate::form::kind::signature_fields(), &n, &key, self.own))
     }
 
     pub(super) fn form(&mut self) -> Vec<(String, Y)> {
@@ -121,25 +134,57 @@ impl Walk<'_> {
         let mut found = vec![];
         let starts: Vec<(u32, u32)> = self.cells.text.keys().copied().collect();
         for (r, c) in starts {
+            if found.len() == super::MAX_NOTES {
+                break; // a form has a few such lines; a sheet of thousands lists them instead
+            }
             let (r0, c0, _, c1) = self.cells.region(r, c);
             let in_table = self.table_rows.is_some_and(|(a, b)| (a..=b).contains(&r));
             let text = self.cells.at(r, c).to_string();
-            if (r0, c0) != (r, c) || in_table || self.used.contains(&(r, c)) || !text.chars().any(|ch| !ch.is_ascii_digit()) {
-                continue;
+            if (r0, c0) != (r, c) || in_table || self.used.contains(&(r, c)) || !has_words(&text) {
+                continue; // a number is a value, never a caption
             }
             // The value: the next region in the row, unused, not itself a caption of the kind;
             // a blank box there (a merged area) is a caption printed blank.
             let next = self.cells.region(r, c1 + 1);
             let value = self.cells.at(r, c1 + 1).to_string();
             let boxed = self.cells.merged.contains_key(&(r, c1 + 1)) && value.is_empty();
-            let entry = if next.0 == r && !value.trim().is_empty() && !self.used.contains(&(next.0, next.1)) && !self.is_label(&value) {
+            let entry = if next.0 == r
+                && !value.trim().is_empty()
+                && !self.used.contains(&(next.0, next.1))
+                && !self.is_label(&value)
+            {
                 self.take(r, c1 + 1);
-                vec![("label".into(), Y::Text(text.trim().to_string())), ("text".into(), Y::Text(value))]
+                // A line of amounts (财政专户管理资金 | 0.00 | 0.00 | 0.00% | /) is one note, its cells joined.
+                let mut parts = vec![value];
+                let mut end = next.3;
+                loop {
+                    let (a, b, _, d) = self.cells.region(r, end + 1);
+                    let more = self.cells.at(r, end + 1).to_string();
+                    if a != r
+                        || d <= end
+                        || more.trim().is_empty()
+                        || self.used.contains(&(a, b))
+                        || !amount_like(&more)
+                    {
+                        break;
+                    }
+                    parts.push(self.take(a, b));
+                    end = d;
+                }
+                vec![("label".into(), Y::Text(text.trim().to_string())), ("text".into(), Y::Text(parts.join(" | ")))]
             } else if boxed && next.0 == r {
                 vec![("label".into(), Y::Text(text.trim().to_string()))]
-            } else if let Some((label, value)) = text.split_once([':', '：']).filter(|(l, v)| !l.trim().is_empty() && !v.trim().is_empty() && l.chars().count() <= 12) {
+            } else if let Some((label, value)) = text.split_once([':', '：']).filter(|(l, v)| {
+                !l.trim().is_empty()
+                    && !v.trim().is_empty()
+                    && l.chars().count() <= 12
+                    && !l.chars().any(|c| c.is_ascii_alphanumeric())
+            }) {
                 // 部门:临沧市永德县明朗中学 — a caption and its value in one cell.
-                vec![("label".into(), Y::Text(label.trim().to_string())), ("text".into(), Y::Text(value.trim().to_string()))]
+                vec![
+                    ("label".into(), Y::Text(label.trim().to_string())),
+                    ("text".into(), Y::Text(value.trim().to_string())),
+                ]
             } else {
                 continue;
             };
@@ -255,7 +300,11 @@ impl Walk<'_> {
     fn below(&mut self, c0: u32, r1: u32, c1: u32) -> String {
         let (a, b, _, d) = self.cells.region(r1 + 1, c0);
         let text = self.cells.at(r1 + 1, c0).to_string();
-        if (a, b, d) != (r1 + 1, c0, c1) || text.trim().is_empty() || self.is_label(&text) || self.used.contains(&(a, b)) {
+        if (a, b, d) != (r1 + 1, c0, c1)
+            || text.trim().is_empty()
+            || self.is_label(&text)
+            || self.used.contains(&(a, b))
+        {
             return String::new();
         }
         self.take(a, b)
@@ -272,11 +321,13 @@ impl Walk<'_> {
         while r < self.cells.rows() {
             let (a, b, e, d) = self.cells.region(r, c0);
             let text = self.cells.at(r, c0).to_string();
-            if (a, b, d) != (r, c0, c1) || text.trim().is_empty() || self.is_label(&text) || self.used.contains(&(a, b)) {
+            if (a, b, d) != (r, c0, c1) || text.trim().is_empty() || self.is_label(&text) || self.used.contains(&(a, b))
+            {
                 break;
             }
             self.take(a, b);
-            out.push(Y::Text(self.item_text(spec, text, out.len() + 1)));
+            let text = self.item_text(spec, text, out.len() + 1);
+            out.push(Y::Text(text));
             r = e + 1;
         }
         (!out.is_empty()).then_some(Y::List(out))
@@ -420,7 +471,7 @@ impl Walk<'_> {
                 if self.cells.region(r, c).1 != c {
                     continue;
                 }
-                let text = caption(self.cells.at(r, c));
+                let text = self.key(self.cells.at(r, c));
                 if let Some((k, _)) =
                     columns.iter().find(|(k, f)| self.labels_of(&format!("{path}.{k}"), &names(f)).contains(&text))
                 {
@@ -473,16 +524,22 @@ impl Walk<'_> {
             if text.trim().is_empty() {
                 continue;
             }
-            out.push(Y::Text(self.item_text(spec, text, out.len() + 1)));
+            let text = self.item_text(spec, text, out.len() + 1);
+            out.push(Y::Text(text));
         }
         (!out.is_empty()).then_some(Y::List(out))
     }
 
     /// An item's text: the sheet numbers the items (目标1：…) unless the form says it does not.
-    fn item_text(&self, spec: &Field, text: String, n: usize) -> String {
+    fn item_text(&mut self, spec: &Field, text: String, n: usize) -> String {
         let numbered = self.options.get("number_goals").and_then(|v| v.as_bool()).unwrap_or(true);
         match &spec.item_label {
-            Some(l) if numbered => strip_number(&text, l, n),
+            Some(l) if numbered => {
+                let stripped = strip_number(&text, l, n);
+                // A bureau's sheet that does not number its goals: the PDF does not either.
+                self.unnumbered |= !self.own && stripped == text;
+                stripped
+            }
             _ => text,
         }
     }
@@ -499,7 +556,7 @@ impl Walk<'_> {
                 if region.1 != c {
                     continue;
                 }
-                let text = caption(self.cells.at(r, c));
+                let text = self.key(self.cells.at(r, c));
                 if let Some((k, _)) =
                     fields.iter().find(|(k, f)| self.labels_of(&format!("{path}.{k}"), &names(f)).contains(&text))
                 {
@@ -561,7 +618,8 @@ impl Walk<'_> {
         for c in 0..self.cells.cols() {
             let (a, b, e, _) = self.cells.region(hr, c);
             let text = self.cells.at(hr, c);
-            if (a, b) == (hr, c) && !heads.contains(&c) && e > hr && text.contains("指") && !self.used.contains(&(a, b)) {
+            if (a, b) == (hr, c) && !heads.contains(&c) && e > hr && text.contains("指") && !self.used.contains(&(a, b))
+            {
                 found = Some((a, b));
             }
         }
@@ -593,7 +651,7 @@ impl Walk<'_> {
         for r in area.r0..=area.r1 {
             let mut cols = vec![];
             for c in 0..self.cells.cols() {
-                let n = caption(self.cells.at(r, c));
+                let n = self.key(self.cells.at(r, c));
                 if let Some((k, _)) = wanted.iter().find(|(_, ls)| ls.contains(&n)) {
                     let side = spec.sides.iter().find(|s| {
                         r > 0
@@ -679,7 +737,8 @@ impl Walk<'_> {
             for c in blocks {
                 self.take(r, c);
             }
-            let total = (0..self.cells.cols()).any(|c| ["总分", "合计", "总计"].contains(&caption(self.cells.at(r, c)).as_str()));
+            let total = (0..self.cells.cols())
+                .any(|c| ["总分", "合计", "总计"].contains(&caption(self.cells.at(r, c)).as_str()));
             let footer = !self.own && !inside && (lead.starts_with("注") || FOOTER.iter().any(|w| lead.contains(w)));
             let stop = ["总分", "合计", "总计"].contains(&lead.as_str()) || total || footer || next_part;
             if stop {
@@ -827,5 +886,10 @@ pub(super) struct Sub {
 
 /// Text that can be an amount: it has a digit, or no words at all (`—`, `/`).
 fn amount_like(text: &str) -> bool {
-    text.chars().any(|c| c.is_ascii_digit()) || !text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    text.chars().any(|c| c.is_ascii_digit()) || !has_words(text)
+}
+
+/// Text with Chinese words in it (a caption may be; a number or `/` is not).
+fn has_words(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
 }

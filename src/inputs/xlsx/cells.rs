@@ -138,7 +138,7 @@ fn too_large(sheet: &str, what: String) -> ImportError {
 /// A cell within the sheet limits, read within the time budget.
 fn within(sheet: &str, r: u32, c: u32, count: usize, deadline: &guard::Deadline) -> Result<(), ImportError> {
     bounded(sheet, r, c, count)?;
-    if count % 1024 == 0 && deadline.passed() {
+    if count.is_multiple_of(1024) && deadline.passed() {
         return Err(too_large(sheet, format!("读取用了超过 {} 秒 CPU 时间", MAX_TIME.as_secs())));
     }
     Ok(())

@@ -127,6 +127,16 @@ fn differences(name: &str, slug: &str) -> (Vec<String>, usize) {
         .filter(|(p, v)| !have.iter().any(|(q, w)| q == p && w == v))
         .map(|(p, v)| format!("{p}: {v:?} (imported {:?})", have.iter().find(|(q, _)| q == p).map(|x| &x.1)))
         .collect();
+    // The layout options the sheet shows: amounts in 元, no year line, goals without 目标1：.
+    for option in ["unit", "year_line", "number_goals"] {
+        if got.options.get(option) != real.options.get(option) {
+            missing.push(format!(
+                "option {option}: {:?} (imported {:?})",
+                real.options.get(option),
+                got.options.get(option)
+            ));
+        }
+    }
     let total = want.len();
     let (mut rows_want, mut rows_have) = (vec![], vec![]);
     indicator_rows(&real.data["indicators"], "", &mut rows_want);
@@ -145,7 +155,8 @@ fn differences(name: &str, slug: &str) -> (Vec<String>, usize) {
     (missing, total + rows_want.len())
 }
 
-/// Every value of the published form lands where the bureau's sheet shows it,
+/// Every value of the published form lands where the bureau's sheet shows it
+/// (and the options unit, year_line and number_goals are the published form's),
 /// for the layouts import understands; the others lose no ground.
 #[test]
 fn a_bureau_workbook_imports_with_every_value_in_place() {

@@ -132,6 +132,7 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
         captions: vec![],
         table_rows: None,
         unnumbered: false,
+        no_year: false,
     };
     let data = reader.form();
     if deadline.passed() {
@@ -165,6 +166,15 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
     let mut options = options.clone();
     if reader.unnumbered {
         options.entry("number_goals").or_insert(serde_json::Value::Bool(false));
+    }
+    if reader.no_year {
+        options.entry("year_line").or_insert(serde_json::Value::Bool(false));
+    }
+    // Amounts in 元: the money block's caption (项目资金（元）) or a line 金额单位：元 says so.
+    let in_yuan = reader.captions.iter().any(|(k, t)| k == "funds" && norm(t).ends_with("（元）"))
+        || cells.text.values().any(|t| norm(t).ends_with("单位：元"));
+    if meta_kind.is_none() && in_yuan {
+        options.entry("unit").or_insert(serde_json::Value::String("元".into()));
     }
     if !reader.captions.is_empty() {
         let labels = options.entry("labels").or_insert_with(|| serde_json::Value::Object(Default::default()));

@@ -20,6 +20,8 @@ pub(super) struct Walk<'a> {
     pub(super) notes: Vec<String>,
     /// Captions the sheet prints in other words than the kind (dotted key → text), for option `labels`.
     pub(super) captions: Vec<(String, String)>,
+    /// A bureau's sheet without a year line or a year in its title: option `year_line: false`.
+    pub(super) no_year: bool,
     /// Items of a numbered list (goals) came without their numbers: option `number_goals: false`.
     pub(super) unnumbered: bool,
     /// The indicator table's rows, header included (no notes are taken from them).
@@ -237,6 +239,8 @@ impl Walk<'_> {
                 break;
             }
         }
+        // A bureau's sheet with no year anywhere prints no year line: nor does the PDF.
+        self.no_year = !self.own && year.is_none() && m.fields.contains_key("year");
         if let Some(y) = year
             && m.fields.contains_key("year")
         {

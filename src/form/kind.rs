@@ -144,6 +144,10 @@ pub struct Field {
     pub ty: FieldType,
     /// The field's name as printed on the form (used in messages).
     pub label: String,
+    /// Other captions regions' sheets print for this field (`formpress import`
+    /// finds the field by any of them): 当年资金总额 for 年度资金总额.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aka: Vec<String>,
     /// What to write here; shown by `formpress new` and in the JSON Schema.
     #[serde(default)]
     pub help: String,
@@ -312,6 +316,9 @@ fn builtin_options() -> IndexMap<String, OptionSpec> {
 pub struct Side {
     pub key: String,
     pub label: String,
+    /// Other names of the half in captions (`二级指标（长期）`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aka: Vec<String>,
 }
 
 /// One group level of an indicator tree.

@@ -94,6 +94,10 @@ class Sheet:
             for c in range(c1, c2 + 1):
                 self.cell(r, c, value if (r, c) == (r1, c1) else None, **kw)
         if (r1, c1) != (r2, c2):
+            # A merge drawn over smaller ones replaces them (Excel refuses overlapping merges).
+            for old in [m for m in self.ws.merged_cells.ranges
+                        if m.min_row >= r1 and m.max_row <= r2 and m.min_col >= c1 and m.max_col <= c2]:
+                self.ws.unmerge_cells(str(old))
             self.ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
 
     def fit(self):

@@ -1,0 +1,899 @@
+//! Placing a sheet's cells into a kind's fields: labels found wherever they
+//! sit, values beside or below them, the indicator table by its header.
+
+use std::collections::{HashMap, HashSet};
+
+use super::cells::Cells;
+use super::emit::Y;
+use super::labels::{bracketed, caption, norm, strip_number, year_in};
+use crate::form::kind::{Field, FieldType, Kind};
+use crate::outputs::sheet;
+
+/// Walks the manifest over a sheet, taking each label's value.
+pub(super) struct Walk<'a> {
+    pub(super) cells: &'a Cells,
+    pub(super) used: HashSet<(u32, u32)>,
+    pub(super) kind: &'a Kind,
+    pub(super) options: &'a serde_json::Map<String, serde_json::Value>,
+    /// The sheet is formpress's own export (it has the `formpress` sheet).
+    pub(super) own: bool,
+    pub(super) notes: Vec<String>,
+    /// Captions the sheet prints in other words than the kind (dotted key → text), for option `labels`.
+    pub(super) captions: Vec<(String, String)>,
+    /// A bureau's sheet without a year line or a year in its title: option `year_line: false`.
+    pub(super) no_year: bool,
+    /// Items of a numbered list (goals) came without their numbers: option `number_goals: false`.
+    pub(super) unnumbered: bool,
+    /// The indicator table's rows, header included (no notes are taken from them).
+    pub(super) table_rows: Option<(u32, u32)>,
+}
+
+/// A block of the sheet to search: rows r0..=r1, columns c0..=c1.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Area {
+    r0: u32,
+    r1: u32,
+    c0: u32,
+    c1: u32,
+}
+
+/// Words that begin the lines below a form's table (the footer), not a row of it.
+const FOOTER: [&str; 7] = ["填报人", "联系电话", "负责人", "填报日期", "意见", "（盖章）", "附件"];
+
+/// A field's captions: the kind's label and its other names (`aka`).
+fn names(f: &Field) -> Vec<&str> {
+    std::iter::once(f.label.as_str()).chain(f.aka.iter().map(String::as_str)).collect()
+}
+
+impl Walk<'_> {
+    fn take(&mut self, r: u32, c: u32) -> String {
+        let (r0, c0, _, _) = self.cells.region(r, c);
+        self.used.insert((r0, c0));
+        self.cells.at(r, c).to_string()
+    }
+
+    /// A field's captions as compared: the form's own (option `labels`, by key
+    /// or dotted path) instead of the kind's label and its other names.
+    fn labels_of(&self, path: &str, names: &[&str]) -> Vec<String> {
+        match self.options.get("labels").and_then(|m| m.get(path)).and_then(|v| v.as_str()) {
+            Some(l) => vec![self.key(l)],
+            None if self.own => names.first().map(|n| self.key(n)).into_iter().collect(),
+            None => names.iter().map(|n| self.key(n)).collect(),
+        }
+    }
+
+    /// Notes the caption a bureau's sheet prints for `key` when it is not the kind's label.
+    fn caption_seen(&mut self, key: &str, label: &str, r: u32, c: u32) {
+        let text = self.cells.at(r, c).trim().to_string();
+        if !self.own && norm(&text) != norm(label) && !self.captions.iter().any(|(k, _)| k == key) {
+            self.captions.push((key.to_string(), text));
+        }
+    }
+
+    /// The first cell in `area`, row by row, whose text is one of `labels` and
+    /// not used yet (only cells with text are looked at: a large sheet stays quick).
+    fn find(&self, area: Area, labels: &[String]) -> Option<(u32, u32, u32, u32)> {
+        self.cells
+            .text
+            .range((area.r0, 0)..=(area.r1, u32::MAX))
+            .filter(|((_, c), _)| *c >= area.c0 && *c <= area.c1)
+            .filter(|((r, c), _)| !self.used.contains(&(*r, *c)) && self.cells.region(*r, *c).0 == *r)
+            .find(|(_, text)| labels.contains(&self.key(text)))
+            .map(|((r, c), _)| self.cells.region(*r, *c))
+    }
+
+    /// Text as compared with captions: formpress's own export prints the
+    /// kind's labels exactly; a bureau's sheet in its own words (see `caption`).
+    fn key(&self, text: &str) -> String {
+        if self.own { norm(text) } else { caption(text) }
+    }
+
+    fn is_label(&self, text: &str) -> bool {
+        let n = self.key(text);
+        let key = |t: &str| self.key(t);
+        fn any(fields: &indexmap::IndexMap<String, Field>, n: &str, key: &dyn Fn(&str) -> String, own: bool) -> bool {
+            fields.values().any(|f| {
+                let names = if own { vec![f.label.as_str()] } else { names(f) };
+                names.iter().any(|l| key(l) == n)
+                    || f.fields.as_ref().is_some_and(|s| any(s, n, key, own))
+                    || f.item.as_deref().and_then(|i| i.fields.as_ref()).is_some_and(|s| any(s, n, key, own))
+            })
+        }
+        !n.is_empty()
+            && (any(&self.kind.manifest.fields, &n, &key, self.own)
+                || any(crate::form::kind::signature_fields(), &n, &key, self.own))
+    }
+
+    pub(super) fn form(&mut self) -> Vec<(String, Y)> {
+        let all = Area { r0: 0, r1: self.cells.rows().saturating_sub(1), c0: 0, c1: u32::MAX };
+        let mut out = vec![];
+        self.title(&mut out);
+        let fields = self.kind.manifest.fields.clone();
+        for (key, spec) in &fields {
+            if sheet::TITLE_KEYS.contains(&key.as_str()) {
+                continue;
+            }
+            if let Some(v) = self.field(all, key, spec) {
+                out.push((key.clone(), v));
+            }
+        }
+        if !self.own {
+            self.leftover_notes(&mut out);
+        }
+        // The year and title go first, as a skeleton has them.
+        out
+    }
+
+    /// A caption and its value left over on a bureau's sheet (项目负责人及电话 | …,
+    /// 评价结论 | …) become an entry of the kind's `notes:` list (label, text), in
+    /// the sheet's order, where the form prints its other text rows.
+    fn leftover_notes(&mut self, out: &mut Vec<(String, Y)>) {
+        let Some(spec) = self.kind.manifest.fields.get("notes") else { return };
+        let item = spec.item.as_deref().and_then(|i| i.fields.as_ref());
+        if spec.ty != FieldType::List || !item.is_some_and(|f| f.contains_key("label") && f.contains_key("text")) {
+            return;
+        }
+        let mut found = vec![];
+        let starts: Vec<(u32, u32)> = self.cells.text.keys().copied().collect();
+        for (r, c) in starts {
+            if found.len() == super::MAX_NOTES {
+                break; // a form has a few such lines; a sheet of thousands lists them instead
+            }
+            let (r0, c0, _, c1) = self.cells.region(r, c);
+            let in_table = self.table_rows.is_some_and(|(a, b)| (a..=b).contains(&r));
+            let text = self.cells.at(r, c).to_string();
+            if (r0, c0) != (r, c) || in_table || self.used.contains(&(r, c)) || !has_words(&text) {
+                continue; // a number is a value, never a caption
+            }
+            // The value: the next region in the row, unused, not itself a caption of the kind;
+            // a blank box there (a merged area) is a caption printed blank.
+            let next = self.cells.region(r, c1 + 1);
+            let value = self.cells.at(r, c1 + 1).to_string();
+            let boxed = self.cells.merged.contains_key(&(r, c1 + 1)) && value.is_empty();
+            let entry = if next.0 == r
+                && !value.trim().is_empty()
+                && !self.used.contains(&(next.0, next.1))
+                && !self.is_label(&value)
+            {
+                self.take(r, c1 + 1);
+                // A line of amounts (财政专户管理资金 | 0.00 | 0.00 | 0.00% | /) is one note, its cells joined.
+                let mut parts = vec![value];
+                let mut end = next.3;
+                loop {
+                    let (a, b, _, d) = self.cells.region(r, end + 1);
+                    let more = self.cells.at(r, end + 1).to_string();
+                    if a != r
+                        || d <= end
+                        || more.trim().is_empty()
+                        || self.used.contains(&(a, b))
+                        || !amount_like(&more)
+                    {
+                        break;
+                    }
+                    parts.push(self.take(a, b));
+                    end = d;
+                }
+                vec![("label".into(), Y::Text(text.trim().to_string())), ("text".into(), Y::Text(parts.join(" | ")))]
+            } else if boxed && next.0 == r {
+                vec![("label".into(), Y::Text(text.trim().to_string()))]
+            } else if let Some((label, value)) = text.split_once([':', '：']).filter(|(l, v)| {
+                !l.trim().is_empty()
+                    && !v.trim().is_empty()
+                    && l.chars().count() <= 12
+                    && !l.chars().any(|c| c.is_ascii_alphanumeric())
+            }) {
+                // 部门:临沧市永德县明朗中学 — a caption and its value in one cell.
+                vec![
+                    ("label".into(), Y::Text(label.trim().to_string())),
+                    ("text".into(), Y::Text(value.trim().to_string())),
+                ]
+            } else {
+                continue;
+            };
+            self.take(r, c);
+            found.push(Y::Map(entry));
+        }
+        if found.is_empty() {
+            return;
+        }
+        match out.iter_mut().find(|(k, _)| k == "notes") {
+            Some((_, Y::List(items))) => items.extend(found),
+            _ => out.push(("notes".into(), Y::List(found))),
+        }
+    }
+
+    /// The title (left out when it is the kind's default) and the year line.
+    fn title(&mut self, out: &mut Vec<(String, Y)>) {
+        let m = &self.kind.manifest;
+        let default =
+            m.fields.get("title").and_then(|f| f.default.as_ref()).and_then(|d| d.as_str()).unwrap_or(&m.name);
+        let mut texts = self.cells.text.iter().filter(|(_, t)| !t.trim().is_empty());
+        let first = texts.next().map(|(k, t)| (*k, t.clone()));
+        // A line above the title (附件:, 报表编号:…) is not the title: the title is a 表 without a colon.
+        let titled = |t: &str| norm(t).contains('表') && !norm(t).contains('：');
+        let first = match first {
+            Some((k, t)) if !self.own && !titled(&t) => std::iter::once((&k, &t))
+                .chain(texts.take_while(|((r, _), _)| *r <= k.0 + 2))
+                .find(|(_, t)| titled(t))
+                .map(|(k, t)| (*k, t.clone()))
+                .or(Some((k, t))),
+            other => other,
+        };
+        let mut year = None;
+        if let Some(((r, c), text)) = first
+            && !self.is_label(&text)
+            && m.fields.contains_key("title")
+        {
+            self.take(r, c);
+            if norm(&text) != norm(default) {
+                out.push(("title".into(), Y::Text(text.trim().to_string())));
+            }
+            if !self.own {
+                year = year_in(&text, false);
+            }
+        }
+        for (&(r, c), text) in &self.cells.text {
+            if let Some(y) = year_in(text, true) {
+                year = Some(y);
+                self.used.insert((r, c));
+                break;
+            }
+        }
+        // A bureau's sheet with no year anywhere prints no year line: nor does the PDF.
+        self.no_year = !self.own && year.is_none() && m.fields.contains_key("year");
+        if let Some(y) = year
+            && m.fields.contains_key("year")
+        {
+            out.insert(0, ("year".into(), Y::Bare(y.to_string())));
+        }
+    }
+
+    /// A field found by its label in `area`; `path` is its dotted key (`funds.year.total`).
+    fn field(&mut self, area: Area, path: &str, spec: &Field) -> Option<Y> {
+        if spec.ty == FieldType::Indicators {
+            return self.indicators(spec, area);
+        }
+        if spec.ty == FieldType::Image {
+            return None;
+        }
+        let labels = self.labels_of(path, &names(spec));
+        let Some((r0, c0, r1, c1)) = self.find(area, &labels) else {
+            // A top-level record whose own label is not printed (a 签章区): look for its
+            // fields. A nested one without its label was left blank.
+            return match spec.ty {
+                FieldType::Text | FieldType::Money | FieldType::Number | FieldType::Integer | FieldType::Date => {
+                    self.in_one_cell(area, &labels, path, spec).map(|t| self.scalar(spec, t))
+                }
+                FieldType::Record | FieldType::Signature if !path.contains('.') => {
+                    let y = self.record(spec, path, area);
+                    matches!(&y, Y::Map(m) if !m.is_empty()).then_some(y)
+                }
+                _ => None,
+            };
+        };
+        self.used.insert((r0, c0));
+        self.caption_seen(path, &spec.label, r0, c0);
+        let inner = Area { r0, r1, c0: c1 + 1, c1: area.c1 };
+        if let Some(columns) = sheet::table_columns(spec) {
+            return self.table_record(spec, path, columns, inner);
+        }
+        match spec.ty {
+            FieldType::Record | FieldType::Signature => Some(self.record(spec, path, inner)),
+            FieldType::List => {
+                let item = spec.item.as_deref().expect("checked manifest");
+                if item.ty == FieldType::Record {
+                    self.table(item, path, inner)
+                } else {
+                    self.items_below(spec, (r0, c0, r1, c1)).or_else(|| self.items(spec, inner))
+                }
+            }
+            _ => {
+                // A caption beside a money label (金额（万元）) is a column head, not an amount.
+                let head = !self.own && spec.ty == FieldType::Money && !amount_like(self.cells.at(r0, c1 + 1));
+                let mut text = if head { String::new() } else { self.right_of(r0, c1) };
+                if text.is_empty() && !self.own {
+                    text = self.below(c0, r1, c1);
+                }
+                (!text.is_empty()).then(|| self.scalar(spec, text))
+            }
+        }
+    }
+
+    /// The value below a caption that heads its column (中期目标 over the goal):
+    /// the region right under it, spanning the same columns, unless a caption.
+    fn below(&mut self, c0: u32, r1: u32, c1: u32) -> String {
+        let (a, b, _, d) = self.cells.region(r1 + 1, c0);
+        let text = self.cells.at(r1 + 1, c0).to_string();
+        if (a, b, d) != (r1 + 1, c0, c1)
+            || text.trim().is_empty()
+            || self.is_label(&text)
+            || self.used.contains(&(a, b))
+        {
+            return String::new();
+        }
+        self.take(a, b)
+    }
+
+    /// A list's items under its caption (中期目标 | 年度目标 side by side over
+    /// their goals): the regions below spanning the caption's columns.
+    fn items_below(&mut self, spec: &Field, (_, c0, r1, c1): (u32, u32, u32, u32)) -> Option<Y> {
+        if self.own {
+            return None;
+        }
+        let mut out = vec![];
+        let mut r = r1 + 1;
+        while r < self.cells.rows() {
+            let (a, b, e, d) = self.cells.region(r, c0);
+            let text = self.cells.at(r, c0).to_string();
+            if (a, b, d) != (r, c0, c1) || text.trim().is_empty() || self.is_label(&text) || self.used.contains(&(a, b))
+            {
+                break;
+            }
+            self.take(a, b);
+            let text = self.item_text(spec, text, out.len() + 1);
+            out.push(Y::Text(text));
+            r = e + 1;
+        }
+        (!out.is_empty()).then_some(Y::List(out))
+    }
+
+    /// The value right of a label: the next region in the row, unless it is itself a label.
+    fn right_of(&mut self, r: u32, c: u32) -> String {
+        let text = self.cells.at(r, c + 1).to_string();
+        if self.is_label(&text) {
+            return String::new();
+        }
+        self.take(r, c + 1)
+    }
+
+    fn scalar(&self, spec: &Field, text: String) -> Y {
+        match spec.ty {
+            FieldType::Integer if text.trim().parse::<i64>().is_ok() => Y::Bare(text.trim().to_string()),
+            FieldType::Bool if text == "是" => Y::Bare("true".into()),
+            FieldType::Bool if text == "否" => Y::Bare("false".into()),
+            _ => Y::Text(text),
+        }
+    }
+
+    fn record(&mut self, spec: &Field, path: &str, area: Area) -> Y {
+        let fields = match spec.ty {
+            FieldType::Signature => crate::form::kind::signature_fields().clone(),
+            _ => spec.fields.clone().unwrap_or_default(),
+        };
+        if let Some(out) = self.halves(&fields, path, area) {
+            return Y::Map(out);
+        }
+        let mut out = vec![];
+        for (k, f) in &fields {
+            if let Some(v) = self.field(area, &format!("{path}.{k}"), f) {
+                out.push((k.clone(), v));
+            }
+        }
+        Y::Map(out)
+    }
+
+    /// How many of a record's fields have their caption in `area` (a half is
+    /// told by its lines, not by one caption that both halves may print).
+    fn fields_in(&self, area: Area, spec: &Field, path: &str) -> usize {
+        spec.fields
+            .iter()
+            .flatten()
+            .filter(|(k, f)| self.find(area, &self.labels_of(&format!("{path}.{k}"), &names(f))).is_some())
+            .count()
+    }
+
+    /// A caption and its value in one cell (资金总额: 250, 一、预算资金:250):
+    /// the value, the cell taken.
+    fn in_one_cell(&mut self, area: Area, labels: &[String], path: &str, spec: &Field) -> Option<String> {
+        if self.own {
+            return None;
+        }
+        let (r, c, value) = self.cells.text.range((area.r0, 0)..=(area.r1, u32::MAX)).find_map(|(&(r, c), text)| {
+            let (label, value) = text.split_once([':', '：'])?;
+            let fits = c >= area.c0 && c <= area.c1 && !self.used.contains(&(r, c)) && self.cells.region(r, c).0 == r;
+            (fits && labels.contains(&caption(label)) && !value.trim().is_empty())
+                .then(|| (r, c, value.trim().to_string()))
+        })?;
+        self.used.insert((r, c));
+        let shown = self.cells.at(r, c);
+        let label = &shown[..shown.len() - shown.split_once([':', '：']).map_or(0, |(_, v)| v.len())];
+        if !self.captions.iter().any(|(k, _)| k == path) && norm(label) != norm(&spec.label) {
+            self.captions.push((path.to_string(), label.trim().to_string()));
+        }
+        Some(value)
+    }
+
+    /// Halves of a record (中期 | 年度 money) whose own captions the sheet does
+    /// not print: the last half (the one a form without halves has) is found
+    /// by a caption only it has (当年资金总额); the half before it takes the
+    /// columns to its left, or else the rows above it, when its captions are
+    /// there. Without such a caption the whole area is the last half's.
+    fn halves(
+        &mut self,
+        fields: &indexmap::IndexMap<String, Field>,
+        path: &str,
+        area: Area,
+    ) -> Option<Vec<(String, Y)>> {
+        let subs: Vec<(&String, &Field)> = fields.iter().collect();
+        let keys = |f: &Field| f.fields.as_ref().map(|x| x.keys().cloned().collect::<Vec<_>>());
+        let alike = subs.len() == 2
+            && subs.iter().all(|(_, f)| {
+                f.ty == FieldType::Record && sheet::table_columns(f).is_none() && keys(f) == keys(subs[0].1)
+            });
+        if self.own || !alike {
+            return None;
+        }
+        let captions = |w: &Self, k: &str, f: &Field| -> Vec<String> {
+            f.fields
+                .iter()
+                .flatten()
+                .flat_map(|(fk, ff)| w.labels_of(&format!("{path}.{k}.{fk}"), &names(ff)))
+                .collect()
+        };
+        if subs.iter().any(|(k, f)| self.find(area, &self.labels_of(&format!("{path}.{k}"), &names(f))).is_some()) {
+            return None; // the halves print their own captions (中期 | 年度)
+        }
+        let (first, last) = (subs[0], subs[1]);
+        let before = captions(self, first.0, first.1);
+        let own: Vec<String> = captions(self, last.0, last.1).into_iter().filter(|l| !before.contains(l)).collect();
+        let mut parts = vec![(last, area)];
+        if let Some((ar, ac, _, _)) = self.find(area, &own) {
+            let left = Area { c1: ac.saturating_sub(1), ..area };
+            let above = Area { r1: ar.saturating_sub(1), ..area };
+            if ac > area.c0 && self.fields_in(left, first.1, &format!("{path}.{}", first.0)) >= 2 {
+                parts = vec![(first, left), (last, Area { c0: ac, ..area })];
+            } else if ar > area.r0 && self.fields_in(above, first.1, &format!("{path}.{}", first.0)) >= 2 {
+                parts = vec![(first, above), (last, Area { r0: ar, ..area })];
+            }
+        }
+        let mut out = vec![];
+        for ((k, f), part) in parts {
+            let p = format!("{path}.{k}");
+            if let Y::Map(m) = self.record(f, &p, part)
+                && !m.is_empty()
+            {
+                out.push((k.clone(), Y::Map(m)));
+            }
+        }
+        out.sort_by_key(|(k, _)| subs.iter().position(|(s, _)| *s == k));
+        Some(out)
+    }
+
+    /// A record of like records laid out as a table: the header row maps
+    /// columns to fields; each sub-record is the row its label starts.
+    fn table_record(
+        &mut self,
+        spec: &Field,
+        path: &str,
+        columns: &indexmap::IndexMap<String, Field>,
+        area: Area,
+    ) -> Option<Y> {
+        let mut header: Option<(u32, Vec<(u32, String)>)> = None;
+        for r in area.r0..=area.r1 {
+            let mut cols = vec![];
+            for c in area.c0..self.cells.cols() {
+                if self.cells.region(r, c).1 != c {
+                    continue;
+                }
+                let text = self.key(self.cells.at(r, c));
+                if let Some((k, _)) =
+                    columns.iter().find(|(k, f)| self.labels_of(&format!("{path}.{k}"), &names(f)).contains(&text))
+                {
+                    cols.push((c, k.clone()));
+                }
+            }
+            if cols.len() > header.as_ref().map_or(0, |h| h.1.len()) {
+                header = Some((r, cols));
+            }
+        }
+        let (hr, cols) = header?;
+        for (c, k) in &cols {
+            self.take(hr, *c);
+            // The columns' captions are one for all the lines (option labels `funds.budget`).
+            self.caption_seen(&format!("{path}.{k}"), &columns[k].label, hr, *c);
+        }
+        let rows = Area { r0: hr + 1, ..area };
+        let mut out = vec![];
+        for (sub, f) in spec.fields.iter().flatten() {
+            let labels = self.labels_of(&format!("{path}.{sub}"), &names(f));
+            let Some((r, c, _, _)) = self.find(rows, &labels) else { continue };
+            self.used.insert((r, c));
+            self.caption_seen(&format!("{path}.{sub}"), &f.label, r, c);
+            let mut record = vec![];
+            for (col, k) in &cols {
+                let text = self.take(r, *col);
+                if !text.is_empty() {
+                    record.push((k.clone(), self.scalar(&columns[k], text)));
+                }
+            }
+            out.push((sub.clone(), Y::Map(record)));
+        }
+        Some(Y::Map(out))
+    }
+
+    /// A list of texts: one item per row right of its merged label, numbering taken off.
+    fn items(&mut self, spec: &Field, area: Area) -> Option<Y> {
+        let mut out = vec![];
+        let mut seen = HashSet::new();
+        for r in area.r0..=area.r1 {
+            let region = self.cells.region(r, area.c0);
+            if !seen.insert(region) {
+                continue;
+            }
+            let (a, b, _, _) = region;
+            if area.c0 > area.c1 || self.used.contains(&(a, b)) || self.is_label(self.cells.at(r, area.c0)) {
+                continue; // the next caption of a header row (中期目标 | 年度目标), not an item
+            }
+            let text = self.take(r, area.c0);
+            if text.trim().is_empty() {
+                continue;
+            }
+            let text = self.item_text(spec, text, out.len() + 1);
+            out.push(Y::Text(text));
+        }
+        (!out.is_empty()).then_some(Y::List(out))
+    }
+
+    /// An item's text: the sheet numbers the items (目标1：…) unless the form says it does not.
+    fn item_text(&mut self, spec: &Field, text: String, n: usize) -> String {
+        let numbered = self.options.get("number_goals").and_then(|v| v.as_bool()).unwrap_or(true);
+        match &spec.item_label {
+            Some(l) if numbered => {
+                let stripped = strip_number(&text, l, n);
+                // A bureau's sheet that does not number its goals: the PDF does not either.
+                self.unnumbered |= !self.own && stripped == text;
+                stripped
+            }
+            _ => text,
+        }
+    }
+
+    /// A list of records: a header row of the record's labels, then one row per item.
+    fn table(&mut self, item: &Field, path: &str, area: Area) -> Option<Y> {
+        let fields = item.fields.clone().unwrap_or_default();
+        // The header: the row (within the label's rows) that shows most of the record's labels.
+        let mut header: Option<(u32, Vec<(u32, String)>)> = None;
+        for r in area.r0..=area.r1 {
+            let mut cols = vec![];
+            for c in area.c0..self.cells.cols() {
+                let region = self.cells.region(r, c);
+                if region.1 != c {
+                    continue;
+                }
+                let text = self.key(self.cells.at(r, c));
+                if let Some((k, _)) =
+                    fields.iter().find(|(k, f)| self.labels_of(&format!("{path}.{k}"), &names(f)).contains(&text))
+                {
+                    cols.push((c, k.clone()));
+                }
+            }
+            if !cols.is_empty() && header.as_ref().is_none_or(|(_, h)| cols.len() > h.len()) {
+                header = Some((r, cols));
+            }
+        }
+        let (hr, cols) = header?;
+        for (c, _) in &cols {
+            self.take(hr, *c);
+        }
+        let head_end = cols.iter().map(|(c, _)| self.cells.region(hr, *c).2).max().unwrap_or(hr);
+        // Rows up to the end of the label's merge; a single-row label runs on while rows have values.
+        let last = if area.r1 > head_end { area.r1 } else { self.cells.rows().saturating_sub(1) };
+        let mut out = vec![];
+        for r in head_end + 1..=last {
+            if area.r1 <= head_end && (area.c0 > 0 && !self.cells.at(r, area.c0 - 1).is_empty()) {
+                break; // a new label in the label column: the list has ended
+            }
+            let mut row = vec![];
+            for (c, k) in &cols {
+                let spec = &fields[k];
+                let region = self.cells.region(r, *c);
+                if region.0 != r {
+                    continue;
+                }
+                let text = self.take(r, *c);
+                if !text.is_empty() {
+                    row.push((k.clone(), self.scalar(spec, text)));
+                }
+            }
+            if row.is_empty() && area.r1 <= head_end {
+                break;
+            }
+            // Within the label's merge every row is an item, a blank one too.
+            out.push(Y::Map(row));
+        }
+        (!out.is_empty()).then_some(Y::List(out))
+    }
+
+    /// The caption of a bureau's indicator table, outside its column heads: a
+    /// line over the header (绩效项目指标表), or the block label merged down the
+    /// first column from the header row (绩 效 指 标, a long 绩效指标（权重…）).
+    fn table_captions(&mut self, spec: &Field, hr: u32, cols: &[(u32, String)]) {
+        let block = spec.block.as_deref().unwrap_or(&spec.label);
+        let heads: HashSet<u32> = cols.iter().map(|(c, _)| *c).collect();
+        let last = cols.iter().map(|(c, _)| *c).max().unwrap_or(0);
+        let mut found = None;
+        if hr > 0 {
+            let (a, b, _, d) = self.cells.region(hr - 1, 0);
+            let text = self.cells.at(hr - 1, 0);
+            if (a, b) == (hr - 1, 0) && d >= last && text.contains("指标") && !self.used.contains(&(a, b)) {
+                found = Some((a, b));
+            }
+        }
+        for c in 0..self.cells.cols() {
+            let (a, b, e, _) = self.cells.region(hr, c);
+            let text = self.cells.at(hr, c);
+            if (a, b) == (hr, c) && !heads.contains(&c) && e > hr && text.contains("指") && !self.used.contains(&(a, b))
+            {
+                found = Some((a, b));
+            }
+        }
+        if let Some((a, b)) = found {
+            self.take(a, b);
+            self.caption_seen("indicators", block, a, b);
+        }
+    }
+
+    /// The indicator table: its header row maps columns to keys; merged 一级
+    /// and 二级 cells make the groups; merged 指标解释 cells are left out below
+    /// their first row (they share the cell above).
+    fn indicators(&mut self, spec: &Field, area: Area) -> Option<Y> {
+        let row_fields = spec.row.clone().unwrap_or_default();
+        let mut wanted: Vec<(String, Vec<String>)> = vec![];
+        for (l, level) in spec.levels.iter().enumerate() {
+            wanted.push((format!("level{l}"), self.labels_of(&format!("level{l}"), &[&level.label])));
+        }
+        for (k, f) in &row_fields {
+            wanted.push((k.clone(), self.labels_of(k, &names(f))));
+        }
+        // A half named in the caption itself: 二级指标（长期）.
+        let side_named = |text: &str| {
+            let b = bracketed(text)?;
+            spec.sides.iter().find(|s| s.label == b || s.aka.contains(&b))
+        };
+        // The header row: the one that names most columns.
+        let mut best: Option<(u32, Vec<(u32, String)>)> = None;
+        for r in area.r0..=area.r1 {
+            let mut cols = vec![];
+            for c in 0..self.cells.cols() {
+                let n = self.key(self.cells.at(r, c));
+                if let Some((k, _)) = wanted.iter().find(|(_, ls)| ls.contains(&n)) {
+                    let side = spec.sides.iter().find(|s| {
+                        r > 0
+                            && self.cells.region(r - 1, c) != self.cells.region(r, c)
+                            && norm(self.cells.at(r - 1, c)).starts_with(&norm(&s.label))
+                    });
+                    let side = side.or_else(|| side_named(self.cells.at(r, c)));
+                    let key = match side {
+                        Some(s) if k != "level0" => format!("{}.{k}", s.key),
+                        _ => k.clone(),
+                    };
+                    if !cols.iter().any(|(_, x)| *x == key) {
+                        cols.push((c, key));
+                    }
+                }
+            }
+            if cols.len() >= 2 && best.as_ref().is_none_or(|(_, b)| cols.len() > b.len()) {
+                best = Some((r, cols));
+            }
+        }
+        let (hr, mut cols) = best?;
+        // Halves the header does not name: the table is the last half's (a 年度 table without 中期).
+        if let Some(last) = spec.sides.last()
+            && !self.own
+            && !cols.iter().any(|(_, k)| k.contains('.'))
+        {
+            for (_, k) in cols.iter_mut().filter(|(_, k)| k != "level0") {
+                *k = format!("{}.{k}", last.key);
+            }
+        }
+        let cols = cols;
+        for (c, k) in &cols {
+            self.take(hr, *c);
+            if hr > 0 && spec.sides.iter().any(|s| norm(self.cells.at(hr - 1, *c)).starts_with(&norm(&s.label))) {
+                self.take(hr - 1, *c);
+            }
+            // A column's own caption (目标值 for 指标值), unless it names a half (it heads one column of two).
+            if let Some(f) = row_fields.get(k.rsplit('.').next().unwrap_or(k))
+                && side_named(self.cells.at(hr, *c)).is_none()
+            {
+                self.caption_seen(k.rsplit('.').next().unwrap_or(k), &f.label, hr, *c);
+            }
+        }
+        if let Some(block) = &spec.block {
+            for c in 0..self.cells.cols() {
+                if norm(self.cells.at(hr, c)) == norm(block) {
+                    self.take(hr, c);
+                }
+            }
+        }
+        if !self.own {
+            self.table_captions(spec, hr, &cols);
+        }
+        let first = cols.iter().map(|(c, _)| self.cells.region(hr, *c).2).max().unwrap_or(hr) + 1;
+        let sides: Vec<String> = if spec.sides.is_empty() {
+            vec![String::new()]
+        } else {
+            spec.sides.iter().map(|s| format!("{}.", s.key)).collect()
+        };
+        let col_of = |key: &str| cols.iter().find(|(_, k)| k == key).map(|(c, _)| *c);
+        let level0 = col_of("level0");
+        // Rows until another field's label, a 总分/合计 row, or the end.
+        let mut rows = vec![];
+        for r in first..self.cells.rows() {
+            let texts: Vec<&str> = cols.iter().map(|(c, _)| self.cells.at(r, *c)).collect();
+            let lead = level0.map(|c| norm(self.cells.at(r, c))).unwrap_or_default();
+            // Another field's label (or a cell read already) that starts in this row, outside a
+            // 一级 cell merged from above, begins the next part of the form.
+            let inside = level0.is_some_and(|c| self.cells.region(r, c).0 < r);
+            // The block label merged down beside the rows (绩效指标) is the table's own caption.
+            let own_block = |w: &Self, c: u32| {
+                let t = caption(w.cells.at(r, c));
+                !w.own && [spec.block.as_deref().unwrap_or(&spec.label), &spec.label].iter().any(|b| caption(b) == t)
+            };
+            let next_part = !inside
+                && (0..self.cells.cols()).any(|c| {
+                    let (a, b, _, _) = self.cells.region(r, c);
+                    (a, b) == (r, c)
+                        && !own_block(self, c)
+                        && (self.is_label(self.cells.at(r, c)) || self.used.contains(&(a, b)))
+                });
+            let blocks: Vec<u32> = (0..self.cells.cols()).filter(|&c| !next_part && own_block(self, c)).collect();
+            for c in blocks {
+                self.take(r, c);
+            }
+            let total = (0..self.cells.cols())
+                .any(|c| ["总分", "合计", "总计"].contains(&caption(self.cells.at(r, c)).as_str()));
+            let footer = !self.own && !inside && (lead.starts_with("注") || FOOTER.iter().any(|w| lead.contains(w)));
+            let stop = ["总分", "合计", "总计"].contains(&lead.as_str()) || total || footer || next_part;
+            if stop {
+                break;
+            }
+            if texts.iter().all(|t| t.is_empty()) {
+                continue;
+            }
+            rows.push(r);
+        }
+        let top = cols.iter().map(|(c, _)| self.cells.region(hr, *c).0).min().unwrap_or(hr);
+        self.table_rows = Some((top, rows.last().copied().unwrap_or(hr)));
+        // Build the tree: a new group where the merged region of its column changes.
+        let mut tree: Vec<Group> = vec![];
+        let sided = !spec.sides.is_empty();
+        let mut prev: HashMap<String, (u32, u32, u32, u32)> = HashMap::new();
+        for &r in &rows {
+            let l0 = level0.map(|c| self.cells.region(r, c));
+            let new_top = tree.is_empty() || l0.is_some() && prev.get("level0") != l0.as_ref();
+            if new_top {
+                let name = level0.map(|c| self.take(r, c));
+                tree.push(Group { name, sides: vec![vec![]; sides.len()] });
+                prev.clear();
+            }
+            if let Some(l0) = l0 {
+                prev.insert("level0".into(), l0);
+            }
+            let group = tree.last_mut().expect("pushed");
+            for (s, prefix) in sides.iter().enumerate() {
+                let lvl1 = if sided {
+                    format!("{prefix}level1")
+                } else if spec.levels.len() > 1 {
+                    "level1".into()
+                } else {
+                    String::new()
+                };
+                let c1 = col_of(&lvl1);
+                // The side has no row here when its whole span is one filler cell.
+                let side_cols: Vec<u32> =
+                    cols.iter().filter(|(_, k)| sided && k.starts_with(prefix.as_str())).map(|(c, _)| *c).collect();
+                if sided && side_cols.is_empty() {
+                    continue; // the form has no such half (a 项目 form without 中期)
+                }
+                if sided
+                    && side_cols.first().is_some_and(|&a| {
+                        let reg = self.cells.region(r, a);
+                        reg.3 >= *side_cols.last().unwrap_or(&a) && reg.3 > reg.1 && self.cells.at(r, a).is_empty()
+                    })
+                {
+                    continue;
+                }
+                let reg1 = c1.map(|c| self.cells.region(r, c));
+                let groups = &mut group.sides[s];
+                let new_sub = groups.is_empty() || reg1.is_some() && prev.get(&lvl1) != reg1.as_ref();
+                if new_sub && spec.levels.len() > 1 {
+                    let name = c1.map(|c| self.cells.at(r, c).to_string());
+                    if let Some(c) = c1 {
+                        let (a, b, _, _) = self.cells.region(r, c);
+                        self.used.insert((a, b));
+                    }
+                    groups.push(Sub { name, rows: vec![] });
+                } else if groups.is_empty() {
+                    groups.push(Sub { name: None, rows: vec![] });
+                }
+                if let Some(reg1) = reg1 {
+                    prev.insert(lvl1.clone(), reg1);
+                }
+                let mut row = vec![];
+                for (k, f) in &row_fields {
+                    let Some(c) = col_of(&format!("{prefix}{k}")) else { continue };
+                    let (a, b, _, _) = self.cells.region(r, c);
+                    if a < r {
+                        continue; // a cell merged from above: the row shares it (a merge field is left out)
+                    }
+                    let text = self.cells.at(r, c).to_string();
+                    self.used.insert((a, b));
+                    if !text.is_empty() {
+                        row.push((k.clone(), self.scalar(f, text)));
+                    } else if f.merge {
+                        row.push((k.clone(), Y::Text(String::new())));
+                    }
+                }
+                // A row of the table is a row of the form, even when every cell is blank.
+                groups.last_mut().expect("pushed").rows.push(Y::Map(row));
+            }
+        }
+        if tree.is_empty() {
+            return None;
+        }
+        let flat = level0.is_none() && col_of("level1").is_none();
+        if flat {
+            let rows: Vec<Y> =
+                tree.into_iter().flat_map(|g| g.sides.into_iter().flatten().flat_map(|s| s.rows)).collect();
+            return Some(Y::List(rows));
+        }
+        let out = tree
+            .into_iter()
+            .map(|g| {
+                let mut m = vec![];
+                if let Some(name) = g.name {
+                    m.push(("name".into(), Y::Text(name)));
+                }
+                let subs = |subs: Vec<Sub>| -> Vec<Y> {
+                    subs.into_iter()
+                        .map(|s| {
+                            let mut sm = vec![];
+                            if let Some(n) = s.name {
+                                sm.push(("name".to_string(), Y::Text(n)));
+                            }
+                            sm.push(("rows".to_string(), Y::List(s.rows)));
+                            Y::Map(sm)
+                        })
+                        .collect()
+                };
+                if sided {
+                    for (side, groups) in spec.sides.iter().zip(g.sides) {
+                        let list = subs(groups);
+                        if !list.is_empty() {
+                            m.push((side.key.clone(), Y::List(list)));
+                        }
+                    }
+                } else if spec.levels.len() > 1 {
+                    m.push(("groups".into(), Y::List(subs(g.sides.into_iter().next().unwrap_or_default()))));
+                } else {
+                    let rows = g.sides.into_iter().flatten().flat_map(|s| s.rows).collect();
+                    m.push(("rows".into(), Y::List(rows)));
+                }
+                Y::Map(m)
+            })
+            .collect();
+        Some(Y::List(out))
+    }
+}
+
+pub(super) struct Group {
+    name: Option<String>,
+    sides: Vec<Vec<Sub>>,
+}
+
+#[derive(Clone)]
+pub(super) struct Sub {
+    name: Option<String>,
+    rows: Vec<Y>,
+}
+
+/// Text that can be an amount: it has a digit, or no words at all (`—`, `/`).
+fn amount_like(text: &str) -> bool {
+    text.chars().any(|c| c.is_ascii_digit()) || !has_words(text)
+}
+
+/// Text with Chinese words in it (a caption may be; a number or `/` is not).
+fn has_words(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}

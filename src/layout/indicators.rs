@@ -176,6 +176,7 @@ struct Slot {
     sides: Vec<Option<SideRow>>,
 }
 
+#[derive(Clone)]
 enum Col {
     /// The column-1 block label (绩效指标) over the whole table.
     Block,
@@ -185,6 +186,7 @@ enum Col {
     Field(usize, String),
 }
 
+#[derive(Clone)]
 struct Column {
     key: String,
     /// The header label (the kind's, or the form's `labels` option).
@@ -262,8 +264,12 @@ pub struct Style {
     /// The label of the row under the table that prints `extra` (总分), when
     /// the kind has one; it is printed when one of its columns is.
     pub total: Option<String>,
-    /// Columns shown even when no row fills them (the editor's, by key: `level0`, `year.name`).
+    /// Columns shown even when no row fills them (the editor's, by key: `level0`, `year.name`;
+    /// the form's option `show`, by the key without its side: `actual`, `remark`).
     pub show: BTreeSet<String>,
+    /// The form's column order (option `order`), by key without the side: the
+    /// columns listed take the places of the listed ones, in this order.
+    pub order: Vec<String>,
     /// Mark every cell with its data path (the editor's preview finds cells by them).
     pub marks: bool,
 }
@@ -317,7 +323,7 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
     for (s, prefix) in sides.iter().enumerate() {
         // A half the form does not have (a 项目 form without 中期) has no columns.
         let rows: Vec<&SideRow> = slots.iter().filter_map(|slot| slot.sides[s].as_ref()).collect();
-        let shown = |key: &str| style.show.contains(&format!("{prefix}{key}"));
+        let shown = |key: &str| style.show.contains(&format!("{prefix}{key}")) || style.show.contains(key);
         if rows.is_empty() && sides.len() > 1 && !style.show.iter().any(|c| c.starts_with(prefix.as_str())) {
             continue;
         }
@@ -351,7 +357,31 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             });
         }
     }
+    in_order(&mut cols, &style.order);
     cols
+}
+
+/// Puts the columns the form lists in `order` in that order, in the places
+/// they hold among themselves, side by side (each half of a 中期 | 年度 table
+/// on its own); the others stay where they are.
+fn in_order(cols: &mut [Column], order: &[String]) {
+    if order.is_empty() {
+        return;
+    }
+    let split = |key: &str| {
+        key.split_once('.').map_or((String::new(), key.to_string()), |(a, b)| (a.to_string(), b.to_string()))
+    };
+    let rank = |key: &str| order.iter().position(|o| *o == split(key).1);
+    let sides: BTreeSet<String> = cols.iter().map(|c| split(&c.key).0).collect();
+    for side in sides {
+        let places: Vec<usize> =
+            (0..cols.len()).filter(|&i| split(&cols[i].key).0 == side && rank(&cols[i].key).is_some()).collect();
+        let mut listed: Vec<Column> = places.iter().map(|&i| cols[i].clone()).collect();
+        listed.sort_by_key(|c| rank(&c.key));
+        for (i, c) in places.into_iter().zip(listed) {
+            cols[i] = c;
+        }
+    }
 }
 
 /// A column as templates see it: its key, header label, width and cell style.

@@ -290,6 +290,14 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             g.and_then(|g| g.get("name")).and_then(Json::as_str).is_some_and(|n| !n.trim().is_empty())
         })
     };
+    // A table with no text at all (a blank template, a form cut before its
+    // table) prints the kind's main columns empty, as the printed form does:
+    // every level and each row field with an example (the editor's columns).
+    let blank = !(0..spec.levels.len()).any(named)
+        && !slots
+            .iter()
+            .flat_map(|slot| slot.sides.iter().flatten())
+            .any(|r| r.data.as_object().is_some_and(|m| m.values().any(|v| !v.is_null() && v != "")));
     let mut cols: Vec<Column> = vec![];
     if let Some(block) = &style.block {
         cols.push(Column {
@@ -302,7 +310,7 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             style: None,
         });
     }
-    for l in (0..k).filter(|&l| named(l) || style.show.contains(&format!("level{l}"))) {
+    for l in (0..k).filter(|&l| blank || named(l) || style.show.contains(&format!("level{l}"))) {
         let level = &spec.levels[l];
         let key = format!("level{l}");
         cols.push(Column {
@@ -327,7 +335,7 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
         if rows.is_empty() && sides.len() > 1 && !style.show.iter().any(|c| c.starts_with(prefix.as_str())) {
             continue;
         }
-        for l in (k..spec.levels.len()).filter(|&l| named(l) || shown(&format!("level{l}"))) {
+        for l in (k..spec.levels.len()).filter(|&l| blank || named(l) || shown(&format!("level{l}"))) {
             let level = &spec.levels[l];
             cols.push(Column {
                 key: format!("{prefix}level{l}"),
@@ -343,7 +351,8 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             // An optional column is printed only when some row fills it, or the 总分 row does.
             let filled = rows.iter().any(|r| r.data.get(name).is_some_and(|v| !v.is_null() && v != ""))
                 || style.extra.get(name).is_some_and(|texts| texts.iter().any(|t| !t.is_empty()));
-            if !(f.required || f.column == ColumnMode::Always || filled || shown(name)) {
+            let main = blank && f.example.is_some();
+            if !(f.required || f.column == ColumnMode::Always || filled || main || shown(name)) {
                 continue;
             }
             cols.push(Column {

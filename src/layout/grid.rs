@@ -8,6 +8,11 @@
 /// shrinks to nothing to meet an edge.
 const MIN_WIDTH: f64 = 4.0;
 
+/// The share of its own width a column keeps at least: the template's widths
+/// hold its text (amounts, 100.00%), so an edge moves onto the grid only
+/// where no column shrinks by more than this allows.
+const KEEP: f64 = 0.8;
+
 /// What keeping an edge off the grid costs, against moving it (in percent of
 /// the width): an edge is kept off only when no order-keeping move exists.
 const OFF_GRID: f64 = 1000.0;
@@ -30,21 +35,24 @@ pub fn snap(widths: &[f64], grid: &[f64]) -> Vec<f64> {
     let place = |j: usize, c: usize| if c == own { edges[j] } else { targets[c] };
     let cost = |j: usize, c: usize| if c == own { OFF_GRID } else { (targets[c] - edges[j]).abs() };
     let n = edges.len();
+    // The least width of column j (between edges j-1 and j; the last one ends at 100).
+    let own_widths: Vec<f64> = widths.iter().map(|w| w * 100.0 / total).collect();
+    let least = |j: usize| (own_widths[j] * KEEP).max(MIN_WIDTH);
     let mut best = vec![vec![f64::INFINITY; own + 1]; n];
     let mut from = vec![vec![usize::MAX; own + 1]; n];
     for c in 0..=own {
-        if place(0, c) >= MIN_WIDTH && place(0, c) <= 100.0 - MIN_WIDTH {
+        if place(0, c) >= least(0) && place(0, c) <= 100.0 - least(n) {
             best[0][c] = cost(0, c);
         }
     }
     for j in 1..n {
         for c in 0..=own {
             let at = place(j, c);
-            if at > 100.0 - MIN_WIDTH {
+            if at > 100.0 - least(n) {
                 continue;
             }
             for p in 0..=own {
-                let ok = best[j - 1][p].is_finite() && at - place(j - 1, p) >= MIN_WIDTH;
+                let ok = best[j - 1][p].is_finite() && at - place(j - 1, p) >= least(j);
                 if ok && best[j - 1][p] + cost(j, c) < best[j][c] {
                     best[j][c] = best[j - 1][p] + cost(j, c);
                     from[j][c] = p;
@@ -92,7 +100,7 @@ mod tests {
 
     #[test]
     fn every_edge_lands_on_an_edge_below() {
-        let grid = [9.5, 12.0, 14.0, 10.0, 11.0, 12.0, 16.0, 15.5];
+        let grid = [10.5, 10.5, 9.5, 16.5, 11.5, 10.0, 17.0, 14.5];
         let out = snap(&[11.0, 10.0, 10.0, 17.0, 11.0, 10.0, 17.0, 14.0], &grid);
         assert_eq!(out.len(), 8);
         assert!((out.iter().sum::<f64>() - 100.0).abs() < 0.01);

@@ -399,13 +399,11 @@ impl Walker<'_> {
                 // the kind; or of columns and lines (`show`, `order`): each a caption key.
                 (Json::Array(_), Value::Seq(items)) => {
                     let mut list = vec![];
-                    let captions = if name == ABSENT { vec![] } else { caption_keys(manifest) };
+                    // `absent` also names the indicator table's columns (`remark`, `reason`).
+                    let captions = caption_keys(manifest);
                     let exists = |path: &str| {
-                        if name == ABSENT {
-                            field_at(&manifest.fields, path).is_some()
-                        } else {
-                            captions.iter().any(|c| c == path)
-                        }
+                        captions.iter().any(|c| c == path)
+                            || name == ABSENT && field_at(&manifest.fields, path).is_some()
                     };
                     for item in items {
                         match &item.value {

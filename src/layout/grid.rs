@@ -8,10 +8,10 @@
 /// shrinks to nothing to meet an edge.
 const MIN_WIDTH: f64 = 4.0;
 
-/// The share of its own width a column keeps at least: the template's widths
-/// hold its text (amounts, 100.00%), so an edge moves onto the grid only
-/// where no column shrinks by more than this allows.
-const KEEP: f64 = 0.8;
+/// The share of its own width a column keeps at least, unless the template
+/// says otherwise: the template's widths hold its text (amounts, 100.00%), so
+/// an edge moves onto the grid only where no column shrinks by more than this.
+pub const KEEP: f64 = 0.8;
 
 /// What keeping an edge off the grid costs, against moving it (in percent of
 /// the width): an edge is kept off only when no order-keeping move exists.
@@ -21,7 +21,7 @@ const OFF_GRID: f64 = 1000.0;
 /// inner edge lands on an edge of `grid` (the widths of the table below, in
 /// percent), keeping their order, moving them as little as possible in total.
 /// An edge that cannot land (more edges above than below) keeps its place.
-pub fn snap(widths: &[f64], grid: &[f64]) -> Vec<f64> {
+pub fn snap(widths: &[f64], grid: &[f64], keep: f64) -> Vec<f64> {
     let total: f64 = widths.iter().sum();
     let grid_total: f64 = grid.iter().sum();
     if widths.len() < 2 || total <= 0.0 || grid_total <= 0.0 {
@@ -37,7 +37,7 @@ pub fn snap(widths: &[f64], grid: &[f64]) -> Vec<f64> {
     let n = edges.len();
     // The least width of column j (between edges j-1 and j; the last one ends at 100).
     let own_widths: Vec<f64> = widths.iter().map(|w| w * 100.0 / total).collect();
-    let least = |j: usize| (own_widths[j] * KEEP).max(MIN_WIDTH);
+    let least = |j: usize| (own_widths[j] * keep).max(MIN_WIDTH);
     let mut best = vec![vec![f64::INFINITY; own + 1]; n];
     let mut from = vec![vec![usize::MAX; own + 1]; n];
     for c in 0..=own {
@@ -101,10 +101,10 @@ mod tests {
     #[test]
     fn every_edge_lands_on_an_edge_below() {
         let grid = [10.5, 10.5, 9.5, 16.5, 11.5, 10.0, 17.0, 14.5];
-        let out = snap(&[11.0, 10.0, 10.0, 17.0, 11.0, 10.0, 17.0, 14.0], &grid);
+        let out = snap(&[11.0, 10.0, 10.0, 17.0, 11.0, 10.0, 17.0, 14.0], &grid, KEEP);
         assert_eq!(out.len(), 8);
         assert!((out.iter().sum::<f64>() - 100.0).abs() < 0.01);
-        let below = edges(&grid);
+        let below = edges(&grid, KEEP);
         for e in edges(&out) {
             assert!(below.contains(&e), "{e} not among {below:?}");
         }
@@ -112,14 +112,14 @@ mod tests {
 
     #[test]
     fn more_edges_than_the_grid_has_keep_their_place() {
-        let out = snap(&[25.0, 25.0, 25.0, 25.0], &[50.0, 50.0]);
+        let out = snap(&[25.0, 25.0, 25.0, 25.0], &[50.0, 50.0], KEEP);
         assert_eq!(edges(&out), vec![25.0, 50.0, 75.0]);
     }
 
     #[test]
     fn no_column_is_squeezed_to_nothing() {
         // The only grid edge near the first is 1 % in: the label column stays.
-        let out = snap(&[10.0, 90.0], &[1.0, 99.0]);
+        let out = snap(&[10.0, 90.0], &[1.0, 99.0], KEEP);
         assert_eq!(out, vec![10.0, 90.0]);
     }
 }

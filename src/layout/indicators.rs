@@ -267,8 +267,10 @@ pub struct Style {
     /// Columns shown even when no row fills them (the editor's, by key: `level0`, `year.name`;
     /// the form's option `show`, by the key without its side: `actual`, `remark`).
     pub show: BTreeSet<String>,
+    /// Columns the form does not have (option `absent`), by key without the side.
+    pub hide: BTreeSet<String>,
     /// The form's column order (option `order`), by key without the side: the
-    /// columns listed take the places of the listed ones, in this order.
+    /// columns listed stand together in this order, where the first of them stood.
     pub order: Vec<String>,
     /// Mark every cell with its data path (the editor's preview finds cells by them).
     pub marks: bool,
@@ -351,6 +353,11 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             // An optional column is printed only when some row fills it, or the 总分 row does.
             let filled = rows.iter().any(|r| r.data.get(name).is_some_and(|v| !v.is_null() && v != ""))
                 || style.extra.get(name).is_some_and(|texts| texts.iter().any(|t| !t.is_empty()));
+            // A column the form does not have is left out, unless some row fills it:
+            // what was written is never hidden.
+            if style.hide.contains(name) && !filled {
+                continue;
+            }
             let main = blank && f.example.is_some();
             if !(f.required || f.column == ColumnMode::Always || filled || main || shown(name)) {
                 continue;
@@ -370,26 +377,22 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
     cols
 }
 
-/// Puts the columns the form lists in `order` in that order, in the places
-/// they hold among themselves, side by side (each half of a 中期 | 年度 table
-/// on its own); the others stay where they are.
-fn in_order(cols: &mut [Column], order: &[String]) {
-    if order.is_empty() {
-        return;
-    }
+/// Puts the columns the form lists in `order` next to each other in that
+/// order, where the first of them stood; the others keep their order. Each
+/// half of a 中期 | 年度 table is ordered on its own.
+fn in_order(cols: &mut Vec<Column>, order: &[String]) {
     let split = |key: &str| {
         key.split_once('.').map_or((String::new(), key.to_string()), |(a, b)| (a.to_string(), b.to_string()))
     };
     let rank = |key: &str| order.iter().position(|o| *o == split(key).1);
-    let sides: BTreeSet<String> = cols.iter().map(|c| split(&c.key).0).collect();
+    let sides: Vec<String> = cols.iter().map(|c| split(&c.key).0).collect::<BTreeSet<_>>().into_iter().collect();
     for side in sides {
-        let places: Vec<usize> =
-            (0..cols.len()).filter(|&i| split(&cols[i].key).0 == side && rank(&cols[i].key).is_some()).collect();
-        let mut listed: Vec<Column> = places.iter().map(|&i| cols[i].clone()).collect();
-        listed.sort_by_key(|c| rank(&c.key));
-        for (i, c) in places.into_iter().zip(listed) {
-            cols[i] = c;
-        }
+        let listed = |c: &Column| split(&c.key).0 == side && rank(&c.key).is_some();
+        let Some(at) = cols.iter().position(listed) else { continue };
+        let mut moved: Vec<Column> = cols.iter().filter(|c| listed(c)).cloned().collect();
+        moved.sort_by_key(|c| rank(&c.key));
+        cols.retain(|c| !listed(c));
+        cols.splice(at..at, moved);
     }
 }
 

@@ -359,7 +359,11 @@ impl Engine {
         // The block label as the form prints it (`labels` of the field, 绩效指标(90分)).
         let key = kind.manifest.fields.iter().find(|(_, f)| std::ptr::eq(*f, spec)).map(|(k, _)| k.as_str());
         let relabelled = key.and_then(|k| labels.get(k)).cloned();
-        let block = spec.block.clone().map(|b| if in_header { String::new() } else { relabelled.unwrap_or(b) });
+        // A form without the block label column says so with an empty label.
+        let block = match relabelled {
+            Some(none) if none.is_empty() => None,
+            relabelled => spec.block.clone().map(|b| if in_header { String::new() } else { relabelled.unwrap_or(b) }),
+        };
         let total =
             (!spec.totals.is_empty()).then(|| labels.get("total").cloned().unwrap_or_else(|| "总分".to_string()));
         let keys = |option: &str| -> Vec<String> {
@@ -387,6 +391,7 @@ impl Engine {
             fixed_widths: spec.fixed_widths,
             show: keys("show").into_iter().collect(),
             order: keys("order"),
+            hide: keys("absent").into_iter().collect(),
             marks: false,
         }
     }

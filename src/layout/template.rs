@@ -45,8 +45,9 @@ pub fn environment(sources: Sources) -> Environment<'static> {
     env.add_filter("anywhere", |v: Value| Value::from_safe_string(markup_runs(&display(&v), 1)));
     env.add_filter("typst_len", typst_len);
     // `[11, 10, …]|on_grid(table)`: Typst `columns:` for a part above the
-    // indicator table, its edges moved onto the table's (see `grid::snap`).
-    env.add_filter("on_grid", |widths: Value, table: Value| {
+    // indicator table, its edges moved onto the table's (see `grid::snap`);
+    // `on_grid(table, 1.0)` for columns that must keep all their width.
+    env.add_filter("on_grid", |widths: Value, table: Value, keep: Option<f64>| {
         let numbers = |v: Value| -> Vec<f64> {
             v.try_iter().map(|it| it.filter_map(|x| f64::try_from(x).ok()).collect()).unwrap_or_default()
         };
@@ -56,7 +57,7 @@ pub fn environment(sources: Sources) -> Environment<'static> {
             .and_then(|cols| cols.try_iter().ok().map(|it| it.filter_map(|c| c.get_attr("width").ok()).collect()))
             .map(|ws: Vec<Value>| ws.into_iter().filter_map(|w| f64::try_from(w).ok()).collect::<Vec<f64>>())
             .unwrap_or_default();
-        let snapped = crate::layout::grid::snap(&numbers(widths), &below);
+        let snapped = crate::layout::grid::snap(&numbers(widths), &below, keep.unwrap_or(crate::layout::grid::KEEP));
         let list: String = snapped.iter().map(|w| format!("{w}%, ")).collect();
         Value::from_safe_string(format!("({list})"))
     });

@@ -40,9 +40,9 @@ pub fn snap(widths: &[f64], grid: &[f64], keep: f64) -> Vec<f64> {
     let least = |j: usize| (own_widths[j] * keep).max(MIN_WIDTH);
     let mut best = vec![vec![f64::INFINITY; own + 1]; n];
     let mut from = vec![vec![usize::MAX; own + 1]; n];
-    for c in 0..=own {
+    for (c, cell) in best[0].iter_mut().enumerate() {
         if place(0, c) >= least(0) && place(0, c) <= 100.0 - least(n) {
-            best[0][c] = cost(0, c);
+            *cell = cost(0, c);
         }
     }
     for j in 1..n {
@@ -104,7 +104,7 @@ mod tests {
         let out = snap(&[11.0, 10.0, 10.0, 17.0, 11.0, 10.0, 17.0, 14.0], &grid, KEEP);
         assert_eq!(out.len(), 8);
         assert!((out.iter().sum::<f64>() - 100.0).abs() < 0.01);
-        let below = edges(&grid, KEEP);
+        let below = edges(&grid);
         for e in edges(&out) {
             assert!(below.contains(&e), "{e} not among {below:?}");
         }

@@ -47,6 +47,7 @@ pub mod layout {
     pub mod cells;
     pub mod engine;
     pub mod fonts;
+    pub mod grid;
     pub mod indicators;
     pub mod ink;
     pub mod paper;

@@ -46,6 +46,12 @@ pub struct Manifest {
     pub options: IndexMap<String, OptionSpec>,
     /// The form's fields, in the order a person fills them in.
     pub fields: IndexMap<String, Field>,
+    /// Captions the template prints that are no field's label (the block
+    /// label 绩效指标, 执行率, 分值, 总分, a sub-table's column heads): key → the
+    /// kind's wording. A form rewords these, and any field's label, with
+    /// `options.labels`; any other key there is an error.
+    #[serde(default)]
+    pub captions: IndexMap<String, String>,
     /// Values the tool computes (totals, 执行率, 得分), in order, before rules run.
     #[serde(default)]
     pub computed: Vec<Computed>,
@@ -299,6 +305,20 @@ fn builtin_options() -> IndexMap<String, OptionSpec> {
         (
             "absent".to_string(),
             any(serde_json::json!([]), "本地表上没有的格（字段名，如 [department, goals.year]）：空着不算缺失"),
+        ),
+        (
+            "show".to_string(),
+            any(
+                serde_json::json!([]),
+                "各行都空着也照印的栏和资金行（表上有）：指标表的栏（如 [actual, score, remark]）、资金行（如 funds.other）",
+            ),
+        ),
+        (
+            "order".to_string(),
+            any(
+                serde_json::json!([]),
+                "指标表的栏目次序，照表上写（如 [level0, level1, name, weight, value]）；没列出的栏留在原处",
+            ),
         ),
         (
             "labels".to_string(),

@@ -25,6 +25,10 @@ pub const FORM_KEY: &str = "form";
 pub const OPTIONS_KEY: &str = "options";
 /// The option naming the 骑缝章 picture (also `render --seal-across`).
 pub const SEAL_ACROSS: &str = "seal_across";
+/// The option that rewords captions (`labels`).
+pub const LABELS: &str = "labels";
+/// The option naming the cells a form does not have (`absent`).
+pub const ABSENT: &str = "absent";
 
 pub struct Checked {
     /// The form data, normalised; every declared field is present.
@@ -136,7 +140,7 @@ fn number_and_suffix(text: &str) -> Option<(f64, &str)> {
 
 /// The fields a form says its layout does not have (option `absent`).
 fn absent_cells(options: &Map<String, Json>) -> Vec<String> {
-    let list = options.get("absent").and_then(Json::as_array);
+    let list = options.get(ABSENT).and_then(Json::as_array);
     list.into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
 }
 
@@ -159,6 +163,35 @@ fn field_paths(fields: &indexmap::IndexMap<String, Field>) -> Vec<String> {
             out.extend(field_paths(inner).into_iter().map(|p| format!("{key}.{p}")));
         }
     }
+    out
+}
+
+/// Every caption a form may reword with `options.labels`: the fields' paths
+/// (through records and list items: `funds.year.total`, `tasks.name`,
+/// `signature.unit`), the indicator table's columns (`level0`, `name`,
+/// `weight`) and the kind's other captions (`captions:` in its manifest).
+pub fn caption_keys(manifest: &Manifest) -> Vec<String> {
+    fn walk(fields: &indexmap::IndexMap<String, Field>, prefix: &str, out: &mut Vec<String>) {
+        for (key, field) in fields {
+            let path = format!("{prefix}{key}");
+            out.push(path.clone());
+            let inner = field.fields.as_ref().or(field.item.as_ref().and_then(|i| i.fields.as_ref()));
+            if let Some(inner) = inner {
+                walk(inner, &format!("{path}."), out);
+            }
+            if field.ty == FieldType::Signature {
+                walk(crate::form::kind::signature_fields(), &format!("{path}."), out);
+            }
+            if field.ty == FieldType::Indicators {
+                out.extend((0..field.levels.len()).map(|l| format!("level{l}")));
+                out.extend(field.row.iter().flatten().map(|(k, _)| k.clone()));
+            }
+        }
+    }
+    let mut out = vec![];
+    walk(&manifest.fields, "", &mut out);
+    out.extend(manifest.captions.keys().cloned());
+    out.dedup();
     out
 }
 
@@ -330,7 +363,25 @@ impl Walker<'_> {
                 // A map of texts (the `labels` option): every value must be text.
                 (Json::Object(_), Value::Map(pairs)) => {
                     let mut map = Map::new();
+                    // The `labels` option names captions the form prints: a key that
+                    // names none (a misspelt `departmnet`) would change nothing.
+                    let known = if name == LABELS { caption_keys(manifest) } else { vec![] };
                     for (k, v) in pairs {
+                        let caption = key_text(k);
+                        if name == LABELS && !known.contains(&caption) {
+                            let known: Vec<&str> = known.iter().map(String::as_str).collect();
+                            let mut f = Finding::error(
+                                Class::Structure,
+                                Some(k.loc),
+                                &at.key(&caption, &caption),
+                                format!("选项 labels：没有栏目 {caption}，改了也不会印出"),
+                            );
+                            if let Some(best) = did_you_mean(&caption, &known) {
+                                f = f.with_help(format!("是否应为 {best}？"));
+                            }
+                            self.findings.push(f);
+                            continue;
+                        }
                         match &v.value {
                             Value::Str(text) => {
                                 map.insert(key_text(k), Json::String(text.clone()));
@@ -344,16 +395,24 @@ impl Walker<'_> {
                     }
                     Json::Object(map)
                 }
-                // A list of field paths (the `absent` option): each must name a field of the kind.
+                // A list of field paths (the `absent` option): each must name a field of
+                // the kind; or of columns and lines (`show`, `order`): each a caption key.
                 (Json::Array(_), Value::Seq(items)) => {
                     let mut list = vec![];
+                    // `absent` also names the indicator table's columns (`remark`, `reason`).
+                    let captions = caption_keys(manifest);
+                    let exists = |path: &str| {
+                        captions.iter().any(|c| c == path)
+                            || name == ABSENT && field_at(&manifest.fields, path).is_some()
+                    };
                     for item in items {
                         match &item.value {
-                            Value::Str(path) if field_at(&manifest.fields, path).is_some() => {
+                            Value::Str(path) if exists(path) => {
                                 list.push(Json::String(path.clone()));
                             }
                             Value::Str(path) => {
-                                let known = field_paths(&manifest.fields);
+                                let known =
+                                    if name == ABSENT { field_paths(&manifest.fields) } else { captions.clone() };
                                 let known: Vec<&str> = known.iter().map(String::as_str).collect();
                                 let mut f = Finding::error(
                                     Class::Structure,

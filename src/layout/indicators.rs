@@ -177,6 +177,7 @@ struct Slot {
     sides: Vec<Option<SideRow>>,
 }
 
+#[derive(Clone)]
 enum Col {
     /// The column-1 block label (绩效指标) over the whole table.
     Block,
@@ -186,6 +187,7 @@ enum Col {
     Field(usize, String),
 }
 
+#[derive(Clone)]
 struct Column {
     key: String,
     /// The header label (the kind's, or the form's `labels` option).
@@ -263,8 +265,14 @@ pub struct Style {
     /// The label of the row under the table that prints `extra` (总分), when
     /// the kind has one; it is printed when one of its columns is.
     pub total: Option<String>,
-    /// Columns shown even when no row fills them (the editor's, by key: `level0`, `year.name`).
+    /// Columns shown even when no row fills them (the editor's, by key: `level0`, `year.name`;
+    /// the form's option `show`, by the key without its side: `actual`, `remark`).
     pub show: BTreeSet<String>,
+    /// Columns the form does not have (option `absent`), by key without the side.
+    pub hide: BTreeSet<String>,
+    /// The form's column order (option `order`), by key without the side: the
+    /// columns listed stand together in this order, where the first of them stood.
+    pub order: Vec<String>,
     /// Mark every cell with its data path (the editor's preview finds cells by them).
     pub marks: bool,
 }
@@ -285,6 +293,14 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             g.and_then(|g| g.get("name")).and_then(Json::as_str).is_some_and(|n| !n.trim().is_empty())
         })
     };
+    // A table with no text at all (a blank template, a form cut before its
+    // table) prints the kind's main columns empty, as the printed form does:
+    // every level and each row field with an example (the editor's columns).
+    let blank = !(0..spec.levels.len()).any(named)
+        && !slots
+            .iter()
+            .flat_map(|slot| slot.sides.iter().flatten())
+            .any(|r| r.data.as_object().is_some_and(|m| m.values().any(|v| !v.is_null() && v != "")));
     let mut cols: Vec<Column> = vec![];
     if let Some(block) = &style.block {
         cols.push(Column {
@@ -297,7 +313,7 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             style: None,
         });
     }
-    for l in (0..k).filter(|&l| named(l) || style.show.contains(&format!("level{l}"))) {
+    for l in (0..k).filter(|&l| blank || named(l) || style.show.contains(&format!("level{l}"))) {
         let level = &spec.levels[l];
         let key = format!("level{l}");
         cols.push(Column {
@@ -318,11 +334,11 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
     for (s, prefix) in sides.iter().enumerate() {
         // A half the form does not have (a 项目 form without 中期) has no columns.
         let rows: Vec<&SideRow> = slots.iter().filter_map(|slot| slot.sides[s].as_ref()).collect();
-        let shown = |key: &str| style.show.contains(&format!("{prefix}{key}"));
+        let shown = |key: &str| style.show.contains(&format!("{prefix}{key}")) || style.show.contains(key);
         if rows.is_empty() && sides.len() > 1 && !style.show.iter().any(|c| c.starts_with(prefix.as_str())) {
             continue;
         }
-        for l in (k..spec.levels.len()).filter(|&l| named(l) || shown(&format!("level{l}"))) {
+        for l in (k..spec.levels.len()).filter(|&l| blank || named(l) || shown(&format!("level{l}"))) {
             let level = &spec.levels[l];
             cols.push(Column {
                 key: format!("{prefix}level{l}"),
@@ -338,7 +354,13 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             // An optional column is printed only when some row fills it, or the 总分 row does.
             let filled = rows.iter().any(|r| r.data.get(name).is_some_and(|v| !v.is_null() && v != ""))
                 || style.extra.get(name).is_some_and(|texts| texts.iter().any(|t| !t.is_empty()));
-            if !(f.required || f.column == ColumnMode::Always || filled || shown(name)) {
+            // A column the form does not have is left out, unless some row fills it:
+            // what was written is never hidden.
+            if style.hide.contains(name) && !filled {
+                continue;
+            }
+            let main = blank && f.example.is_some();
+            if !(f.required || f.column == ColumnMode::Always || filled || main || shown(name)) {
                 continue;
             }
             cols.push(Column {
@@ -352,7 +374,27 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             });
         }
     }
+    in_order(&mut cols, &style.order);
     cols
+}
+
+/// Puts the columns the form lists in `order` next to each other in that
+/// order, where the first of them stood; the others keep their order. Each
+/// half of a 中期 | 年度 table is ordered on its own.
+fn in_order(cols: &mut Vec<Column>, order: &[String]) {
+    let split = |key: &str| {
+        key.split_once('.').map_or((String::new(), key.to_string()), |(a, b)| (a.to_string(), b.to_string()))
+    };
+    let rank = |key: &str| order.iter().position(|o| *o == split(key).1);
+    let sides: Vec<String> = cols.iter().map(|c| split(&c.key).0).collect::<BTreeSet<_>>().into_iter().collect();
+    for side in sides {
+        let listed = |c: &Column| split(&c.key).0 == side && rank(&c.key).is_some();
+        let Some(at) = cols.iter().position(listed) else { continue };
+        let mut moved: Vec<Column> = cols.iter().filter(|c| listed(c)).cloned().collect();
+        moved.sort_by_key(|c| rank(&c.key));
+        cols.retain(|c| !listed(c));
+        cols.splice(at..at, moved);
+    }
 }
 
 /// A column as templates see it: its key, header label, width and cell style.

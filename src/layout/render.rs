@@ -360,13 +360,26 @@ impl Engine {
 
     /// How this form draws an indicator table: repeated labels and the block label.
     pub(crate) fn table_style(&self, kind: &Kind, spec: &kind::Field, form: &Form) -> indicators::Style {
-        let block = spec.block.clone();
-        let labels = form
+        let labels: BTreeMap<String, String> = form
             .options
             .get("labels")
             .and_then(Json::as_object)
             .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
             .unwrap_or_default();
+        // The block label as the form prints it (`labels` of the field, 绩效指标(90分)).
+        let key = kind.manifest.fields.iter().find(|(_, f)| std::ptr::eq(*f, spec)).map(|(k, _)| k.as_str());
+        let relabelled = key.and_then(|k| labels.get(k)).cloned();
+        // A form without the block label column says so with an empty label.
+        let block = match relabelled {
+            Some(none) if none.is_empty() => None,
+            relabelled => spec.block.clone().map(|b| relabelled.unwrap_or(b)),
+        };
+        let total =
+            (!spec.totals.is_empty()).then(|| labels.get("total").cloned().unwrap_or_else(|| "总分".to_string()));
+        let keys = |option: &str| -> Vec<String> {
+            let list = form.options.get(option).and_then(Json::as_array);
+            list.into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
+        };
         // The table spans the page between the margins; body text is 10.5 pt.
         let page = &kind.manifest.page;
         let (w, h) = paper_mm(&page.paper);
@@ -382,11 +395,13 @@ impl Engine {
             block,
             labels,
             extra,
-            total: (!spec.totals.is_empty()).then(|| "总分".to_string()),
+            total,
             width_em: across / 25.4 * 72.0 / 10.5,
             block_width: spec.block_width,
             fixed_widths: spec.fixed_widths,
-            show: Default::default(),
+            show: keys("show").into_iter().collect(),
+            order: keys("order"),
+            hide: keys("absent").into_iter().collect(),
             marks: false,
         }
     }
@@ -424,7 +439,7 @@ impl Engine {
             .map(|(key, spec)| {
                 let mut style = self.table_style(kind, spec, form);
                 style.marks = ctx.cells;
-                style.show.clone_from(&ctx.show);
+                style.show.extend(ctx.show.iter().cloned());
                 let table = indicators::layout(key, spec, &form.data[key], plans.get(key).unwrap_or(&empty), &style);
                 match &table.misplaced {
                     // A 总分 value is never printed under another column's header.
@@ -487,6 +502,7 @@ impl Context {
             "name": m.name,
             "page": { "paper": m.page.paper, "landscape": m.page.landscape, "margin": m.page.margin },
             "fonts": m.fonts,
+            "captions": m.captions,
         });
         Context {
             form: to_value(&form.data),

@@ -48,6 +48,23 @@ pub fn environment(sources: Sources) -> Environment<'static> {
     // run across the cell's rule.
     env.add_filter("anywhere", |v: Value| Value::from_safe_string(markup_runs(&display(&v), 1)));
     env.add_filter("typst_len", typst_len);
+    // `[11, 10, …]|on_grid(table)`: Typst `columns:` for a part above the
+    // indicator table, its edges moved onto the table's (see `grid::snap`);
+    // `on_grid(table, 1.0)` for columns that must keep all their width.
+    env.add_filter("on_grid", |widths: Value, table: Value, keep: Option<f64>| {
+        let numbers = |v: Value| -> Vec<f64> {
+            v.try_iter().map(|it| it.filter_map(|x| f64::try_from(x).ok()).collect()).unwrap_or_default()
+        };
+        let below = table
+            .get_attr("columns")
+            .ok()
+            .and_then(|cols| cols.try_iter().ok().map(|it| it.filter_map(|c| c.get_attr("width").ok()).collect()))
+            .map(|ws: Vec<Value>| ws.into_iter().filter_map(|w| f64::try_from(w).ok()).collect::<Vec<f64>>())
+            .unwrap_or_default();
+        let snapped = crate::layout::grid::snap(&numbers(widths), &below, keep.unwrap_or(crate::layout::grid::KEEP));
+        let list: String = snapped.iter().map(|w| format!("{w}%, ")).collect();
+        Value::from_safe_string(format!("({list})"))
+    });
     // A computed ratio as a percentage with one decimal: 0.9776 → 97.8%; none →
     // empty; a rate the user typed ("103.21%") prints as typed.
     env.add_filter("percent", |v: Value| match (v.as_str(), f64::try_from(v.clone())) {

@@ -252,6 +252,25 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The CPU-time budget is checked while cells are read: a workbook read
+    /// after its budget is spent is refused, the same workbook in time is read.
+    #[test]
+    fn a_workbook_past_its_time_budget_is_refused() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for r in 0..2048 {
+            sheet.write_string(r, 0, "项目").unwrap();
+        }
+        let bytes = book.save_to_buffer().unwrap();
+        assert!(read_book(&bytes, &guard::Deadline::after(MAX_TIME)).is_ok());
+        let spent = guard::Deadline::after(std::time::Duration::ZERO);
+        match read_book(&bytes, &spent) {
+            Err(ImportError::TooLarge(why)) => assert!(why.contains("秒 CPU 时间"), "{why}"),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("read past its time budget"),
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 

@@ -251,7 +251,7 @@ impl Walk<'_> {
     /// A field found by its label in `area`; `path` is its dotted key (`funds.year.total`).
     fn field(&mut self, area: Area, path: &str, spec: &Field) -> Option<Y> {
         if spec.ty == FieldType::Indicators {
-            return self.indicators(spec, area);
+            return self.indicators(path, spec, area);
         }
         if spec.ty == FieldType::Image {
             return None;
@@ -636,7 +636,7 @@ impl Walk<'_> {
     /// The indicator table: its header row maps columns to keys; merged 一级
     /// and 二级 cells make the groups; merged 指标解释 cells are left out below
     /// their first row (they share the cell above).
-    fn indicators(&mut self, spec: &Field, area: Area) -> Option<Y> {
+    fn indicators(&mut self, path: &str, spec: &Field, area: Area) -> Option<Y> {
         let row_fields = spec.row.clone().unwrap_or_default();
         let mut wanted: Vec<(String, Vec<String>)> = vec![];
         for (l, level) in spec.levels.iter().enumerate() {
@@ -700,8 +700,10 @@ impl Walk<'_> {
             }
         }
         if let Some(block) = &spec.block {
+            // The block label as the form prints it (option `labels`).
+            let block = self.labels_of(path, &[block.as_str()]);
             for c in 0..self.cells.cols() {
-                if norm(self.cells.at(hr, c)) == norm(block) {
+                if block.contains(&self.key(self.cells.at(hr, c))) {
                     self.take(hr, c);
                 }
             }
@@ -755,6 +757,18 @@ impl Walk<'_> {
         }
         let top = cols.iter().map(|(c, _)| self.cells.region(hr, *c).0).min().unwrap_or(hr);
         self.table_rows = Some((top, rows.last().copied().unwrap_or(hr)));
+        // A table printed with its columns and no text at all (a blank template, a form
+        // cut before its table) is the one blank row of the last half that stands for it.
+        let last_row = first >= self.cells.rows();
+        if rows.is_empty() && (last_row || cols.iter().all(|(c, _)| self.cells.at(first, *c).is_empty())) {
+            for (c, _) in cols.iter().filter(|_| !last_row) {
+                let (a, b, _, _) = self.cells.region(first, *c);
+                self.used.insert((a, b));
+            }
+            if let Some(side) = spec.sides.last() {
+                return Some(Y::List(vec![Y::Map(vec![(side.key.clone(), Y::List(vec![Y::Map(vec![])]))])]));
+            }
+        }
         // Build the tree: a new group where the merged region of its column changes.
         let mut tree: Vec<Group> = vec![];
         let sided = !spec.sides.is_empty();

@@ -45,6 +45,7 @@ pub mod layout {
     pub mod fonts;
     pub mod indicators;
     pub mod ink;
+    pub mod page_map;
     pub mod pdf;
     pub mod qr;
     pub mod render;
@@ -77,9 +78,13 @@ pub mod outputs {
 /// of scanned paper.
 pub mod archival {
     pub mod archive;
+    pub mod extras;
     pub mod inspect;
     pub mod pdfcheck;
+    pub mod pixel_diff;
     pub mod qr_read;
+    pub mod raster;
+    pub mod revisions;
     pub mod scan;
     pub mod sign;
     pub mod sign_place;

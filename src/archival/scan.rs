@@ -122,7 +122,8 @@ impl Expected {
         data: Option<&Form>,
     ) -> Result<Expected, ExpectedError> {
         let read = inspect::read(bytes.clone()).map_err(ExpectedError::Pdf)?;
-        if read.pages.iter().any(|p| fingerprint::is_draft(&p.text)) {
+        let stamp = read.creator.as_deref().and_then(crate::layout::attach::Stamp::parse);
+        if stamp.is_some_and(|s| s.draft) {
             return Err(ExpectedError::DraftPdf);
         }
         let codes: Vec<Option<String>> = read.pages.iter().map(|p| fingerprint::find_code(&p.text)).collect();
@@ -610,30 +611,41 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
     out
 }
 
-/// The attached PDF against the attached YAML rendered again: the same
-/// pages, text and drawings (`verify`'s comparison).
+/// The attached PDF against the attached YAML drawn again: the same pages,
+/// as pictures and text (`verify`'s comparison).
 fn compare_printed(engine: &Engine, form: &Form, printed: &inspect::Attachment, out: &mut Vec<Finding>) {
-    let rendered = match verify::rendered_pages(engine, form) {
-        Ok(p) => p,
+    let expected = match verify::Expected::of(engine, form) {
+        Ok(e) => e,
         Err(e) => {
             out.push(Finding::Wrong(format!("附带的 YAML 无法重新生成：{e}")));
             return;
         }
     };
-    let Ok(pdf) = inspect::read(printed.bytes.clone()) else {
+    let Ok(pages) = verify::draw(&printed.bytes) else {
         out.push(Finding::Wrong("附带的表单 PDF 无法读取".into()));
         return;
     };
-    let differences = verify::compare(&pdf.pages, &rendered);
+    let differences = verify::compare(&pages, &expected.pages, &expected.maps);
     if differences.is_empty() {
         out.push(Finding::Ok(format!(
-            "附带的 YAML 重新生成的 {} 页与附带的表单 PDF 一致（文字、图形、二维码）",
-            rendered.len()
+            "附带的 YAML 重新生成的 {} 页与附带的表单 PDF 一致（逐页按画面和文字比对）",
+            expected.pages.len()
         )));
     } else {
         for d in differences {
             out.push(Finding::Wrong(format!("附带的表单 PDF 与 YAML 不符：{d}")));
         }
+    }
+}
+
+/// A given YAML against a scan archive: the same 校验码 as the archive records.
+pub fn given_form(engine: &Engine, read: &inspect::Inspected, name: &str, form: &Form) -> Finding {
+    let name = crate::form::findings::escape_controls(name);
+    let code = manifest(read).map(|m| m.code).unwrap_or_default();
+    match engine.fingerprint(form).filter(|_| form.renderable()) {
+        Some(fp) if fp.code() == code => Finding::Ok(format!("给出的 {name}：校验码 {code} ✓ 一致")),
+        Some(fp) => Finding::Wrong(format!("给出的 {name}：校验码不一致：存档是 {code}，数据算得 {}", fp.code())),
+        None => Finding::Wrong(format!("给出的 {name}：无法读取表单数据（{} 个错误）", form.errors())),
     }
 }
 

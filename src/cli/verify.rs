@@ -1,19 +1,17 @@
-//! `formpress verify`: the printed 校验码, the pages and the signatures against the data.
+//! `formpress verify`: the library's report on a PDF, printed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
-use formpress::archival::archive::{self, ArchiveError};
-use formpress::archival::{inspect, scan, verify};
-use formpress::form::{findings, fingerprint};
-use formpress::layout::attach::Stamp;
-use formpress::{Engine, Form};
+use formpress::archival::scan;
+use formpress::archival::signature_check::Problem;
+use formpress::archival::verify::{self, Body, Pages, Report, SignatureReport, SourceCheck, Verdict};
+use formpress::form::findings;
 
 use super::EXIT_FINDINGS;
 use super::common::{CommonArgs, check_file, engine, read_pdf, shown};
-use super::sign;
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
@@ -34,188 +32,207 @@ pub(super) fn run(args: VerifyArgs) -> ExitCode {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let pdf = match inspect::read(bytes.clone()) {
-        Ok(p) => p,
+    let given = match &args.form {
+        Some(path) => match check_file(&engine, path) {
+            Ok(form) => Some((path.display().to_string(), form)),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let report = match verify::verify(&engine, bytes, given) {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("formpress: {}：{e}", shown(&args.pdf));
             return ExitCode::from(EXIT_FINDINGS);
         }
     };
-    let signatures_ok = sign::report(&args.pdf, &bytes);
-    if scan::is_archive(&pdf) {
-        // A signed scan archive: both the signatures and the scanned pages must hold.
-        let code = verify_scan(&engine, &args, bytes, &pdf);
-        return if signatures_ok { code } else { ExitCode::from(EXIT_FINDINGS) };
-    }
-    if pdf.pages.iter().any(|p| fingerprint::is_draft(&p.text)) {
-        say!("{}：这是草稿——表单数据有错误，未通过校验，页面上没有校验码；不能作为正式表格", args.pdf.display());
-        say!("结果：草稿");
-        return ExitCode::from(EXIT_FINDINGS);
-    }
-    // The code printed on each page; all pages must agree.
-    let printed: Vec<Option<String>> = pdf.pages.iter().map(|p| fingerprint::find_code(&p.text)).collect();
-    let Some(code) = printed.iter().flatten().next().cloned() else {
-        eprintln!("formpress: {}：PDF 上没有找到校验码", args.pdf.display());
-        return ExitCode::from(EXIT_FINDINGS);
-    };
-    let mut ok = signatures_ok;
-    let odd: Vec<String> = printed
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.as_deref() != Some(code.as_str()))
-        .map(|(i, _)| (i + 1).to_string())
-        .collect();
-    if odd.is_empty() {
-        say!("PDF 上印的校验码：{code}（{} 页一致）", printed.len());
-    } else {
-        ok = false;
-        say!("PDF 上印的校验码：{code}；✗ 第 {} 页的校验码不同或缺失", odd.join("、"));
-    }
-    let recorded = pdf.creator.as_deref().and_then(Stamp::parse);
-    match &recorded {
-        Some(stamp) => say!("PDF 由 {stamp} 生成"),
-        None => say!("PDF 中没有 formpress 的版本记录"),
-    }
-    let mut sources: Vec<(String, Form)> = vec![];
-    match archive::attached_form(&engine, &pdf) {
-        Ok(form) => sources.push((format!("PDF 附带的 {}", findings::escape_controls(&form.name)), form)),
-        Err(ArchiveError::NoSource) => {}
-        Err(e) => {
-            ok = false;
-            say!("PDF 附带的表单数据：✗ {e}");
-        }
-    }
-    if let Some(path) = &args.form {
-        match check_file(&engine, path) {
-            Ok(form) => sources.push((format!("给出的 {}", path.display()), form)),
-            Err(code) => return code,
-        }
-    }
-    if sources.is_empty() && ok {
+    if let Body::NoData { .. } = &report.body
+        && report.signatures.iter().all(|s| s.signature.problem.is_none())
+    {
+        print_signatures(&report);
         eprintln!("formpress: {} 没有附带 YAML；请给出表单的 YAML 文件：formpress verify PDF YAML", args.pdf.display());
         return ExitCode::from(EXIT_FINDINGS);
     }
-    let mut notes = false;
-    for (what, form) in &sources {
-        let outcome = verify_source(&engine, &pdf, &code, recorded.as_ref(), what, form);
-        ok &= outcome != Outcome::Differs;
-        notes |= outcome == Outcome::Note;
+    if let Body::NoCode = &report.body {
+        print_signatures(&report);
+        eprintln!("formpress: {}：PDF 上没有找到校验码", args.pdf.display());
+        return ExitCode::from(EXIT_FINDINGS);
     }
-    match (ok, notes) {
-        (true, false) => {
-            say!("结果：一致");
-            ExitCode::SUCCESS
-        }
-        (true, true) => {
-            say!("结果：一致（校验码相符；页面比对有提示，见上）");
-            ExitCode::SUCCESS
-        }
-        (false, _) => {
-            say!("结果：不一致");
-            ExitCode::from(EXIT_FINDINGS)
-        }
+    print(&report, &args);
+    match report.verdict {
+        Verdict::Matches => ExitCode::SUCCESS,
+        _ => ExitCode::from(EXIT_FINDINGS),
     }
 }
 
-/// `verify` of a scan archive (`formpress scan`): its pages' QR codes, its
-/// attachments, and the given YAML if any.
-fn verify_scan(engine: &Engine, args: &VerifyArgs, bytes: Vec<u8>, pdf: &inspect::Inspected) -> ExitCode {
-    let mut findings = scan::verify_archive(engine, bytes, pdf);
-    if let Some(path) = &args.form {
-        let form = match check_file(engine, path) {
-            Ok(f) => f,
-            Err(code) => return code,
-        };
-        let code = scan::manifest(pdf).map(|m| m.code).unwrap_or_default();
-        findings.push(match engine.fingerprint(&form).filter(|_| form.renderable()) {
-            Some(fp) if fp.code() == code => scan::Finding::Ok(format!("给出的 {}：校验码 {code} ✓ 一致", shown(path))),
-            Some(fp) => scan::Finding::Wrong(format!(
-                "给出的 {}：校验码不一致：存档是 {code}，数据算得 {}",
-                shown(path),
-                fp.code()
-            )),
-            None => {
-                scan::Finding::Wrong(format!("给出的 {}：无法读取表单数据（{} 个错误）", shown(path), form.errors()))
-            }
-        });
+fn print(report: &Report, args: &VerifyArgs) {
+    print_signatures(report);
+    match &report.made_by {
+        Some(stamp) => say!("PDF 由 {stamp} 生成"),
+        None => say!("PDF 中没有 formpress 的版本记录"),
     }
-    let mut ok = true;
-    for finding in &findings {
-        match finding {
-            scan::Finding::Ok(text) => say!("✓ {text}"),
-            scan::Finding::Wrong(text) => {
-                ok = false;
-                say!("✗ {text}");
+    match &report.body {
+        Body::Scan(lines) => {
+            for line in lines {
+                match line {
+                    scan::Finding::Ok(text) => say!("✓ {text}"),
+                    scan::Finding::Wrong(text) => say!("✗ {text}"),
+                }
             }
         }
+        Body::Draft => {
+            say!("{}：这是草稿——表单数据有错误，未通过校验，页面上没有校验码；不能作为正式表格", args.pdf.display())
+        }
+        Body::NoCode => say!("✗ PDF 上没有找到校验码"),
+        Body::NoData { printed } => say!("PDF 上印的校验码：{printed}；PDF 没有附带 YAML，无法核对页面"),
+        Body::Form(form) => {
+            if form.odd_pages.is_empty() {
+                say!("PDF 上印的校验码：{}（{} 页一致）", form.printed, form.pages);
+            } else {
+                let pages: Vec<String> = form.odd_pages.iter().map(ToString::to_string).collect();
+                say!("PDF 上印的校验码：{}；✗ 第 {} 页的校验码不同或缺失", form.printed, pages.join("、"));
+            }
+            if !form.extras.is_empty() {
+                say!("✗ 文件中有 formpress 不会写入的内容：");
+                for extra in &form.extras {
+                    say!("    {extra}");
+                }
+            }
+            if !form.unsigned_updates.is_empty() {
+                let which: Vec<String> = form.unsigned_updates.iter().map(|r| format!("第 {r} 版")).collect();
+                say!(
+                    "✗ 文件生成后被修改过 {} 次，修改不是签名（{}）；formpress 只会追加签名",
+                    which.len(),
+                    which.join("、")
+                );
+            }
+            for source in &form.sources {
+                print_source(source, &form.printed);
+            }
+        }
     }
-    if ok {
-        say!("结果：一致（签字盖章扫描件与表单数据相符）");
-        ExitCode::SUCCESS
-    } else {
-        say!("结果：不一致");
-        ExitCode::from(EXIT_FINDINGS)
+    say!(
+        "结果：{}",
+        match report.verdict {
+            Verdict::Matches if matches!(report.body, Body::Scan(_)) => "一致（签字盖章扫描件与表单数据相符）",
+            Verdict::Matches => "一致",
+            Verdict::Differs => "不一致",
+            Verdict::CodeOnly =>
+                "校验码一致，页面未能核对（PDF 由其他版本生成，页面与现在生成的不同；不能确认页面上的内容）",
+            Verdict::Draft => "草稿",
+        }
+    );
+}
+
+fn print_source(source: &verify::SourceReport, printed: &str) {
+    let what = source.source.to_string();
+    match &source.check {
+        SourceCheck::Missing(why) => say!("{what}：✗ {}", findings::escape_controls(why)),
+        SourceCheck::Unreadable { errors, messages } => {
+            say!("{what}：✗ 无法读取表单数据（{errors} 个错误），不能计算校验码：");
+            for m in messages {
+                say!("  {m}");
+            }
+        }
+        SourceCheck::Checked { code, matches, as_version, other_layout, pages } => {
+            match (matches, as_version) {
+                (true, None) => say!("{what}：校验码 {code} ✓ 一致"),
+                (true, Some(v)) => say!("{what}：校验码 {printed} ✓ 一致（按 PDF 记录的表单种类版本 {v} 计算）"),
+                (false, _) => say!("{what}：✗ 校验码不一致：PDF 上印的是 {printed}，数据算得 {code}"),
+            }
+            match pages {
+                Pages::Same(n) => say!(
+                    "  ✓ 每页的画面和文字与数据重新生成的一致（{n} 页，按 {} dpi 逐像素比对，含二维码、印章）",
+                    verify::DPI
+                ),
+                Pages::Failed(why) => say!("  ✗ 无法重新生成页面来比对：{why}"),
+                Pages::Differ(differences) => {
+                    if *other_layout {
+                        say!("  ⚠ 页面与现在生成的不同；PDF 由其他版本生成，版式可能已变，页面未能核对：");
+                    } else {
+                        say!("  ✗ 页面与数据不符：");
+                    }
+                    for d in differences {
+                        say!("    {}", findings::escape_controls(&d.to_string()));
+                    }
+                }
+            }
+        }
     }
 }
 
-#[derive(PartialEq, Eq)]
-enum Outcome {
-    Matches,
-    /// The 校验码 matches; the pages differ from those made now with other versions.
-    Note,
-    Differs,
+fn print_signatures(report: &Report) {
+    if report.signatures.is_empty() {
+        say!("PDF 没有数字签名");
+        return;
+    }
+    for (i, entry) in report.signatures.iter().enumerate() {
+        print_signature(i + 1, entry);
+    }
+    for (name, which) in &report.same_name {
+        let list: Vec<String> = which.iter().map(ToString::to_string).collect();
+        say!(
+            "  ⚠ 数字签名 {} 都署名「{}」，但用的是不同的证书：可能有人以同一个名字另做了证书",
+            list.join("、"),
+            findings::escape_controls(name)
+        );
+    }
+    let signatures: Vec<_> = report.signatures.iter().map(|s| s.signature.clone()).collect();
+    if formpress::archival::signature_check::all_valid(&signatures) {
+        say!("  签名覆盖整个文件；证书是否可信（证书链、吊销）未检查");
+    } else if signatures.iter().all(|s| s.problem.is_none()) {
+        say!("  ✗ 最后的改动没有签名");
+    }
 }
 
-/// Checks the PDF against one source of form data: the 校验码, then every
-/// page's text and drawings against the form rendered again, each
-/// difference with its reason.
-fn verify_source(
-    engine: &Engine,
-    pdf: &inspect::Inspected,
-    code: &str,
-    recorded: Option<&Stamp>,
-    what: &str,
-    form: &Form,
-) -> Outcome {
-    let Some(fp) = engine.fingerprint(form).filter(|_| form.renderable()) else {
-        say!("{what}：✗ 无法读取表单数据（{} 个错误），不能计算校验码：", form.errors());
-        for f in form.findings.iter().filter(|f| f.blocks_render()).take(5) {
-            say!("  {}", findings::escape_controls(&f.message));
+fn print_signature(n: usize, entry: &SignatureReport) {
+    let s = &entry.signature;
+    let who = s.signer.as_deref().map_or("（未知）".into(), findings::escape_controls);
+    let when = s.time.as_deref().map_or("（无）".into(), findings::escape_controls);
+    let how = s.algorithm.as_deref().unwrap_or("?");
+    let cert = s.certificate.as_ref().map_or(String::new(), |c| format!("，证书 SHA-256 {}…", &c.sha256[..16]));
+    match &s.problem {
+        None => say!("数字签名 {n}：✓ 有效（签名者 {who}，时间 {when}，{how}{cert}）"),
+        Some(p @ (Problem::Expired(_) | Problem::NotYetValid(_) | Problem::NoSigningUsage)) => {
+            say!("数字签名 {n}：✗ {p}（签名者 {who}，时间 {when}，{how}{cert}）")
         }
-        return Outcome::Differs;
-    };
-    let mut outcome = Outcome::Matches;
-    if fp.code() == code {
-        say!("{what}：校验码 {} ✓ 一致", fp.code());
-    } else {
-        say!("{what}：✗ 校验码不一致：PDF 上印的是 {code}，数据算得 {}", fp.code());
-        outcome = Outcome::Differs;
+        Some(p @ Problem::Unsigned) => say!("数字签名 {n}：✗ {p}"),
+        Some(p) => say!("数字签名 {n}：✗ {p}（签名者 {who}，时间 {when}）"),
     }
-    let running = Stamp::running(form.kind.as_deref().and_then(|k| engine.catalog().kind(k)));
-    let pages = match verify::rendered_pages(engine, form) {
-        Ok(pages) => pages,
-        Err(e) => {
-            say!("  ✗ 无法重新生成页面来比对：{}", findings::escape_controls(&e.to_string()));
-            return Outcome::Differs;
-        }
-    };
-    let differences = verify::compare(&pdf.pages, &pages);
-    if differences.is_empty() {
-        say!("  ✓ 每页的文字和图形（含二维码、印章）与数据重新生成的一致（{} 页）", pages.len());
-        return outcome;
+    if s.problem.is_none() && !entry.drawn_by_formpress {
+        say!("  ✗ 这个签名的签名域或外观不是 formpress 写入的（外观可能显示任何内容）");
     }
-    if recorded == Some(&running) {
-        say!("  ✗ 页面与数据不符：");
-        outcome = Outcome::Differs;
-    } else {
-        // Another version may lay the same data out differently: the code decides.
-        say!("  ⚠ 页面与现在（{running}）生成的不同；PDF 由其他版本生成，版式可能已变，以下仅作提示：");
-        if outcome == Outcome::Matches {
-            outcome = Outcome::Note;
+    if s.problem.is_none() && s.appended > 0 {
+        match entry.revision {
+            Some(r) => say!(
+                "  签署的是文件的第 {r} 版（第 1 版是生成时的文件）；之后又追加了 {} 字节，不在此签名之内",
+                s.appended
+            ),
+            None => say!("  ⚠ 签名之后文件又追加了 {} 字节，追加的内容不在此签名之内", s.appended),
         }
     }
-    for d in &differences {
-        say!("    {}", findings::escape_controls(&d.to_string()));
+    match &entry.shows {
+        Some(Pages::Same(n)) => say!("  ✓ 签名时的 {n} 页与数据一致"),
+        Some(Pages::Differ(differences)) => {
+            say!("  ✗ 签名时的页面就与数据不符：");
+            for d in differences {
+                say!("    {}", findings::escape_controls(&d.to_string()));
+            }
+        }
+        Some(Pages::Failed(why)) => say!("  ✗ 无法比对签名时的页面：{why}"),
+        None => {}
     }
-    outcome
+    if let Some(after) = &entry.after {
+        if after.pages.is_empty() && after.added.is_empty() {
+            say!("  签名之后的 {} 次修改没有改变页面上看到的内容", after.updates);
+        } else {
+            say!("  ✗ 签名之后（{} 次修改）改动了：", after.updates);
+            for d in &after.pages {
+                say!("    {}", findings::escape_controls(&d.to_string()));
+            }
+            for e in &after.added {
+                say!("    加入了：{e}");
+            }
+        }
+    }
 }

@@ -24,33 +24,65 @@ pub struct Stray {
 /// Rules thinner than this count as table lines, not filled shapes.
 const RULE_SLACK: f64 = 0.25;
 
-#[derive(Debug, Clone, Copy)]
-struct Rect {
-    x0: f64,
-    y0: f64,
-    x1: f64,
-    y1: f64,
+/// A box on the page, in points from its top left.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub x0: f64,
+    pub y0: f64,
+    pub x1: f64,
+    pub y1: f64,
 }
 
 /// A straight rule: `at` on one axis, from `from` to `to` on the other.
 #[derive(Debug, Clone, Copy)]
-struct Rule {
-    at: f64,
-    from: f64,
-    to: f64,
+pub(crate) struct Rule {
+    pub at: f64,
+    pub from: f64,
+    pub to: f64,
 }
 
+/// Glyph bounding boxes by font and glyph: a CFF glyph's box takes
+/// outlining it, and a form uses each character many times.
+pub(crate) type GlyphBoxes = HashMap<(u128, u16), Option<ttf_parser::Rect>>;
+
+/// What the body of one page shows.
 #[derive(Default)]
-struct Ink {
-    /// Glyph bounding boxes by font and glyph: a CFF glyph's box takes
-    /// outlining it, and a form uses each character many times.
-    boxes: HashMap<(u128, u16), Option<ttf_parser::Rect>>,
-    /// The core of every visible glyph (page coordinates, points) and its run.
-    glyphs: Vec<(Rect, usize)>,
-    runs: Vec<String>,
-    /// Vertical and horizontal table rules.
-    vertical: Vec<Rule>,
-    horizontal: Vec<Rule>,
+pub(crate) struct Ink {
+    boxes: GlyphBoxes,
+    /// The core of every visible glyph (page coordinates, points), its run,
+    /// and its text's byte range in the run.
+    pub glyphs: Vec<(Rect, usize, (usize, usize))>,
+    pub runs: Vec<String>,
+    /// Vertical and horizontal table rules, each sorted by `at`.
+    pub vertical: Vec<Rule>,
+    pub horizontal: Vec<Rule>,
+}
+
+/// The page body's area and what it shows; `boxes` carries glyph boxes from page to page.
+fn page_ink(page: &Frame, boxes: &mut GlyphBoxes) -> Option<(Rect, Ink)> {
+    let (origin, body) = body(page)?;
+    let ink = collect(body, Transform::translate(origin.x, origin.y), boxes);
+    let area = Rect {
+        x0: origin.x.to_pt(),
+        y0: origin.y.to_pt(),
+        x1: (origin.x + body.width()).to_pt(),
+        y1: (origin.y + body.height()).to_pt(),
+    };
+    Some((area, ink))
+}
+
+/// Everything a whole page shows, footer included.
+pub(crate) fn whole_page(page: &Frame, boxes: &mut GlyphBoxes) -> Ink {
+    collect(page, Transform::identity(), boxes)
+}
+
+fn collect(frame: &Frame, ts: Transform, boxes: &mut GlyphBoxes) -> Ink {
+    let mut ink = Ink { boxes: std::mem::take(boxes), ..Ink::default() };
+    walk(frame, ts, &mut ink);
+    *boxes = std::mem::take(&mut ink.boxes);
+    ink.vertical.sort_by(|a, b| a.at.total_cmp(&b.at));
+    ink.horizontal.sort_by(|a, b| a.at.total_cmp(&b.at));
+    ink
 }
 
 /// Pages (1-based) whose body content runs below the body: a row too tall for them.
@@ -63,20 +95,9 @@ pub fn strays(doc: &PagedDocument) -> Vec<Stray> {
     let mut out = vec![];
     let mut boxes = HashMap::new();
     for (i, page) in doc.pages().iter().enumerate() {
-        let Some((origin, body)) = body(&page.frame) else { continue };
-        let mut ink = Ink { boxes: std::mem::take(&mut boxes), ..Ink::default() };
-        walk(body, Transform::translate(origin.x, origin.y), &mut ink);
-        boxes = std::mem::take(&mut ink.boxes);
-        let area = Rect {
-            x0: origin.x.to_pt(),
-            y0: origin.y.to_pt(),
-            x1: (origin.x + body.width()).to_pt(),
-            y1: (origin.y + body.height()).to_pt(),
-        };
+        let Some((area, ink)) = page_ink(&page.frame, &mut boxes) else { continue };
         let mut seen = BTreeSet::new();
-        ink.vertical.sort_by(|a, b| a.at.total_cmp(&b.at));
-        ink.horizontal.sort_by(|a, b| a.at.total_cmp(&b.at));
-        for &(g, run) in &ink.glyphs {
+        for &(g, run, _) in &ink.glyphs {
             let off_body = g.x0 < area.x0 - 0.5 || g.x1 > area.x1 + 0.5 || g.y1 > area.y1 + 0.5 || g.y0 < area.y0 - 0.5;
             let crossed =
                 crosses(&ink.vertical, g.x0, g.x1, g.y0, g.y1) || crosses(&ink.horizontal, g.y0, g.y1, g.x0, g.x1);
@@ -89,7 +110,7 @@ pub fn strays(doc: &PagedDocument) -> Vec<Stray> {
 }
 
 /// Whether a rule sorted by `at` lies strictly inside (lo, hi) and overlaps (from, to).
-fn crosses(rules: &[Rule], lo: f64, hi: f64, from: f64, to: f64) -> bool {
+pub(crate) fn crosses(rules: &[Rule], lo: f64, hi: f64, from: f64, to: f64) -> bool {
     let start = rules.partition_point(|r| r.at <= lo);
     rules[start..].iter().take_while(|r| r.at < hi).any(|r| r.from < to && r.to > from)
 }
@@ -141,7 +162,7 @@ fn walk(frame: &Frame, ts: Transform, ink: &mut Ink) {
                             y1: a.y.to_pt().max(c.y.to_pt()),
                         };
                         if rect.x0 < rect.x1 && rect.y0 < rect.y1 {
-                            ink.glyphs.push((rect, run));
+                            ink.glyphs.push((rect, run, (g.range().start, g.range().end)));
                         }
                     }
                     x += advance;

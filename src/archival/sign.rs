@@ -36,6 +36,8 @@ pub enum SignError {
     Glyph(char),
     /// The CMS signature did not fit its placeholder, or could not be encoded.
     Cms(String),
+    /// The certificate cannot sign now (out of its validity, or without a signing key usage).
+    Certificate(String),
 }
 
 impl std::fmt::Display for SignError {
@@ -50,6 +52,7 @@ impl std::fmt::Display for SignError {
                 write!(f, "签名外观中的字符 {c}（U+{:04X}）没有字体能显示；用 --font-path 加入含有它的字体", *c as u32)
             }
             SignError::Cms(e) => write!(f, "无法生成签名（{e}）"),
+            SignError::Certificate(why) => write!(f, "{why}"),
         }
     }
 }
@@ -113,8 +116,17 @@ pub fn sign_pdf(pdf: &[u8], signer: &Signer, any: bool, time: i64, fonts: &Fonts
     let mut signed = sign(pdf, signer, &SignOptions { time, place, fonts })?;
     signed.resigned = resigned;
     let checks = crate::archival::signature_check::check(&signed.pdf);
+    use crate::archival::signature_check::Problem;
     match checks.last() {
         Some(last) if last.problem.is_none() && last.appended == 0 => Ok(signed),
+        Some(last)
+            if matches!(
+                last.problem,
+                Some(Problem::Expired(_) | Problem::NotYetValid(_) | Problem::NoSigningUsage)
+            ) =>
+        {
+            Err(SignError::Certificate(last.problem.as_ref().map(ToString::to_string).unwrap_or_default()))
+        }
         Some(last) => Err(SignError::Cms(format!(
             "签名后自检失败：{}",
             last.problem.as_ref().map_or("未覆盖全文".into(), |p| p.to_string())

@@ -71,7 +71,7 @@ pub fn run(args: SignArgs) -> ExitCode {
             eprintln!("formpress: {}：{}", shown(&args.pdf), findings::escape_controls(&e.to_string()));
             return ExitCode::from(match e {
                 SignError::Draft => EXIT_FINDINGS,
-                SignError::NotOurs => EXIT_USAGE,
+                SignError::NotOurs | SignError::Certificate(_) => EXIT_USAGE,
                 SignError::Limit(_) | SignError::Unreadable(_) | SignError::Encrypted => EXIT_IO,
                 SignError::Glyph(_) | SignError::Cms(_) => EXIT_LAYOUT,
             });

@@ -86,6 +86,7 @@ pub mod archival {
     pub mod raster;
     pub mod revisions;
     pub mod scan;
+    pub mod scan_compare;
     pub mod sign;
     pub mod sign_place;
     pub mod signature_check;

@@ -384,3 +384,146 @@ fn inputs_that_are_not_scans_are_refused_and_nothing_is_overwritten() {
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("只能打印草稿"), "{text}");
 }
+
+/// A page of the seed changed before it is scanned: `draw` is ImageMagick's
+/// arguments on the 200 dpi page; scanned like the others (seal, turn, noise, JPEG).
+fn forged_page(name: &str, page: usize, draw: &[&str], angle: &str, grey: bool) -> PathBuf {
+    let set = set();
+    let changed = set.path(&format!("{name}.png"));
+    let source = set.path(&format!("p-{page}.png"));
+    run("convert", &[&[s(&source)][..], draw, &[s(&changed)]].concat());
+    let out = set.path(&format!("{name}.jpg"));
+    let extra: &[&str] = if grey { &["-colorspace", "Gray"] } else { &[] };
+    scan_page(&changed, &set.path("seal.png"), angle, extra, &out);
+    out
+}
+
+/// A font ImageMagick can write with on any machine: the bundled one.
+fn font() -> String {
+    root().join("fonts/NotoSansCJKsc-Regular.otf").display().to_string()
+}
+
+/// Where a word of the seed's page stands at 200 dpi: (left, middle) in pixels.
+fn word_at(page: usize, text: &str) -> (usize, usize) {
+    let set = set();
+    let w = words(&std::fs::read(set.path("seed.pdf")).unwrap(), page);
+    let found = w.iter().find(|w| w.0 == text).unwrap_or_else(|| panic!("{text} not on page {page}"));
+    ((found.1 * 200.0 / 72.0) as usize, (found.2 * 200.0 / 72.0) as usize)
+}
+
+#[test]
+fn scans_that_show_something_else_than_the_form_are_refused_by_cell() {
+    let set = set();
+    let j: Vec<&Path> = set.jpegs.iter().map(PathBuf::as_path).collect();
+    // One digit written over by hand: 3600.4 → 8600.4 (blue pen, colour scan).
+    let (x, y) = word_at(1, "3600.4");
+    let at = format!("+{}+{}", x - 1, y + 14);
+    let digit = forged_page(
+        "digit",
+        1,
+        &["-font", &font(), "-fill", "#1c2a7a", "-pointsize", "40", "-annotate", &at, "8"],
+        "2",
+        false,
+    );
+    refused(
+        "digit",
+        &[&digit, j[1], j[2], j[3]],
+        &["digit.jpg：与表单不符", "第 1 页，「任务1」行「合计」栏（印着「3600.4」）：扫描件上多了字迹或涂改"],
+    );
+    // A row struck out with a pen (grey scan).
+    let (_, y) = word_at(1, "任务2");
+    let line = format!("line 170,{y} 1480,{}", y + 6);
+    let strike = forged_page("strike", 1, &["-stroke", "#101840", "-strokewidth", "4", "-draw", &line], "-2", true);
+    // Named by every cell of the row it crosses.
+    let crossed = ["「任务2」行「合计」栏", "「任务2」行「其中：财政资金」栏", "「任务2」行「备注」栏"];
+    refused("strike", &[&strike, j[1], j[2], j[3]], &[&["strike.jpg：与表单不符"][..], &crossed].concat());
+    // A blank page that carries only this page's QR code.
+    let footer = set.path("footer-4.png");
+    run("convert", &[s(&set.path("p-4.png")), "-crop", "480x180+1180+2160", "+repage", s(&footer)]);
+    let blank = forged_page(
+        "blank",
+        4,
+        &["-fill", "white", "-draw", "rectangle 0,0 9999,9999", s(&footer), "-geometry", "+1180+2160", "-composite"],
+        "-2",
+        false,
+    );
+    refused("blank", &[j[0], j[1], j[2], &blank], &["blank.jpg：与表单不符", "印好的内容在扫描件上看不到"]);
+    // A page of another form with this form's page-1 QR code pasted on.
+    let code1 = set.path("footer-1.png");
+    run("convert", &[s(&set.path("p-1.png")), "-crop", "480x180+1180+2160", "+repage", s(&code1)]);
+    let other = set.path("other-with-code.png");
+    run("convert", &[s(&set.path("o-1.png")), s(&code1), "-geometry", "+1180+2160", "-composite", s(&other)]);
+    let pasted = set.path("pasted.jpg");
+    scan_page(&other, &set.path("seal.png"), "1", &[], &pasted);
+    refused("pasted", &[&pasted, j[1], j[2], j[3]], &["pasted.jpg：与表单不符"]);
+}
+
+#[test]
+fn accepted_changes_are_filed_and_recorded_and_verify_still_names_them() {
+    let set = set();
+    let j: Vec<&Path> = set.jpegs.iter().map(PathBuf::as_path).collect();
+    let (x, y) = word_at(1, "3600.4");
+    let at = format!("+{}+{}", x - 1, y + 14);
+    let digit = forged_page(
+        "digit-ok",
+        1,
+        &["-font", &font(), "-fill", "#1c2a7a", "-pointsize", "40", "-annotate", &at, "8"],
+        "3",
+        false,
+    );
+    let out = set.path("accepted.pdf");
+    let (code, text) = scan(&[&digit, j[1], j[2], j[3]], &out, &["--accept-changes"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("⚠ 已接受并记入存档的改动：") && text.contains("digit-ok.jpg：第 1 页，「任务1」行「合计」栏"),
+        "{text}"
+    );
+    let saved = tempfile::tempdir().unwrap();
+    run("pdfdetach", &["-saveall", "-o", s(saved.path()), s(&out)]);
+    let manifest = std::fs::read_to_string(saved.path().join("formpress-scan.json")).unwrap();
+    assert!(manifest.contains("accepted_changes") && manifest.contains("「任务1」行「合计」栏"), "{manifest}");
+    let (code, text) = formpress(&["verify", s(&out)]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("「任务1」行「合计」栏") && text.contains("扫描时以 --accept-changes 接受并记录"), "{text}");
+}
+
+#[test]
+fn a_qr_code_made_from_the_printed_code_is_not_the_form() {
+    let set = set();
+    let j: Vec<&Path> = set.jpegs.iter().map(PathBuf::as_path).collect();
+    // The 16 printed digits padded with zeros, drawn where the page's code was.
+    let padded = format!("FP1:{}{}:1", set.code.replace('-', ""), "0".repeat(48));
+    let qr = qrcode::QrCode::with_error_correction_level(padded.as_bytes(), qrcode::EcLevel::Q).unwrap();
+    let (n, colours) = (qr.width() as u32, qr.to_colors());
+    let module = 4;
+    let drawn = image::GrayImage::from_fn((n + 2) * module, (n + 2) * module, |x, y| {
+        let (mx, my) = ((x / module).wrapping_sub(1), (y / module).wrapping_sub(1));
+        let dark = mx < n && my < n && colours[(my * n + mx) as usize] == qrcode::Color::Dark;
+        image::Luma([if dark { 0 } else { 255 }])
+    });
+    let code_png = set.path("padded-code.png");
+    drawn.save(&code_png).unwrap();
+    let page = set.path("padded-1.png");
+    run(
+        "convert",
+        &[
+            s(&set.path("p-1.png")),
+            "-fill",
+            "white",
+            "-draw",
+            "rectangle 1180,2160 1653,2338",
+            s(&code_png),
+            "-geometry",
+            "+1400+2170",
+            "-composite",
+            s(&page),
+        ],
+    );
+    let scanned = set.path("padded-1.jpg");
+    run("convert", &[s(&page), "-quality", "90", "-density", "200", "-units", "PixelsPerInch", s(&scanned)]);
+    let out = set.path("padded.pdf");
+    let pdf = set.path("seed.pdf");
+    let (code, text) = formpress(&["scan", s(&scanned), s(j[1]), s(j[2]), s(j[3]), "--pdf", s(&pdf), "-o", s(&out)]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("padded-1.jpg：属于另一份表") && !out.exists(), "{text}");
+}

@@ -5,9 +5,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use formpress::archival::scan;
+use formpress::archival::scan::{self, ExpectedError, ScanError};
 use formpress::files::write::{Output, Outputs};
 use formpress::form::findings;
+use formpress::inputs::scans::ScanFileError;
 
 use super::common::{CommonArgs, check_file, claim_unarchived, engine, read_pdf, shown, write_failed};
 use super::print::{print_findings, style};
@@ -31,6 +32,10 @@ pub struct ScanArgs {
     /// The scan date recorded in the archive [default: the day the newest scan file was last modified].
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub(super) date: Option<String>,
+    /// File the scans even where they differ from the form outside the 签章区 (a changed
+    /// amount written by hand, a struck-out row); every difference is recorded in the archive.
+    #[arg(long)]
+    pub(super) accept_changes: bool,
     #[command(flatten)]
     pub(super) common: CommonArgs,
 }
@@ -72,63 +77,58 @@ pub(super) fn run(args: ScanArgs) -> ExitCode {
         },
         None => None,
     };
-    let expected = match &args.pdf {
+    let pdf = match &args.pdf {
         Some(path) => match read_pdf(path) {
-            Ok(bytes) => scan::Expected::from_pdf(&engine, &path.display().to_string(), bytes, form.as_ref()),
+            Ok(bytes) => Some((path.display().to_string(), bytes)),
             Err(code) => return code,
         },
-        None => scan::Expected::from_data(&engine, form.as_ref().expect("--data or --pdf")),
+        None => None,
     };
-    let expected = match expected {
-        Ok(e) => e,
-        Err(e) => {
+    let request =
+        scan::Request { scans: &args.scans, data: form.as_ref(), pdf, date, accept_changes: args.accept_changes };
+    let mut on_form = |code: &str, pages: usize| report(format!("表单：校验码 {code}，共 {pages} 页"));
+    let filed = match scan::file(&engine, request, &mut on_form) {
+        Ok(f) => f,
+        Err(ScanError::Expected(e)) => {
             eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
-            let layout = matches!(e, scan::ExpectedError::Render(_));
-            return ExitCode::from(if layout { EXIT_LAYOUT } else { EXIT_FINDINGS });
+            return ExitCode::from(if matches!(e, ExpectedError::Render(_)) { EXIT_LAYOUT } else { EXIT_FINDINGS });
         }
-    };
-    report(format!("表单：校验码 {}，共 {} 页", expected.code, expected.pages.len()));
-    let pages = match scan::read(&args.scans) {
-        Ok(p) => p,
-        Err(e) => {
+        Err(ScanError::Files(e)) => {
             eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
-            let io = matches!(e, formpress::inputs::scans::ScanFileError::Read(_));
-            return ExitCode::from(if io { EXIT_IO } else { EXIT_FINDINGS });
+            return ExitCode::from(if matches!(e, ScanFileError::Read(_)) { EXIT_IO } else { EXIT_FINDINGS });
         }
-    };
-    let order = match scan::check(&expected, &pages) {
-        Ok(order) => order,
-        Err(problems) => {
+        Err(ScanError::Problems(problems)) => {
             for p in &problems {
                 eprintln!("formpress: ✗ {p}");
             }
-            eprintln!("formpress: 扫描件与表单不符（{} 处），未写存档 {}", problems.len(), shown(&args.output));
+            let changed = problems.iter().any(|p| matches!(p, scan::Problem::Changed { .. }));
+            let hint =
+                if changed { "；确属认可的改动时可加 --accept-changes，改动会记入存档" } else { "" };
+            eprintln!("formpress: 扫描件与表单不符（{} 处），未写存档 {}{hint}", problems.len(), shown(&args.output));
             return ExitCode::from(EXIT_FINDINGS);
         }
-    };
-    for (n, &i) in order.iter().enumerate() {
-        report(format!("第 {} 页 ← {}", n + 1, pages[i].source));
-    }
-    let date = date
-        .or_else(|| args.scans.iter().filter_map(|p| scan::Day::of_file(p)).max_by_key(|d| (d.year, d.month, d.day)))
-        .unwrap_or(scan::Day { year: 2000, month: 1, day: 1 });
-    let archive = match scan::archive(&engine, &expected, &pages, &order, date) {
-        Ok(a) => a,
-        Err(e) => {
+        Err(ScanError::Archive(e)) => {
             eprintln!("formpress: 无法生成存档：{e}");
             return ExitCode::from(EXIT_LAYOUT);
         }
     };
-    if let Err(e) = output.write(&archive) {
+    for (n, source) in filed.sources.iter().enumerate() {
+        report(format!("第 {} 页 ← {source}", n + 1));
+    }
+    for change in &filed.accepted {
+        report(format!("⚠ 已接受并记入存档的改动：{change}"));
+    }
+    if let Err(e) = output.write(&filed.archive) {
         return ExitCode::from(write_failed(&e));
     }
-    let attached = if expected.yaml.is_some() { "附 YAML 原文和生成的 PDF" } else { "附生成的 PDF" };
+    let attached = if filed.with_yaml { "附 YAML 原文和生成的 PDF" } else { "附生成的 PDF" };
     report(format!(
-        "已生成 {}（{} 页扫描件，PDF/A-3b，{attached}，校验码 {}，扫描日期 {date}，{} KB）",
+        "已生成 {}（{} 页扫描件，PDF/A-3b，{attached}，校验码 {}，扫描日期 {}，{} KB）",
         shown(output.path()),
-        order.len(),
-        expected.code,
-        archive.len().div_ceil(1024)
+        filed.pages,
+        filed.code,
+        filed.date,
+        filed.archive.len().div_ceil(1024)
     ));
     ExitCode::SUCCESS
 }

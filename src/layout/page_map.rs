@@ -66,6 +66,23 @@ impl std::fmt::Display for Where {
     }
 }
 
+impl PageMap {
+    /// A page known only by its size (a PDF without its data): its body
+    /// inside `margin` millimetres, no cells, no 签章区.
+    pub fn blank(width: f64, height: f64, margin: f64) -> PageMap {
+        let m = margin * 72.0 / 25.4;
+        PageMap {
+            width,
+            height,
+            body: Rect { x0: m, y0: m, x1: width - m, y1: height - m },
+            signature: None,
+            vertical: vec![],
+            horizontal: vec![],
+            glyphs: vec![],
+        }
+    }
+}
+
 /// Longest text quoted when naming a cell.
 const QUOTED: usize = 16;
 
@@ -80,7 +97,8 @@ impl PageMap {
         if let Some(cell) = self.cell(x, y) {
             let text = self.text_in(cell);
             let row = self.row_label(cell).filter(|row| *row != text);
-            let column = self.column_label(cell).filter(|column| *column != text);
+            // A heading is a short label; a long text above is another row's cell.
+            let column = self.column_label(cell).filter(|column| *column != text && column.chars().count() <= 8);
             let corner = ((cell.x0 * 10.0).round() as i64, (cell.y0 * 10.0).round() as i64);
             return Where::Cell { row, column, text, corner };
         }

@@ -411,20 +411,24 @@ fn word_at(page: usize, text: &str) -> (usize, usize) {
     ((found.1 * 200.0 / 72.0) as usize, (found.2 * 200.0 / 72.0) as usize)
 }
 
+/// Page 1 with 3600.4 written over by hand as 8600.4 (blue pen, colour scan).
+fn digit_written_over(name: &str, angle: &str) -> PathBuf {
+    let (x, y) = word_at(1, "3600.4");
+    let at = format!("+{}+{}", x - 1, y + 14);
+    forged_page(
+        name,
+        1,
+        &["-font", &font(), "-fill", "#1c2a7a", "-pointsize", "40", "-annotate", &at, "8"],
+        angle,
+        false,
+    )
+}
+
 #[test]
 fn scans_that_show_something_else_than_the_form_are_refused_by_cell() {
     let set = set();
     let j: Vec<&Path> = set.jpegs.iter().map(PathBuf::as_path).collect();
-    // One digit written over by hand: 3600.4 → 8600.4 (blue pen, colour scan).
-    let (x, y) = word_at(1, "3600.4");
-    let at = format!("+{}+{}", x - 1, y + 14);
-    let digit = forged_page(
-        "digit",
-        1,
-        &["-font", &font(), "-fill", "#1c2a7a", "-pointsize", "40", "-annotate", &at, "8"],
-        "2",
-        false,
-    );
+    let digit = digit_written_over("digit", "2");
     refused(
         "digit",
         &[&digit, j[1], j[2], j[3]],
@@ -462,15 +466,7 @@ fn scans_that_show_something_else_than_the_form_are_refused_by_cell() {
 fn accepted_changes_are_filed_and_recorded_and_verify_still_names_them() {
     let set = set();
     let j: Vec<&Path> = set.jpegs.iter().map(PathBuf::as_path).collect();
-    let (x, y) = word_at(1, "3600.4");
-    let at = format!("+{}+{}", x - 1, y + 14);
-    let digit = forged_page(
-        "digit-ok",
-        1,
-        &["-font", &font(), "-fill", "#1c2a7a", "-pointsize", "40", "-annotate", &at, "8"],
-        "3",
-        false,
-    );
+    let digit = digit_written_over("digit-ok", "3");
     let out = set.path("accepted.pdf");
     let (code, text) = scan(&[&digit, j[1], j[2], j[3]], &out, &["--accept-changes"]);
     assert_eq!(code, Some(0), "{text}");
@@ -526,4 +522,84 @@ fn a_qr_code_made_from_the_printed_code_is_not_the_form() {
     let (code, text) = formpress(&["scan", s(&scanned), s(j[1]), s(j[2]), s(j[3]), "--pdf", s(&pdf), "-o", s(&out)]);
     assert_eq!(code, Some(1), "{text}");
     assert!(text.contains("padded-1.jpg：属于另一份表") && !out.exists(), "{text}");
+}
+
+#[test]
+fn signatures_and_seals_in_the_signature_area_and_across_the_edge_are_expected() {
+    let set = set();
+    let d = set.path("signed-form");
+    std::fs::create_dir_all(&d).unwrap();
+    let yaml = clean_seed()
+        .replace("goals:\n", "signature:\n  unit: 郑州市人民政府办公厅\n  head: 张三\n  date: 2020-03-06\ngoals:\n");
+    std::fs::write(d.join("form.yaml"), yaml).unwrap();
+    let pdf = d.join("form.pdf");
+    let (code, out) = formpress(&["render", s(&d.join("form.yaml")), "-o", s(&pdf)]);
+    assert_eq!(code, Some(0), "{out}");
+    run("pdftoppm", &["-r", "200", "-png", s(&pdf), s(&d.join("p"))]);
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("p-"))
+        .collect();
+    pages.sort();
+    let last = pages.len();
+    let unit = words(&std::fs::read(&pdf).unwrap(), last)
+        .into_iter()
+        .find(|w| w.0.contains("填报单位"))
+        .expect("the 签章区 on the last page");
+    let (x, y) = ((unit.1 * 200.0 / 72.0) as i64, (unit.2 * 200.0 / 72.0) as i64);
+    let seal = set.path("seal.png");
+    let mut scans = vec![];
+    for (i, page) in pages.iter().enumerate() {
+        let width = image::image_dimensions(page).unwrap().0 as i64;
+        // A 骑缝章 slice on the right edge of every page.
+        let mut args: Vec<String> =
+            [s(page), "(", s(&seal), "-resize", "315x315", ")"].iter().map(|a| a.to_string()).collect();
+        args.extend(["-geometry".into(), format!("+{}+900", width - 150), "-compose".into(), "Multiply".into()]);
+        args.push("-composite".into());
+        if i + 1 == last {
+            // The unit's seal over its name, and a signature written above the 填报日期 line.
+            args.extend(["(".into(), s(&seal).into(), "-resize".into(), "315x315".into(), ")".into()]);
+            args.extend(["-geometry".into(), format!("+{}+{}", x + 60, y - 200), "-composite".into()]);
+            let stroke = format!(
+                "bezier {},{} {},{} {},{} {},{}",
+                x + 800,
+                y - 40,
+                x + 900,
+                y - 160,
+                x + 950,
+                y + 20,
+                x + 1150,
+                y - 90
+            );
+            args.extend([
+                "-fill".into(),
+                "none".into(),
+                "-stroke".into(),
+                "#202070".into(),
+                "-strokewidth".into(),
+                "4".into(),
+            ]);
+            args.extend(["-draw".into(), stroke]);
+        }
+        let marked = d.join(format!("m-{}.png", i + 1));
+        args.push(s(&marked).into());
+        run("convert", &args.iter().map(String::as_str).collect::<Vec<_>>());
+        let out = d.join(format!("scan-{}.jpg", i + 1));
+        let grey: &[&str] = if i % 2 == 1 { &["-colorspace", "Gray"] } else { &[] };
+        let mut args =
+            vec![s(&marked), "-background", "white", "-rotate", "1.5", "-attenuate", "0.4", "+noise", "Gaussian"];
+        args.extend_from_slice(grey);
+        args.extend(["-quality", "75", "-density", "200", "-units", "PixelsPerInch", s(&out)]);
+        run("convert", &args);
+        scans.push(out);
+    }
+    let archive = d.join("signed.pdf");
+    let mut args = vec!["scan"];
+    args.extend(scans.iter().map(|p| s(p)));
+    let data = d.join("form.yaml");
+    args.extend(["--data", s(&data), "-o", s(&archive), "--date", "2021-02-03"]);
+    let (code, text) = formpress(&args);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("已接受"), "{text}");
 }

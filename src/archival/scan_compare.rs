@@ -485,7 +485,7 @@ fn seals(added: &[bool], printed: &[bool], w: usize, h: usize) -> Vec<(f64, f64,
             }
         }
     }
-    candidates.sort_by(|a, b| b.0.cmp(&a.0));
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
     let mut found: Vec<(f64, f64, f64)> = vec![];
     for (_, c) in candidates {
         if !found.iter().any(|f| (f.0 - c.0).hypot(f.1 - c.1) < f.2.max(c.2)) {
@@ -529,7 +529,8 @@ pub fn compare(page: &RefPage, number: usize, inks: &Inks, corners: [Corner; 4])
         let (x, y) = (x as f64, y as f64);
         px(r.x0) <= x && x <= px(r.x1) && px(r.y0) <= y && y <= px(r.y1)
     };
-    let strip_from = px(page.map.body.x1) + PX_PER_MM;
+    // A 骑缝章 stamped across the right edge reaches a little into the body.
+    let strip_from = px(page.map.body.x1) - 2.5 * PX_PER_MM;
 
     let r_any_near = spread(&page.any, w, h, 2);
     let s_black_near = spread(&s_black, w, h, 2);
@@ -577,17 +578,6 @@ pub fn compare(page: &RefPage, number: usize, inks: &Inks, corners: [Corner; 4])
                 added[i] = false;
             }
         }
-    }
-    if let Ok(dir) = std::env::var("FP_SCAN_DEBUG") {
-        let save = |name: &str, v: &dyn Fn(usize) -> u8| {
-            let img = GrayImage::from_fn(w as u32, h as u32, |x, y| image::Luma([v(y as usize * w + x as usize)]));
-            img.save(format!("{dir}/{number}-{name}.png")).ok();
-        };
-        save("ref", &|i| 255 - page.black[i]);
-        save("scan", &|i| 255 - s_black[i]);
-        save("added", &|i| if added[i] { 0 } else { 255 });
-        save("missing", &|i| if missing[i] { 0 } else { 255 });
-        eprintln!("page {number}: rings {rings:?} transform {t:?} gain {gain}");
     }
     let mut found: Vec<(String, bool, f64)> = vec![];
     let to_pt = |v: usize| v as f64 * 72.0 / DPI;

@@ -168,8 +168,9 @@ pub fn compare(pdf: &[Drawn], data: &[Drawn], maps: &[PageMap]) -> Vec<PageDiffe
         if !same_size {
             out.push(PageDifference::Size { page, pdf: mm(p.size), data: mm(d.size) });
         }
-        // Places whose drawing differs, with their pixel counts.
-        let mut places: Vec<(Where, bool, Option<(String, String)>)> = vec![];
+        // Places that differ: drawn differently, and the text there (PDF, data) when that differs.
+        type Place = (Where, bool, Option<(String, String)>);
+        let mut places: Vec<Place> = vec![];
         match (&p.raster, &d.raster) {
             (Some(a), Some(b)) if same_size && a.width == b.width && a.height == b.height => {
                 for patch in pixel_diff::differences(a, b) {

@@ -23,6 +23,7 @@ pub mod files {
 /// The form and its checks: reading YAML, kinds, checking data, rules,
 /// findings, and the fingerprint that identifies checked data.
 pub mod form {
+    pub mod blocked;
     pub mod checked;
     pub mod checks;
     pub mod findings;
@@ -41,6 +42,7 @@ pub mod form {
 /// and the checks after layout, the PDF and what it records of its making.
 pub mod layout {
     pub mod attach;
+    pub mod cells;
     pub mod engine;
     pub mod fonts;
     pub mod indicators;
@@ -63,11 +65,12 @@ pub mod inputs {
     pub mod xlsx;
 }
 
-/// What formpress writes besides the PDF: page images, spreadsheets,
+/// What formpress writes besides the PDF: OFD packages, page images, spreadsheets,
 /// skeletons and schemas, batches, and the report of each form.
 pub mod outputs {
     pub mod batch;
     pub mod describe;
+    pub mod ofd;
     pub mod preview;
     pub mod report;
     pub mod sheet;
@@ -80,6 +83,7 @@ pub mod archival {
     pub mod archive;
     pub mod extras;
     pub mod inspect;
+    pub mod ofd_read;
     pub mod pdfcheck;
     pub mod pixel_diff;
     pub mod qr_read;
@@ -92,6 +96,7 @@ pub mod archival {
     pub mod signature_check;
     pub mod signer;
     pub mod verify;
+    pub mod verify_ofd;
 }
 
 /// Ways in for people besides the command line: the local web app (`formpress serve`).

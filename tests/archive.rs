@@ -73,10 +73,10 @@ fn extract_round_trips_byte_for_byte() {
     let (code, msg) = formpress(&["extract", pdf.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{msg}");
     assert!(msg.contains("完全相同"), "{msg}");
-    // A different file of that name is not overwritten without --force.
+    // A different file of that name is not overwritten without --force (a usage error, as for every command).
     std::fs::write(dir.path().join("zhengzhou-2020-dept-overall.yaml"), "edited").unwrap();
     let (code, msg) = formpress(&["extract", pdf.to_str().unwrap()]);
-    assert_eq!(code, Some(1), "{msg}");
+    assert_eq!(code, Some(2), "{msg}");
     assert_eq!(std::fs::read(dir.path().join("zhengzhou-2020-dept-overall.yaml")).unwrap(), b"edited");
 }
 

@@ -15,7 +15,8 @@ fn corpus() -> Vec<PathBuf> {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        // The forms, not their layout sidecars (`<slug>.layout.yaml`).
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml") && !p.to_string_lossy().ends_with(".layout.yaml"))
         .collect();
     files.sort();
     files

@@ -5,15 +5,19 @@
 #   apt: poppler-utils (pdftotext, pdffonts, pdfinfo, pdfdetach, pdfsig),
 #        qpdf, zbar-tools (zbarimg reads the QR code), imagemagick (builds
 #        test scans), chromium + chromium-driver (the serve app's browser
-#        tests), libreoffice-calc (opens exported .xlsx), openssl (test keys)
+#        tests), firefox-esr (the editor in Firefox ESR), libreoffice-calc
+#        (opens exported .xlsx), openssl (test keys), fonts-arphic-uming (the
+#        宋体 easyofd draws OFD text with)
 #   pip: jsonschema (checks `formpress schema`), selenium (drives Chromium),
+#        marionette-driver (drives Firefox ESR without geckodriver),
 #        openpyxl (reads/builds .xlsx), pyhanko (validates signatures),
-#        pyyaml (the xlsx tests compare YAML data)
+#        pyyaml (the xlsx tests compare YAML data), easyofd (reads OFD back;
+#        brings PyMuPDF, fontTools and reportlab)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(poppler-utils qpdf zbar-tools imagemagick chromium chromium-driver libreoffice-calc openssl)
-pip_packages=(jsonschema selenium openpyxl pyhanko pyyaml)
+apt_packages=(poppler-utils qpdf zbar-tools imagemagick chromium chromium-driver firefox-esr libreoffice-calc openssl fonts-arphic-uming)
+pip_packages=(jsonschema selenium marionette-driver openpyxl pyhanko pyyaml easyofd)
 
 missing=()
 for p in "${apt_packages[@]}"; do

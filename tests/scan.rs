@@ -603,3 +603,66 @@ fn signatures_and_seals_in_the_signature_area_and_across_the_edge_are_expected()
     assert_eq!(code, Some(0), "{text}");
     assert!(!text.contains("已接受"), "{text}");
 }
+
+/// A form with a seal picture: its scan archive carries the picture, so the
+/// archive alone verifies; the archive records the scans' file names, never
+/// the folders they were in; and an attached form that cannot be rebuilt is
+/// reported with its structural error named.
+#[test]
+fn a_form_with_a_seal_is_archived_verified_and_names_only_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("本地 文件夹");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::copy(root().join("forms/mof-dept-overall-2021.yaml"), d.join("form.yaml")).unwrap();
+    std::fs::copy(root().join("forms/seal-example.png"), d.join("seal-example.png")).unwrap();
+    assert!(std::fs::read_to_string(d.join("form.yaml")).unwrap().contains("seal: seal-example.png"));
+    let (code, out) = formpress(&["render", s(&d.join("form.yaml")), "-o", s(&d.join("form.pdf"))]);
+    assert_eq!(code, Some(0), "{out}");
+    run("pdftoppm", &["-r", "200", "-png", s(&d.join("form.pdf")), s(&d.join("p"))]);
+    let mut scans: Vec<PathBuf> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("p-"))
+        .collect();
+    scans.sort();
+    for page in &scans {
+        let jpeg = page.with_extension("jpg");
+        run("convert", &[s(page), "-quality", "75", "-density", "200", "-units", "PixelsPerInch", s(&jpeg)]);
+    }
+    let jpegs: Vec<PathBuf> = scans.iter().map(|p| p.with_extension("jpg")).collect();
+    let (signed, data) = (d.join("signed.pdf"), d.join("form.yaml"));
+    let mut args = vec!["scan"];
+    args.extend(jpegs.iter().map(|p| s(p)));
+    args.extend(["--data", s(&data), "-o", s(&signed), "--date", "2021-02-03"]);
+    let (code, text) = formpress(&args);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = formpress(&["verify", s(&signed)]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("结果：一致"), "{text}");
+
+    // The picture is attached; nothing attached or in the metadata names the local folder.
+    let attached = run("pdfdetach", &["-list", s(&signed)]);
+    assert!(attached.contains("seal-example.png") && attached.contains("formpress-scan.json"), "{attached}");
+    let saved = tempfile::tempdir().unwrap();
+    run("pdfdetach", &["-saveall", "-o", s(saved.path()), s(&signed)]);
+    let folder = d.to_string_lossy().into_owned();
+    let manifest = std::fs::read_to_string(saved.path().join("formpress-scan.json")).unwrap();
+    assert!(manifest.contains("\"p-1.jpg\"") || manifest.contains("p-1.jpg"), "{manifest}");
+    for entry in std::fs::read_dir(saved.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(!String::from_utf8_lossy(&bytes).contains(&folder), "{manifest}");
+        assert!(!String::from_utf8_lossy(&bytes).contains("本地 文件夹"), "{manifest}");
+    }
+    let meta = run("pdfinfo", &["-meta", s(&signed)]) + &run("pdfinfo", &[s(&signed)]);
+    assert!(!meta.contains("本地 文件夹"), "{meta}");
+
+    // Without its picture the attached form cannot be rebuilt: verify says which cell and why.
+    let broken = d.join("broken.pdf");
+    run("qpdf", &[s(&signed), s(&broken), "--remove-attachment=seal-example.png"]);
+    let (code, text) = formpress(&["verify", s(&broken)]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("结构性错误") && text.contains("signature.seal") && text.contains("seal-example.png"),
+        "{text}"
+    );
+}

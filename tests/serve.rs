@@ -36,14 +36,12 @@ fn serve(dir: &Path) -> Server {
 }
 
 fn serve_with(dir: &Path, args: &[&str]) -> Server {
-    let mut child = bin()
-        .args(["serve", "--no-system-fonts"])
-        .args(args)
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    started(bin().args(["serve", "--no-system-fonts"]).args(args).arg(dir))
+}
+
+/// Starts a `serve` command and waits for the address it prints.
+fn started(c: &mut Command) -> Server {
+    let mut child = c.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let addr = line.split("http://").nth(1).and_then(|s| s.split('/').next()).unwrap_or_else(|| panic!("{line}"));
@@ -320,7 +318,18 @@ fn a_value_edit_keeps_the_file_and_renders_as_the_command_line_does() {
     assert!(checked["findings"].as_array().unwrap().iter().all(|f| f["path"] != "tasks[2].fiscal"));
     let pre = post(&s, "/api/preview", &json!({"name": "seed.yaml", "data": data, "session": "a", "seq": 1})).json();
     let pages = pre["pages"].as_array().unwrap();
-    assert!(pages.len() >= 2 && pages[0].as_str().unwrap().starts_with("<svg"), "{pre:#?}");
+    assert!(pages.len() >= 2 && pages[0]["svg"].as_str().unwrap().starts_with("<svg"), "{pre:#?}");
+    // As PNG at the size the page shows it (pixels per point).
+    let png =
+        post(&s, "/api/preview", &json!({"name": "seed.yaml", "data": data, "session": "p", "seq": 1, "png": 1.5}))
+            .json();
+    let bytes = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.decode(png["pages"][0]["png"].as_str().unwrap()).unwrap()
+    };
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let size = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    assert_eq!((size(16), size(20)), (893, 1263), "A4 at 1.5 pixels per point");
     assert_eq!(pre["draft"], false);
     eprintln!("preview of the seed over HTTP: {} ms", pre["ms"]);
     // Browsers get the megabytes of SVG gzipped; the pages are the same.
@@ -392,31 +401,167 @@ fn a_structural_edit_asks_before_dropping_comments() {
     assert_eq!(without_nulls(&again["data"]), without_nulls(&data));
 }
 
-/// The page in headless Chromium: open the seed, mend an amount and see the
-/// finding and the preview change, add an indicator row, save, download the
-/// PDF; then fill in a new 项目支出绩效目标申报表 from nothing.
-#[test]
-fn the_page_in_headless_chromium() {
-    let (_top, dir) = folder();
-    let s = serve(&dir);
+/// Runs tests/serve/browser.py against a server on `dir` with the given flows
+/// and environment; returns what it printed.
+fn browser(dir: &Path, flows: &[&str], env: &[(&str, &Path)]) -> String {
+    let s = serve(dir);
     let downloads = tempfile::tempdir().unwrap();
     let script = common::root().join("tests/serve/browser.py");
-    let out = Command::new("python3")
-        .arg(&script)
+    let mut cmd = Command::new("python3");
+    cmd.arg(&script)
         .arg(format!("http://{}/", s.addr))
-        .arg(&dir)
+        .arg(dir)
         .arg(downloads.path())
         .arg(env!("CARGO_BIN_EXE_formpress"))
-        .env("SOURCE_DATE_EPOCH", "1600000000")
-        .output()
-        .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+        .args(flows)
+        .env("SOURCE_DATE_EPOCH", "1600000000");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(
         out.status.success(),
         "the browser test failed (tests/run.sh installs chromium, chromium-driver, selenium)"
     );
     assert!(stdout.contains("browser test passed"));
+    stdout
+}
+
+/// The editor in headless Chromium at 1366×768: the seed mended in its grid
+/// (findings at their cells, the preview following, a click on a page selects
+/// that cell); a 12-row 项目支出绩效目标申报表 typed into the grid from nothing
+/// with the keyboard, saved with Ctrl+S and printed (the exact PDF of
+/// `formpress render`); a structural edit undone and redone; unsaved work
+/// recovered after its tab was closed; an .xlsx imported; a seal uploaded; a
+/// copy for the next year made from the list.
+#[test]
+fn the_editor_in_headless_chromium() {
+    let (_top, dir) = folder();
+    browser(&dir, &[], &[]);
+}
+
+/// On a machine without Chinese fonts (fontconfig pointed at a folder that
+/// holds only formpress's symbol face, no Chinese or Latin text face: Chromium
+/// does not start with no font at all), the page draws Chinese with the web
+/// fonts it carries: checked on the screenshot's pixels (different characters
+/// must draw differently, as missing-glyph boxes would not).
+#[test]
+fn chinese_without_system_fonts() {
+    let (_top, dir) = folder();
+    let fonts = tempfile::tempdir().unwrap();
+    let conf = fonts.path().join("fonts.conf");
+    let empty = fonts.path().join("none");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::copy(common::root().join("fonts/FormpressSymbols.ttf"), empty.join("FormpressSymbols.ttf")).unwrap();
+    std::fs::write(
+        &conf,
+        format!(
+            "<?xml version=\"1.0\"?><!DOCTYPE fontconfig SYSTEM \"fonts.dtd\"><fontconfig><dir>{}</dir><cachedir>{}</cachedir></fontconfig>",
+            empty.display(),
+            fonts.path().join("cache").display()
+        ),
+    )
+    .unwrap();
+    let out = browser(&dir, &["fonts"], &[("FONTCONFIG_FILE", conf.as_path())]);
+    assert!(out.contains("glyphs drawn"), "{out}");
+}
+
+/// The editor in Firefox ESR (headless, over Marionette): typing into the
+/// grid, the check and the preview following, Tab, Ctrl+Z.
+#[test]
+fn the_editor_in_firefox_esr() {
+    let (_top, dir) = folder();
+    let s = serve(&dir);
+    let out = Command::new("python3")
+        .arg(common::root().join("tests/serve/firefox.py"))
+        .arg(format!("http://{}/", s.addr))
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "the Firefox test failed (tests/run.sh installs firefox-esr and marionette-driver)");
+    assert!(stdout.contains("firefox test passed"), "{stdout}");
+}
+
+/// The editor's API: the grid of a new form (the blank official form, every
+/// cell with its data path), the preview of a blank form and of the seed with
+/// each value's cell and printed text, the web fonts, a copy for next year,
+/// and uploads refused as `seal:` pictures and `import` workbooks are.
+#[test]
+fn the_editors_grid_preview_and_uploads() {
+    let (_top, dir) = folder();
+    let s = serve(&dir);
+    let blank = post(&s, "/api/sheet", &json!({"data": {"form": "project"}})).json();
+    let cells = blank["grid"]["cells"].as_array().unwrap();
+    let path = |p: &str| cells.iter().find(|c| c["p"] == p).unwrap_or_else(|| panic!("no cell {p}"));
+    assert_eq!(path("project")["role"], "text");
+    // The blank table: one empty row to type into, and the row after it that starts a new 一级.
+    assert_eq!(path("indicators[0].year[0].rows[0].name")["role"], "text");
+    assert_eq!(path("indicators[1].name")["new"], true);
+    assert_eq!(path("goals.year[0]")["new"], true);
+    let pre =
+        post(&s, "/api/preview", &json!({"data": {"form": "project"}, "session": "b", "seq": 1, "blank": true})).json();
+    assert_eq!(pre["blank"], true, "{pre}");
+    assert_eq!(pre["draft"], false);
+    assert!(pre["code"].is_null(), "a blank form has no 校验码");
+    let svg = pre["pages"][0]["svg"].as_str().unwrap();
+    assert!(svg.starts_with("<svg"));
+    // Not blank but unfinished: a draft.
+    let pre = post(&s, "/api/preview", &json!({"data": {"form": "project", "project": "x"}, "session": "b", "seq": 2}))
+        .json();
+    assert_eq!(pre["draft"], true, "{pre}");
+    // The seed: each value's cell and printed text; a page the page already has is not sent again.
+    let form = get(&s, "/api/form?name=seed.yaml").json();
+    let pre =
+        post(&s, "/api/preview", &json!({"name": "seed.yaml", "data": form["data"], "session": "c", "seq": 1})).json();
+    let first = &pre["pages"][0];
+    let cell = first["cells"].as_array().unwrap().iter().find(|c| c["path"] == "tasks[2].fiscal").unwrap();
+    assert_eq!(cell["text"], "3300.9");
+    assert!(cell["w"].as_f64().unwrap() > 20.0 && cell["h"].as_f64().unwrap() > 10.0, "{cell}");
+    let have: Vec<Json> = pre["pages"].as_array().unwrap().iter().map(|p| p["hash"].clone()).collect();
+    let again = post(
+        &s,
+        "/api/preview",
+        &json!({"name": "seed.yaml", "data": form["data"], "session": "c", "seq": 2, "have": have}),
+    )
+    .json();
+    assert!(again["pages"].as_array().unwrap().iter().all(|p| p.get("svg").is_none()), "unchanged pages resent");
+    // The web fonts, cached for a year.
+    let font = get(&s, "/fonts/NotoSansCJKsc-Regular.otf");
+    assert_eq!(font.status, 200);
+    assert!(font.headers.to_ascii_lowercase().contains("cache-control: public, max-age=31536000, immutable"));
+    assert_eq!(
+        font.body.len(),
+        std::fs::metadata(common::root().join("fonts/NotoSansCJKsc-Regular.otf")).unwrap().len() as usize
+    );
+    assert_eq!(get(&s, "/fonts/..%2FCargo.toml").status, 404);
+    // A copy for next year: the year moved on, amounts cleared, comments kept; never over a file.
+    let r = post(&s, "/api/copy", &json!({"name": "seed.yaml", "to": "seed-2021.yaml", "clear_amounts": true}));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let copy = std::fs::read_to_string(dir.join("seed-2021.yaml")).unwrap();
+    assert!(copy.contains("year: 2021") && copy.starts_with("# 2020 年"), "{copy}");
+    assert!(!copy.contains("3600.4") && copy.contains("人员经费"), "{copy}");
+    assert_eq!(post(&s, "/api/copy", &json!({"name": "seed.yaml", "to": "seed-2021.yaml"})).status, 409);
+    // Uploads: a seal that is no picture, a workbook that is no workbook.
+    let b64 = |b: &[u8]| {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(b)
+    };
+    let r =
+        post(&s, "/api/seal", &json!({"form": "seed.yaml", "file": "seal.png", "content": b64(b"GIF89a not a png")}));
+    assert_eq!(r.status, 422, "{}", r.text());
+    let r = post(&s, "/api/seal", &json!({"form": "seed.yaml", "file": "seal.exe", "content": b64(b"MZ")}));
+    assert_eq!(r.status, 422);
+    assert!(r.json()["error"].as_str().unwrap().contains("只支持"));
+    let r = post(&s, "/api/seal", &json!({"form": "../x.yaml", "file": "seal.png", "content": b64(b"x")}));
+    assert_eq!(r.status, 400);
+    let r = post(&s, "/api/import", &json!({"file": "表.xlsx", "content": b64(b"PK\x03\x04 broken")}));
+    assert_eq!(r.status, 422, "{}", r.text());
+    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert_eq!(names, ["seed-2021.yaml", "seed.yaml"], "nothing else written");
 }
 
 /// Form data with blank (null) members left out, as they are when written.
@@ -428,4 +573,54 @@ fn without_nulls(v: &Json) -> Json {
         Json::Array(a) => Json::Array(a.iter().map(without_nulls).collect()),
         other => other.clone(),
     }
+}
+
+/// `serve --documents` (the desktop entry, a double-click on formpress.exe): the folder 绩效表
+/// in the documents folder the desktop names (XDG user dirs: 文档), made with the examples
+/// the first time; later starts leave what the user changed or removed as it is.
+#[test]
+fn documents_folder_is_made_once_with_the_examples() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join(".config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("user-dirs.dirs"), "XDG_DOCUMENTS_DIR=\"$HOME/文档\"\n").unwrap();
+    let start = || {
+        started(
+            bin()
+                .args(["serve", "--no-system-fonts", "--documents", "--port", "0"])
+                .env("HOME", home.path())
+                .env("XDG_CONFIG_HOME", &config),
+        )
+    };
+    let names = |s: &Server| -> Vec<String> {
+        let list = get(s, "/api/forms").json();
+        list["forms"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap().to_string()).collect()
+    };
+    let folder = home.path().join("文档").join("绩效表");
+    let mut examples: Vec<String> = std::fs::read_dir("forms")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    examples.sort();
+
+    let s = start();
+    assert_eq!(names(&s), examples);
+    // The seal picture one example prints came along: that form is not broken.
+    assert_eq!(
+        std::fs::read(folder.join("seal-example.png")).unwrap(),
+        std::fs::read("forms/seal-example.png").unwrap()
+    );
+    let list = get(&s, "/api/forms").json();
+    assert!(list["forms"].as_array().unwrap().iter().all(|f| f["status"] != "broken"), "{list}");
+    drop(s);
+
+    std::fs::write(folder.join(&examples[0]), "form: project\n# 我改过\n").unwrap();
+    std::fs::remove_file(folder.join(&examples[1])).unwrap();
+    let s = start();
+    assert_eq!(names(&s).len(), examples.len() - 1);
+    assert_eq!(std::fs::read_to_string(folder.join(&examples[0])).unwrap(), "form: project\n# 我改过\n");
+    // Nothing else appeared in 文档 (no temporary folder left behind).
+    let docs: Vec<_> = std::fs::read_dir(home.path().join("文档")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(docs, ["绩效表"]);
 }

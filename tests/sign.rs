@@ -308,6 +308,18 @@ fn refusals_have_clear_messages_and_write_nothing() {
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("草稿"), "{out}");
     assert!(!signed.exists());
+    // No password given at all (no file, no variable, not a terminal): said as such, not 密码不对.
+    let out = Command::new(env!("CARGO_BIN_EXE_formpress"))
+        .args(["sign", pdf.to_str().unwrap(), "--key", p12.to_str().unwrap(), "-o"])
+        .arg(dir.path().join("none.pdf"))
+        .env_remove("FORMPRESS_KEY_PASSWORD")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("没有给出") && said.contains("--password-file") && !said.contains("密码不对"), "{said}");
+    assert!(!dir.path().join("none.pdf").exists());
     // The password from the environment instead of a file.
     let out = Command::new(env!("CARGO_BIN_EXE_formpress"))
         .args(["sign", pdf.to_str().unwrap(), "--key", p12.to_str().unwrap(), "-o"])

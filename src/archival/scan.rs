@@ -18,7 +18,7 @@ use crate::form::fingerprint::{QrPayload, parse_qr};
 use crate::form::{Form, fingerprint};
 use crate::inputs::scans::{self, Picture, ScanFileError, Source, Stored, Unreadable};
 use crate::layout::world::FormWorld;
-use crate::layout::{Engine, Error, RenderOptions, pdf, template};
+use crate::layout::{Engine, Error, RenderOptions, attach, pdf, template};
 
 /// The attached manifest that marks a scan archive.
 pub const MANIFEST: &str = "formpress-scan.json";
@@ -44,6 +44,9 @@ pub struct Expected {
     pub pdf: (String, Vec<u8>),
     /// Its pages as drawn, for laying the scans over them.
     pub reference: Vec<RefPage>,
+    /// The pictures the YAML names (under their path inside the form's
+    /// folder), attached so the archive alone rebuilds the form.
+    pub pictures: Vec<attach::Attached>,
 }
 
 /// Why the form the scans are checked against cannot be had.
@@ -53,8 +56,8 @@ pub enum ExpectedError {
     Draft(usize),
     /// The PDF given is a draft.
     DraftPdf,
-    /// The form has structural errors.
-    NotRenderable,
+    /// The form has structural errors: each named with its place.
+    NotRenderable(Vec<String>),
     /// The form's pages carry no 校验码 (option `fingerprint: false`).
     NoCode,
     /// The PDF's pages print different codes, or none.
@@ -75,7 +78,7 @@ impl std::fmt::Display for ExpectedError {
         match self {
             ExpectedError::Draft(n) => write!(f, "表单有 {n} 个错误，只能打印草稿（没有校验码），无法与扫描件核对"),
             ExpectedError::DraftPdf => write!(f, "这份 PDF 是草稿（没有校验码），不是可以报送的表"),
-            ExpectedError::NotRenderable => write!(f, "表单有结构性错误，无法生成"),
+            ExpectedError::NotRenderable(errors) => write!(f, "表单有结构性错误，无法生成：{}", errors.join("；")),
             ExpectedError::NoCode => write!(f, "表单页面上没有校验码和二维码（fingerprint: false），无法与扫描件核对"),
             ExpectedError::PdfCode => write!(f, "PDF 各页的校验码缺失或不一致，无法与扫描件核对"),
             ExpectedError::PdfQr => {
@@ -103,7 +106,7 @@ impl Expected {
     /// The form as its data renders it now.
     pub fn from_data(engine: &Engine, form: &Form) -> Result<Expected, ExpectedError> {
         if !form.renderable() {
-            return Err(ExpectedError::NotRenderable);
+            return Err(not_renderable(form));
         }
         if form.errors() > 0 {
             return Err(ExpectedError::Draft(form.errors()));
@@ -119,7 +122,7 @@ impl Expected {
         let reference =
             scan_compare::reference(&pdf, maps).map_err(|e| ExpectedError::Render(Error::Export(vec![e])))?;
         let pdf_name = std::path::Path::new(&base_name(&form.name, "form.yaml")).with_extension("pdf");
-        let hex = engine.fingerprint(form).map(|fp| fp.hex).ok_or(ExpectedError::NotRenderable)?;
+        let hex = engine.fingerprint(form).map(|fp| fp.hex).ok_or_else(|| not_renderable(form))?;
         Ok(Expected {
             kind: kind.map(|k| (k.id.clone(), k.manifest.name.clone())),
             author: author(&form.data),
@@ -129,6 +132,7 @@ impl Expected {
             yaml: Some((base_name(&form.name, "form.yaml"), form.bytes.clone())),
             pdf: (pdf_name.display().to_string(), pdf),
             reference,
+            pictures: pictures(form),
         })
     }
 
@@ -152,8 +156,8 @@ impl Expected {
             _ => return Err(ExpectedError::PdfCode),
         };
         let attached = archive::attached_form(engine, &read).ok();
-        if data.is_some_and(|form| !form.renderable()) {
-            return Err(ExpectedError::NotRenderable);
+        if let Some(form) = data.filter(|form| !form.renderable()) {
+            return Err(not_renderable(form));
         }
         // The form behind the PDF, when one is known and prints its code.
         let mut known = None;
@@ -201,6 +205,7 @@ impl Expected {
             ),
             None => (None, None, None),
         };
+        let pictures = known.as_ref().map(|(form, _)| pictures(form)).unwrap_or_default();
         Ok(Expected {
             kind,
             author,
@@ -210,6 +215,7 @@ impl Expected {
             yaml,
             pdf: (base_name(name, "form.pdf"), bytes),
             reference,
+            pictures,
         })
     }
 
@@ -217,6 +223,17 @@ impl Expected {
     fn matches(&self, payload: &QrPayload) -> bool {
         payload.hex == self.hex
     }
+}
+
+/// The pictures an archive of `form` attaches (all it attaches but the YAML).
+fn pictures(form: &Form) -> Vec<attach::Attached> {
+    attach::attached(form).into_iter().skip(1).collect()
+}
+
+/// A form that cannot be laid out, with its structural errors, each with its place.
+fn not_renderable(form: &Form) -> ExpectedError {
+    let errors = form.findings.iter().filter(|f| f.blocks_render());
+    ExpectedError::NotRenderable(errors.map(|f| format!("{} {}", f.yaml_path, f.message).trim().to_string()).collect())
 }
 
 /// Who the form is from: 部门名称, 单位 or 项目名称, for the archive's metadata.
@@ -472,6 +489,7 @@ pub struct Request<'a> {
     pub date: Option<Day>,
     /// File the scans although they differ from the form, recording each difference.
     pub accept_changes: bool,
+    pub format: ArchiveFormat,
 }
 
 /// The scans filed: the archive and what went into it.
@@ -507,7 +525,7 @@ pub fn file(engine: &Engine, request: Request, on_form: &mut dyn FnMut(&str, usi
     let expected = match (&request.pdf, request.data) {
         (Some((name, bytes)), data) => Expected::from_pdf(engine, name, bytes.clone(), data),
         (None, Some(form)) => Expected::from_data(engine, form),
-        (None, None) => Err(ExpectedError::NotRenderable),
+        (None, None) => Err(ExpectedError::NotRenderable(vec![])),
     }
     .map_err(ScanError::Expected)?;
     on_form(&expected.code, expected.pages.len());
@@ -517,7 +535,7 @@ pub fn file(engine: &Engine, request: Request, on_form: &mut dyn FnMut(&str, usi
         .date
         .or_else(|| request.scans.iter().filter_map(|p| Day::of_file(p)).max_by_key(|d| (d.year, d.month, d.day)))
         .unwrap_or(Day { year: 2000, month: 1, day: 1 });
-    let archive = archive(engine, &expected, &pages, &placed, date).map_err(ScanError::Archive)?;
+    let archive = archive(engine, &expected, &pages, &placed, date, request.format).map_err(ScanError::Archive)?;
     Ok(Filed {
         code: expected.code.clone(),
         pages: placed.order.len(),
@@ -584,12 +602,21 @@ pub struct Manifest {
 /// its own resolution and a JPEG byte for byte, with the YAML, the generated
 /// PDF and the manifest attached, and metadata naming the form, the 校验码
 /// and the scan date.
+/// The archive's format: PDF/A-3b, or OFD-A (GB/T 42133) with the same
+/// pages and attachments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveFormat {
+    Pdf,
+    Ofd,
+}
+
 pub fn archive(
     engine: &Engine,
     expected: &Expected,
     pages: &[Page],
     placed: &Placed,
     date: Day,
+    format: ArchiveFormat,
 ) -> Result<Vec<u8>, Error> {
     let order = &placed.order;
     let name = expected.kind.as_ref().map_or("表单", |(_, name)| name.as_str());
@@ -619,7 +646,9 @@ pub fn archive(
             lit(&path)
         ));
         files.push((path, Bytes::new(picture.stored.bytes().to_vec())));
-        sources.push(pages[i].source.to_string());
+        // The scan's file name only: the archive is filed and sent, the folder it was in is not its business.
+        let source = &pages[i].source;
+        sources.push(Source { file: base_name(&source.file, "扫描件"), page: source.page }.to_string());
     }
     let manifest = Manifest {
         format: MANIFEST_FORMAT.into(),
@@ -633,8 +662,15 @@ pub fn archive(
         pdf: expected.pdf.0.clone(),
         accepted_changes: placed.accepted.clone(),
     };
-    let mut attach = |file: &str, bytes: Vec<u8>, relationship: &str, mime: &str, what: &str| {
+    let mut attached: Vec<crate::outputs::ofd::Attachment> = vec![];
+    let mut attach = |file: &str, bytes: Vec<u8>, relationship: &'static str, mime: &str, what: &str| {
         let path = format!("/attached/{file}");
+        let usage = match relationship {
+            "source" => "Source",
+            "alternative" => "Alternative",
+            _ => "Supplement",
+        };
+        attached.push(crate::outputs::ofd::Attachment { name: file.to_string(), bytes: bytes.clone(), usage });
         markup.push_str(&format!(
             "#pdf.attach({}, read({}, encoding: none), relationship: {}, mime-type: {}, description: {})\n",
             lit(file),
@@ -655,6 +691,9 @@ pub fn archive(
         "application/pdf",
         "打印、签字盖章的表单原件（PDF）",
     );
+    for picture in &expected.pictures {
+        attach(&picture.name, picture.bytes.clone(), "supplement", &picture.mime, "表单引用的图片");
+    }
     let manifest = serde_json::to_vec_pretty(&manifest).expect("serialisable");
     attach(MANIFEST, manifest, "supplement", "application/json", "扫描件清单：每页来自哪个扫描文件");
     let today = Datetime::from_ymd(date.year, date.month, date.day).expect("a checked date");
@@ -674,6 +713,20 @@ pub fn archive(
         timestamp: Some(today),
         archive: true,
     };
+    if format == ArchiveFormat::Ofd {
+        let meta = crate::outputs::ofd::Meta {
+            title: Some(format!("{name}（签字盖章扫描件）")),
+            authors: expected.author.iter().cloned().collect(),
+            subject: Some(description),
+            keywords: vec!["formpress 扫描件".into(), format!("校验码 {}", expected.code), format!("扫描日期 {date}")],
+            creator: options.creator,
+            date: Some((date.year, date.month, date.day)),
+            doc_id: crate::outputs::ofd::doc_id(&options.ident),
+            archive: true,
+            attachments: attached,
+        };
+        return crate::outputs::ofd::write(&doc, &meta).map_err(|e| Error::Export(vec![e.0]));
+    }
     pdf::export(&doc, &options).map_err(Error::Export)
 }
 
@@ -753,15 +806,32 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
         None if manifest.yaml.is_some() => out.push(Finding::Wrong("附带的 YAML 缺失或无法读取".into())),
         None => out.push(Finding::Ok("存档没有附带 YAML（扫描时只给了 PDF），按 PDF 上的校验码核对".into())),
     }
-    // The pages, read again from the archive's own pictures.
-    let pdf = match hayro_interpret::hayro_syntax::Pdf::new(bytes) {
-        Ok(pdf) => pdf,
-        Err(e) => {
-            out.push(Finding::Wrong(format!("存档页面无法读取（{e:?}）")));
-            return out;
+    // The pages, read again from the archive's own pictures (an OFD-A's page images).
+    let pictures = if crate::archival::ofd_read::is_ofd(&bytes) {
+        match crate::archival::ofd_read::read(&bytes) {
+            Ok((_, pkg)) => pkg
+                .page_images
+                .iter()
+                .map(|files| match files.first().and_then(|f| pkg.entries.get(f)) {
+                    Some(b) => scans::image_picture(b.clone()),
+                    None => Err(scans::Unreadable::NoPicture),
+                })
+                .collect(),
+            Err(e) => {
+                out.push(Finding::Wrong(format!("存档页面无法读取（{e}）")));
+                return out;
+            }
+        }
+    } else {
+        match hayro_interpret::hayro_syntax::Pdf::new(bytes) {
+            Ok(pdf) => scans::pdf_pages(&pdf),
+            Err(e) => {
+                out.push(Finding::Wrong(format!("存档页面无法读取（{e:?}）")));
+                return out;
+            }
         }
     };
-    let pages: Vec<Page> = scans::pdf_pages(&pdf)
+    let pages: Vec<Page> = pictures
         .into_iter()
         .enumerate()
         .map(|(i, picture)| page(Source { file: "存档".into(), page: Some(i + 1) }, picture, &expected))
@@ -865,6 +935,7 @@ mod tests {
             yaml: None,
             pdf: ("f.pdf".into(), vec![]),
             reference: vec![],
+            pictures: vec![],
         }
     }
 

@@ -18,6 +18,10 @@
 //! - **Signatures as a reviewer needs them**: each one's revision compared
 //!   with the data, what changed after it, certificates unfit for signing,
 //!   and one name signing with different certificates.
+//!
+//! An OFD package is read with `ofd_read` and compared by `verify_ofd` (its
+//! pages' content and files); the 校验码, the sources and the verdict are
+//! the same as for a PDF.
 
 use std::collections::BTreeMap;
 
@@ -27,8 +31,9 @@ use hayro_interpret::hayro_syntax::object::ObjectIdentifier;
 
 use crate::archival::archive::{self, ArchiveError};
 use crate::archival::extras::{self, Extra};
+use crate::archival::ofd_read::{self, OfdReadError, Package};
 use crate::archival::signature_check::{self, Signature};
-use crate::archival::{inspect, pixel_diff, raster, revisions, scan, sign};
+use crate::archival::{inspect, pixel_diff, raster, revisions, scan, sign, verify_ofd};
 use crate::form::{Form, findings, fingerprint};
 use crate::layout::attach::{self, Stamp};
 use crate::layout::ink::Rect;
@@ -119,6 +124,8 @@ pub enum PageDifference {
         page: usize,
         count: usize,
     },
+    /// A difference of an OFD package (its pages' content or files).
+    Ofd(verify_ofd::Difference),
 }
 
 impl std::fmt::Display for PageDifference {
@@ -149,6 +156,7 @@ impl std::fmt::Display for PageDifference {
                 }
             }
             PageDifference::More { page, count } => write!(f, "第 {page} 页：另有 {count} 处不同"),
+            PageDifference::Ofd(d) => write!(f, "{d}"),
         }
     }
 }
@@ -285,11 +293,12 @@ pub enum Source {
     Given(String),
 }
 
-impl std::fmt::Display for Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+impl Source {
+    /// The source in words, naming the file under test as `doc` (PDF, OFD).
+    pub fn describe(&self, doc: &str) -> String {
         match self {
-            Source::Attached(name) => write!(f, "PDF 附带的 {}", findings::escape_controls(name)),
-            Source::Given(name) => write!(f, "给出的 {}", findings::escape_controls(name)),
+            Source::Attached(name) => format!("{doc} 附带的 {}", findings::escape_controls(name)),
+            Source::Given(name) => format!("给出的 {}", findings::escape_controls(name)),
         }
     }
 }
@@ -394,8 +403,47 @@ pub enum Body {
     Form(FormReport),
 }
 
+/// What kind of file was verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Pdf,
+    /// An OFD package; `sealed`: it carries GB/T 38540 seals, which are not checked.
+    Ofd {
+        sealed: bool,
+    },
+}
+
+impl Format {
+    /// How messages name the file.
+    pub fn word(self) -> &'static str {
+        match self {
+            Format::Pdf => "PDF",
+            Format::Ofd { .. } => "OFD",
+        }
+    }
+}
+
+/// Why a file cannot be verified at all.
+#[derive(Debug)]
+pub enum ReadError {
+    Pdf(inspect::InspectError),
+    Ofd(OfdReadError),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            ReadError::Pdf(e) => write!(f, "{e}"),
+            ReadError::Ofd(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
 /// Everything verify found.
 pub struct Report {
+    pub format: Format,
     pub signatures: Vec<SignatureReport>,
     /// Names that sign with more than one certificate, with their signatures (1-based).
     pub same_name: Vec<(String, Vec<usize>)>,
@@ -405,24 +453,41 @@ pub struct Report {
     pub verdict: Verdict,
 }
 
-/// Verifies a PDF against the YAML it carries and the given form, if any.
-pub fn verify(engine: &Engine, bytes: Vec<u8>, given: Option<(String, Form)>) -> Result<Report, inspect::InspectError> {
-    let read = inspect::read(bytes.clone())?;
-    let doc = Pdf::new(bytes.clone()).map_err(|e| inspect::InspectError::Unreadable(format!("{e:?}")))?;
+/// Verifies a PDF or an OFD package against the YAML it carries and the
+/// given form, if any.
+pub fn verify(engine: &Engine, bytes: Vec<u8>, given: Option<(String, Form)>) -> Result<Report, ReadError> {
+    let (read, package): (inspect::Inspected, Option<Package>) = if ofd_read::is_ofd(&bytes) {
+        ofd_read::read(&bytes).map(|(read, pkg)| (read, Some(pkg))).map_err(ReadError::Ofd)?
+    } else {
+        (inspect::read(bytes.clone()).map_err(ReadError::Pdf)?, None)
+    };
+    // PDF structure: none for an OFD (its seals are GB/T 38540, not checked).
+    let doc = match &package {
+        Some(_) => None,
+        None => Some(
+            Pdf::new(bytes.clone()).map_err(|e| ReadError::Pdf(inspect::InspectError::Unreadable(format!("{e:?}"))))?,
+        ),
+    };
     let made_by = read.creator.as_deref().and_then(Stamp::parse);
-    let ends = revisions::ends(&bytes);
-    let signatures = signature_check::check(&bytes);
+    let ends = if doc.is_some() { revisions::ends(&bytes) } else { vec![] };
+    let signatures = if doc.is_some() { signature_check::check(&bytes) } else { vec![] };
     let widgets_ok: Vec<bool> = signatures
         .iter()
         .map(|s| {
             s.problem.is_none()
                 && !s.widgets.is_empty()
-                && s.widgets.iter().all(|w| sign::written_by_sign(&doc, w, s, engine.fonts()))
+                && doc
+                    .as_ref()
+                    .is_some_and(|doc| s.widgets.iter().all(|w| sign::written_by_sign(doc, w, s, engine.fonts())))
         })
         .collect();
     let same_name = same_name(&signatures);
     let signatures_ok = signature_check::all_valid(&signatures) || signatures.is_empty();
     let mut report = Report {
+        format: match &package {
+            Some(pkg) => Format::Ofd { sealed: pkg.signed },
+            None => Format::Pdf,
+        },
         signatures: signatures
             .iter()
             .zip(&widgets_ok)
@@ -477,7 +542,42 @@ pub fn verify(engine: &Engine, bytes: Vec<u8>, given: Option<(String, Form)>) ->
         report.body = Body::NoData { printed: code };
         return Ok(report);
     }
-    let pdf_pages = draw(&bytes).map_err(inspect::InspectError::Unreadable)?;
+    let (Some(doc), None) = (doc, &package) else {
+        let package = package.as_ref().expect("an OFD when there is no PDF structure");
+        let mut sources: Vec<SourceReport> = vec![];
+        let mut compared: Vec<(String, usize)> = vec![];
+        for (source, form) in forms {
+            let attached = matches!(source, Source::Attached(_));
+            let check = match form {
+                Err(e) => SourceCheck::Missing(e.to_string()),
+                Ok(form) => {
+                    let pages = |form: &Form| match verify_ofd::differences(engine, form, (&read, package), attached) {
+                        Err(e) => Pages::Failed(findings::escape_controls(&e.to_string())),
+                        Ok((n, found)) if found.is_empty() => Pages::Same(n),
+                        Ok((_, found)) => Pages::Differ(found.into_iter().map(PageDifference::Ofd).collect()),
+                    };
+                    let check = check_source(engine, &form, &code, made_by.as_ref(), &pages, &compared, &sources);
+                    if let Some(fp) = engine.fingerprint(&form) {
+                        compared.push((fp.hex, sources.len()));
+                    }
+                    check
+                }
+            };
+            sources.push(SourceReport { source, check });
+        }
+        let form = FormReport {
+            printed: code,
+            pages: read.pages.len(),
+            odd_pages,
+            extras: vec![],
+            unsigned_updates: vec![],
+            sources,
+        };
+        report.verdict = verdict(&form, true);
+        report.body = Body::Form(form);
+        return Ok(report);
+    };
+    let pdf_pages = draw(&bytes).map_err(|e| ReadError::Pdf(inspect::InspectError::Unreadable(e)))?;
     // The attachments the attached form needs (its YAML and pictures).
     let needed: Vec<String> = match forms.first() {
         Some((Source::Attached(_), Ok(form))) => attach::attached_names(form),
@@ -490,7 +590,18 @@ pub fn verify(engine: &Engine, bytes: Vec<u8>, given: Option<(String, Form)>) ->
         let check = match form {
             Err(e) => SourceCheck::Missing(e.to_string()),
             Ok(form) => {
-                let check = check_source(engine, &form, &code, made_by.as_ref(), &pdf_pages, &compared, &sources);
+                let pages = |form: &Form| match Expected::of(engine, form) {
+                    Err(e) => Pages::Failed(findings::escape_controls(&e)),
+                    Ok(expected) => {
+                        let differences = compare(&pdf_pages, &expected.pages, &expected.maps);
+                        if differences.is_empty() {
+                            Pages::Same(expected.pages.len())
+                        } else {
+                            Pages::Differ(differences)
+                        }
+                    }
+                };
+                let check = check_source(engine, &form, &code, made_by.as_ref(), &pages, &compared, &sources);
                 if let (SourceCheck::Checked { .. }, None) = (&check, &expected)
                     && let Ok(e) = Expected::of(engine, &form)
                 {
@@ -548,13 +659,13 @@ pub fn verify(engine: &Engine, bytes: Vec<u8>, given: Option<(String, Form)>) ->
     Ok(report)
 }
 
-/// The PDF's pages and code against one form.
+/// The file's code against one form, and its pages as `pages` compares them.
 fn check_source(
     engine: &Engine,
     form: &Form,
     code: &str,
     made_by: Option<&Stamp>,
-    pdf_pages: &[Drawn],
+    pages: &dyn Fn(&Form) -> Pages,
     compared: &[(String, usize)],
     earlier: &[SourceReport],
 ) -> SourceCheck {
@@ -594,14 +705,7 @@ fn check_source(
     {
         return SourceCheck::Checked { code: fp.code(), matches, as_version, other_layout, pages: pages.clone() };
     }
-    let pages = match Expected::of(engine, form) {
-        Err(e) => Pages::Failed(findings::escape_controls(&e)),
-        Ok(expected) => {
-            let differences = compare(pdf_pages, &expected.pages, &expected.maps);
-            if differences.is_empty() { Pages::Same(expected.pages.len()) } else { Pages::Differ(differences) }
-        }
-    };
-    SourceCheck::Checked { code: fp.code(), matches, as_version, other_layout, pages }
+    SourceCheck::Checked { code: fp.code(), matches, as_version, other_layout, pages: pages(form) }
 }
 
 impl Clone for Pages {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use formpress::archival::{inspect, scan};
+use formpress::archival::{inspect, ofd_read, scan};
 use formpress::files::write::{Content, Output, OutputError, Outputs};
 use formpress::form::findings;
 use formpress::{Engine, EngineOptions, Form};
@@ -14,19 +14,19 @@ use super::{EXIT_FINDINGS, EXIT_IO, EXIT_LAYOUT, EXIT_USAGE};
 
 #[derive(Args, Debug, Clone)]
 pub struct CommonArgs {
-    /// Add fonts from this folder (repeatable); for characters the bundled fonts lack.
+    /// 加入此目录中的字体（可多次给出）；用于内置字体缺少的字
     #[arg(long = "font-path", value_name = "DIR")]
     pub(super) font_path: Vec<PathBuf>,
-    /// Add or override form kinds from this folder of template folders (repeatable).
+    /// 加入或替换表单种类：此目录下的模板目录（可多次给出）
     #[arg(long = "templates", value_name = "DIR")]
     pub(super) templates: Vec<PathBuf>,
-    /// Also allow pictures (seal:) from this folder; by default only the form's own folder (repeatable).
+    /// 也允许从此目录读图片（seal: 等）；默认只读表单所在目录（可多次给出）
     #[arg(long = "allow-path", value_name = "DIR")]
     pub(super) allow_path: Vec<PathBuf>,
-    /// Do not look for installed fonts; use only bundled and --font-path fonts.
+    /// 不找本机安装的字体，只用内置字体和 --font-path 的字体
     #[arg(long)]
     pub(super) no_system_fonts: bool,
-    /// Colour in messages: auto (on a terminal), always, never.
+    /// 消息是否用颜色：auto（在终端上时，默认）、always、never
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     pub(super) color: String,
 }
@@ -90,20 +90,34 @@ pub(super) fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Reads and checks a form file, reporting I/O problems.
-pub(super) fn check_file(engine: &Engine, path: &Path) -> Result<Form, ExitCode> {
+/// Reads and checks a form file (`-`: standard input); a file that cannot be
+/// read is said on standard error, and its message returned for `--json`.
+pub(super) fn read_form(engine: &Engine, path: &Path) -> Result<Form, String> {
     engine.check_file(path).map_err(|e| {
-        eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
-        ExitCode::from(EXIT_IO)
+        let message = findings::escape_controls(&e.to_string());
+        eprintln!("formpress: {message}");
+        message
     })
 }
 
-pub(super) fn inspect_pdf(path: &Path) -> Result<inspect::Inspected, ExitCode> {
-    let bytes = read_pdf(path)?;
-    inspect::read(bytes).map_err(|e| {
+/// Reads and checks a form file, reporting I/O problems.
+pub(super) fn check_file(engine: &Engine, path: &Path) -> Result<Form, ExitCode> {
+    read_form(engine, path).map_err(|_| ExitCode::from(EXIT_IO))
+}
+
+/// A PDF, or an OFD package (told from its bytes) with its package facts.
+pub(super) fn read_document(
+    path: &Path,
+    bytes: Vec<u8>,
+) -> Result<(inspect::Inspected, Option<ofd_read::Package>), ExitCode> {
+    let failed = |e: &dyn std::fmt::Display| {
         eprintln!("formpress: {}：{e}", shown(path));
         ExitCode::from(EXIT_FINDINGS)
-    })
+    };
+    if ofd_read::is_ofd(&bytes) {
+        return ofd_read::read(&bytes).map(|(read, pkg)| (read, Some(pkg))).map_err(|e| failed(&e));
+    }
+    inspect::read(bytes).map(|read| (read, None)).map_err(|e| failed(&e))
 }
 
 /// The forms named on the command line: files as given, folders as their
@@ -142,7 +156,10 @@ pub(super) fn claim_unarchived(outputs: &Outputs, path: &Path) -> Result<Output,
     let output = outputs.claim(path, Content::Other)?;
     if let Output::File { real, .. } = &output
         && let Ok(bytes) = formpress::files::read::read(real, inspect::MAX_PDF_BYTES)
-        && let Ok(pdf) = inspect::read(bytes)
+        && let Ok(pdf) = match ofd_read::is_ofd(&bytes) {
+            true => ofd_read::read(&bytes).map(|(read, _)| read).map_err(|_| ()),
+            false => inspect::read(bytes).map_err(|_| ()),
+        }
         && (pdf.source().is_some() || scan::is_archive(&pdf))
     {
         return Err(OutputError::Archive(path.to_path_buf()));
@@ -157,7 +174,7 @@ pub(super) fn kind<'a>(engine: &'a Engine, id: &str) -> Result<&'a formpress::fo
         let hint =
             formpress::form::schema::did_you_mean(id, &known).map(|b| format!("是否应为 {b}？")).unwrap_or_default();
         eprintln!("formpress: 未知的表单种类 {id}。{hint}可用的种类：{}", known.join("、"));
-        ExitCode::from(2)
+        ExitCode::from(EXIT_USAGE)
     })
 }
 
@@ -166,7 +183,7 @@ pub(super) fn write_or_print(output: Option<&Path>, text: &str, what: &str) -> E
     let path = output.unwrap_or(Path::new("-"));
     if !formpress::files::write::is_stdout(path) && std::fs::symlink_metadata(path).is_ok() {
         eprintln!("formpress: {} 已存在，未覆盖", shown(path));
-        return ExitCode::from(EXIT_FINDINGS);
+        return ExitCode::from(EXIT_USAGE);
     }
     let written = Outputs::new().claim(path, Content::Yaml).and_then(|o| o.write(text.as_bytes()).map(|()| o));
     match written {

@@ -1,4 +1,4 @@
-//! `formpress extract`: the YAML attached to an archive PDF, byte for byte.
+//! `formpress extract`: the YAML attached to an archive PDF or OFD-A package, byte for byte.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,29 +8,30 @@ use clap::Args;
 use formpress::files::write::{Content, Output, Outputs};
 use formpress::form::findings;
 
-use super::EXIT_FINDINGS;
-use super::common::{inspect_pdf, shown, write_failed};
+use super::common::{read_document, read_pdf, shown, write_failed};
+use super::{EXIT_FINDINGS, EXIT_USAGE};
 
 #[derive(Args, Debug)]
 pub struct ExtractArgs {
-    /// A PDF made with `formpress render --archive`.
+    /// formpress render --archive 生成的 PDF 或 OFD
     pub(super) pdf: PathBuf,
-    /// Where to write the YAML [default: the attachment's name, next to the PDF]; `-` for standard output.
+    /// 写到哪个文件（默认：PDF 旁边，与 PDF 同名的 .yaml）；`-` 为标准输出
     #[arg(short, long, value_name = "OUT.yaml")]
     pub(super) output: Option<PathBuf>,
-    /// Overwrite an existing file that differs from the attachment.
+    /// 已有文件与附件不同时也覆盖
     #[arg(long)]
     pub(super) force: bool,
 }
 
 pub(super) fn run(args: ExtractArgs) -> ExitCode {
-    let pdf = match inspect_pdf(&args.pdf) {
-        Ok(p) => p,
+    let (pdf, ofd) = match read_pdf(&args.pdf).and_then(|bytes| read_document(&args.pdf, bytes)) {
+        Ok(read) => read,
         Err(code) => return code,
     };
+    let doc = if ofd.is_some() { "OFD" } else { "PDF" };
     let Some(attachment) = pdf.source() else {
         eprintln!(
-            "formpress: {}：PDF 中没有附带 YAML（只有 render --archive 生成的 PDF 才附带表单原文）",
+            "formpress: {}：{doc} 中没有附带 YAML（只有 render --archive 生成的存档文件才附带表单原文）",
             args.pdf.display()
         );
         return ExitCode::from(EXIT_FINDINGS);
@@ -54,7 +55,7 @@ pub(super) fn run(args: ExtractArgs) -> ExitCode {
         }
         if !args.force {
             eprintln!("formpress: {} 已存在且内容不同；用 -o 另选文件名，或加 --force 覆盖", shown(&given));
-            return ExitCode::from(EXIT_FINDINGS);
+            return ExitCode::from(EXIT_USAGE);
         }
     }
     if let Err(e) = output.write(&attachment.bytes) {
@@ -62,7 +63,7 @@ pub(super) fn run(args: ExtractArgs) -> ExitCode {
     }
     if let Output::File { .. } = output {
         say!(
-            "已写出 {}（{} 字节，取自 PDF 附件 {}）",
+            "已写出 {}（{} 字节，取自 {doc} 附件 {}）",
             shown(&given),
             attachment.bytes.len(),
             findings::escape_controls(&attachment.name)

@@ -18,7 +18,10 @@ macro_rules! say {
 mod batch;
 mod check;
 mod common;
+mod completions;
 mod extract;
+mod fonts;
+mod help;
 mod import;
 mod list;
 mod new;
@@ -32,29 +35,11 @@ mod template;
 mod verify;
 mod watch;
 
-const EXIT_HELP: &str = "\
-Outputs: `-o -` (or /dev/stdout) writes to standard output. formpress never writes over an input
-of the run, a YAML file (unless it writes YAML), a device, FIFO or socket, or a read-only file.
-
-Exit status:
-  0  done (render: the PDF written; warnings are shown)
-  1  the form has errors: check reports them; render writes the form as a draft
-     (every page marked 草稿, no 校验码 or QR code; nothing with --strict or
-     --archive); verify: the PDF does not match, is a draft, or a signature fails;
-     sign: the PDF is a draft; scan: a page is missing, repeated, unreadable or
-     of another form (nothing written)
-  2  usage error (unknown option, missing argument, a folder that does not exist,
-     an output that would replace an input, a YAML file or a device; sign: a wrong
-     password or unusable key, a PDF formpress did not make without --any)
-  3  I/O error (input unreadable or over the size limits, output folder missing or not writable)
-  4  template or layout error (a template bug, Typst error, pagination)";
-
 #[derive(Parser, Debug)]
 #[command(
     name = "formpress",
     version,
-    about = "Turns YAML form data into official, printable PDF forms (绩效目标申报表 and related forms).",
-    after_help = EXIT_HELP
+    about = "把 YAML 表单数据排成正式、可打印的 PDF 表格（绩效目标申报表、绩效自评表等）。"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -63,49 +48,52 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Check forms and render them: PDF, or PNG/SVG pages; many at once in parallel.
-    #[command(after_help = EXIT_HELP)]
+    /// 检查表单并生成 PDF（或 PNG/SVG 页面图、.xlsx）；多份表单并行生成
     Render(render::RenderArgs),
-    /// Check forms without rendering; print every finding.
-    #[command(after_help = EXIT_HELP)]
+    /// 只检查表单，列出每个问题，不生成文件
     Check(check::CheckArgs),
-    /// Render a form again whenever it (or a --templates folder) changes; keeps the last good PDF.
+    /// 表单（或 --templates 目录）一改动就重新生成；有结构性错误时保留上一版 PDF
     Watch(watch::WatchArgs),
-    /// List the form kinds with their Chinese names.
+    /// 列出表单种类及其中文名称
     List(common::CommonArgs),
-    /// Write a commented YAML skeleton of a form kind, explaining every field.
+    /// 写出某种表单的 YAML 骨架，每个字段都有注释说明
     New(new::NewArgs),
-    /// Print the JSON Schema of a form kind's YAML (for completion and checks in an editor).
+    /// 输出某种表单 YAML 的 JSON Schema（编辑器补全和检查用），或 --json 结果的 JSON Schema
     Schema(schema::SchemaArgs),
-    /// Copy a form kind's template folder, to start a variant (use it with --templates).
+    /// 复制某种表单的模板目录，作为新变体的起点（配合 --templates 使用）
     Template(template::TemplateArgs),
-    /// Write the YAML attached to an archive PDF (render --archive) back to a file, byte for byte.
-    #[command(after_help = EXIT_HELP)]
+    /// 把存档 PDF（render --archive）附带的 YAML 原样写回文件
     Extract(extract::ExtractArgs),
-    /// Check a PDF's digital signatures, and that its printed 校验码 matches its attached YAML (and the given YAML).
-    #[command(after_help = EXIT_HELP)]
+    /// 核对 PDF：印的校验码与附带（或给出）的 YAML 是否一致，页面是否与数据相符，数字签名是否有效
     Verify(verify::VerifyArgs),
-    /// Sign a PDF digitally (PAdES, from a .p12 key); visible in the 签章区 when the page has one.
-    #[command(after_help = EXIT_HELP)]
+    /// 给 PDF 加数字签名（PAdES，用 .p12 密钥）；页面有签章区时签名显示在那里
     Sign(sign::SignArgs),
-    /// Fill in and check forms in the browser, with a live preview (a local web app on 127.0.0.1).
+    /// 在浏览器里填写和检查表单，实时预览（本机 127.0.0.1 上的网页应用）
     Serve(serve::ServeArgs),
-    /// Read a filled form from a spreadsheet (.xlsx; .xls and .et) into the kind's YAML.
-    #[command(after_help = EXIT_HELP)]
+    /// 把 Excel 或 WPS 填好的表格（.xlsx；.xls、.et）读成该种表单的 YAML
     Import(import::ImportArgs),
-    /// File the scanned, signed paper form: check every page's QR code against the form, then
-    /// write a PDF/A-3b archive of the scans with the YAML and the generated PDF attached.
-    #[command(after_help = EXIT_HELP)]
+    /// 归档签字盖章后的扫描件：逐页核对二维码与表单，再写出附带 YAML 和生成的 PDF 的 PDF/A-3b 存档
     Scan(scan::ScanArgs),
+    /// 列出找到的字体，以及每种表单的各类字体实际用的是哪一个（仿宋装了没有，还是用了内置字体）
+    Fonts(common::CommonArgs),
+    /// 输出 shell 的命令补全脚本（bash、zsh、fish、powershell）
+    Completions(completions::CompletionsArgs),
 }
 
+/// Exit statuses, one per cause, the same for every command (README, `formpress --help`).
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_IO: u8 = 3;
 pub const EXIT_LAYOUT: u8 = 4;
 
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    if let Some(code) = serve::double_clicked() {
+        return code;
+    }
+    let cli = match help::parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     match cli.command {
         Command::Render(args) => render::run(args),
         Command::Check(args) => check::run(args),
@@ -120,5 +108,7 @@ pub fn run() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Import(args) => import::run(args),
         Command::Scan(args) => scan::run(args),
+        Command::Fonts(args) => fonts::run(args),
+        Command::Completions(args) => completions::run(args),
     }
 }

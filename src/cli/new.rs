@@ -9,12 +9,12 @@ use super::common::{CommonArgs, with_kind, write_or_print};
 
 #[derive(Args, Debug)]
 pub struct NewArgs {
-    /// The form kind (see `formpress list`).
+    /// 表单种类（见 formpress list）
     pub(super) kind: String,
-    /// Where to write the skeleton [default: standard output]; never over an existing file.
+    /// 写到哪个文件（默认：标准输出）；从不覆盖已有文件
     #[arg(short, long, value_name = "FILE.yaml")]
     pub(super) output: Option<PathBuf>,
-    /// Write the form's own labels as keys (部门名称: instead of department:); both are accepted.
+    /// 用表上的中文栏目名作键（部门名称: 而不是 department:）；两种都能读
     #[arg(long)]
     pub(super) zh: bool,
     #[command(flatten)]

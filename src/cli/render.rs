@@ -1,51 +1,54 @@
-//! `formpress render`: one form to one PDF (many forms: `batch`), and `--format xlsx`.
+//! `formpress render`: one form to one PDF or OFD (many forms: `batch`), and `--format xlsx`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
 
+use formpress::files::read::is_stdin;
 use formpress::files::write::{Content, Output, OutputError, Outputs};
 use formpress::form::findings;
-use formpress::{Engine, Error, RenderOptions};
+use formpress::outputs::ofd;
+use formpress::{Engine, Error, Form, RenderOptions};
 
-use super::common::{CommonArgs, check_file, engine, expand, shown, write_failed};
+use super::common::{CommonArgs, check_file, engine, expand, read_form, shown, write_failed};
+use super::print::{FormReport, Out};
 use super::print::{print_findings, style};
 use super::{EXIT_FINDINGS, EXIT_IO, EXIT_LAYOUT, EXIT_USAGE};
 
 #[derive(Args, Debug)]
 pub struct RenderArgs {
-    /// Form files (YAML), or folders: every *.yaml and *.yml (any case) in them.
+    /// 表单文件（YAML；`-` 为标准输入），或目录：目录中所有 *.yaml 和 *.yml 文件
     #[arg(required = true, value_name = "FORM")]
     pub(super) forms: Vec<PathBuf>,
-    /// Output file for one form [default: the form's path with .pdf], `-` for standard
-    /// output; with several forms or a folder, the output folder [default: beside each form].
+    /// 一份表单时是输出文件（默认：表单旁边同名的 .pdf 或 .ofd），`-` 为标准输出；多份表单或目录时是输出目录（默认：各表单旁边）；页面图时也可以是目录
     #[arg(short, long, value_name = "OUT")]
     pub(super) output: Option<PathBuf>,
-    /// Output format: pdf, png/svg with one file per page (FORM-1.png, FORM-2.png, …), or
-    /// xlsx (the form as a spreadsheet with the official grid; `formpress import` reads it back).
-    #[arg(long, default_value = "pdf", value_parser = ["pdf", "png", "svg", "xlsx"])]
+    /// 输出格式：pdf（默认）；ofd（GB/T 33190 版式文件，加 --archive 为 OFD-A）；png、svg 每页一个文件（FORM-1.png、FORM-2.png……）；xlsx（官方格式的电子表格，formpress import 可读回）
+    #[arg(long, default_value = "pdf", value_parser = ["pdf", "ofd", "png", "svg", "xlsx"])]
     pub(super) format: String,
-    /// Resolution of PNG pages, in pixels per inch.
+    /// PNG 页面图的分辨率，每英寸像素数（默认 144）
     #[arg(long, default_value_t = 144.0, value_name = "PPI")]
     pub(super) ppi: f64,
-    /// Also write all rendered forms into one PDF, in order, with a bookmark per form.
+    /// 另把生成的所有表单按顺序合成一个 PDF，每份表单一个书签
     #[arg(long, value_name = "OUT.pdf")]
     pub(super) combine: Option<PathBuf>,
-    /// Forms rendered at once [default: the number of CPU cores].
+    /// 同时生成几份表单（默认：CPU 核数）
     #[arg(long, short = 'j', value_name = "N")]
     pub(super) jobs: Option<usize>,
-    /// Also write the generated Typst markup here (one form only; for debugging templates).
+    /// 另写出生成的 Typst 标记（仅限一份表单；调试模板用）
     #[arg(long, value_name = "OUT.typ")]
     pub(super) typ: Option<PathBuf>,
-    /// Write nothing if any error or warning is found.
+    /// 有任何错误或警告就不写文件
     #[arg(long)]
     pub(super) strict: bool,
-    /// Archive file: PDF/A-3b with this YAML attached byte for byte (also `options: {archive: true}`).
+    /// 以 JSON 输出结果（一份表单一个 JSON 文档；多份时每份一行，最后一行是汇总）
+    #[arg(long)]
+    pub(super) json: bool,
+    /// 存档文件：PDF/A-3b，原样附带 YAML（也可在表单里写 options: {archive: true}）
     #[arg(long)]
     pub(super) archive: bool,
-    /// 骑缝章: this picture (PNG/SVG) cut into one vertical slice per page along the right edges, so
-    /// the fanned pages show the whole seal (also `options: {seal_across: SEAL.png}`; none on one page).
+    /// 骑缝章：把这张图（PNG/SVG）竖着切成每页一条，印在各页右边缘，页面错开摆放时拼出整个印章（也可写 options: {seal_across: SEAL.png}；只有一页时不印）
     #[arg(long, value_name = "SEAL.png")]
     pub(super) seal_across: Option<PathBuf>,
     #[command(flatten)]
@@ -68,78 +71,123 @@ pub(super) fn run(args: RenderArgs) -> ExitCode {
         }
     }
     let single = args.forms.len() == 1 && !args.forms[0].is_dir();
+    if args.output.is_none() && args.forms.iter().any(|f| is_stdin(f)) {
+        eprintln!("formpress: 从标准输入读入表单时，请用 -o 指定输出文件（-o - 写到标准输出）");
+        return ExitCode::from(EXIT_USAGE);
+    }
     if args.format == "xlsx" {
         return render_xlsx(&engine, &args, single);
     }
-    if single && args.format == "pdf" && args.combine.is_none() {
-        render_one(&engine, &args, &args.forms[0], &options)
+    if single && (args.format == "pdf" || args.format == "ofd") && args.combine.is_none() {
+        render_one(&engine, &args, &args.forms[0], &options, Out::new(&args.common, args.json))
     } else {
         super::batch::run(&engine, &args, single, options)
     }
 }
 
 /// One form to one PDF, with everything said about it.
-fn render_one(engine: &Engine, args: &RenderArgs, input: &Path, options: &RenderOptions) -> ExitCode {
-    let form = match check_file(engine, input) {
+fn render_one(engine: &Engine, args: &RenderArgs, input: &Path, options: &RenderOptions, out: Out) -> ExitCode {
+    let file = input.display().to_string();
+    let form = match read_form(engine, input) {
         Ok(f) => f,
-        Err(code) => return code,
+        Err(message) => {
+            out.json(&FormReport::unread(file, message, EXIT_IO));
+            return ExitCode::from(EXIT_IO);
+        }
     };
-    print_findings(&form, style(&args.common));
+    out.findings(&form);
+    let mut report = FormReport::of(file, &form, 0);
+    report.exit = write_one(engine, args, input, options, &form, &mut report, out);
+    out.json(&report);
+    ExitCode::from(report.exit)
+}
+
+/// Lays out and writes one checked form; what was written (or why not) goes
+/// into `report`. Returns the exit status.
+fn write_one(
+    engine: &Engine,
+    args: &RenderArgs,
+    input: &Path,
+    options: &RenderOptions,
+    form: &Form,
+    report: &mut FormReport,
+    out: Out,
+) -> u8 {
+    let mut fail = |code: u8, message: String| {
+        eprintln!("formpress: {message}");
+        report.error = Some(message);
+        code
+    };
+    let ofd = args.format == "ofd";
+    let doc = if ofd { "OFD" } else { "PDF" };
     if !form.renderable() {
-        eprintln!("formpress: {}：有结构性错误，未生成 PDF", input.display());
-        return ExitCode::from(EXIT_FINDINGS);
+        return fail(EXIT_FINDINGS, format!("{}：有结构性错误，未生成 {doc}", shown(input)));
     }
     if args.strict && !form.findings.is_empty() {
-        eprintln!("formpress: --strict：有错误或警告，未生成 PDF");
-        return ExitCode::from(EXIT_FINDINGS);
+        return fail(EXIT_FINDINGS, format!("--strict：有错误或警告，未生成 {doc}"));
     }
     let outputs = Outputs::new();
     outputs.input(input);
-    let output = args.output.clone().unwrap_or_else(|| input.with_extension("pdf"));
+    let output = args.output.clone().unwrap_or_else(|| input.with_extension(if ofd { "ofd" } else { "pdf" }));
     let claimed = outputs.claim(&output, Content::Other).and_then(|pdf| {
         let typ = args.typ.as_ref().map(|t| outputs.claim(t, Content::Other)).transpose()?;
         Ok((pdf, typ))
     });
     let (output, typ) = match claimed {
         Ok(c) => c,
-        Err(e) => return ExitCode::from(write_failed(&e)),
+        Err(e) => return refused(&e, report),
     };
-    let rendered = match engine.report(&form, options).and_then(|r| r.pdf().map(|pdf| (r, pdf))) {
+    let export = |r: &formpress::outputs::report::Report| if ofd { ofd::of_laid(&r.laid) } else { r.pdf() };
+    let rendered = match engine.report(form, options).and_then(|r| export(&r).map(|bytes| (r, bytes))) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("formpress: {}：{e}", shown(input));
             if let (Error::Typst { markup, .. }, Some(typ)) = (&e, &typ) {
                 // The markup is what a template author needs to see the error.
                 let _ = typ.write(markup.as_bytes());
             }
-            return ExitCode::from(EXIT_LAYOUT);
+            return fail(EXIT_LAYOUT, format!("{}：{e}", shown(input)));
         }
     };
-    let (report, pdf) = rendered;
+    let (laid, pdf) = rendered;
     if let Some(typ) = &typ
-        && let Err(e) = write_markup(&outputs, typ, &report.laid)
+        && let Err(e) = write_markup(&outputs, typ, &laid.laid)
     {
-        return ExitCode::from(write_failed(&e));
+        return refused(&e, report);
     }
     if let Err(e) = output.write(&pdf) {
-        return ExitCode::from(write_failed(&e));
+        return refused(&e, report);
     }
-    let mut notes = report.notes();
+    report.outputs.push(output.path().display().to_string());
+    report.outputs.extend(typ.iter().map(|t| t.path().display().to_string()));
+    report.pages = Some(laid.pages);
+    report.code = laid.code().map(str::to_string);
+    report.draft = Some(laid.draft());
+    let mut notes = if ofd { laid.notes_for("OFD-A") } else { laid.notes() };
     notes.insert(1, format!("{} KB", pdf.len().div_ceil(1024)));
-    // With the PDF on standard output, the report goes to standard error.
-    let what = if report.draft() { "已生成草稿" } else { "已生成" };
+    // With the file on standard output, the report goes to standard error.
+    let what = if laid.draft() { "已生成草稿" } else { "已生成" };
     let line = format!("{what} {}（{}）", shown(output.path()), notes.join("，"));
     match output {
-        Output::Stdout => eprintln!("formpress: {line}"),
-        Output::File { .. } => say!("{line}"),
+        Output::Stdout if !out.json => eprintln!("formpress: {line}"),
+        Output::Stdout => {}
+        Output::File { .. } => out.say(&line),
     }
-    if let Some((date, "年度首日")) = report.laid.date {
+    if let Some((date, "年度首日")) = laid.laid.date {
         let (y, m, d) = (date.year().unwrap_or(0), date.month().unwrap_or(0), date.day().unwrap_or(0));
         eprintln!(
-            "formpress: 注意：表单没有填报日期，PDF 日期记为 {y}-{m:02}-{d:02}；可在 signature.date 写填报日期，或设置 SOURCE_DATE_EPOCH"
+            "formpress: 注意：表单没有填报日期，{doc} 日期记为 {y}-{m:02}-{d:02}；可在 signature.date 写填报日期，或设置 SOURCE_DATE_EPOCH"
         );
     }
-    if report.draft() { ExitCode::from(EXIT_FINDINGS) } else { ExitCode::SUCCESS }
+    if laid.draft() { EXIT_FINDINGS } else { 0 }
+}
+
+/// An output refused or failed: said, recorded in the report; its exit status.
+fn refused(e: &OutputError, report: &mut FormReport) -> u8 {
+    let code = write_failed(e);
+    if code != 0 {
+        report.error = Some(findings::escape_controls(&e.to_string()));
+    }
+    code
 }
 
 /// Writes the markup and, beside it, the assets it reads (`assets/qr.png`, …),

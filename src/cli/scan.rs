@@ -17,23 +17,25 @@ use super::{EXIT_FINDINGS, EXIT_IO, EXIT_LAYOUT, EXIT_USAGE};
 #[derive(Args, Debug)]
 #[command(group = clap::ArgGroup::new("form").required(true).multiple(true).args(["data", "pdf"]))]
 pub struct ScanArgs {
-    /// The scanned pages, in any order: a scanner's PDF, or JPEG, PNG and TIFF files.
+    /// 扫描件，顺序不限：扫描仪生成的 PDF，或 JPEG、PNG、TIFF 文件
     #[arg(required = true, value_name = "SCAN")]
     pub(super) scans: Vec<PathBuf>,
-    /// The form's data (YAML); it is rendered to learn its pages and 校验码.
+    /// 表单数据（YAML）；据此生成页面，得到页数和校验码
     #[arg(long, value_name = "FORM.yaml")]
     pub(super) data: Option<PathBuf>,
-    /// The generated PDF that was printed (with --data too, both are checked and attached).
+    /// 打印用的那份 PDF（与 --data 同时给出时两者互相核对，都附入存档）
     #[arg(long, value_name = "FORM.pdf")]
     pub(super) pdf: Option<PathBuf>,
-    /// The archive to write (PDF/A-3b); never over an input or another archive.
+    /// 写出的存档（PDF/A-3b，--format ofd 时为 OFD-A）；从不覆盖输入文件或另一份存档
     #[arg(short, long, value_name = "SIGNED.pdf")]
     pub(super) output: PathBuf,
-    /// The scan date recorded in the archive [default: the day the newest scan file was last modified].
+    /// 存档的格式：pdf（PDF/A-3b，默认）或 ofd（OFD-A，GB/T 42133）
+    #[arg(long, default_value = "pdf", value_parser = ["pdf", "ofd"])]
+    pub(super) format: String,
+    /// 存档记录的扫描日期（默认：最新的扫描文件的修改日期）
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub(super) date: Option<String>,
-    /// File the scans even where they differ from the form outside the 签章区 (a changed
-    /// amount written by hand, a struck-out row); every difference is recorded in the archive.
+    /// 扫描件在签章区以外与表单不同（手写改动的金额、划掉的行）时也存档；每处不同都记入存档
     #[arg(long)]
     pub(super) accept_changes: bool,
     #[command(flatten)]
@@ -84,8 +86,15 @@ pub(super) fn run(args: ScanArgs) -> ExitCode {
         },
         None => None,
     };
-    let request =
-        scan::Request { scans: &args.scans, data: form.as_ref(), pdf, date, accept_changes: args.accept_changes };
+    let format = if args.format == "ofd" { scan::ArchiveFormat::Ofd } else { scan::ArchiveFormat::Pdf };
+    let request = scan::Request {
+        scans: &args.scans,
+        data: form.as_ref(),
+        pdf,
+        date,
+        accept_changes: args.accept_changes,
+        format,
+    };
     let mut on_form = |code: &str, pages: usize| report(format!("表单：校验码 {code}，共 {pages} 页"));
     let filed = match scan::file(&engine, request, &mut on_form) {
         Ok(f) => f,
@@ -123,9 +132,10 @@ pub(super) fn run(args: ScanArgs) -> ExitCode {
     }
     let attached = if filed.with_yaml { "附 YAML 原文和生成的 PDF" } else { "附生成的 PDF" };
     report(format!(
-        "已生成 {}（{} 页扫描件，PDF/A-3b，{attached}，校验码 {}，扫描日期 {}，{} KB）",
+        "已生成 {}（{} 页扫描件，{}，{attached}，校验码 {}，扫描日期 {}，{} KB）",
         shown(output.path()),
         filed.pages,
+        if format == scan::ArchiveFormat::Ofd { "OFD-A" } else { "PDF/A-3b" },
         filed.code,
         filed.date,
         filed.archive.len().div_ceil(1024)

@@ -10,24 +10,36 @@ use super::{EXIT_IO, EXIT_USAGE};
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// The folder of forms (its *.yaml and *.yml files) [default: the current folder].
-    #[arg(value_name = "DIR", default_value = ".")]
+    /// 表单所在目录（其中的 *.yaml 和 *.yml 文件；默认：当前目录）
+    #[arg(value_name = "DIR", default_value = ".", conflicts_with = "documents")]
     pub(super) dir: PathBuf,
-    /// Port on 127.0.0.1; 0 picks a free one.
+    /// 用“文档”里的“绩效表”目录，第一次使用时建好并放入示例表单（桌面快捷方式和双击 formpress.exe 时就是这样启动的）
+    #[arg(long)]
+    pub(super) documents: bool,
+    /// 127.0.0.1 上的端口（默认 8421）；0 表示任选一个空闲端口
     #[arg(long, default_value_t = 8421, conflicts_with = "listen")]
     pub(super) port: u16,
-    /// Listen on this address instead (e.g. 0.0.0.0:8421): other computers can then reach the forms.
+    /// 改在这个地址上监听（如 0.0.0.0:8421）：这样别的电脑也能访问这些表单
     #[arg(long, value_name = "ADDR")]
     pub(super) listen: Option<std::net::SocketAddr>,
-    /// Open the page in the default browser.
+    /// 用默认浏览器打开页面
     #[arg(long)]
     pub(super) open: bool,
     #[command(flatten)]
     pub(super) common: CommonArgs,
 }
 
-pub(super) fn run(args: ServeArgs) -> ExitCode {
+pub(super) fn run(mut args: ServeArgs) -> ExitCode {
     use formpress::interfaces::serve;
+    if args.documents {
+        match serve::documents::folder() {
+            Ok(dir) => args.dir = dir,
+            Err(e) => {
+                eprintln!("formpress: 无法建立“文档/{}”文件夹：{e}", serve::documents::FOLDER);
+                return ExitCode::from(EXIT_IO);
+            }
+        }
+    }
     if !args.dir.is_dir() {
         eprintln!("formpress: 表单目录不存在：{}", shown(&args.dir));
         return ExitCode::from(EXIT_USAGE);
@@ -53,4 +65,34 @@ pub(super) fn run(args: ServeArgs) -> ExitCode {
             ExitCode::from(if matches!(e, serve::ServeError::Folder(..)) { EXIT_USAGE } else { EXIT_IO })
         }
     }
+}
+
+/// formpress.exe opened from Explorer: no arguments, and the console window is its own
+/// (a command prompt would be attached to it too). Then it is `serve --documents --open`,
+/// and the window stays open on an error until Enter, so the message can be read.
+pub(super) fn double_clicked() -> Option<ExitCode> {
+    if std::env::args_os().len() > 1 || !own_console() {
+        return None;
+    }
+    use clap::Parser as _;
+    let cli = super::Cli::parse_from(["formpress", "serve", "--documents", "--open"]);
+    let super::Command::Serve(args) = cli.command else { unreachable!("parsed as serve") };
+    let code = run(args);
+    if code != ExitCode::SUCCESS {
+        eprintln!("按回车键关闭窗口");
+        let _ = std::io::stdin().read_line(&mut String::new());
+    }
+    Some(code)
+}
+
+#[cfg(windows)]
+fn own_console() -> bool {
+    let mut processes = [0u32; 2];
+    // SAFETY: the buffer and its length as the call expects them.
+    unsafe { windows_sys::Win32::System::Console::GetConsoleProcessList(processes.as_mut_ptr(), 2) == 1 }
+}
+
+#[cfg(not(windows))]
+fn own_console() -> bool {
+    false
 }

@@ -20,19 +20,18 @@ pub const PASSWORD_ENV: &str = "FORMPRESS_KEY_PASSWORD";
 
 #[derive(Args, Debug)]
 pub struct SignArgs {
-    /// The PDF to sign (made by formpress render; not a draft).
+    /// 要签名的 PDF（formpress render 生成的，不能是草稿）
     pdf: PathBuf,
-    /// The signer's private key and certificate: a PKCS#12 file (.p12/.pfx; RSA or ECDSA P-256/P-384).
+    /// 签名人的私钥和证书：PKCS#12 文件（.p12/.pfx；RSA 或 ECDSA P-256/P-384）
     #[arg(long, value_name = "KEY.p12")]
     key: PathBuf,
-    /// A file whose first line is the password of the .p12 [default: the FORMPRESS_KEY_PASSWORD
-    /// variable, else asked on the terminal, else empty].
+    /// 第一行是 .p12 密码的文件（默认：环境变量 FORMPRESS_KEY_PASSWORD，否则在终端上询问）
     #[arg(long, value_name = "FILE")]
     password_file: Option<PathBuf>,
-    /// The signed PDF [default: FORM.signed.pdf beside the input]; `-` for standard output.
+    /// 签名后的 PDF（默认：输入旁边的 FORM.signed.pdf）；`-` 为标准输出
     #[arg(short, long, value_name = "OUT.pdf")]
     output: Option<PathBuf>,
-    /// Also sign a PDF that formpress did not make.
+    /// 也给不是 formpress 生成的 PDF 签名
     #[arg(long)]
     any: bool,
     #[command(flatten)]
@@ -133,6 +132,13 @@ fn open_key(args: &SignArgs) -> Result<Signer, ExitCode> {
             })?;
             Signer::from_p12(&bytes, &typed).map_err(failed)
         }
+        Err(KeyError::Password) if args.password_file.is_none() && std::env::var_os(PASSWORD_ENV).is_none() => {
+            eprintln!(
+                "formpress: {} 需要密码，但没有给出：用 --password-file 指定密码文件，或设置环境变量 {PASSWORD_ENV}",
+                shown(&args.key)
+            );
+            Err(ExitCode::from(EXIT_USAGE))
+        }
         other => other.map_err(failed),
     }
 }
@@ -142,20 +148,70 @@ fn prompt(question: &str) -> std::io::Result<String> {
     use std::io::Write as _;
     eprint!("{question}");
     std::io::stderr().flush()?;
-    let fd = libc::STDIN_FILENO;
-    // SAFETY: termios is plain data; tcgetattr fills it and tcsetattr restores it below.
-    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-    let echo_off = unsafe { libc::tcgetattr(fd, &mut saved) } == 0 && {
-        let mut quiet = saved;
-        quiet.c_lflag &= !libc::ECHO;
-        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) == 0 }
-    };
+    let echo = EchoOff::new();
     let mut line = String::new();
     let read = std::io::stdin().read_line(&mut line);
-    if echo_off {
-        unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
-    }
+    drop(echo);
     eprintln!();
     read?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// The terminal's echo turned off until dropped (nothing when standard input
+/// is no terminal).
+#[cfg(unix)]
+struct EchoOff(Option<libc::termios>);
+
+#[cfg(unix)]
+impl EchoOff {
+    fn new() -> EchoOff {
+        let fd = libc::STDIN_FILENO;
+        // SAFETY: termios is plain data; tcgetattr fills it and drop restores it.
+        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+        let off = unsafe { libc::tcgetattr(fd, &mut saved) } == 0 && {
+            let mut quiet = saved;
+            quiet.c_lflag &= !libc::ECHO;
+            unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) == 0 }
+        };
+        EchoOff(off.then_some(saved))
+    }
+}
+
+#[cfg(unix)]
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.0 {
+            unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, saved) };
+        }
+    }
+}
+
+/// On Windows the console's input mode: echo off while the password is typed.
+#[cfg(windows)]
+struct EchoOff(Option<(windows_sys::Win32::Foundation::HANDLE, u32)>);
+
+#[cfg(windows)]
+impl EchoOff {
+    fn new() -> EchoOff {
+        use windows_sys::Win32::System::Console::{
+            ENABLE_ECHO_INPUT, GetConsoleMode, GetStdHandle, STD_INPUT_HANDLE, SetConsoleMode,
+        };
+        // SAFETY: the process's own standard input handle; the mode is plain data.
+        unsafe {
+            let input = GetStdHandle(STD_INPUT_HANDLE);
+            let mut mode = 0;
+            let off = GetConsoleMode(input, &mut mode) != 0 && SetConsoleMode(input, mode & !ENABLE_ECHO_INPUT) != 0;
+            EchoOff(off.then_some((input, mode)))
+        }
+    }
+}
+
+#[cfg(windows)]
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        if let Some((input, mode)) = self.0 {
+            // SAFETY: restores the mode read in new().
+            unsafe { windows_sys::Win32::System::Console::SetConsoleMode(input, mode) };
+        }
+    }
 }

@@ -7,14 +7,14 @@ use clap::Args;
 
 use formpress::files::write::{Content, OutputError, Outputs};
 
-use super::EXIT_FINDINGS;
+use super::EXIT_USAGE;
 use super::common::{CommonArgs, shown, with_kind, write_failed};
 
 #[derive(Args, Debug)]
 pub struct TemplateArgs {
-    /// The form kind to copy.
+    /// 要复制的表单种类
     pub(super) kind: String,
-    /// The new kind's folder; its name becomes the new kind's id (e.g. mytemplates/henan-2022-dept).
+    /// 新种类的目录；目录名就是新种类的名字（如 mytemplates/henan-2022-dept）
     #[arg(short, long, value_name = "DIR")]
     pub(super) output: PathBuf,
     #[command(flatten)]
@@ -25,7 +25,7 @@ pub(super) fn run(args: TemplateArgs) -> ExitCode {
     with_kind(&args.common, &args.kind, |engine, kind| {
         if args.output.exists() {
             eprintln!("formpress: {} 已存在；请给一个新的目录名（目录名就是新种类的名字）", args.output.display());
-            return ExitCode::from(EXIT_FINDINGS);
+            return ExitCode::from(EXIT_USAGE);
         }
         let prefix = format!("{}/", kind.id);
         let outputs = Outputs::new();

@@ -1,4 +1,4 @@
-//! `formpress verify`: the library's report on a PDF, printed.
+//! `formpress verify`: the library's report on a PDF or an OFD package, printed.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,7 +7,7 @@ use clap::Args;
 
 use formpress::archival::scan;
 use formpress::archival::signature_check::Problem;
-use formpress::archival::verify::{self, Body, Pages, Report, SignatureReport, SourceCheck, Verdict};
+use formpress::archival::verify::{self, Body, Format, Pages, Report, SignatureReport, SourceCheck, Verdict};
 use formpress::form::findings;
 
 use super::EXIT_FINDINGS;
@@ -15,9 +15,9 @@ use super::common::{CommonArgs, check_file, engine, read_pdf, shown};
 
 #[derive(Args, Debug)]
 pub struct VerifyArgs {
-    /// The PDF to verify.
+    /// 要核对的 PDF 或 OFD
     pub(super) pdf: PathBuf,
-    /// The form data it should have been made from (optional if the PDF carries its YAML).
+    /// 它应当由哪份表单数据生成（附带 YAML 时可不给）
     pub(super) form: Option<PathBuf>,
     #[command(flatten)]
     pub(super) common: CommonArgs,
@@ -50,12 +50,16 @@ pub(super) fn run(args: VerifyArgs) -> ExitCode {
         && report.signatures.iter().all(|s| s.signature.problem.is_none())
     {
         print_signatures(&report);
-        eprintln!("formpress: {} 没有附带 YAML；请给出表单的 YAML 文件：formpress verify PDF YAML", args.pdf.display());
+        let doc = report.format.word();
+        eprintln!(
+            "formpress: {} 没有附带 YAML；请给出表单的 YAML 文件：formpress verify {doc} YAML",
+            args.pdf.display()
+        );
         return ExitCode::from(EXIT_FINDINGS);
     }
     if let Body::NoCode = &report.body {
         print_signatures(&report);
-        eprintln!("formpress: {}：PDF 上没有找到校验码", args.pdf.display());
+        eprintln!("formpress: {}：{} 上没有找到校验码", args.pdf.display(), report.format.word());
         return ExitCode::from(EXIT_FINDINGS);
     }
     print(&report, &args);
@@ -67,9 +71,10 @@ pub(super) fn run(args: VerifyArgs) -> ExitCode {
 
 fn print(report: &Report, args: &VerifyArgs) {
     print_signatures(report);
+    let doc = report.format.word();
     match &report.made_by {
-        Some(stamp) => say!("PDF 由 {stamp} 生成"),
-        None => say!("PDF 中没有 formpress 的版本记录"),
+        Some(stamp) => say!("{doc} 由 {stamp} 生成"),
+        None => say!("{doc} 中没有 formpress 的版本记录"),
     }
     match &report.body {
         Body::Scan(lines) => {
@@ -83,14 +88,14 @@ fn print(report: &Report, args: &VerifyArgs) {
         Body::Draft => {
             say!("{}：这是草稿——表单数据有错误，未通过校验，页面上没有校验码；不能作为正式表格", args.pdf.display())
         }
-        Body::NoCode => say!("✗ PDF 上没有找到校验码"),
-        Body::NoData { printed } => say!("PDF 上印的校验码：{printed}；PDF 没有附带 YAML，无法核对页面"),
+        Body::NoCode => say!("✗ {doc} 上没有找到校验码"),
+        Body::NoData { printed } => say!("{doc} 上印的校验码：{printed}；{doc} 没有附带 YAML，无法核对页面"),
         Body::Form(form) => {
             if form.odd_pages.is_empty() {
-                say!("PDF 上印的校验码：{}（{} 页一致）", form.printed, form.pages);
+                say!("{doc} 上印的校验码：{}（{} 页一致）", form.printed, form.pages);
             } else {
                 let pages: Vec<String> = form.odd_pages.iter().map(ToString::to_string).collect();
-                say!("PDF 上印的校验码：{}；✗ 第 {} 页的校验码不同或缺失", form.printed, pages.join("、"));
+                say!("{doc} 上印的校验码：{}；✗ 第 {} 页的校验码不同或缺失", form.printed, pages.join("、"));
             }
             if !form.extras.is_empty() {
                 say!("✗ 文件中有 formpress 不会写入的内容：");
@@ -107,25 +112,25 @@ fn print(report: &Report, args: &VerifyArgs) {
                 );
             }
             for source in &form.sources {
-                print_source(source, &form.printed);
+                print_source(source, &form.printed, report.format);
             }
         }
     }
-    say!(
-        "结果：{}",
-        match report.verdict {
-            Verdict::Matches if matches!(report.body, Body::Scan(_)) => "一致（签字盖章扫描件与表单数据相符）",
-            Verdict::Matches => "一致",
-            Verdict::Differs => "不一致",
-            Verdict::CodeOnly =>
-                "校验码一致，页面未能核对（PDF 由其他版本生成，页面与现在生成的不同；不能确认页面上的内容）",
-            Verdict::Draft => "草稿",
+    let verdict = match report.verdict {
+        Verdict::Matches if matches!(report.body, Body::Scan(_)) => "一致（签字盖章扫描件与表单数据相符）".to_string(),
+        Verdict::Matches => "一致".to_string(),
+        Verdict::Differs => "不一致".to_string(),
+        Verdict::CodeOnly => {
+            format!("校验码一致，页面未能核对（{doc} 由其他版本生成，页面与现在生成的不同；不能确认页面上的内容）")
         }
-    );
+        Verdict::Draft => "草稿".to_string(),
+    };
+    say!("结果：{verdict}");
 }
 
-fn print_source(source: &verify::SourceReport, printed: &str) {
-    let what = source.source.to_string();
+fn print_source(source: &verify::SourceReport, printed: &str, format: Format) {
+    let doc = format.word();
+    let what = source.source.describe(doc);
     match &source.check {
         SourceCheck::Missing(why) => say!("{what}：✗ {}", findings::escape_controls(why)),
         SourceCheck::Unreadable { errors, messages } => {
@@ -137,18 +142,21 @@ fn print_source(source: &verify::SourceReport, printed: &str) {
         SourceCheck::Checked { code, matches, as_version, other_layout, pages } => {
             match (matches, as_version) {
                 (true, None) => say!("{what}：校验码 {code} ✓ 一致"),
-                (true, Some(v)) => say!("{what}：校验码 {printed} ✓ 一致（按 PDF 记录的表单种类版本 {v} 计算）"),
-                (false, _) => say!("{what}：✗ 校验码不一致：PDF 上印的是 {printed}，数据算得 {code}"),
+                (true, Some(v)) => say!("{what}：校验码 {printed} ✓ 一致（按 {doc} 记录的表单种类版本 {v} 计算）"),
+                (false, _) => say!("{what}：✗ 校验码不一致：{doc} 上印的是 {printed}，数据算得 {code}"),
             }
             match pages {
-                Pages::Same(n) => say!(
+                Pages::Same(n) if format == Format::Pdf => say!(
                     "  ✓ 每页的画面和文字与数据重新生成的一致（{n} 页，按 {} dpi 逐像素比对，含二维码、印章）",
                     verify::DPI
+                ),
+                Pages::Same(n) => say!(
+                    "  ✓ 每页的文字、图形和页面内容与数据重新生成的一致（{n} 页，含二维码、印章）；OFD 包只含 formpress 写的文件"
                 ),
                 Pages::Failed(why) => say!("  ✗ 无法重新生成页面来比对：{why}"),
                 Pages::Differ(differences) => {
                     if *other_layout {
-                        say!("  ⚠ 页面与现在生成的不同；PDF 由其他版本生成，版式可能已变，页面未能核对：");
+                        say!("  ⚠ 页面与现在生成的不同；{doc} 由其他版本生成，版式可能已变，页面未能核对：");
                     } else {
                         say!("  ✗ 页面与数据不符：");
                     }
@@ -162,6 +170,14 @@ fn print_source(source: &verify::SourceReport, printed: &str) {
 }
 
 fn print_signatures(report: &Report) {
+    match report.format {
+        // GB/T 38540 seals are not checked (README, "OFD").
+        Format::Ofd { sealed: true } => {
+            return say!("OFD 中有电子签章（GB/T 38540），formpress 不核验签章，只核验内容");
+        }
+        Format::Ofd { sealed: false } => return,
+        Format::Pdf => {}
+    }
     if report.signatures.is_empty() {
         say!("PDF 没有数字签名");
         return;

@@ -14,12 +14,12 @@ use super::print::{print_findings, style};
 
 #[derive(Args, Debug)]
 pub struct WatchArgs {
-    /// The form data (YAML).
+    /// 表单数据（YAML）
     pub(super) form: PathBuf,
-    /// Output PDF [default: the form's path with .pdf]; `-` for standard output.
+    /// 输出的 PDF（默认：表单旁边同名的 .pdf）；`-` 为标准输出
     #[arg(short, long, value_name = "OUT.pdf")]
     pub(super) output: Option<PathBuf>,
-    /// Archive file: PDF/A-3b with the YAML attached.
+    /// 存档文件：PDF/A-3b，附带 YAML
     #[arg(long)]
     pub(super) archive: bool,
     #[command(flatten)]

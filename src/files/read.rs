@@ -115,3 +115,19 @@ pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
     }
     Ok(bytes)
 }
+
+/// Whether a path names standard input (`-`).
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Reads standard input, at most `limit` bytes (a form piped in: `formpress check -`).
+pub fn read_stdin(limit: u64) -> Result<Vec<u8>, InputError> {
+    let path = Path::new("-");
+    let mut bytes = vec![];
+    std::io::stdin().lock().take(limit + 1).read_to_end(&mut bytes).map_err(|e| InputError::from_io(path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(InputError::TooLarge { path: path.to_path_buf(), size: bytes.len() as u64, limit });
+    }
+    Ok(bytes)
+}

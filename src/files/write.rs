@@ -98,20 +98,32 @@ pub struct Outputs {
     claimed: Mutex<Vec<PathBuf>>,
 }
 
-/// A file's identity: device and inode.
+/// A file's identity: device and inode (Windows: volume serial number and
+/// file index), so another spelling or a hard link of an input is caught.
 type Id = (u64, u64);
 
-fn id(meta: &std::fs::Metadata) -> Id {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        (meta.dev(), meta.ino())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        (0, 0)
-    }
+#[cfg(unix)]
+fn id(_path: &Path, meta: &std::fs::Metadata) -> Option<Id> {
+    use std::os::unix::fs::MetadataExt;
+    Some((meta.dev(), meta.ino()))
+}
+
+/// Windows keeps the identity behind a handle (std's accessors for it are
+/// unstable): the file is opened without read or write access only to ask.
+#[cfg(windows)]
+fn id(path: &Path, _meta: &std::fs::Metadata) -> Option<Id> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        BY_HANDLE_FILE_INFORMATION, FILE_FLAG_BACKUP_SEMANTICS, GetFileInformationByHandle,
+    };
+    let file = std::fs::OpenOptions::new().access_mode(0).custom_flags(FILE_FLAG_BACKUP_SEMANTICS).open(path).ok()?;
+    // SAFETY: a handle open for the call and a plain-data struct for it to fill.
+    let mut info: BY_HANDLE_FILE_INFORMATION = unsafe { std::mem::zeroed() };
+    let ok = unsafe { GetFileInformationByHandle(file.as_raw_handle(), &mut info) } != 0;
+    ok.then(|| {
+        (u64::from(info.dwVolumeSerialNumber), u64::from(info.nFileIndexHigh) << 32 | u64::from(info.nFileIndexLow))
+    })
 }
 
 /// Whether `path` names standard output.
@@ -126,8 +138,8 @@ impl Outputs {
 
     /// Records an input of the run (a file that does not exist is not one).
     pub fn input(&self, path: &Path) {
-        if let Ok(meta) = std::fs::metadata(path) {
-            self.inputs.lock().expect("no poisoned lock").push(id(&meta));
+        if let Some(id) = std::fs::metadata(path).ok().and_then(|meta| id(path, &meta)) {
+            self.inputs.lock().expect("no poisoned lock").push(id);
         }
     }
 
@@ -141,7 +153,7 @@ impl Outputs {
         }
         let (real, existing) = resolve(path)?;
         if let Some(meta) = &existing {
-            if self.inputs.lock().expect("no poisoned lock").contains(&id(meta)) {
+            if id(&real, meta).is_some_and(|id| self.inputs.lock().expect("no poisoned lock").contains(&id)) {
                 return Err(OutputError::IsInput(path.to_path_buf()));
             }
             writable(path, &real, meta)?;

@@ -6,7 +6,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::form::findings::{self, Class, Finding, Severity};
 use crate::form::kind::Catalog;
-use crate::form::{rules, schema, yaml, zh_keys};
+use crate::form::{blocked, schema, yaml, zh_keys};
 
 /// A form file after checking: its data if it could be read, and every finding.
 pub struct Form {
@@ -114,9 +114,18 @@ pub fn check(
     // Rules compute with numbers; the data keeps the numbers as typed. They run
     // on whatever could be read, so one finding never hides another (a rule
     // whose values are missing cannot be evaluated and is skipped).
-    let mut numeric = schema::numeric_view(&form.data, &checked.numbers);
-    rules::compute(env, kind, &mut numeric, &form.options);
-    form.findings.extend(rules::check(env, kind, &numeric, &form.options, &root));
+    // A value the form prints is never computed from a cell that cannot be read.
+    let view = schema::numeric_view(&form.data, &checked.numbers, &checked.unreadable);
+    let inputs = blocked::Inputs {
+        env,
+        kind,
+        view: &view,
+        typed: &form.data,
+        cells: &checked.unreadable,
+        options: &form.options,
+    };
+    let (numeric, found) = blocked::check(&inputs, &root);
+    form.findings.extend(found);
     for f in &mut form.findings {
         f.yaml_path = written.path(&root, &f.yaml_path);
     }

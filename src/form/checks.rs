@@ -189,7 +189,8 @@ const WORDS: &str = "项目 目标 目的 资金 金额 部门 门户 人员 员
 改革 革新 新增 增长 长期 期限 限额 额定 定向 向外 外资 资源 源于 于此 此次 次年 年初 初中 中学 学前 前期 期中 \
 就业 业主 主管 管护 护理 理财 财务 务求 求是 是非 非常 常规 规范 范例 例外 外事 事故 故障 障碍 碍事 事务 务农 \
 农业 业内 内容 容易 易于 于今 今年 年内 内控 控制 制定 定稿 稿件 件件 健康 康复 复核 核查 查看 看病 病人 人群 \
-贫村 村内 村民 在职 职工 乡村 村庄 村级 级次 全村 村集体 行业 业主";
+贫村 村内 村民 在职 职工 乡村 村庄 村级 级次 全村 村集体 行业 业主 市级 县级 区级 省级 乡级 镇级 \
+省委 市委 县委 区委 镇委 乡委 村委";
 
 fn is_word(w: &str) -> bool {
     WORDS.split_whitespace().any(|x| x == w)
@@ -303,7 +304,10 @@ pub fn lint_text(text: &str) -> Vec<(usize, String)> {
         let pair: String = [c, c].iter().collect();
         let before: String = chars[i.saturating_sub(2)..i].iter().collect();
         let after: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-        let two_words = i >= 2 && i + 1 < chars.len() && is_word(&before) && is_word(&after);
+        // A place name ends in its unit (阳泉市, 岳阳县, 脱贫村) and may be followed by a
+        // word that starts with it (市级, 县委, 村内): the name itself is in no word list.
+        let place_end = "省市县区乡镇村".contains(c);
+        let two_words = i >= 2 && i + 1 < chars.len() && (is_word(&before) || place_end) && is_word(&after);
         if !DOUBLES_OK.contains(&pair.as_str()) && !two_words {
             out.push((i, format!("重复的字「{pair}」")));
         }
@@ -372,6 +376,8 @@ mod tests {
         assert_eq!(found("社会组织 and 行业协会"), vec!["中文里夹有英文单词「and」"]);
         assert_eq!(found("专项资金金做到专项专用"), vec!["重复的字「金金」"]);
         assert!(found("项目目标完成实现率；人人有责；PDF文件；12345平台").is_empty());
+        assert!(found("山西省阳泉市市级预算部门；岳阳县县级；脱贫村村内").is_empty(), "a place name and the next word");
+        assert_eq!(found("市市级"), vec!["重复的字「市市」"], "no place name before it");
         assert_eq!(found("项目周期周期为一年"), vec!["重复的词「周期周期」"]);
         assert_eq!(found("854万854万"), vec!["重复的词「854万854万」"]);
         assert!(found("是否充分; 内容（1）").is_empty(), "half-width punctuation is not a finding");

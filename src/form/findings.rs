@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
 use crate::form::yaml::Loc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -59,6 +61,34 @@ impl Finding {
 
     pub fn blocks_render(&self) -> bool {
         self.severity == Severity::Error && self.class == Class::Structure
+    }
+}
+
+/// A finding as scripts read it (`--json`, the web app): where it is (line
+/// and column from 1, the YAML path, the place as the form names it), how
+/// bad (`error`/`warning`, and whether it stops rendering) and what it says.
+impl Serialize for Finding {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut out = s.serialize_struct("Finding", 8)?;
+        out.serialize_field("severity", self.severity.name())?;
+        out.serialize_field("blocking", &self.blocks_render())?;
+        out.serialize_field("line", &self.loc.map(|l| l.line))?;
+        out.serialize_field("column", &self.loc.map(|l| l.col))?;
+        out.serialize_field("path", &self.yaml_path)?;
+        out.serialize_field("place", &self.path)?;
+        out.serialize_field("message", &self.message)?;
+        out.serialize_field("help", &self.help)?;
+        out.end()
+    }
+}
+
+impl Severity {
+    /// `error` or `warning`, as scripts see it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
     }
 }
 

@@ -293,6 +293,10 @@ fn builtin_options() -> IndexMap<String, OptionSpec> {
             },
         ),
         (
+            "absent".to_string(),
+            any(serde_json::json!([]), "本地表上没有的格（字段名，如 [department, goals.year]）：空着不算缺失"),
+        ),
+        (
             "labels".to_string(),
             any(
                 serde_json::json!({}),
@@ -337,6 +341,11 @@ pub struct Computed {
     pub each: Option<String>,
     pub set: String,
     pub value: String,
+    /// The value as the form names it (年度资金总额, 执行率, 总分) when the form
+    /// prints it: such a value is never computed from an unreadable cell, and
+    /// that cell is an error naming it (`rules::blocked`).
+    #[serde(default)]
+    pub label: Option<String>,
 }
 
 /// A form rule: a MiniJinja expression that must hold.
@@ -568,7 +577,9 @@ fn check_manifest(m: &Manifest) -> Result<(), String> {
             J::String(s) => return Err(format!("选项 {k}：默认值 {s} 不在 choices 之中")),
             // A map of texts (`labels`).
             J::Object(m) if m.values().all(J::is_string) && o.choices.is_empty() => {}
-            _ => return Err(format!("选项 {k}：默认值应为 true/false、数字、文本或文本的映射")),
+            // A list of field names (`absent`).
+            J::Array(items) if items.iter().all(J::is_string) && o.choices.is_empty() => {}
+            _ => return Err(format!("选项 {k}：默认值应为 true/false、数字、文本、文本的映射或文本的列表")),
         }
     }
     for (i, c) in m.computed.iter().enumerate() {

@@ -36,8 +36,9 @@ struct Item<'a> {
     tree: Option<&'a Field>,
 }
 
+/// A step of a YAML path.
 #[derive(Clone)]
-enum Seg {
+pub(crate) enum Seg {
     Key(String),
     Index(usize),
 }
@@ -152,6 +153,11 @@ fn finding(rule: &Rule, item: &Item, root: &Node, message: String) -> Finding {
         RuleLevel::Error => Finding::error(Class::Rule, loc, &place, message),
         RuleLevel::Warning => Finding::warning(loc, &place, message),
     }
+}
+
+/// The paths of the items an `each` path visits in `data`.
+pub(crate) fn item_paths(kind: &Kind, data: &Json, each: Option<&str>) -> Vec<Vec<Seg>> {
+    items(kind, data, each).into_iter().map(|item| item.path).collect()
 }
 
 /// The items a rule's `each` path visits (the whole form when there is none).

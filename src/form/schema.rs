@@ -34,19 +34,55 @@ pub struct Checked {
     /// Layout options: the kind's defaults with the form's overrides.
     pub options: Map<String, Json>,
     pub findings: Vec<Finding>,
-    /// JSON pointers of the numbers in `data`: they are kept as the text the
-    /// user typed (`10.00` stays `10.00`); rules see them as numbers
-    /// (`numeric_view`).
-    pub numbers: Vec<String>,
+    /// JSON pointers of the numbers in `data` with their values: the data keeps
+    /// the text the user typed (`10.00` stays `10.00`, `250万` stays `250万`);
+    /// rules see the value, an amount in the form's unit (`numeric_view`).
+    pub numbers: Vec<(String, f64)>,
+    /// Number and money cells that hold something other than a number, a
+    /// dash or a convertible amount (`四百五十`, `854万(…)`, `300美元`): printed as
+    /// typed, and none to the rules. They are an error only where a value the
+    /// form prints is computed from them (see `rules::blocked`).
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A number or money cell that cannot be read as one.
+#[derive(Debug, Clone)]
+pub struct Unreadable {
+    /// JSON pointer into the data.
+    pub pointer: String,
+    pub text: String,
+    pub loc: Loc,
+    pub at: Place,
+    /// A money cell (else a number: 分值, 得分).
+    pub money: bool,
+}
+
+impl Unreadable {
+    /// Why the cell cannot take part in a computation, in the form's words.
+    pub fn reason(&self, unit: &str) -> String {
+        let text = &self.text;
+        if self.money
+            && let Some((_, suffix)) = number_and_suffix(text)
+        {
+            return format!("「{text}」的单位「{suffix}」不能换算成{unit}");
+        }
+        format!("「{text}」不是{}", if self.money { "金额" } else { "数字" })
+    }
 }
 
 /// The data as rules compute with it: every number the user typed (kept as
-/// text in the data) as a number, a dash or slash cell as none.
-pub fn numeric_view(data: &Json, numbers: &[String]) -> Json {
+/// text in the data) as its value, a dash or slash cell and an unreadable
+/// cell as none.
+pub fn numeric_view(data: &Json, numbers: &[(String, f64)], unreadable: &[Unreadable]) -> Json {
     let mut view = data.clone();
-    for pointer in numbers {
+    for (pointer, value) in numbers {
         if let Some(v) = view.pointer_mut(pointer) {
-            *v = v.as_str().and_then(decimal_value).map_or(Json::Null, Json::from);
+            *v = Json::from(*value);
+        }
+    }
+    for cell in unreadable {
+        if let Some(v) = view.pointer_mut(&cell.pointer) {
+            *v = Json::Null;
         }
     }
     view
@@ -73,10 +109,57 @@ pub fn decimal_value(text: &str) -> Option<f64> {
     if ok { ascii.parse().ok().filter(|x: &f64| x.is_finite()) } else { None }
 }
 
-/// An amount printed with its unit, as some forms do: `250万`, `12.5万元`, `300元`.
-fn amount_with_unit(text: &str) -> Option<f64> {
+/// Money units forms write after an amount, in 元.
+const MONEY_UNITS: &[(&str, f64)] =
+    &[("亿元", 1e8), ("亿", 1e8), ("万元", 1e4), ("万", 1e4), ("千元", 1e3), ("元", 1.0)];
+
+/// An amount printed with its unit, as some forms do (`250万`, `12.5万元`,
+/// `31200000元`), as a number in the form's unit (`万元` or `元`).
+fn amount_with_unit(text: &str, form_unit: &str) -> Option<f64> {
     let t = text.trim();
-    ["万元", "万", "元"].iter().find_map(|u| t.strip_suffix(u)).and_then(decimal_value)
+    let per = if form_unit == "元" { 1.0 } else { 1e4 };
+    MONEY_UNITS
+        .iter()
+        .find_map(|(u, f)| Some(decimal_value(t.strip_suffix(u)?)? * f / per))
+        .map(|x| (x * 1e6).round() / 1e6)
+}
+
+/// A number followed by a short unit that is not money (`300美元`, `5吨`).
+fn number_and_suffix(text: &str) -> Option<(f64, &str)> {
+    let t = text.trim();
+    let split = t.char_indices().find(|(_, c)| !(c.is_ascii_digit() || matches!(c, '.' | ',' | '，' | '-')))?.0;
+    let (number, suffix) = t.split_at(split);
+    let short = (1..=4).contains(&suffix.chars().count());
+    let plain = suffix.chars().all(|c| !c.is_ascii_digit() && !matches!(c, '(' | '（' | ')' | '）' | ' '));
+    (short && plain).then_some((decimal_value(number)?, suffix))
+}
+
+/// The fields a form says its layout does not have (option `absent`).
+fn absent_cells(options: &Map<String, Json>) -> Vec<String> {
+    let list = options.get("absent").and_then(Json::as_array);
+    list.into_iter().flatten().filter_map(|v| v.as_str().map(str::to_string)).collect()
+}
+
+/// The field at a dotted path (`goals.year`) through records.
+fn field_at<'a>(fields: &'a indexmap::IndexMap<String, Field>, path: &str) -> Option<&'a Field> {
+    let (first, rest) = path.split_once('.').map_or((path, None), |(a, b)| (a, Some(b)));
+    let field = fields.get(first)?;
+    match rest {
+        None => Some(field),
+        Some(rest) => field_at(field.fields.as_ref()?, rest),
+    }
+}
+
+/// Every dotted field path through records, for did-you-mean.
+fn field_paths(fields: &indexmap::IndexMap<String, Field>) -> Vec<String> {
+    let mut out = vec![];
+    for (key, field) in fields {
+        out.push(key.clone());
+        if let Some(inner) = &field.fields {
+            out.extend(field_paths(inner).into_iter().map(|p| format!("{key}.{p}")));
+        }
+    }
+    out
 }
 
 /// Cells that print a dash or slash instead of a number ("not applicable").
@@ -161,11 +244,23 @@ pub fn check(kind: &Kind, source: &str, root: &Node, covers: Coverage, base: Opt
         assets: vec![],
         covered: Default::default(),
         numbers: vec![],
+        unreadable: vec![],
+        unit: String::new(),
+        absent: vec![],
     };
     let manifest = &kind.manifest;
     let options = walker.options(manifest, root);
+    walker.unit = options.get("unit").and_then(Json::as_str).unwrap_or("万元").to_string();
+    walker.absent = absent_cells(&options);
     let data = walker.record(&manifest.fields, Some(root), root.loc, &Place::root(), &[FORM_KEY, OPTIONS_KEY]);
-    Checked { data, assets: walker.assets, options, findings: walker.findings, numbers: walker.numbers }
+    Checked {
+        data,
+        assets: walker.assets,
+        options,
+        findings: walker.findings,
+        numbers: walker.numbers,
+        unreadable: walker.unreadable,
+    }
 }
 
 /// Largest picture a form may refer to: file size, then the size its header
@@ -186,7 +281,12 @@ struct Walker<'a> {
     /// Characters already looked up in the fonts (a form repeats most of them).
     covered: std::collections::HashMap<char, bool>,
     /// Where the numbers are (see `Checked::numbers`).
-    numbers: Vec<String>,
+    numbers: Vec<(String, f64)>,
+    unreadable: Vec<Unreadable>,
+    /// The form's money unit (option `unit`): amounts typed in another are converted.
+    unit: String,
+    /// Cells the form does not have (option `absent`).
+    absent: Vec<String>,
 }
 
 impl Walker<'_> {
@@ -243,6 +343,37 @@ impl Walker<'_> {
                         }
                     }
                     Json::Object(map)
+                }
+                // A list of field paths (the `absent` option): each must name a field of the kind.
+                (Json::Array(_), Value::Seq(items)) => {
+                    let mut list = vec![];
+                    for item in items {
+                        match &item.value {
+                            Value::Str(path) if field_at(&manifest.fields, path).is_some() => {
+                                list.push(Json::String(path.clone()));
+                            }
+                            Value::Str(path) => {
+                                let known = field_paths(&manifest.fields);
+                                let known: Vec<&str> = known.iter().map(String::as_str).collect();
+                                let mut f = Finding::error(
+                                    Class::Structure,
+                                    Some(item.loc),
+                                    &at,
+                                    format!("选项 {name}：没有字段 {path}"),
+                                );
+                                if let Some(best) = did_you_mean(path, &known) {
+                                    f = f.with_help(format!("是否应为 {best}？"));
+                                }
+                                self.findings.push(f);
+                            }
+                            other => self.structure(
+                                item.loc,
+                                &at,
+                                format!("选项 {name} 的每一项应为字段名（文本），实际为{}", other.describe()),
+                            ),
+                        }
+                    }
+                    Json::Array(list)
                 }
                 (Json::String(_), Value::Str(s)) if spec.choices.is_empty() || spec.choices.contains(s) => {
                     Json::String(s.clone())
@@ -338,8 +469,9 @@ impl Walker<'_> {
                 let what = if found.is_some() { "为空" } else { "缺失" };
                 if spec.required {
                     self.structure(loc, at, format!("必填项「{}」{what}", spec.label));
-                } else if spec.expected {
-                    // Printed blank as published, but a reviewer would ask for it.
+                } else if spec.expected && !self.absent.contains(&at.yaml) {
+                    // Printed blank as published, but a reviewer would ask for it
+                    // (unless the form has no such cell: option `absent`).
                     self.findings.push(Finding::warning(
                         Some(loc),
                         at,
@@ -566,12 +698,21 @@ impl Walker<'_> {
         if is_dash(&written) {
             return Json::String(written);
         }
-        let Some(value) = decimal_value(&written).or_else(|| amount_with_unit(&written)) else {
+        let money = spec.ty == FieldType::Money;
+        let converted = || if money { amount_with_unit(&written, &self.unit) } else { None };
+        let Some(value) = decimal_value(&written).or_else(converted) else {
             // A cell the form fills with words (`854万(高标准农田建设400万元…)`) is
-            // printed as written; it cannot take part in the sums.
+            // printed as written; a value computed from it is not (rules::blocked).
             if matches!(node.value, Value::Str(_)) && !written.is_ascii() {
                 self.glyphs(&written, node, at);
                 self.lint_labelled(&spec.label, &written, node, at);
+                self.unreadable.push(Unreadable {
+                    pointer: pointer(&at.yaml),
+                    text: written.clone(),
+                    loc: node.loc,
+                    at: at.clone(),
+                    money,
+                });
                 return Json::String(written);
             }
             let shown = shown(self.source, node);
@@ -604,7 +745,7 @@ impl Walker<'_> {
             self.rule(node.loc, at, format!("「{}」金额不能为负数：{written}", spec.label));
         }
         self.bounds(spec, value, node, at);
-        self.numbers.push(pointer(&at.yaml));
+        self.numbers.push((pointer(&at.yaml), value));
         Json::String(written)
     }
 
@@ -874,6 +1015,10 @@ pub enum PictureError {
         width: usize,
         height: usize,
     },
+    /// Not a type formpress prints (the types it does, listed).
+    Type(String),
+    /// Larger than `MAX_IMAGE_BYTES` (its size).
+    Bytes(u64),
 }
 
 impl std::fmt::Display for PictureError {
@@ -891,6 +1036,10 @@ impl std::fmt::Display for PictureError {
                 "图片有 {width}×{height} 像素，超过上限（每边 {MAX_IMAGE_SIDE}，共 {} 万像素）",
                 MAX_IMAGE_PIXELS / 10_000
             ),
+            PictureError::Type(types) => write!(f, "只支持 {types} 图片"),
+            PictureError::Bytes(n) => {
+                write!(f, "文件有 {:.1} MB，超过上限 {} MB", *n as f64 / 1048576.0, MAX_IMAGE_BYTES / 1048576)
+            }
         }
     }
 }
@@ -920,15 +1069,33 @@ fn read_picture(pictures: &Pictures, given: &Path, ext: &str) -> Result<Vec<u8>,
         return Err(PictureError::Outside(pictures.base.clone()));
     }
     let bytes = input::read(&real, MAX_IMAGE_BYTES).map_err(PictureError::Read)?;
+    check_picture_header(&bytes, ext)?;
+    Ok(bytes)
+}
+
+/// Whether the bytes of a picture of type `ext` (a seal the editor uploads)
+/// pass the checks a picture the form names does: a type formpress prints, the
+/// file size, and a header declaring a size that is safe to decode.
+pub fn check_picture(bytes: &[u8], ext: &str) -> Result<(), PictureError> {
+    if !IMAGE_TYPES.contains(&ext) {
+        return Err(PictureError::Type(IMAGE_TYPES.join("、")));
+    }
+    if bytes.len() as u64 > MAX_IMAGE_BYTES {
+        return Err(PictureError::Bytes(bytes.len() as u64));
+    }
+    check_picture_header(bytes, ext)
+}
+
+fn check_picture_header(bytes: &[u8], ext: &str) -> Result<(), PictureError> {
     // SVG is drawn as vectors; every other type is decoded into pixels.
     if ext != "svg" {
-        let size = imagesize::blob_size(&bytes).map_err(|_| PictureError::Unrecognised)?;
+        let size = imagesize::blob_size(bytes).map_err(|_| PictureError::Unrecognised)?;
         let (width, height) = (size.width, size.height);
         if width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width.saturating_mul(height) > MAX_IMAGE_PIXELS {
             return Err(PictureError::TooLarge { width, height });
         }
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// Characters that print as nothing: zero-width spaces and joiners, direction
@@ -1040,6 +1207,21 @@ pub fn did_you_mean<'a>(given: &str, known: &[&'a str]) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_with_a_unit_convert_to_the_forms_unit() {
+        assert_eq!(amount_with_unit("3120万", "万元"), Some(3120.0));
+        assert_eq!(amount_with_unit("31200000元", "万元"), Some(3120.0));
+        assert_eq!(amount_with_unit("\"3,309,840.00元\"".trim_matches('"'), "万元"), Some(330.984));
+        assert_eq!(amount_with_unit("250万", "元"), Some(2_500_000.0));
+        assert_eq!(amount_with_unit("1.2亿元", "万元"), Some(12_000.0));
+        for not in ["四百五十", "300美元", "854万(含追加)", "万元"] {
+            assert_eq!(amount_with_unit(not, "万元"), None, "{not}");
+        }
+        assert_eq!(number_and_suffix("300美元"), Some((300.0, "美元")));
+        assert_eq!(number_and_suffix("854万(含追加)"), None);
+        assert_eq!(number_and_suffix("四百五十"), None);
+    }
 
     #[test]
     fn dates_and_decimals() {

@@ -423,6 +423,14 @@ fn tiff_page(decoder: &mut tiff::decoder::Decoder<Cursor<&[u8]>>) -> Result<Pict
 
 /// The scanned picture of every page of a PDF: the largest picture drawn on
 /// the page, at the page's size.
+/// A page picture of an OFD scan archive: its JPEG or PNG file.
+pub fn image_picture(bytes: Vec<u8>) -> Result<Picture, Unreadable> {
+    match sniff(&bytes) {
+        Some(kind @ (Kind::Jpeg | Kind::Png)) => picture(bytes, kind),
+        _ => Err(Unreadable::Broken("不是 JPEG 或 PNG 图像".into())),
+    }
+}
+
 pub fn pdf_pages(pdf: &Pdf) -> Vec<Result<Picture, Unreadable>> {
     inspect::interpret_pages(pdf, |device: PictureDevice, media| {
         let mut picture = device.best.map(|(_, p)| p).unwrap_or(Err(Unreadable::NoPicture))?;

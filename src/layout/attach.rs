@@ -78,34 +78,62 @@ impl std::fmt::Display for Stamp {
     }
 }
 
-/// The Typst markup that attaches the form's YAML, byte for byte, and each
-/// picture it names by a path inside its folder, under that path; with the
-/// virtual file the YAML is read from. A picture from elsewhere
-/// (`--allow-path`) is not attached: its path would not rebuild the folder.
-pub fn attachments(kind: &Kind, form: &Form) -> (String, (String, Vec<u8>)) {
-    let name = yaml_name(&form.name);
-    let file = (format!("/{name}"), form.bytes.clone());
-    let mut out = format!(
-        "\n#pdf.attach({}, relationship: \"source\", mime-type: \"application/yaml\", description: {})\n",
-        template::str_literal(&format!("/{name}")),
-        template::str_literal(&format!("{} 的表单数据（YAML 原文）", kind.manifest.name)),
-    );
-    let mut attached: Vec<String> = vec![];
+/// A file an archive carries besides its pages.
+#[derive(Debug, Clone)]
+pub struct Attached {
+    /// Its path inside the form's folder (`form.yaml`, `img/seal.png`).
+    pub name: String,
+    pub bytes: Vec<u8>,
+    pub mime: String,
+    /// The path the template reads a picture from (`/assets/0.png`); none for the YAML.
+    pub vpath: Option<String>,
+}
+
+/// What an archive carries: the form's YAML, byte for byte, then each
+/// picture it names by a path inside its folder, under that path. A picture
+/// from elsewhere (`--allow-path`) is not attached: its path would not
+/// rebuild the folder. (The PDF attaches them through `attachments`, an OFD
+/// package lists them in its Attachments.xml.)
+pub fn attached(form: &Form) -> Vec<Attached> {
+    let mut out = vec![Attached {
+        name: yaml_name(&form.name),
+        bytes: form.bytes.clone(),
+        mime: "application/yaml".into(),
+        vpath: None,
+    }];
     for (given, vpath) in picture_paths(form) {
-        let Some(given) = inside_name(&given).filter(|n| !attached.contains(n)) else { continue };
+        let Some(given) = inside_name(&given).filter(|n| !out.iter().any(|a| &a.name == n)) else { continue };
+        let Some((_, bytes)) = form.assets.iter().find(|(p, _)| *p == vpath) else { continue };
         let ext = Path::new(&given).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         let mime = match ext.as_str() {
             "jpg" | "jpeg" => "image/jpeg".to_string(),
             "svg" => "image/svg+xml".to_string(),
             other => format!("image/{other}"),
         };
+        out.push(Attached { name: given, bytes: bytes.clone(), mime, vpath: Some(vpath) });
+    }
+    out
+}
+
+/// The Typst markup that attaches `attached(form)` to the PDF, with the
+/// virtual file the YAML is read from.
+pub fn attachments(kind: &Kind, form: &Form) -> (String, (String, Vec<u8>)) {
+    let files = attached(form);
+    let name = &files[0].name;
+    let file = (format!("/{name}"), form.bytes.clone());
+    let mut out = format!(
+        "\n#pdf.attach({}, relationship: \"source\", mime-type: \"application/yaml\", description: {})\n",
+        template::str_literal(&format!("/{name}")),
+        template::str_literal(&format!("{} 的表单数据（YAML 原文）", kind.manifest.name)),
+    );
+    for a in &files[1..] {
+        let Some(vpath) = &a.vpath else { continue };
         out.push_str(&format!(
             "#pdf.attach({}, read({}, encoding: none), relationship: \"supplement\", mime-type: {}, description: \"表单引用的图片\")\n",
-            template::str_literal(&format!("/{given}")),
-            template::str_literal(&vpath),
-            template::str_literal(&mime),
+            template::str_literal(&format!("/{}", a.name)),
+            template::str_literal(vpath),
+            template::str_literal(&a.mime),
         ));
-        attached.push(given);
     }
     (out, file)
 }

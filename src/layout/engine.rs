@@ -73,7 +73,12 @@ impl Engine {
 
     /// Reads and checks a form file; image paths in it are relative to its
     /// folder and must stay inside it (or an `allow_paths` folder).
+    /// `-` is standard input; its pictures are read from the current folder.
     pub fn check_file(&self, path: &Path) -> Result<Form, input::InputError> {
+        if input::is_stdin(path) {
+            let bytes = input::read_stdin(yaml::MAX_FILE_BYTES as u64)?;
+            return Ok(self.check_at("-", &bytes, Path::new(".")));
+        }
         let bytes = input::read(path, yaml::MAX_FILE_BYTES as u64)?;
         let parent = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p });
         Ok(self.check_at(&path.display().to_string(), &bytes, parent.unwrap_or(Path::new("."))))

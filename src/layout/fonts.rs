@@ -24,6 +24,11 @@ const BUNDLED: &[(&str, &[u8])] = &[
     ("FormpressSymbols.ttf", include_bytes!("../../fonts/FormpressSymbols.ttf")),
 ];
 
+/// A bundled face's bytes by its file name (the editor serves them as web fonts).
+pub fn bundled_face(file: &str) -> Option<&'static [u8]> {
+    BUNDLED.iter().find(|(name, _)| *name == file).map(|(_, bytes)| *bytes)
+}
+
 /// Typst's description of each bundled face (family, style, the characters it
 /// covers), computed once and kept in `fonts/bundled-info.json`: working out
 /// the coverage of the CJK faces took a fifth of a cold render. A test checks
@@ -47,7 +52,29 @@ pub struct FontOptions {
 struct Slot {
     data: Bytes,
     index: u32,
+    source: Source,
     font: OnceLock<Option<Font>>,
+}
+
+/// Where a face comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// Compiled into formpress (the file name in `fonts/`).
+    Bundled(&'static str),
+    /// An installed font or one from `--font-path`.
+    File(PathBuf),
+}
+
+/// A face as `formpress fonts` lists it.
+#[derive(Debug, Clone)]
+pub struct Face {
+    /// Its family names (an installed face is registered under each, e.g. 仿宋_GB2312 and FangSong_GB2312).
+    pub families: Vec<String>,
+    /// Weight and style, as Typst sees them (`400`, `700 italic`).
+    pub variant: String,
+    pub source: Source,
+    /// Index of the face in a collection file.
+    pub index: u32,
 }
 
 pub struct Fonts {
@@ -60,9 +87,9 @@ impl Fonts {
         let mut fonts = Fonts { book: LazyHash::new(FontBook::new()), slots: vec![] };
         let mut book = FontBook::new();
         let mut bundled_families = BTreeSet::new();
-        for ((_, data), info) in BUNDLED.iter().zip(bundled_info()) {
+        for ((name, data), info) in BUNDLED.iter().zip(bundled_info()) {
             bundled_families.insert(info.family.to_lowercase());
-            fonts.push(&mut book, info, Bytes::new(*data), 0);
+            fonts.push(&mut book, info, Bytes::new(*data), 0, Source::Bundled(name));
         }
         if options.system || !options.dirs.is_empty() {
             fonts.load_installed(&mut book, options, &bundled_families);
@@ -71,9 +98,9 @@ impl Fonts {
         fonts
     }
 
-    fn push(&mut self, book: &mut FontBook, info: FontInfo, data: Bytes, index: u32) {
+    fn push(&mut self, book: &mut FontBook, info: FontInfo, data: Bytes, index: u32, source: Source) {
         book.push(info);
-        self.slots.push(Slot { data, index, font: OnceLock::new() });
+        self.slots.push(Slot { data, index, source, font: OnceLock::new() });
     }
 
     fn load_installed(&mut self, book: &mut FontBook, options: &FontOptions, bundled: &BTreeSet<String>) {
@@ -123,7 +150,7 @@ impl Fonts {
             for name in names {
                 let mut alias = info.clone();
                 alias.family = name;
-                self.push(book, alias, data.clone(), face.index);
+                self.push(book, alias, data.clone(), face.index, Source::File(path.clone()));
             }
         }
     }
@@ -135,6 +162,50 @@ impl Fonts {
     pub fn font(&self, index: usize) -> Option<Font> {
         let slot = self.slots.get(index)?;
         slot.font.get_or_init(|| Font::new(slot.data.clone(), slot.index)).clone()
+    }
+
+    /// Every face found (bundled, installed ones a kind asks for, `--font-path`),
+    /// each once with all its family names, in the order Typst sees them.
+    pub fn faces(&self) -> Vec<Face> {
+        let mut out: Vec<Face> = vec![];
+        for (i, slot) in self.slots.iter().enumerate() {
+            let Some(info) = self.book.info(i) else { continue };
+            if let Some(face) = out.iter_mut().find(|f| f.source == slot.source && f.index == slot.index) {
+                face.families.push(info.family.clone());
+                continue;
+            }
+            let v = info.variant;
+            let mut variant = v.weight.to_number().to_string();
+            if v.style != typst::text::FontStyle::Normal {
+                variant.push_str(&format!(" {:?}", v.style).to_lowercase());
+            }
+            out.push(Face {
+                families: vec![info.family.clone()],
+                variant,
+                source: slot.source.clone(),
+                index: slot.index,
+            });
+        }
+        out
+    }
+
+    /// The family a list of preferred families (a kind's `fonts:` entry)
+    /// resolves to, as Typst picks it: the first one there is a face of.
+    pub fn resolve<'a>(&self, families: &'a [String]) -> Option<&'a str> {
+        families.iter().map(String::as_str).find(|f| self.book.contains_family(&f.to_lowercase()))
+    }
+
+    /// Where the faces of a family come from.
+    pub fn sources(&self, family: &str) -> Vec<&Source> {
+        let mut out: Vec<&Source> = vec![];
+        for (i, slot) in self.slots.iter().enumerate() {
+            if self.book.info(i).is_some_and(|info| info.family.eq_ignore_ascii_case(family))
+                && !out.contains(&&slot.source)
+            {
+                out.push(&slot.source);
+            }
+        }
+        out
     }
 
     /// Whether some face can draw `c` (Typst falls back to any face that covers it).

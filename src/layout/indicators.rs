@@ -38,6 +38,76 @@ pub struct Table {
     /// Each printed column's position (from 0), by key: templates span cells up to one.
     pub index: std::collections::BTreeMap<String, usize>,
     pub rows: Vec<Row>,
+    /// The 总分 row under the rows, when the form prints one.
+    pub total: Option<TotalRow>,
+    /// A 总分 value with no column of its own to print under (never printed
+    /// elsewhere): the render fails naming it.
+    pub misplaced: Option<Misplaced>,
+    /// Every cell carries a marker with its data path (`Style::marks`).
+    pub marks: bool,
+}
+
+/// The 总分 row: its label over the columns before the first total, then one
+/// cell per column, each under its own column's header (`key`).
+#[derive(Debug, Clone, Serialize)]
+pub struct TotalRow {
+    pub cells: Vec<Cell>,
+}
+
+/// A value of the 总分 row whose column is not printed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Misplaced {
+    pub column: String,
+    pub text: String,
+}
+
+impl TotalRow {
+    /// Places each value of `values` (by column key) under its column: a
+    /// value is never printed under another column's header. `Err` names a
+    /// value whose column is not among `columns`.
+    pub fn new(
+        label: &str,
+        columns: &[Head],
+        values: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Option<TotalRow>, Misplaced> {
+        if let Some((column, text)) =
+            values.iter().find(|(k, t)| !t.is_empty() && !columns.iter().any(|c| &c.key == *k))
+        {
+            return Err(Misplaced { column: column.clone(), text: text.clone() });
+        }
+        let Some(first) = columns.iter().position(|c| values.contains_key(&c.key)) else { return Ok(None) };
+        let cell = |key: &str, text: &str, colspan: usize, style: Option<&str>| Cell {
+            key: key.to_string(),
+            text: text.to_string(),
+            rowspan: 1,
+            colspan,
+            continued: false,
+            marker: false,
+            breakable: false,
+            head: false,
+            group: None,
+            style: style.map(str::to_string),
+            path: None,
+        };
+        // The label spans the columns before the first total (at least one).
+        let span = first.max(1);
+        let mut cells = vec![cell("total.label", label, span, Some("hd"))];
+        for c in &columns[span..] {
+            cells.push(cell(&c.key, values.get(&c.key).map_or("", String::as_str), 1, None));
+        }
+        Ok(Some(TotalRow { cells }))
+    }
+
+    /// Each value cell's column, in order: the check that nothing is printed
+    /// under another column's header.
+    pub fn aligned(&self, columns: &[Head]) -> bool {
+        let mut at = 0;
+        self.cells.iter().enumerate().all(|(i, cell)| {
+            let ok = i == 0 || columns.get(at).is_some_and(|c| c.key == cell.key);
+            at += cell.colspan;
+            ok
+        }) && at == columns.len()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +123,8 @@ pub struct Row {
     pub data: Json,
     /// The groups this row belongs to, outermost first.
     pub groups: Vec<Json>,
+    /// Per side, the data path of the row (`indicators[0].year[1].rows[2]`); none where a side is filler.
+    pub paths: Vec<Option<String>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +148,9 @@ pub struct Cell {
     pub group: Option<Json>,
     /// The template helper for this cell's text (`lt`, `small`, `hd`), if any.
     pub style: Option<String>,
+    /// The data path of what the cell shows: a row field (`…rows[2].value`), a
+    /// group's name (`indicators[0].name`), or for filler the side's list of groups.
+    pub path: Option<String>,
 }
 
 /// One row of a side: its group path within the side, the groups and its data.
@@ -83,12 +158,17 @@ struct SideRow {
     path: Vec<usize>,
     groups: Vec<Json>,
     data: Json,
+    /// Data paths of the row and of its groups within the side.
+    at: String,
+    group_paths: Vec<String>,
 }
 
 /// One table row: the shared groups and, per side, that side's row (or none: filler).
 struct Slot {
     shared: Vec<usize>,
     shared_groups: Vec<Json>,
+    /// Data path of each shared group (`indicators[0]`).
+    shared_paths: Vec<String>,
     sides: Vec<Option<SideRow>>,
 }
 
@@ -175,6 +255,13 @@ pub struct Style {
     pub fixed_widths: bool,
     /// Texts printed in a column outside the rows (the 总分 row), by column key.
     pub extra: std::collections::BTreeMap<String, Vec<String>>,
+    /// The label of the row under the table that prints `extra` (总分), when
+    /// the kind has one; it is printed when one of its columns is.
+    pub total: Option<String>,
+    /// Columns shown even when no row fills them (the editor's, by key: `level0`, `year.name`).
+    pub show: BTreeSet<String>,
+    /// Mark every cell with its data path (the editor's preview finds cells by them).
+    pub marks: bool,
 }
 
 fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
@@ -205,7 +292,7 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             style: None,
         });
     }
-    for l in (0..k).filter(|&l| named(l)) {
+    for l in (0..k).filter(|&l| named(l) || style.show.contains(&format!("level{l}"))) {
         let level = &spec.levels[l];
         let key = format!("level{l}");
         cols.push(Column {
@@ -226,10 +313,11 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
     for (s, prefix) in sides.iter().enumerate() {
         // A half the form does not have (a 项目 form without 中期) has no columns.
         let rows: Vec<&SideRow> = slots.iter().filter_map(|slot| slot.sides[s].as_ref()).collect();
-        if rows.is_empty() && sides.len() > 1 {
+        let shown = |key: &str| style.show.contains(&format!("{prefix}{key}"));
+        if rows.is_empty() && sides.len() > 1 && !style.show.iter().any(|c| c.starts_with(prefix.as_str())) {
             continue;
         }
-        for l in (k..spec.levels.len()).filter(|&l| named(l)) {
+        for l in (k..spec.levels.len()).filter(|&l| named(l) || shown(&format!("level{l}"))) {
             let level = &spec.levels[l];
             cols.push(Column {
                 key: format!("{prefix}level{l}"),
@@ -242,9 +330,10 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             });
         }
         for (name, f) in row_fields {
-            // An optional column is printed only when some row fills it.
-            let filled = rows.iter().any(|r| r.data.get(name).is_some_and(|v| !v.is_null() && v != ""));
-            if !(f.required || f.column == ColumnMode::Always || filled) {
+            // An optional column is printed only when some row fills it, or the 总分 row does.
+            let filled = rows.iter().any(|r| r.data.get(name).is_some_and(|v| !v.is_null() && v != ""))
+                || style.extra.get(name).is_some_and(|texts| texts.iter().any(|t| !t.is_empty()));
+            if !(f.required || f.column == ColumnMode::Always || filled || shown(name)) {
                 continue;
             }
             cols.push(Column {
@@ -365,7 +454,7 @@ fn text_em(text: &str) -> f64 {
 /// Flattens `tree` (checked data of an `indicators` field) into rows and
 /// cells, cut and split as `plan` says.
 pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -> Table {
-    let slots = slots(spec, tree);
+    let slots = slots(id, spec, tree);
     let cols = columns(spec, style, &slots);
     let n = slots.len();
     let mut rows: Vec<Row> = slots
@@ -382,6 +471,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                 cells: vec![],
                 data: first.map_or(Json::Null, |r| r.data.clone()),
                 groups,
+                paths: slot.sides.iter().map(|r| r.as_ref().map(|r| r.at.clone())).collect(),
             }
         })
         .collect();
@@ -419,6 +509,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                         head: false,
                         group: None,
                         style: None,
+                        path: slots[i].shared_paths.first().map(|p| format!("{p}.{}", spec.sides[s].key)),
                     };
                     rows[i].cells.push(cell.spanning(&plan.breakable, i));
                 }
@@ -429,7 +520,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
             while end < n && !natural_start(spec, col, &slots, end) {
                 end += 1;
             }
-            let (text, group) = cell_text(col, &slots[i], style);
+            let (text, group, path) = cell_text(col, &slots[i], style);
             let mut start = i;
             let mut continued = false;
             // Repeating cells are cut where a page starts; every cell where the table splits.
@@ -448,6 +539,7 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
                     head: matches!(col.col, Col::Block) && start == 0,
                     group: group.clone(),
                     style: if matches!(col.col, Col::Block) { Some("hd".into()) } else { col.style.clone() },
+                    path: path.clone(),
                 };
                 rows[start].cells.push(cell.spanning(&plan.breakable, start));
                 start = cut;
@@ -467,13 +559,19 @@ pub fn layout(id: &str, spec: &Field, tree: &Json, plan: &Plan, style: &Style) -
         })
         .collect();
     let widths = fit_widths(&cols, &texts, style);
-    let columns = cols
+    let columns: Vec<Head> = cols
         .iter()
         .zip(widths)
         .map(|(c, width)| Head { key: c.key.clone(), label: c.label.clone(), width, style: c.style.clone() })
         .collect();
     let index = cols.iter().enumerate().map(|(i, c)| (c.key.clone(), i)).collect();
-    Table { id: id.to_string(), columns, index, rows }
+    let values = style.extra.iter().map(|(k, texts)| (k.clone(), texts.concat())).collect();
+    let (total, misplaced) = match style.total.as_deref().map(|label| TotalRow::new(label, &columns, &values)) {
+        Some(Ok(total)) => (total, None),
+        Some(Err(m)) => (None, Some(m)),
+        None => (None, None),
+    };
+    Table { id: id.to_string(), columns, index, rows, total, misplaced, marks: style.marks }
 }
 
 impl Cell {
@@ -491,7 +589,7 @@ fn side_prefix(spec: &Field, s: usize) -> String {
 /// The page starts that cut a repeating merged cell: only these change the layout.
 pub fn cuts(spec: &Field, tree: &Json, page_starts: &BTreeSet<usize>, style: &Style) -> BTreeSet<usize> {
     let repeating: BTreeSet<String> =
-        columns(spec, style, &slots(spec, tree)).into_iter().filter(|c| c.repeat).map(|c| c.key).collect();
+        columns(spec, style, &slots("", spec, tree)).into_iter().filter(|c| c.repeat).map(|c| c.key).collect();
     if repeating.is_empty() {
         return BTreeSet::new();
     }
@@ -532,7 +630,8 @@ fn row_of(slot: &Slot, s: usize) -> &SideRow {
     slot.sides[s].as_ref().expect("filler rows are handled before")
 }
 
-fn cell_text(col: &Column, slot: &Slot, style: &Style) -> (String, Option<Json>) {
+/// A cell's text, its group (for group cells) and the data path of what it shows.
+fn cell_text(col: &Column, slot: &Slot, style: &Style) -> (String, Option<Json>, Option<String>) {
     // A group shows its computed `display` (e.g. 产出指标（50分）) when it has one.
     let label = |g: &Json| g.get("display").filter(|d| d.is_string()).or_else(|| g.get("name")).cloned();
     let text = |v: Option<&Json>| match v {
@@ -542,17 +641,21 @@ fn cell_text(col: &Column, slot: &Slot, style: &Style) -> (String, Option<Json>)
         Some(other) => other.to_string(),
     };
     match &col.col {
-        Col::Block => (style.block.clone().unwrap_or_default(), None),
+        Col::Block => (style.block.clone().unwrap_or_default(), None, None),
         Col::Shared(l) => {
             let g = &slot.shared_groups[*l];
-            (text(label(g).as_ref()), Some(g.clone()))
+            (text(label(g).as_ref()), Some(g.clone()), Some(format!("{}.name", slot.shared_paths[*l])))
         }
         Col::SideLevel(s, l) => {
             let row = row_of(slot, *s);
             let g = &row.groups[*l - slot.shared.len()];
-            (text(label(g).as_ref()), Some(g.clone()))
+            let path = format!("{}.name", row.group_paths[*l - slot.shared.len()]);
+            (text(label(g).as_ref()), Some(g.clone()), Some(path))
         }
-        Col::Field(s, name) => (text(row_of(slot, *s).data.get(name)), None),
+        Col::Field(s, name) => {
+            let row = row_of(slot, *s);
+            (text(row.data.get(name)), None, Some(format!("{}.{name}", row.at)))
+        }
     }
 }
 
@@ -570,16 +673,16 @@ fn strip_children(group: &Json, spec: &Field) -> Json {
 }
 
 /// Rows of the table: the shared groups, then each side's rows next to each other.
-fn slots(spec: &Field, tree: &Json) -> Vec<Slot> {
+fn slots(id: &str, spec: &Field, tree: &Json) -> Vec<Slot> {
     let k = shared_levels(spec);
     let mut out = vec![];
     let Some(top) = tree.as_array() else { return out };
     if k == 0 {
         let mut rows = vec![];
-        side_rows(spec, tree, 0, &mut vec![], &mut vec![], &mut rows);
+        side_rows(spec, tree, 0, id, &mut Trail::default(), &mut rows);
         return rows
             .into_iter()
-            .map(|r| Slot { shared: vec![], shared_groups: vec![], sides: vec![Some(r)] })
+            .map(|r| Slot { shared: vec![], shared_groups: vec![], shared_paths: vec![], sides: vec![Some(r)] })
             .collect();
     }
     for (i, group) in top.iter().enumerate() {
@@ -589,7 +692,8 @@ fn slots(spec: &Field, tree: &Json) -> Vec<Slot> {
             .map(|side| {
                 let mut rows = vec![];
                 if let Some(children) = group.get(&side.key) {
-                    side_rows(spec, children, k, &mut vec![], &mut vec![], &mut rows);
+                    let prefix = format!("{id}[{i}].{}", side.key);
+                    side_rows(spec, children, k, &prefix, &mut Trail::default(), &mut rows);
                 }
                 rows
             })
@@ -600,6 +704,7 @@ fn slots(spec: &Field, tree: &Json) -> Vec<Slot> {
             out.push(Slot {
                 shared: vec![i],
                 shared_groups: vec![strip_children(group, spec)],
+                shared_paths: vec![format!("{id}[{i}]")],
                 sides: iters.iter_mut().map(Iterator::next).collect(),
             });
         }
@@ -607,27 +712,37 @@ fn slots(spec: &Field, tree: &Json) -> Vec<Slot> {
     out
 }
 
-fn side_rows(
-    spec: &Field,
-    node: &Json,
-    level: usize,
-    path: &mut Vec<usize>,
-    groups: &mut Vec<Json>,
-    out: &mut Vec<SideRow>,
-) {
+/// The groups above a row while the tree is walked: indices, groups, data paths.
+#[derive(Default)]
+struct Trail {
+    path: Vec<usize>,
+    groups: Vec<Json>,
+    paths: Vec<String>,
+}
+
+fn side_rows(spec: &Field, node: &Json, level: usize, prefix: &str, trail: &mut Trail, out: &mut Vec<SideRow>) {
     let Some(items) = node.as_array() else { return };
     for (i, group) in items.iter().enumerate() {
-        path.push(i);
-        groups.push(strip_children(group, spec));
+        let at = format!("{prefix}[{i}]");
+        trail.path.push(i);
+        trail.groups.push(strip_children(group, spec));
+        trail.paths.push(at.clone());
         if level + 1 == spec.levels.len() {
-            for row in group.get("rows").and_then(Json::as_array).into_iter().flatten() {
-                out.push(SideRow { path: path.clone(), groups: groups.clone(), data: row.clone() });
+            for (r, row) in group.get("rows").and_then(Json::as_array).into_iter().flatten().enumerate() {
+                out.push(SideRow {
+                    path: trail.path.clone(),
+                    groups: trail.groups.clone(),
+                    data: row.clone(),
+                    at: format!("{at}.rows[{r}]"),
+                    group_paths: trail.paths.clone(),
+                });
             }
         } else if let Some(children) = group.get("groups") {
-            side_rows(spec, children, level + 1, path, groups, out);
+            side_rows(spec, children, level + 1, &format!("{at}.groups"), trail, out);
         }
-        path.pop();
-        groups.pop();
+        trail.path.pop();
+        trail.groups.pop();
+        trail.paths.pop();
     }
 }
 
@@ -738,6 +853,29 @@ row:
     }
 
     #[test]
+    fn cells_name_the_data_they_show() {
+        let mut spec = spec();
+        spec.sides = serde_saphyr::from_str("[{key: mid, label: 中期}, {key: year, label: 年度}]").unwrap();
+        let tree = json!([{"name": "A", "mid": [{"name": "m1", "rows": [{"name": "x", "value": "1"}]}],
+                           "year": [{"name": "y1", "rows": [{"name": "z", "value": "3"}, {"name": "w", "value": "4"}]}]}]);
+        let t = layout("t", &spec, &tree, &Plan::default(), &style(true));
+        let path = |row: usize, key: &str| {
+            t.rows[row].cells.iter().find(|c| c.key == key).and_then(|c| c.path.clone()).unwrap_or_default()
+        };
+        assert_eq!(path(0, "level0"), "t[0].name");
+        assert_eq!(path(0, "mid.level1"), "t[0].mid[0].name");
+        assert_eq!(path(1, "year.value"), "t[0].year[0].rows[1].value");
+        // The shorter side's filler names that side's list, where a row would go.
+        assert_eq!(path(1, "mid.filler"), "t[0].mid");
+        assert_eq!(t.rows[1].paths, vec![None, Some("t[0].year[0].rows[1]".to_string())]);
+        // A column no row fills is shown when asked for (the editor's columns).
+        let shown = Style { show: ["year.explain".to_string()].into(), ..style(true) };
+        let t = layout("t", &spec, &tree, &Plan::default(), &shown);
+        assert!(t.columns.iter().any(|c| c.key == "year.explain"));
+        assert!(!t.columns.iter().any(|c| c.key == "mid.explain"));
+    }
+
+    #[test]
     fn block_label_spans_the_table_and_repeats() {
         let style =
             Style { repeat_labels: true, block: Some("绩效指标".into()), width_em: 50.0, ..Style::default() };
@@ -770,5 +908,51 @@ row:
         assert!(p.absorb(&Plan { split: Some(2), ..Plan::default() }));
         assert!(!p.absorb(&Plan { split: Some(4), ..Plan::default() }));
         assert_eq!(p.split, Some(2));
+    }
+
+    /// A table whose rows have 分值 and 得分 columns (and 备注), with a 总分 row.
+    fn scored(drop: &str, totals: &[(&str, &str)]) -> Table {
+        let spec: Field = serde_saphyr::from_str(
+            "type: indicators\nlabel: 绩效指标\nlevels:\n  - {label: 一级指标}\nrow:\n  name: {type: text, label: 三级指标}\n  weight: {type: number, label: 分值, required: false}\n  score: {type: number, label: 得分, required: false}\n  remark: {type: text, label: 备注, required: false}\n",
+        )
+        .unwrap();
+        let mut row = json!({"name": "r1", "weight": "10", "score": "9", "remark": "x"});
+        row.as_object_mut().unwrap().remove(drop);
+        let tree = json!([{"name": "A", "rows": [row]}]);
+        let extra = totals.iter().map(|(k, v)| (k.to_string(), vec![v.to_string()])).collect();
+        let style = Style { extra, total: Some("总分".into()), ..style(true) };
+        layout("t", &spec, &tree, &Plan::default(), &style)
+    }
+
+    #[test]
+    fn every_total_sits_under_its_own_column_whichever_column_is_dropped() {
+        for drop in ["weight", "score", "remark", "none"] {
+            // A blank total for a dropped column: the row is laid out without it.
+            let blank = |k: &str| if k == drop { "" } else { "1" };
+            let t = scored(drop, &[("weight", blank("weight")), ("score", blank("score"))]);
+            let total = t.total.as_ref().expect("a 总分 row");
+            assert!(total.aligned(&t.columns), "{drop}: {total:?}");
+            let keys: Vec<&str> = t.columns.iter().map(|c| c.key.as_str()).collect();
+            assert!(!keys.contains(&drop), "{drop}: {keys:?}");
+            for cell in &total.cells[1..] {
+                let under = t.index[&cell.key];
+                let placed: usize = total.cells.iter().take_while(|c| !std::ptr::eq(*c, cell)).map(|c| c.colspan).sum();
+                assert_eq!(placed, under, "{drop}: {} is not under its header", cell.key);
+            }
+        }
+        // A total whose column no row fills brings its column: it is never printed elsewhere.
+        let t = scored("score", &[("weight", "10"), ("score", "9")]);
+        assert!(t.index.contains_key("score") && t.misplaced.is_none());
+    }
+
+    #[test]
+    fn a_total_with_no_column_is_refused_by_the_model() {
+        let columns = vec![Head { key: "name".into(), label: "三级指标".into(), width: 100.0, style: None }];
+        let values = std::collections::BTreeMap::from([("score".to_string(), "9".to_string())]);
+        let err = TotalRow::new("总分", &columns, &values).unwrap_err();
+        assert_eq!((err.column.as_str(), err.text.as_str()), ("score", "9"));
+        // A blank one is no value: nothing to place.
+        let values = std::collections::BTreeMap::from([("score".to_string(), String::new())]);
+        assert!(TotalRow::new("总分", &columns, &values).unwrap().is_none());
     }
 }

@@ -33,14 +33,23 @@ pub fn compile(world: &FormWorld) -> Result<PagedDocument, Vec<Diagnostic>> {
 /// Label of the metadata that carries the PDF's title, author, keywords and description.
 pub const DOCUMENT_MARKER: &str = "fp-document";
 
-/// Copies the template's `<fp-document>` metadata into the document info
-/// (what a `set document` rule would have set; see `_shared/common.typ.j2`).
-fn document_info(doc: &mut PagedDocument) {
-    let Some(label) = Label::new(PicoStr::intern(DOCUMENT_MARKER)) else { return };
+/// What the template's `<fp-document>` metadata says of the document: what a
+/// `set document` rule would have set (see `_shared/common.typ.j2`).
+#[derive(Debug, Clone, Default)]
+pub struct DocumentMeta {
+    pub title: Option<EcoString>,
+    pub author: Vec<EcoString>,
+    pub keywords: Vec<EcoString>,
+    pub description: Option<EcoString>,
+}
+
+/// None when the markup has no such metadata (a scan archive sets its document directly).
+pub fn document_meta(doc: &PagedDocument) -> Option<DocumentMeta> {
+    let label = Label::new(PicoStr::intern(DOCUMENT_MARKER))?;
     let found = doc.introspector().query(&Selector::Label(label));
     let Some(Value::Dict(dict)) = found.first().and_then(|e| e.to_packed::<MetadataElem>()).map(|m| m.value.clone())
     else {
-        return;
+        return None;
     };
     let text = |key: &str| match dict.get(key) {
         Ok(Value::Str(s)) => Some(EcoString::from(s.as_str())),
@@ -53,11 +62,22 @@ fn document_info(doc: &mut PagedDocument) {
             .collect(),
         _ => vec![],
     };
+    Some(DocumentMeta {
+        title: text("title"),
+        author: texts("author"),
+        keywords: texts("keywords"),
+        description: text("description"),
+    })
+}
+
+/// Copies the document's metadata into its info, for the PDF.
+fn document_info(doc: &mut PagedDocument) {
+    let Some(meta) = document_meta(doc) else { return };
     let info = doc.info_mut();
-    info.title = text("title");
-    info.author = texts("author");
-    info.keywords = texts("keywords");
-    info.description = text("description");
+    info.title = meta.title;
+    info.author = meta.author;
+    info.keywords = meta.keywords;
+    info.description = meta.description;
 }
 
 /// A Typst error, located in the generated markup.

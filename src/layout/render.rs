@@ -31,6 +31,13 @@ pub struct RenderOptions {
     /// over the form option `seal_across`. Not part of the form's data, so
     /// not covered by the 校验码.
     pub seal_across: Option<(String, Vec<u8>)>,
+    /// Mark every value cell with its data path, so the editor's preview can
+    /// tell which cell a click lands in (`layout::cells`). Invisible: the
+    /// pages look the same; `render` never sets it.
+    pub cells: bool,
+    /// Indicator columns printed even when no row fills them (by column key,
+    /// `year.value`): the editor's preview of a blank form shows the blank grid.
+    pub show_columns: std::collections::BTreeSet<String>,
 }
 
 pub struct Rendered {
@@ -66,6 +73,8 @@ pub struct Laid {
     pub ident: String,
     /// The PDF's Creator: the versions that made it (`attach::Stamp`).
     pub creator: String,
+    /// What an archive carries besides its pages (empty unless `archive`).
+    pub attachments: Vec<attach::Attached>,
 }
 
 impl Laid {
@@ -208,7 +217,8 @@ impl Engine {
         }
         let kind = self.catalog.kind(form.kind.as_deref().unwrap_or_default()).ok_or(Error::NotRenderable)?;
         let job = Job::new(kind, form, options)?;
-        let ctx = Context::of(kind, form, &job.meta);
+        let mut ctx = Context::of(kind, form, &job.meta);
+        ctx.show = options.show_columns.clone();
         let mut plans: BTreeMap<String, Plan> = BTreeMap::new();
         let rows: usize = indicator_fields(kind).map(|(key, spec)| table_rows(spec, form, key)).sum();
         let last = LAST_MARKUP.with(|last| last.borrow_mut().take());
@@ -268,6 +278,7 @@ impl Engine {
                 date: job.date,
                 ident: ident(kind, form),
                 creator: attach::Stamp { draft: job.draft, ..attach::Stamp::running(Some(kind)) }.creator(),
+                attachments: if job.archive { attach::attached(form) } else { vec![] },
             });
         }
         unreachable!("the pass loop only ends by returning")
@@ -345,9 +356,12 @@ impl Engine {
             block,
             labels,
             extra,
+            total: (!spec.totals.is_empty()).then(|| "总分".to_string()),
             width_em: across / 25.4 * 72.0 / 10.5,
             block_width: spec.block_width,
             fixed_widths: spec.fixed_widths,
+            show: Default::default(),
+            marks: false,
         }
     }
 
@@ -382,11 +396,17 @@ impl Engine {
         let empty = Plan::default();
         let tables: BTreeMap<&String, Value> = indicator_fields(kind)
             .map(|(key, spec)| {
-                let style = self.table_style(kind, spec, form);
+                let mut style = self.table_style(kind, spec, form);
+                style.marks = ctx.cells;
+                style.show.clone_from(&ctx.show);
                 let table = indicators::layout(key, spec, &form.data[key], plans.get(key).unwrap_or(&empty), &style);
-                (key, to_value(&table))
+                match &table.misplaced {
+                    // A 总分 value is never printed under another column's header.
+                    Some(m) => Err(Error::Template(format!("总分行的「{}」没有自己的栏（{}）可印", m.text, m.column))),
+                    None => Ok((key, to_value(&table))),
+                }
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         let ctx = minijinja::context! {
             form => ctx.form.clone(),
             options => ctx.options.clone(),
@@ -427,6 +447,10 @@ struct Context {
     options: Value,
     kind: Value,
     meta: Value,
+    /// Cells carry their data paths (`RenderOptions::cells`).
+    cells: bool,
+    /// Indicator columns shown even when blank (`RenderOptions::show_columns`).
+    show: std::collections::BTreeSet<String>,
 }
 
 impl Context {
@@ -443,6 +467,8 @@ impl Context {
             options: to_value(&form.options),
             kind: to_value(&about),
             meta: to_value(meta),
+            cells: meta.get("cells").and_then(Json::as_bool).unwrap_or(false),
+            show: Default::default(),
         }
     }
 }
@@ -481,8 +507,8 @@ impl Job {
         }
         let mut files: Vec<(String, Bytes)> =
             form.assets.iter().map(|(p, b)| (p.clone(), Bytes::new(b.clone()))).collect();
-        let mut meta =
-            json!({ "archive": archive, "draft": draft, "errors": errors, "code": null, "hash": null, "qr": null });
+        let mut meta = json!({ "archive": archive, "draft": draft, "errors": errors, "code": null, "hash": null,
+                               "qr": null, "cells": options.cells });
         // The 骑缝章 (never on a draft, which must not look stamped).
         let seal_across = match &options.seal_across {
             Some((ext, bytes)) => {

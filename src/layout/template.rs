@@ -104,6 +104,13 @@ pub fn environment(sources: Sources) -> Environment<'static> {
         let scale = 10f64.powi(digits as i32);
         Value::from(((c * scale).round() - t * scale).abs() < 0.5)
     });
+    // `name|without_points`: a 一级 name without the points a form prints after it
+    // (产出指标(50分), 成本指标(0-20)分 → 产出指标, 成本指标).
+    env.add_filter("without_points", |v: Value| Value::from(without_points(&display(&v))));
+    // `text|hanzi`: how many Chinese characters a text has (prose, not figures).
+    env.add_filter("hanzi", |v: Value| {
+        Value::from(display(&v).chars().filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c)).count())
+    });
     env.add_filter("seqno", |v: Value, prefix: String| {
         crate::form::checks::seqno(&display(&v), &prefix).map_or(Value::from(()), Value::from)
     });
@@ -141,6 +148,22 @@ fn collect_rows(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
         }
         _ => {}
     }
+}
+
+/// A name without a trailing bracket of points: `(50分)`, `（40分）`, `(0-20)分`.
+fn without_points(name: &str) -> String {
+    let t = name.trim();
+    let inner = match t.strip_suffix('分') {
+        Some(rest) if rest.ends_with([')', '）']) => rest,
+        _ => t,
+    };
+    let Some(body) = inner.strip_suffix([')', '）']) else { return t.to_string() };
+    let Some(open) = body.rfind(['(', '（']) else { return t.to_string() };
+    let bracket = &body[open..];
+    let points = bracket.contains('分') || t.ends_with('分');
+    let figures =
+        bracket.chars().skip(1).all(|c| c.is_ascii_digit() || matches!(c, '-' | '—' | '~' | '.' | '分' | ' '));
+    if points && figures { body[..open].trim_end().to_string() } else { t.to_string() }
 }
 
 /// How a value reads as text: `none` and undefined read as nothing.
@@ -249,6 +272,19 @@ mod tests {
         let ctx = minijinja::context! { s => "a\"b#c\\", n => 3, b => true, raw => "#strong[x]", none => () };
         let out = render("[{{ s }}] {{ n }} {{ b }} {{ s|tstr }} {{ raw|safe }} {{ none }}", ctx);
         assert_eq!(out, r##"[#"a\"b#c\\";] 3 true "a\"b#c\\" #strong[x] #"";"##);
+    }
+
+    #[test]
+    fn points_come_off_level_names() {
+        for (name, bare) in [
+            ("产出指标(50分)", "产出指标"),
+            ("产出指标（40分）", "产出指标"),
+            ("成本指标(0-20)分", "成本指标"),
+            ("效益指标", "效益指标"),
+            ("满意度指标(服务对象)", "满意度指标(服务对象)"),
+        ] {
+            assert_eq!(without_points(name), bare);
+        }
     }
 
     #[test]

@@ -14,13 +14,15 @@ use crate::files::write::{Content, Output, OutputError, Outputs};
 use crate::form::Form;
 use crate::layout::world::FormWorld;
 use crate::layout::{Engine, Error, RenderOptions, pdf, template};
-use crate::outputs::preview;
 use crate::outputs::preview::PreviewError;
+use crate::outputs::{ofd, preview};
 
 /// What each form becomes.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Format {
     Pdf,
+    /// An OFD package (OFD-A with `--archive`).
+    Ofd,
     /// One PNG per page at this many pixels per inch.
     Png(f64),
     /// One SVG per page.
@@ -47,7 +49,7 @@ pub struct Item {
 
 #[derive(Debug, Clone)]
 pub enum Target {
-    /// The PDF, claimed before the run starts.
+    /// The PDF (or OFD package), claimed before the run starts.
     Pdf(Output),
     /// For PNG and SVG, the stem: `out/form` becomes `out/form-1.png`,
     /// `out/form-2.png`, …; each page is claimed as it is written.
@@ -92,6 +94,10 @@ pub enum Outcome {
         bookmark: String,
         /// What is said of it, as for one form (`report::Report::notes`): pages, 校验码, draft.
         notes: Vec<String>,
+        /// The printed 校验码 (none for a draft).
+        code: Option<String>,
+        /// Written as a draft (草稿 on every page).
+        draft: bool,
     },
     /// Structural errors (or any finding with `strict`): nothing written.
     Refused { form: Form },
@@ -151,9 +157,11 @@ fn one(engine: &Engine, item: &Item, outputs: &Outputs, options: &Options) -> Ou
         Ok(r) => r,
         Err(e) => return Outcome::Failed { form: Some(form.into_report()), error: Failure::Render(e) },
     };
-    let (pages, notes, laid) = (report.pages, report.notes(), report.laid);
+    let notes = if options.format == Format::Ofd { report.notes_for("OFD-A") } else { report.notes() };
+    let (pages, code, draft) = (report.pages, report.code().map(str::to_string), report.draft());
+    let laid = report.laid;
     let written = match (&item.output, options.format) {
-        (Target::Pdf(output), _) => match laid.pdf() {
+        (Target::Pdf(output), format) => match if format == Format::Ofd { ofd::of_laid(&laid) } else { laid.pdf() } {
             Ok(bytes) => output
                 .write(&bytes)
                 .map(|()| (vec![output.path().to_path_buf()], bytes.len(), options.keep_pdf.then_some(bytes)))
@@ -171,7 +179,7 @@ fn one(engine: &Engine, item: &Item, outputs: &Outputs, options: &Options) -> Ou
     match written {
         Ok((files, bytes, pdf)) => {
             let bookmark = bookmark(engine, &form);
-            Outcome::Written { form: form.into_report(), files, pages, bytes, pdf, bookmark, notes }
+            Outcome::Written { form: form.into_report(), files, pages, bytes, pdf, bookmark, notes, code, draft }
         }
         Err(error) => Outcome::Failed { form: Some(form.into_report()), error },
     }

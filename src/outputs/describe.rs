@@ -253,6 +253,7 @@ pub fn json_schema(kind: &Kind) -> Json {
                 Json::Bool(_) => json!({"type": "boolean"}),
                 Json::Number(_) => json!({"type": "number"}),
                 Json::Object(_) => json!({"type": "object", "additionalProperties": {"type": "string"}}),
+                Json::Array(_) => json!({"type": "array", "items": {"type": "string"}}),
                 _ if !o.choices.is_empty() => json!({"enum": o.choices}),
                 _ => json!({"type": "string"}),
             };

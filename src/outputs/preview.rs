@@ -56,6 +56,25 @@ pub fn png_pages(doc: &PagedDocument, ppi: f64) -> Result<Vec<Vec<u8>>, PreviewE
         .collect()
 }
 
+/// One page as PNG at `pixel_per_pt`, compressed for speed rather than size:
+/// the editor's live preview, drawn at the size it is shown (decoding an SVG
+/// page of glyph outlines takes a browser longer than this takes).
+pub fn png_page(page: &typst_layout::Page, pixel_per_pt: f64) -> Result<Vec<u8>, PreviewError> {
+    let options = typst_render::RenderOptions { pixel_per_pt: Scalar::new(pixel_per_pt), render_bleed: false };
+    let pixmap = typst_render::render(page, &options);
+    let mut out = vec![];
+    let mut encoder = png::Encoder::new(&mut out, pixmap.width(), pixmap.height());
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fastest);
+    let encode = |e: png::EncodingError| PreviewError::Encode(e.to_string());
+    let mut writer = encoder.write_header().map_err(encode)?;
+    // Pages are opaque, so premultiplied and straight alpha are the same bytes.
+    writer.write_image_data(pixmap.data()).map_err(encode)?;
+    writer.finish().map_err(encode)?;
+    Ok(out)
+}
+
 /// Each page as an SVG document.
 pub fn svg_pages(doc: &PagedDocument) -> Vec<String> {
     let options = typst_svg::SvgOptions::default();

@@ -77,9 +77,14 @@ impl Report {
     /// The facts of the outcome, as the CLI prints them after a file name:
     /// `3 页`, `PDF/A-3b，附 YAML 原文`, `校验码 …`, `草稿：1 个错误，…`.
     pub fn notes(&self) -> Vec<String> {
+        self.notes_for("PDF/A-3b")
+    }
+
+    /// The notes, with an archive named as the format it is written in (`OFD-A`).
+    pub fn notes_for(&self, archive: &str) -> Vec<String> {
         let mut notes = vec![format!("{} 页", self.pages)];
         if self.laid.archive {
-            notes.push("PDF/A-3b，附 YAML 原文".into());
+            notes.push(format!("{archive}，附 YAML 原文"));
         }
         if let Some(code) = &self.laid.code {
             notes.push(format!("校验码 {code}"));

@@ -17,7 +17,7 @@ use crate::form::kind::{Field, FieldType, Kind};
 use crate::layout::indicators::{self, Plan, Table};
 
 /// One cell (or merged block) of the grid.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Item {
     pub row: u32,
     pub col: u16,
@@ -26,9 +26,18 @@ pub struct Item {
     pub cols: u16,
     pub text: String,
     pub role: Role,
+    /// The data path of the value the cell shows (`funds.year.fiscal`,
+    /// `indicators[0].year[1].rows[2].value`); empty for labels.
+    pub path: String,
+    /// In the indicator table, the column's key (`level0`, `year.name`, `mid.filler`).
+    pub key: String,
+    /// Printed before the value (`目标1：`); the editor shows it beside the value.
+    pub lead: String,
+    /// The editor's empty row at the end of a list: typing into it adds an item.
+    pub phantom: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Role {
     Title,
     /// The (2020年度) line.
@@ -36,6 +45,7 @@ pub enum Role {
     /// A label or column header (bold, centred).
     Label,
     /// Text as typed.
+    #[default]
     Text,
     /// A number typed as digits: written as a number with this many decimals
     /// (and thousands separators when typed with them), so it shows as typed.
@@ -84,12 +94,29 @@ pub struct Grid {
     pub columns: u16,
     pub widths: Vec<f64>,
     pub header_rows: Option<(u32, u32)>,
+    /// Where each indicator table's rows are (the editor edits rows by their data paths).
+    pub tables: Vec<TableRows>,
+}
+
+/// An indicator table in the grid: its first row, and per table row the data
+/// path of each side's row (none where that side is filler).
+#[derive(Debug, Clone, Default)]
+pub struct TableRows {
+    pub field: String,
+    pub first: u32,
+    pub rows: Vec<Vec<Option<String>>>,
+    /// The printed columns' keys, in order (grid column = position).
+    pub columns: Vec<String>,
 }
 
 /// Options the grid reads: goal numbering and the form's own labels.
 pub struct Look<'a> {
     pub options: &'a Map<String, Json>,
     pub style: indicators::Style,
+    /// The editor's grid: blocks the form leaves empty are shown too, lists end
+    /// in an empty row to type a new item into, pictures have a cell, and the
+    /// title and year are values.
+    pub edit: bool,
 }
 
 impl Look<'_> {
@@ -163,18 +190,39 @@ pub fn grid(kind: &Kind, data: &Json, look: &Look) -> Grid {
     let need =
         m.fields.iter().filter(|(k, _)| !TITLE_KEYS.contains(&k.as_str())).map(|(_, f)| width_needed(f, 0)).max();
     let columns = (table_cols.max(need.unwrap_or(2)).max(4)) as u16;
-    let mut b = Builder { items: vec![], row: 0, columns, header_rows: None };
-    let title = data["title"].as_str().map_or_else(|| m.name.clone(), str::to_string);
-    b.put(0, columns, title, Role::Title);
-    if let Some(line) = year_line(&data["year"]) {
-        b.put(0, columns, line, Role::Subtitle);
+    let mut b = Builder { items: vec![], row: 0, columns, header_rows: None, tables: vec![], edit: look.edit };
+    if look.edit {
+        // What is typed: a blank title prints the kind's name (the lead).
+        let title = data["title"].as_str().unwrap_or_default().to_string();
+        let (path, lead) = ("title".to_string(), m.name.clone());
+        b.items.push(Item { cols: columns, text: title, role: Role::Title, path, lead, ..Item::default() });
+        let year = match &data["year"] {
+            Json::String(s) => s.clone(),
+            Json::Number(n) => n.to_string(),
+            _ => String::new(),
+        };
+        b.items.push(Item {
+            row: 1,
+            cols: columns,
+            text: year,
+            role: Role::Subtitle,
+            path: "year".into(),
+            ..Item::default()
+        });
+        b.row = 2;
+    } else {
+        let title = data["title"].as_str().map_or_else(|| m.name.clone(), str::to_string);
+        b.put(0, columns, title, Role::Title);
+        if let Some(line) = year_line(&data["year"]) {
+            b.put(0, columns, line, Role::Subtitle);
+        }
     }
     for (key, spec) in &m.fields {
         if TITLE_KEYS.contains(&key.as_str()) {
             continue;
         }
         match tables.iter().find(|(k, _)| k == key) {
-            Some((_, table)) => b.table(table, spec),
+            Some((_, table)) => b.table(key, table, spec),
             None => b.field(0, key, spec, &data[key.as_str()], look),
         }
     }
@@ -182,7 +230,7 @@ pub fn grid(kind: &Kind, data: &Json, look: &Look) -> Grid {
         Some((_, t)) if t.columns.len() == columns as usize => t.columns.iter().map(|c| c.width).collect(),
         _ => vec![100.0 / columns as f64; columns as usize],
     };
-    Grid { items: b.items, columns, widths, header_rows: b.header_rows }
+    Grid { items: b.items, columns, widths, header_rows: b.header_rows, tables: b.tables }
 }
 
 /// A record of records that all have the same fields (年度资金总额, 其中：财政拨款, …
@@ -245,16 +293,18 @@ struct Builder {
     row: u32,
     columns: u16,
     header_rows: Option<(u32, u32)>,
+    tables: Vec<TableRows>,
+    edit: bool,
 }
 
 impl Builder {
     /// A full row from column `col` to the end.
     fn put(&mut self, col: u16, cols: u16, text: String, role: Role) {
-        self.items.push(Item { row: self.row, col, rows: 1, cols: cols - col, text, role });
+        self.items.push(Item { row: self.row, col, rows: 1, cols: cols - col, text, role, ..Item::default() });
         self.row += 1;
     }
 
-    fn value(&mut self, row: u32, col: u16, cols: u16, value: &Json) {
+    fn value(&mut self, row: u32, col: u16, cols: u16, value: &Json, path: String) {
         let text = match value {
             Json::String(s) => s.clone(),
             Json::Null => String::new(),
@@ -263,7 +313,22 @@ impl Builder {
             other => other.to_string(),
         };
         let role = as_number(&text).map_or(Role::Text, |(_, r)| r);
-        self.items.push(Item { row, col, rows: 1, cols, text, role });
+        self.items.push(Item { row, col, rows: 1, cols, text, role, path, ..Item::default() });
+    }
+
+    /// A label in column `col` merged down over the rows from `start` to here.
+    fn label_down(&mut self, start: u32, col: u16, text: String) {
+        let rows = self.row - start;
+        self.items.push(Item { row: start, col, rows, cols: 1, text, role: Role::Label, ..Item::default() });
+    }
+
+    /// A header row in this row: the label of each field (the form's own, by
+    /// `path.key`) over its span.
+    fn heads(&mut self, path: &str, fields: &IndexMap<String, Field>, spans: &[(u16, u16)], look: &Look) {
+        for ((k, f), &(col, cols)) in fields.iter().zip(spans) {
+            let text = look.label(&format!("{path}.{k}"), &f.label);
+            self.items.push(Item { row: self.row, col, rows: 1, cols, text, role: Role::Label, ..Item::default() });
+        }
     }
 
     /// Splits the columns from `from` to the end among `n` cells: (start, span).
@@ -290,15 +355,22 @@ impl Builder {
         let start = self.row;
         // A block the form leaves empty (no goals, no 签章区) is not printed, as on the PDF.
         let block = matches!(spec.ty, FieldType::List | FieldType::Record | FieldType::Signature);
-        if block && !spec.required && is_blank(value) {
+        if block && !spec.required && is_blank(value) && !self.edit {
             return;
         }
         if let Some(columns) = table_columns(spec) {
             self.table_record(col, path, spec, columns, value, look);
-            self.items.push(Item { row: start, col, rows: self.row - start, cols: 1, text: label, role: Role::Label });
+            self.label_down(start, col, label);
             return;
         }
         match spec.ty {
+            FieldType::Image if self.edit => {
+                let text = value.as_str().unwrap_or_default().to_string();
+                let (cols, path) = (self.columns - col - 1, path.to_string());
+                let key = "image".to_string();
+                self.items.push(Item { row: self.row, col: col + 1, cols, text, path, key, ..Item::default() });
+                self.row += 1;
+            }
             FieldType::Image => return,
             FieldType::List => {
                 let items = value.as_array().cloned().unwrap_or_default();
@@ -306,25 +378,30 @@ impl Builder {
                 if item.ty == FieldType::Record {
                     let fields = item.fields.as_ref().expect("checked manifest");
                     let spans = self.spans(col + 1, fields.len());
-                    for ((k, f), (c, n)) in fields.iter().zip(&spans) {
-                        let text = look.label(&format!("{path}.{k}"), &f.label);
-                        self.items.push(Item { row: self.row, col: *c, rows: 1, cols: *n, text, role: Role::Label });
-                    }
+                    self.heads(path, fields, &spans, look);
                     self.row += 1;
-                    for it in &items {
+                    let phantom = usize::from(self.edit);
+                    for (i, it) in items.iter().chain(std::iter::repeat_n(&Json::Null, phantom)).enumerate() {
                         for ((k, _), (c, n)) in fields.iter().zip(&spans) {
-                            self.value(self.row, *c, *n, &it[k.as_str()]);
+                            self.value(self.row, *c, *n, &it[k.as_str()], format!("{path}[{i}].{k}"));
+                            self.items.last_mut().expect("just pushed").phantom = i == items.len();
                         }
                         self.row += 1;
                     }
                 } else {
                     let number = look.options.get("number_goals").and_then(Json::as_bool).unwrap_or(true);
-                    for (i, it) in items.iter().enumerate() {
+                    let phantom = usize::from(self.edit);
+                    for (i, it) in items.iter().chain(std::iter::repeat_n(&Json::Null, phantom)).enumerate() {
                         let prefix = match (&spec.item_label, number) {
                             (Some(l), true) => format!("{}：", l.replace("{n}", &(i + 1).to_string())),
                             _ => String::new(),
                         };
-                        let text = format!("{prefix}{}", it.as_str().unwrap_or_default());
+                        let value = it.as_str().unwrap_or_default();
+                        let (text, lead) = if self.edit {
+                            (value.to_string(), prefix)
+                        } else {
+                            (format!("{prefix}{value}"), String::new())
+                        };
                         self.items.push(Item {
                             row: self.row,
                             col: col + 1,
@@ -332,12 +409,16 @@ impl Builder {
                             cols: self.columns - col - 1,
                             text,
                             role: Role::Text,
+                            path: format!("{path}[{i}]"),
+                            lead,
+                            phantom: i == items.len(),
+                            ..Item::default()
                         });
                         self.row += 1;
                     }
                 }
                 if self.row == start {
-                    self.value(self.row, col + 1, self.columns - col - 1, &Json::Null);
+                    self.value(self.row, col + 1, self.columns - col - 1, &Json::Null, String::new());
                     self.row += 1;
                 }
             }
@@ -353,16 +434,25 @@ impl Builder {
             FieldType::Date if value.as_str().and_then(date_serial).is_some() => {
                 let text = value.as_str().unwrap_or_default().to_string();
                 let cols = self.columns - col - 1;
-                self.items.push(Item { row: self.row, col: col + 1, rows: 1, cols, text, role: Role::Date });
+                self.items.push(Item {
+                    row: self.row,
+                    col: col + 1,
+                    rows: 1,
+                    cols,
+                    text,
+                    role: Role::Date,
+                    path: path.to_string(),
+                    ..Item::default()
+                });
                 self.row += 1;
             }
             _ => {
-                self.value(self.row, col + 1, self.columns - col - 1, value);
+                self.value(self.row, col + 1, self.columns - col - 1, value, path.to_string());
                 self.row += 1;
             }
         }
         if self.row > start {
-            self.items.push(Item { row: start, col, rows: self.row - start, cols: 1, text: label, role: Role::Label });
+            self.label_down(start, col, label);
         }
     }
 
@@ -378,24 +468,37 @@ impl Builder {
         look: &Look,
     ) {
         let spans = self.spans(col + 2, columns.len());
-        self.items.push(Item { row: self.row, col: col + 1, rows: 1, cols: 1, text: String::new(), role: Role::Label });
-        for ((k, f), (c, n)) in columns.iter().zip(&spans) {
-            let text = look.label(&format!("{path}.{k}"), &f.label);
-            self.items.push(Item { row: self.row, col: *c, rows: 1, cols: *n, text, role: Role::Label });
-        }
+        self.items.push(Item {
+            row: self.row,
+            col: col + 1,
+            rows: 1,
+            cols: 1,
+            text: String::new(),
+            role: Role::Label,
+            ..Item::default()
+        });
+        self.heads(path, columns, &spans, look);
         self.row += 1;
         for (sub, f) in spec.fields.iter().flatten() {
             let text = look.label(&format!("{path}.{sub}"), &f.label);
-            self.items.push(Item { row: self.row, col: col + 1, rows: 1, cols: 1, text, role: Role::Label });
+            self.items.push(Item {
+                row: self.row,
+                col: col + 1,
+                rows: 1,
+                cols: 1,
+                text,
+                role: Role::Label,
+                ..Item::default()
+            });
             for ((k, _), (c, n)) in columns.iter().zip(&spans) {
-                self.value(self.row, *c, *n, &value[sub.as_str()][k.as_str()]);
+                self.value(self.row, *c, *n, &value[sub.as_str()][k.as_str()], format!("{path}.{sub}.{k}"));
             }
             self.row += 1;
         }
     }
 
     /// The indicator table: its header row(s), then its cells as the PDF prints them.
-    fn table(&mut self, table: &Table, spec: &Field) {
+    fn table(&mut self, field: &str, table: &Table, spec: &Field) {
         let n = table.columns.len() as u16;
         // The last column takes up the grid's remaining width.
         let span = |c: usize, colspan: usize| -> u16 {
@@ -419,6 +522,7 @@ impl Builder {
                     cols: span(i, 1),
                     text: head.label.clone(),
                     role: Role::Label,
+                    ..Item::default()
                 }),
                 None => self.items.push(Item {
                     row: top,
@@ -427,6 +531,7 @@ impl Builder {
                     cols: span(i, 1),
                     text: head.label.clone(),
                     role: Role::Label,
+                    ..Item::default()
                 }),
             }
         }
@@ -443,12 +548,19 @@ impl Builder {
                         cols: span(a, z - a + 1),
                         text: label,
                         role: Role::Label,
+                        ..Item::default()
                     });
                 }
             }
         }
         self.header_rows = Some((top, top + header_height - 1));
         let first = top + header_height;
+        self.tables.push(TableRows {
+            field: field.to_string(),
+            first,
+            rows: table.rows.iter().map(|r| r.paths.clone()).collect(),
+            columns: table.columns.iter().map(|h| h.key.clone()).collect(),
+        });
         for row in &table.rows {
             let mut c = 0usize;
             for cell in &row.cells {
@@ -475,6 +587,9 @@ impl Builder {
                     cols: span(c, cell.colspan),
                     text: cell.text.clone(),
                     role,
+                    path: cell.path.clone().unwrap_or_default(),
+                    key: cell.key.clone(),
+                    ..Item::default()
                 });
             }
         }

@@ -57,7 +57,7 @@ pub fn write(engine: &Engine, form: &Form) -> Result<Vec<u8>, XlsxError> {
     let data = engine.typed_data(form).ok_or(XlsxError::NotRenderable)?;
     let spec = kind.manifest.fields.values().find(|f| f.ty == crate::form::kind::FieldType::Indicators);
     let style = spec.map(|s| engine.table_style(kind, s, form)).unwrap_or_default();
-    let grid = sheet::grid(kind, &data, &Look { options: &form.options, style });
+    let grid = sheet::grid(kind, &data, &Look { options: &form.options, style, edit: false });
     let mut book = Workbook::new();
     let page = &kind.manifest.page;
     let ws = book.add_worksheet();

@@ -114,6 +114,11 @@ pub fn info_field(info: &str, name: &str) -> String {
 
 /// The words of a page with their boxes (`pdftotext -bbox`): (text, x, y centre).
 pub fn words(pdf: &[u8], page: usize) -> Vec<(String, f64, f64)> {
+    word_boxes(pdf, page).into_iter().map(|(text, x0, _, y)| (text, x0, y)).collect()
+}
+
+/// The words of a page with their boxes: (text, x from, x to, y centre).
+pub fn word_boxes(pdf: &[u8], page: usize) -> Vec<(String, f64, f64, f64)> {
     let p = page.to_string();
     let mut file = tempfile::Builder::new().suffix(".pdf").tempfile().unwrap();
     file.write_all(pdf).unwrap();
@@ -130,9 +135,8 @@ pub fn words(pdf: &[u8], page: usize) -> Vec<(String, f64, f64)> {
             let tag = l.strip_prefix("<word ")?;
             let (attrs, rest) = tag.split_once('>')?;
             let text = rest.strip_suffix("</word>")?.to_string();
-            let x = attr(attrs, "xMin");
             let y = (attr(attrs, "yMin") + attr(attrs, "yMax")) / 2.0;
-            Some((text, x, y))
+            Some((text, attr(attrs, "xMin"), attr(attrs, "xMax"), y))
         })
         .collect()
 }

@@ -39,7 +39,10 @@ impl fmt::Display for FolderError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             FolderError::BadName(n) => {
-                write!(f, "文件名 {n:?} 不可用：只能是本目录中的 .yaml 或 .yml 文件名，不含目录、“..”或开头的“.”")
+                write!(
+                    f,
+                    "文件名 {n:?} 不可用：只能是本目录中的 .yaml 或 .yml 文件名，不含目录、“..”或开头的“.”，不是设备名（CON、NUL、COM1 等）"
+                )
             }
             FolderError::Outside(n) => write!(f, "拒绝访问 {n:?}：它指向表单目录之外"),
             FolderError::NotFound(n) => write!(f, "表单目录中没有文件 {n}"),
@@ -98,6 +101,7 @@ impl Folder {
             && name.len() <= 200
             && !name.starts_with('.')
             && !name.chars().any(|c| c.is_control() || matches!(c, '/' | '\\' | ':'))
+            && !windows_device(name)
             && is_yaml(Path::new(name));
         if !plain {
             return Err(bad());
@@ -171,6 +175,18 @@ impl Folder {
     }
 }
 
+/// Whether Windows takes the name for a device (`CON.yaml`, `nul.yml`, `COM1.yaml`:
+/// the part before the first dot, in any case). Refused everywhere, so a folder
+/// of forms means the same on Windows and Linux.
+fn windows_device(name: &str) -> bool {
+    let stem = name.split('.').next().unwrap_or_default().trim_end_matches(' ').to_ascii_uppercase();
+    let numbered = |prefix: &str| {
+        stem.strip_prefix(prefix)
+            .is_some_and(|n| matches!(n, "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "¹" | "²" | "³"))
+    };
+    matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL" | "CONIN$" | "CONOUT$") || numbered("COM") || numbered("LPT")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,10 +196,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let folder = Folder::open(dir.path()).unwrap();
         for bad in ["../x.yaml", "a/b.yaml", "/etc/passwd", ".hidden.yaml", "x.txt", "..", "", "a\\b.yaml", "a\nb.yaml"]
+            .into_iter()
+            .chain(["CON.yaml", "nul.yml", "Com1.yaml", "lpt9.tar.yaml", "aux .yaml", "c:x.yaml", "x.yaml:stream.yaml"])
         {
             assert!(matches!(folder.path(bad), Err(FolderError::BadName(_))), "{bad}");
         }
-        assert!(folder.path("表.yaml").is_ok());
+        for good in ["表.yaml", "绩效 表.yml", "console.yaml", "com10.yaml", "NULL.yaml"] {
+            assert!(folder.path(good).is_ok(), "{good}");
+        }
         #[cfg(unix)]
         {
             std::os::unix::fs::symlink("/etc/hostname", dir.path().join("out.yaml")).unwrap();

@@ -9,7 +9,11 @@
 //! posting to it). Rendering runs on blocking threads, a few at a time; a
 //! preview that a newer edit has superseded is dropped before it starts.
 
+pub mod documents;
+mod editor;
 mod folder;
+mod intake;
+mod previewer;
 mod routes;
 pub mod yamledit;
 
@@ -74,6 +78,8 @@ pub(crate) struct App {
     pub latest: Mutex<HashMap<String, u64>>,
     /// Renders at once (the CPU cores).
     pub renders: tokio::sync::Semaphore,
+    /// The thread previews are laid out on, one after the other.
+    pub preview: previewer::Lane,
     /// Host names requests must be addressed to; empty: any (`--listen`).
     pub hosts: Vec<String>,
 }
@@ -103,6 +109,7 @@ pub fn run(engine: Engine, options: &ServeOptions, ready: impl FnOnce(&str)) -> 
             folder,
             latest: Mutex::new(HashMap::new()),
             renders: tokio::sync::Semaphore::new(cores),
+            preview: previewer::Lane::start(),
             hosts,
         });
         let url = format!("http://{}/", shown_addr(addr));
@@ -200,12 +207,14 @@ async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Res
     set(
         h,
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; \
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; font-src 'self'; connect-src 'self'; \
          base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     );
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::REFERRER_POLICY, "no-referrer");
-    set(h, header::CACHE_CONTROL, "no-store");
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, header::CACHE_CONTROL, "no-store");
+    }
     response
 }
 

@@ -3,13 +3,12 @@
 //! `{"error": "…"}` in Chinese with a fitting status.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -28,25 +27,47 @@ const XLSX: bool = true;
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/", get(|| async { asset("text/html; charset=utf-8", include_str!("assets/index.html")) }))
-        .route("/app.js", get(|| async { asset("text/javascript; charset=utf-8", include_str!("assets/app.js")) }))
-        .route("/app.css", get(|| async { asset("text/css; charset=utf-8", include_str!("assets/app.css")) }))
+        .route(
+            "/",
+            get(|| async { asset("text/html; charset=utf-8", "index.html", include_str!("assets/index.html")) }),
+        )
+        .route(
+            "/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", "app.js", include_str!("assets/app.js")) }),
+        )
+        .route(
+            "/app.css",
+            get(|| async { asset("text/css; charset=utf-8", "app.css", include_str!("assets/app.css")) }),
+        )
         // Browsers ask for an icon; there is none, and no error to log for it.
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/api/info", get(info))
         .route("/api/kind", get(kind))
         .route("/api/forms", get(forms))
         .route("/api/form", get(form))
+        .route("/fonts/{file}", get(font))
         .route("/api/check", post(check))
-        .route("/api/preview", post(preview))
+        .route("/api/sheet", post(sheet))
+        .route("/api/preview", post(super::previewer::preview))
         .route("/api/save", post(save))
         .route("/api/pdf", get(pdf))
         .route("/api/xlsx", get(xlsx))
+        .route("/api/import", post(import))
+        .route("/api/seal", post(seal))
+        .route("/api/copy", post(copy))
         .fallback(|| async { refuse(StatusCode::NOT_FOUND, "没有这个页面") })
         .with_state(app)
 }
 
-fn asset(content_type: &'static str, body: &'static str) -> Response {
+/// A page asset, embedded in the binary. For work on the page itself,
+/// `FORMPRESS_SERVE_ASSETS=src/interfaces/serve/assets` reads them from that
+/// folder on every request instead (no rebuild between edits).
+fn asset(content_type: &'static str, name: &str, body: &'static str) -> Response {
+    if let Some(dir) = std::env::var_os("FORMPRESS_SERVE_ASSETS")
+        && let Ok(text) = std::fs::read_to_string(std::path::Path::new(&dir).join(name))
+    {
+        return ([(header::CONTENT_TYPE, content_type)], text).into_response();
+    }
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
@@ -55,6 +76,9 @@ struct NameQuery {
     name: String,
     #[serde(default)]
     archive: Option<String>,
+    /// `1`: shown in the browser (to print) rather than downloaded.
+    #[serde(default)]
+    inline: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -67,7 +91,7 @@ fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Refusal> {
 }
 
 /// The JSON body of a request, with the size limit and malformed JSON told in Chinese.
-fn body<T: serde::de::DeserializeOwned>(b: Result<Bytes, BytesRejection>) -> Result<T, Refusal> {
+pub(super) fn body<T: serde::de::DeserializeOwned>(b: Result<Bytes, BytesRejection>) -> Result<T, Refusal> {
     let bytes = b.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             let mb = super::MAX_BODY_BYTES / (1024 * 1024);
@@ -80,7 +104,7 @@ fn body<T: serde::de::DeserializeOwned>(b: Result<Bytes, BytesRejection>) -> Res
 }
 
 /// Why a request is not done, told to the page as `{"error": "…"}` with a status.
-enum Refusal {
+pub(super) enum Refusal {
     /// A name or file of the folder: bad name, outside, missing, changed meanwhile.
     Folder(FolderError),
     /// A save that would drop these comments, not yet confirmed.
@@ -95,7 +119,7 @@ impl From<FolderError> for Refusal {
     }
 }
 
-fn no(status: StatusCode, message: impl Into<String>) -> Refusal {
+pub(super) fn no(status: StatusCode, message: impl Into<String>) -> Refusal {
     Refusal::Other(status, message.into())
 }
 
@@ -125,7 +149,7 @@ impl IntoResponse for Refusal {
 }
 
 /// Runs CPU or file work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     app: &Arc<App>,
     work: impl FnOnce(&App) -> Result<T, Refusal> + Send + 'static,
 ) -> Result<T, Refusal> {
@@ -135,7 +159,7 @@ async fn blocking<T: Send + 'static>(
         .unwrap_or_else(|_| Err(no(StatusCode::INTERNAL_SERVER_ERROR, "内部错误（处理请求时中断）")))
 }
 
-fn done<T: serde::Serialize>(r: Result<T, Refusal>) -> Response {
+pub(super) fn done<T: serde::Serialize>(r: Result<T, Refusal>) -> Response {
     match r {
         Ok(j) => axum::Json(j).into_response(),
         Err(r) => r.into_response(),
@@ -193,26 +217,12 @@ struct KindView<'a> {
 /// path (`tasks[2].fiscal`) the page shows it at.
 fn checked(form: &Form) -> Json {
     let status = Status::of(form);
-    let findings: Vec<Json> = form
-        .findings
-        .iter()
-        .map(|f| {
-            json!({
-                "severity": match f.severity { crate::form::findings::Severity::Error => "error", crate::form::findings::Severity::Warning => "warning" },
-                "blocking": f.blocks_render(),
-                "message": f.message,
-                "help": f.help,
-                "place": f.path,
-                "path": f.yaml_path,
-            })
-        })
-        .collect();
     json!({
         "status": status,
         "status_label": status.label(),
         "errors": form.errors(),
         "warnings": form.warnings(),
-        "findings": findings,
+        "findings": form.findings,
     })
 }
 
@@ -231,15 +241,24 @@ async fn forms(State(app): State<Arc<App>>) -> Response {
                         j["name"] = json!(name);
                         j["kind"] = json!(form.kind);
                         j["title"] = json!(title(app, &form));
+                        j["modified"] = json!(modified(app, &name));
                         j
                     }
-                    Err(e) => json!({"name": name, "status": Status::Broken, "status_label": e.to_string()}),
+                    Err(e) => json!({"name": name, "status": Status::Broken, "status_label": e.to_string(),
+                                     "modified": modified(app, &name)}),
                 })
                 .collect();
             Ok(json!({"forms": list}))
         })
         .await,
     )
+}
+
+/// When a form file was last changed, in milliseconds since 1970 (none if unknown).
+fn modified(app: &App, name: &str) -> Option<u64> {
+    let path = app.folder.path(name).ok()?;
+    let time = std::fs::metadata(path).ok()?.modified().ok()?;
+    Some(time.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as u64)
 }
 
 /// What names a form in the list: its kind's name and identity fields.
@@ -295,7 +314,7 @@ struct DataBody {
 }
 
 /// The page's data as a form file of the folder (checked as `check` would).
-fn check_data(app: &App, name: Option<&str>, data: &Data) -> Result<Form, Refusal> {
+pub(super) fn check_data(app: &App, name: Option<&str>, data: &Data) -> Result<Form, Refusal> {
     let name = match name {
         Some(n) => {
             app.folder.path(n).map_err(Refusal::Folder)?;
@@ -314,78 +333,9 @@ async fn check(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) ->
     done(blocking(&app, move |app| Ok(checked(&check_data(app, req.name.as_deref(), &req.data)?))).await)
 }
 
-#[derive(Deserialize)]
-struct PreviewBody {
-    session: String,
-    seq: u64,
-    #[serde(default)]
-    name: Option<String>,
-    data: Data,
-}
-
-/// The printed pages of the page's data as SVG. A request that a newer one
-/// from the same page has superseded by the time a renderer is free is
-/// answered `superseded` without rendering.
-async fn preview(State(app): State<Arc<App>>, headers: HeaderMap, b: Result<Bytes, BytesRejection>) -> Response {
-    let req: PreviewBody = match body(b) {
-        Ok(r) => r,
-        Err(r) => return r.into_response(),
-    };
-    let started = Instant::now();
-    {
-        let mut latest = app.latest.lock().unwrap_or_else(|e| e.into_inner());
-        if latest.len() > 256 {
-            latest.clear();
-        }
-        let newest = latest.entry(req.session.chars().take(64).collect()).or_insert(0);
-        *newest = (*newest).max(req.seq);
-    }
-    let Ok(permit) = app.renders.acquire().await else {
-        return refuse(StatusCode::SERVICE_UNAVAILABLE, "服务正在停止");
-    };
-    let stale = {
-        let latest = app.latest.lock().unwrap_or_else(|e| e.into_inner());
-        latest.get(&req.session.chars().take(64).collect::<String>()).is_some_and(|&n| n > req.seq)
-    };
-    if stale {
-        return axum::Json(json!({"seq": req.seq, "superseded": true})).into_response();
-    }
-    let r = blocking(&app, move |app| {
-        let form = check_data(app, req.name.as_deref(), &req.data)?;
-        let mut j = json!({"seq": req.seq, "status": Status::of(&form)});
-        if !form.renderable() {
-            j["error"] = json!("表单有结构性错误，无法排版；请先改正标出的错误");
-            return Ok(j);
-        }
-        match app.engine.report(&form, &RenderOptions::default()) {
-            Ok(report) => {
-                j["pages"] = json!(report.svg_pages());
-                j["draft"] = json!(report.draft());
-                j["code"] = json!(report.code());
-                j["notes"] = json!(report.notes());
-            }
-            Err(e) => j["error"] = json!(e.to_string()),
-        }
-        Ok(j)
-    })
-    .await;
-    drop(permit);
-    match r {
-        Ok(mut j) => {
-            j["ms"] = json!(started.elapsed().as_millis() as u64);
-            let gzip = headers
-                .get(header::ACCEPT_ENCODING)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.split(',').any(|e| e.trim().split(';').next() == Some("gzip")));
-            if gzip { gzipped_json(&j) } else { axum::Json(j).into_response() }
-        }
-        Err(r) => r.into_response(),
-    }
-}
-
 /// A preview is megabytes of SVG (glyph outlines); gzip (fast level) makes the
 /// seed's 2.0 MB 0.85 MB, for browsers that accept it, which all do.
-fn gzipped_json(j: &Json) -> Response {
+pub(super) fn gzipped_json(j: &Json) -> Response {
     use std::io::Write as _;
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     let body = serde_json::to_vec(j).unwrap_or_default();
@@ -472,6 +422,11 @@ async fn pdf(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejec
         Err(r) => return r.into_response(),
     };
     let archive = q.archive.as_deref().is_some_and(|a| a == "1");
+    let inline = q.inline.as_deref().is_some_and(|a| a == "1");
+    // Downloads render a few at a time (the CPU cores).
+    let Ok(_permit) = app.renders.acquire().await else {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "服务正在停止");
+    };
     let r = blocking(&app, move |app| {
         let form = saved_form(app, &q.name, "PDF")?;
         if archive && form.errors() > 0 {
@@ -492,6 +447,17 @@ async fn pdf(State(app): State<Arc<App>>, q: Result<Query<NameQuery>, QueryRejec
     match r {
         Ok((pdf, file, draft)) => {
             let mut resp = attachment(pdf, "application/pdf", &file);
+            if inline {
+                // To print: the browser's own PDF viewer shows the exact file.
+                let v = resp.headers()[header::CONTENT_DISPOSITION].to_str().unwrap_or_default().replacen(
+                    "attachment",
+                    "inline",
+                    1,
+                );
+                if let Ok(v) = HeaderValue::from_str(&v) {
+                    resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+                }
+            }
             resp.headers_mut().insert("x-formpress-draft", HeaderValue::from_static(if draft { "1" } else { "0" }));
             resp
         }
@@ -554,4 +520,91 @@ fn rfc5987(name: &str) -> String {
             if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }
         })
         .collect()
+}
+
+/// A bundled face as a web font, so the page shows Chinese on a machine with
+/// no Chinese fonts. The faces never change within a version: cached for a year.
+async fn font(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    let Some(bytes) = crate::layout::fonts::bundled_face(&file) else {
+        return refuse(StatusCode::NOT_FOUND, "没有这个字体");
+    };
+    let content_type = if file.ends_with(".ttf") { "font/ttf" } else { "font/otf" };
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], bytes)
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct SheetBody {
+    #[serde(default)]
+    name: Option<String>,
+    data: Data,
+    #[serde(flatten)]
+    view: super::editor::View,
+}
+
+/// The editor's grid of the page's data, with the check's status and findings.
+async fn sheet(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+    let req: SheetBody = match body(b) {
+        Ok(r) => r,
+        Err(r) => return r.into_response(),
+    };
+    done(
+        blocking(&app, move |app| {
+            let form = check_data(app, req.name.as_deref(), &req.data)?;
+            let mut j = checked(&form);
+            if let Some(kind) = form.kind.as_deref().and_then(|k| app.engine.catalog().kind(k)) {
+                let typed = serde_json::to_value(&req.data).unwrap_or_default();
+                j["grid"] = super::editor::sheet(&app.engine, kind, &typed, &form, &req.view);
+            }
+            Ok(j)
+        })
+        .await,
+    )
+}
+
+#[derive(Deserialize)]
+struct ImportBody {
+    #[serde(flatten)]
+    upload: super::intake::Upload,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+async fn import(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+    let req: ImportBody = match body(b) {
+        Ok(r) => r,
+        Err(r) => return r.into_response(),
+    };
+    done(blocking(&app, move |app| super::intake::import(app, &req.upload, req.name.as_deref())).await)
+}
+
+#[derive(Deserialize)]
+struct SealBody {
+    form: String,
+    #[serde(flatten)]
+    upload: super::intake::Upload,
+}
+
+async fn seal(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+    let req: SealBody = match body(b) {
+        Ok(r) => r,
+        Err(r) => return r.into_response(),
+    };
+    done(blocking(&app, move |app| super::intake::seal(app, &req.form, &req.upload)).await)
+}
+
+#[derive(Deserialize)]
+struct CopyBody {
+    name: String,
+    to: String,
+    #[serde(default)]
+    clear_amounts: bool,
+}
+
+async fn copy(State(app): State<Arc<App>>, b: Result<Bytes, BytesRejection>) -> Response {
+    let req: CopyBody = match body(b) {
+        Ok(r) => r,
+        Err(r) => return r.into_response(),
+    };
+    done(blocking(&app, move |app| super::intake::copy(app, &req.name, &req.to, req.clear_amounts)).await)
 }

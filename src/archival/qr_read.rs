@@ -105,6 +105,16 @@ fn read_at(page: &GrayImage, factor: u32) -> Read {
             }
         }
     }
+    // A code of 4-pixel modules reads at some pixel phases only: the
+    // footer's corner once more at twice the size.
+    if foreign.is_none() {
+        let (x, y, rw, rh) = regions[0];
+        let crop = image::imageops::crop_imm(work, x, y, rw, rh).to_image();
+        let big = image::imageops::resize(&crop, rw * 2, rh * 2, image::imageops::FilterType::Triangle);
+        if let Some((text, corners)) = decode(&big).into_iter().find(|(t, _)| t.starts_with(QR_PREFIX)) {
+            return Read::Code(text, place(corners.map(|c| rqrr::Point { x: c.x / 2, y: c.y / 2 }), x, y));
+        }
+    }
     match foreign {
         Some(text) => Read::Foreign(text),
         None => decode(work).into_iter().next().map_or(Read::Nothing, |(t, corners)| {

@@ -10,8 +10,8 @@ use formpress::files::write::{Output, Outputs};
 use formpress::form::findings;
 use formpress::inputs::scans::ScanFileError;
 
-use super::common::{CommonArgs, check_file, claim_unarchived, engine, read_pdf, shown, write_failed};
-use super::print::{print_findings, style};
+use super::common::{CommonArgs, claim_unarchived, engine, read_bytes, read_form, shown, write_failed};
+use super::print::{ScanReport, print_findings, style};
 use super::{EXIT_FINDINGS, EXIT_IO, EXIT_LAYOUT, EXIT_USAGE};
 
 #[derive(Args, Debug)]
@@ -38,6 +38,9 @@ pub struct ScanArgs {
     /// 扫描件在签章区以外与表单不同（手写改动的金额、划掉的行）时也存档；每处不同都记入存档
     #[arg(long)]
     pub(super) accept_changes: bool,
+    /// 以 JSON 输出结果（一个 JSON 文档：校验码、每页来自哪个扫描文件、每处不符）
+    #[arg(long)]
+    pub(super) json: bool,
     #[command(flatten)]
     pub(super) common: CommonArgs,
 }
@@ -48,10 +51,32 @@ pub(super) fn run(args: ScanArgs) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
+    let mut json = ScanReport {
+        what: "scan",
+        scans: args.scans.iter().map(|p| p.display().to_string()).collect(),
+        output: None,
+        code: None,
+        pages: None,
+        sources: vec![],
+        accepted: vec![],
+        problems: vec![],
+        error: None,
+        exit: 0,
+    };
+    // Every way out: the status, and with --json the document (failures are said on standard error too).
+    let done = |mut json: ScanReport, error: Option<String>, exit: u8| {
+        if args.json {
+            json.error = error;
+            json.exit = exit;
+            say!("{}", serde_json::to_string(&json).expect("reports serialise"));
+        }
+        ExitCode::from(exit)
+    };
     let date = match args.date.as_deref().map(scan::Day::parse) {
         Some(None) => {
-            eprintln!("formpress: --date {}：日期应写作 YYYY-MM-DD", args.date.as_deref().unwrap_or_default());
-            return ExitCode::from(EXIT_USAGE);
+            let message = format!("--date {}：日期应写作 YYYY-MM-DD", args.date.as_deref().unwrap_or_default());
+            eprintln!("formpress: {message}");
+            return done(json, Some(message), EXIT_USAGE);
         }
         Some(Some(day)) => Some(day),
         None => None,
@@ -61,28 +86,39 @@ pub(super) fn run(args: ScanArgs) -> ExitCode {
         outputs.input(input);
     }
     let output = match claim_unarchived(&outputs, &args.output) {
+        Ok(Output::Stdout) if args.json => {
+            let message = "--json 与 -o - 不能同时使用：标准输出只能放 JSON 或存档之一".to_string();
+            eprintln!("formpress: {message}");
+            return done(json, Some(message), EXIT_USAGE);
+        }
         Ok(o) => o,
-        Err(e) => return ExitCode::from(write_failed(&e)),
+        Err(e) => {
+            let exit = write_failed(&e);
+            return done(json, Some(findings::escape_controls(&e.to_string())), exit);
+        }
     };
-    // With the archive on standard output, the report goes to standard error.
+    // With the archive on standard output, the report goes to standard error; with --json, into the JSON.
     let report = |line: String| match output {
+        _ if args.json => {}
         Output::Stdout => eprintln!("formpress: {line}"),
         Output::File { .. } => say!("{line}"),
     };
     let form = match &args.data {
-        Some(path) => match check_file(&engine, path) {
+        Some(path) => match read_form(&engine, path) {
             Ok(form) => {
-                print_findings(&form, style(&args.common));
+                if !args.json {
+                    print_findings(&form, style(&args.common));
+                }
                 Some(form)
             }
-            Err(code) => return code,
+            Err(message) => return done(json, Some(message), EXIT_IO),
         },
         None => None,
     };
     let pdf = match &args.pdf {
-        Some(path) => match read_pdf(path) {
+        Some(path) => match read_bytes(path) {
             Ok(bytes) => Some((path.display().to_string(), bytes)),
-            Err(code) => return code,
+            Err(message) => return done(json, Some(message), EXIT_IO),
         },
         None => None,
     };
@@ -95,30 +131,41 @@ pub(super) fn run(args: ScanArgs) -> ExitCode {
         accept_changes: args.accept_changes,
         format,
     };
-    let mut on_form = |code: &str, pages: usize| report(format!("表单：校验码 {code}，共 {pages} 页"));
-    let filed = match scan::file(&engine, request, &mut on_form) {
+    let mut form_said = (None, None);
+    let mut on_form = |code: &str, pages: usize| {
+        form_said = (Some(code.to_string()), Some(pages));
+        report(format!("表单：校验码 {code}，共 {pages} 页"));
+    };
+    let filed = scan::file(&engine, request, &mut on_form);
+    (json.code, json.pages) = form_said;
+    let filed = match filed {
         Ok(f) => f,
         Err(ScanError::Expected(e)) => {
-            eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
-            return ExitCode::from(if matches!(e, ExpectedError::Render(_)) { EXIT_LAYOUT } else { EXIT_FINDINGS });
+            let message = findings::escape_controls(&e.to_string());
+            eprintln!("formpress: {message}");
+            let exit = if matches!(e, ExpectedError::Render(_)) { EXIT_LAYOUT } else { EXIT_FINDINGS };
+            return done(json, Some(message), exit);
         }
         Err(ScanError::Files(e)) => {
-            eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
-            return ExitCode::from(if matches!(e, ScanFileError::Read(_)) { EXIT_IO } else { EXIT_FINDINGS });
+            let message = findings::escape_controls(&e.to_string());
+            eprintln!("formpress: {message}");
+            let exit = if matches!(e, ScanFileError::Read(_)) { EXIT_IO } else { EXIT_FINDINGS };
+            return done(json, Some(message), exit);
         }
         Err(ScanError::Problems(problems)) => {
             for p in &problems {
                 eprintln!("formpress: ✗ {p}");
             }
+            json.problems = problems.iter().map(ToString::to_string).collect();
             let changed = problems.iter().any(|p| matches!(p, scan::Problem::Changed { .. }));
             let hint =
                 if changed { "；确属认可的改动时可加 --accept-changes，改动会记入存档" } else { "" };
             eprintln!("formpress: 扫描件与表单不符（{} 处），未写存档 {}{hint}", problems.len(), shown(&args.output));
-            return ExitCode::from(EXIT_FINDINGS);
+            return done(json, None, EXIT_FINDINGS);
         }
         Err(ScanError::Archive(e)) => {
             eprintln!("formpress: 无法生成存档：{e}");
-            return ExitCode::from(EXIT_LAYOUT);
+            return done(json, Some(format!("无法生成存档：{e}")), EXIT_LAYOUT);
         }
     };
     for (n, source) in filed.sources.iter().enumerate() {
@@ -127,9 +174,13 @@ pub(super) fn run(args: ScanArgs) -> ExitCode {
     for change in &filed.accepted {
         report(format!("⚠ 已接受并记入存档的改动：{change}"));
     }
+    json.sources = filed.sources.iter().map(ToString::to_string).collect();
+    json.accepted.clone_from(&filed.accepted);
     if let Err(e) = output.write(&filed.archive) {
-        return ExitCode::from(write_failed(&e));
+        let exit = write_failed(&e);
+        return done(json, Some(findings::escape_controls(&e.to_string())), exit);
     }
+    json.output = Some(output.path().display().to_string());
     let attached = if filed.with_yaml { "附 YAML 原文和生成的 PDF" } else { "附生成的 PDF" };
     report(format!(
         "已生成 {}（{} 页扫描件，{}，{attached}，校验码 {}，扫描日期 {}，{} KB）",
@@ -140,5 +191,5 @@ pub(super) fn run(args: ScanArgs) -> ExitCode {
         filed.date,
         filed.archive.len().div_ceil(1024)
     ));
-    ExitCode::SUCCESS
+    done(json, None, 0)
 }

@@ -602,6 +602,13 @@ fn signatures_and_seals_in_the_signature_area_and_across_the_edge_are_expected()
     let (code, text) = formpress(&args);
     assert_eq!(code, Some(0), "{text}");
     assert!(!text.contains("已接受"), "{text}");
+    // With the printed PDF alone (no data at hand), the 签章区 is found by its label line.
+    let from_pdf = d.join("signed-from-pdf.pdf");
+    let mut args = vec!["scan"];
+    args.extend(scans.iter().map(|p| s(p)));
+    args.extend(["--pdf", s(&pdf), "-o", s(&from_pdf), "--date", "2021-02-03"]);
+    let (code, text) = formpress(&args);
+    assert_eq!(code, Some(0), "{text}");
 }
 
 /// A form with a seal picture: its scan archive carries the picture, so the

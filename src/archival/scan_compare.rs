@@ -19,9 +19,9 @@
 
 use image::GrayImage;
 
-use crate::archival::pixel_diff;
 use crate::archival::qr_read::{self, Corner};
 use crate::archival::raster::{self, Raster};
+use crate::archival::{inspect, pixel_diff, sign_place};
 use crate::inputs::scans::Inks;
 use crate::layout::ink::Rect;
 use crate::layout::page_map::{PageMap, Where};
@@ -51,11 +51,21 @@ pub struct RefPage {
 pub fn reference(pdf: &[u8], maps: Option<Vec<PageMap>>) -> Result<Vec<RefPage>, String> {
     let doc = hayro::hayro_syntax::Pdf::new(pdf.to_vec()).map_err(|e| format!("{e:?}"))?;
     let cache = hayro::RenderCache::new();
+    // Without the data's layout, the 签章区 is where the PDF prints its label line.
+    let signed = if maps.is_none() { sign_place::label_line(&inspect::pages(&doc)) } else { None };
     let mut maps = maps.map(Vec::into_iter);
     let mut out = vec![];
-    for page in doc.pages().iter() {
+    for (i, page) in doc.pages().iter().enumerate() {
         let (width, height) = raster::shown_size(page);
-        let map = maps.as_mut().and_then(Iterator::next).unwrap_or_else(|| PageMap::blank(width, height, 18.0));
+        let map = maps.as_mut().and_then(Iterator::next).unwrap_or_else(|| {
+            let mut map = PageMap::blank(width, height, 18.0);
+            if let Some((_, baseline)) = signed.filter(|(at, _)| *at == i) {
+                // The label line stands 22 mm below the 签章区's top (templates/_shared/common.typ.j2).
+                let top = height - baseline - 23.0 * 72.0 / 25.4;
+                map.signature = Some(Rect { x0: map.body.x0, y0: top, x1: map.body.x1, y1: map.body.y1 });
+            }
+            map
+        });
         let drawn = raster::draw(page, &cache, DPI / 72.0, false).ok_or("页面过大，无法绘制")?;
         let fine = raster::draw(page, &cache, QR_DPI / 72.0, false).ok_or("页面过大，无法绘制")?;
         let fine_grey = GrayImage::from_fn(fine.width as u32, fine.height as u32, |x, y| {

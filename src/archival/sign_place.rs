@@ -39,6 +39,21 @@ pub fn find(pages: &[Page]) -> Option<Place> {
     })
 }
 
+/// The 签章区 as formpress prints it, found by its label line: the last page
+/// that prints 填报单位（盖章） with 填报日期 to its right on the same line,
+/// and that line's baseline (points from the bottom). For the page of a PDF
+/// whose data is not at hand (`scan --pdf`); the data's layout knows it exactly.
+pub fn label_line(pages: &[Page]) -> Option<(usize, f64)> {
+    pages.iter().enumerate().rev().find_map(|(i, page)| {
+        let dates = positions(page, DATE_LABEL);
+        positions(page, UNIT_LABEL)
+            .into_iter()
+            .rev()
+            .find(|unit| dates.iter().any(|d| (d.y - unit.y).abs() < 2.0 && d.x > unit.x))
+            .map(|unit| (i, unit.y))
+    })
+}
+
 /// Where each occurrence of `label` begins (its first glyph's origin).
 fn positions(page: &Page, label: &str) -> Vec<Point> {
     let wanted: Vec<char> = label.chars().filter(|c| !c.is_whitespace()).collect();

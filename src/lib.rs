@@ -50,6 +50,7 @@ pub mod layout {
     pub mod grid;
     pub mod indicators;
     pub mod ink;
+    pub mod page_map;
     pub mod paper;
     pub mod pdf;
     pub mod qr;
@@ -86,16 +87,22 @@ pub mod outputs {
 /// of scanned paper.
 pub mod archival {
     pub mod archive;
+    pub mod extras;
     pub mod inspect;
     pub mod ofd_read;
     pub mod pdfcheck;
+    pub mod pixel_diff;
     pub mod qr_read;
+    pub mod raster;
+    pub mod revisions;
     pub mod scan;
+    pub mod scan_compare;
     pub mod sign;
     pub mod sign_place;
     pub mod signature_check;
     pub mod signer;
     pub mod verify;
+    pub mod verify_ofd;
 }
 
 /// Ways in for people besides the command line: the local web app (`formpress serve`).

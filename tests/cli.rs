@@ -135,6 +135,50 @@ fn json_output_of_every_command_matches_its_schema() {
     assert_eq!((doc["type"].as_str(), doc["output"].as_str()), (Some("import"), Some("back.yaml")));
     assert_eq!(doc["form"]["status"], "warnings");
     assert_eq!(doc["form"]["exit"], 0);
+
+    // verify: the verdict, the printed 校验码, and each problem named by its cell.
+    let (code, stdout, stderr) = run(&["verify", "--json", "clean.pdf", "clean.yaml"], b"", cwd);
+    assert_eq!(code, Some(0), "{stderr}");
+    let doc = &json_lines(&stdout)[0];
+    assert_eq!(
+        (doc["type"].as_str(), doc["format"].as_str(), doc["verdict"].as_str()),
+        (Some("verify"), Some("pdf"), Some("matches"))
+    );
+    assert_eq!(doc["code"].as_str(), Some(code_printed.as_str()));
+    assert_eq!(doc["problems"].as_array().map(Vec::len), Some(0));
+    std::fs::write(cwd.join("changed.yaml"), common::clean_seed().replacen("3600.4", "8600.4", 1)).unwrap();
+    let (code, stdout, _) = run(&["verify", "--json", "clean.pdf", "changed.yaml"], b"", cwd);
+    assert_eq!(code, Some(1));
+    let doc = &json_lines(&stdout)[0];
+    assert_eq!((doc["verdict"].as_str(), doc["exit"].as_u64()), (Some("differs"), Some(1)));
+    let problems: Vec<&str> = doc["problems"].as_array().unwrap().iter().filter_map(|p| p.as_str()).collect();
+    assert!(problems.iter().any(|p| p.contains("校验码不一致")), "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("「任务1」行") && p.contains("「3600.4」")), "{problems:?}");
+    let (code, stdout, _) = run(&["verify", "--json", "missing.pdf"], b"", cwd);
+    assert_eq!(code, Some(3));
+    let doc = &json_lines(&stdout)[0];
+    assert!(doc["verdict"].is_null() && doc["error"].as_str().unwrap().contains("missing.pdf"), "{doc}");
+
+    // scan: the archive written, each page's scan; a set with pages missing is refused by page.
+    let status = Command::new("pdftoppm").args(["-r", "150", "-jpeg", "clean.pdf", "s"]).current_dir(cwd).status();
+    assert!(status.unwrap().success(), "pdftoppm (poppler-utils) is needed");
+    let scans = ["s-1.jpg", "s-2.jpg", "s-3.jpg", "s-4.jpg"];
+    let args = [&["scan", "--json"][..], &scans, &["--data", "clean.yaml", "-o", "signed.pdf"]].concat();
+    let (code, stdout, stderr) = run(&args, b"", cwd);
+    assert_eq!(code, Some(0), "{stderr}");
+    let doc = &json_lines(&stdout)[0];
+    assert_eq!(
+        (doc["type"].as_str(), doc["output"].as_str(), doc["pages"].as_u64()),
+        (Some("scan"), Some("signed.pdf"), Some(4))
+    );
+    assert_eq!(doc["sources"].as_array().map(Vec::len), Some(4));
+    assert_eq!(doc["code"].as_str(), Some(code_printed.as_str()));
+    let (code, stdout, _) =
+        run(&["scan", "--json", "s-1.jpg", "s-3.jpg", "--data", "clean.yaml", "-o", "two.pdf"], b"", cwd);
+    assert_eq!(code, Some(1));
+    let doc = &json_lines(&stdout)[0];
+    assert!(doc["output"].is_null() && !cwd.join("two.pdf").exists(), "{doc}");
+    assert_eq!(doc["problems"], serde_json::json!(["第 2 页缺失", "第 4 页缺失"]));
 }
 
 #[test]

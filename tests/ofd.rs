@@ -544,3 +544,41 @@ fn hostile_packages_are_refused_within_bounds() {
         assert!(!yaml.exists(), "{what}: nothing is written");
     }
 }
+
+/// Issue 20: an OFD whose Creator names another version is not excused: a
+/// changed amount under a matching 校验码 is 校验码一致，页面未能核对, exit 1
+/// (formerly a note with exit 0, since anyone can edit the Creator).
+#[test]
+fn another_version_named_in_the_package_never_relaxes_the_page_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let form = written(dir.path(), "form.yaml", &clean_seed());
+    let ofd_path = dir.path().join("form.ofd");
+    let (code, out) = formpress_cli(&["render", s(&form), "--format", "ofd", "-o", s(&ofd_path)]);
+    assert_eq!(code, Some(0), "{out}");
+    let ofd = std::fs::read(&ofd_path).unwrap();
+    let forged = repacked(
+        &ofd,
+        |name, bytes| {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            match name {
+                // The Creator names an older formpress (and the same kind version).
+                "OFD.xml" => {
+                    Some(text.replacen("<ofd:Creator>formpress ", "<ofd:Creator>formpress 0.0.", 1).into_bytes())
+                }
+                "Doc_0/Pages/Page_0/Content.xml" => Some(text.replacen(">3600.4<", ">8600.4<", 1).into_bytes()),
+                _ => Some(bytes),
+            }
+        },
+        None,
+    );
+    let xml = String::from_utf8(entries(&forged)["OFD.xml"].clone()).unwrap();
+    assert!(xml.contains("<ofd:Creator>formpress 0.0."), "{xml}");
+    let page = String::from_utf8(entries(&forged)["Doc_0/Pages/Page_0/Content.xml"].clone()).unwrap();
+    assert!(page.contains(">8600.4<"), "the forgery changes the amount");
+    let path = dir.path().join("forged.ofd");
+    std::fs::write(&path, forged).unwrap();
+    let (code, out) = formpress_cli(&["verify", s(&path), s(&form)]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("✓ 一致") && out.contains("OFD 上是「8600.4"), "the code matches, the amount is named: {out}");
+    assert!(out.contains("结果：校验码一致，页面未能核对"), "{out}");
+}

@@ -499,6 +499,232 @@ fn hostile_scans_are_refused_from_their_headers_before_anything_is_decoded() {
     assert!(!out.exists());
 }
 
+/// A page of the seed changed before it is scanned: `draw` is ImageMagick's
+/// arguments on the 200 dpi page; scanned like the others (seal, turn, noise, JPEG).
+fn forged_page(name: &str, page: usize, draw: &[&str], angle: &str, grey: bool) -> PathBuf {
+    let set = set();
+    let changed = set.path(&format!("{name}.png"));
+    let source = set.path(&format!("p-{page}.png"));
+    run("convert", &[&[s(&source)][..], draw, &[s(&changed)]].concat());
+    let out = set.path(&format!("{name}.jpg"));
+    let extra: &[&str] = if grey { &["-colorspace", "Gray"] } else { &[] };
+    scan_page(&changed, &set.path("seal.png"), angle, extra, &out);
+    out
+}
+
+/// A font ImageMagick can write with on any machine: the bundled one.
+fn font() -> String {
+    root().join("fonts/NotoSansCJKsc-Regular.otf").display().to_string()
+}
+
+/// Where a word of the seed's page stands at 200 dpi: (left, middle) in pixels.
+fn word_at(page: usize, text: &str) -> (usize, usize) {
+    let set = set();
+    let w = words(&std::fs::read(set.path("seed.pdf")).unwrap(), page);
+    let found = w.iter().find(|w| w.0 == text).unwrap_or_else(|| panic!("{text} not on page {page}"));
+    ((found.1 * 200.0 / 72.0) as usize, (found.2 * 200.0 / 72.0) as usize)
+}
+
+/// Page 1 with 3600.4 written over by hand as 8600.4 (blue pen, colour scan).
+fn digit_written_over(name: &str, angle: &str) -> PathBuf {
+    let (x, y) = word_at(1, "3600.4");
+    let at = format!("+{}+{}", x - 1, y + 14);
+    forged_page(
+        name,
+        1,
+        &["-font", &font(), "-fill", "#1c2a7a", "-pointsize", "40", "-annotate", &at, "8"],
+        angle,
+        false,
+    )
+}
+
+#[test]
+fn scans_that_show_something_else_than_the_form_are_refused_by_cell() {
+    let set = set();
+    let j: Vec<&Path> = set.jpegs.iter().map(PathBuf::as_path).collect();
+    let digit = digit_written_over("digit", "2");
+    refused(
+        "digit",
+        &[&digit, j[1], j[2], j[3]],
+        &["digit.jpg：与表单不符", "第 1 页，「任务1」行「合计」栏（印着「3600.4」）：扫描件上多了字迹或涂改"],
+    );
+    // A row struck out with a pen (grey scan).
+    let (_, y) = word_at(1, "任务2");
+    let line = format!("line 170,{y} 1480,{}", y + 6);
+    let strike = forged_page("strike", 1, &["-stroke", "#101840", "-strokewidth", "4", "-draw", &line], "-2", true);
+    // Named by every cell of the row it crosses.
+    let crossed = ["「任务2」行「合计」栏", "「任务2」行「其中：财政资金」栏", "「任务2」行「备注」栏"];
+    refused("strike", &[&strike, j[1], j[2], j[3]], &[&["strike.jpg：与表单不符"][..], &crossed].concat());
+    // A blank page that carries only this page's QR code.
+    let footer = set.path("footer-4.png");
+    run("convert", &[s(&set.path("p-4.png")), "-crop", "480x180+1180+2160", "+repage", s(&footer)]);
+    let blank = forged_page(
+        "blank",
+        4,
+        &["-fill", "white", "-draw", "rectangle 0,0 9999,9999", s(&footer), "-geometry", "+1180+2160", "-composite"],
+        "-2",
+        false,
+    );
+    refused("blank", &[j[0], j[1], j[2], &blank], &["blank.jpg：与表单不符", "印好的内容在扫描件上看不到"]);
+    // A page of another form with this form's page-1 QR code pasted on.
+    let code1 = set.path("footer-1.png");
+    run("convert", &[s(&set.path("p-1.png")), "-crop", "480x180+1180+2160", "+repage", s(&code1)]);
+    let other = set.path("other-with-code.png");
+    run("convert", &[s(&set.path("o-1.png")), s(&code1), "-geometry", "+1180+2160", "-composite", s(&other)]);
+    let pasted = set.path("pasted.jpg");
+    scan_page(&other, &set.path("seal.png"), "1", &[], &pasted);
+    refused("pasted", &[&pasted, j[1], j[2], j[3]], &["pasted.jpg：与表单不符"]);
+}
+
+#[test]
+fn accepted_changes_are_filed_and_recorded_and_verify_still_names_them() {
+    let set = set();
+    let j: Vec<&Path> = set.jpegs.iter().map(PathBuf::as_path).collect();
+    let digit = digit_written_over("digit-ok", "3");
+    let out = set.path("accepted.pdf");
+    let (code, text) = scan(&[&digit, j[1], j[2], j[3]], &out, &["--accept-changes"]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("⚠ 已接受并记入存档的改动：") && text.contains("digit-ok.jpg：第 1 页，「任务1」行「合计」栏"),
+        "{text}"
+    );
+    let saved = tempfile::tempdir().unwrap();
+    run("pdfdetach", &["-saveall", "-o", s(saved.path()), s(&out)]);
+    let manifest = std::fs::read_to_string(saved.path().join("formpress-scan.json")).unwrap();
+    assert!(manifest.contains("accepted_changes") && manifest.contains("「任务1」行「合计」栏"), "{manifest}");
+    let (code, text) = formpress(&["verify", s(&out)]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("「任务1」行「合计」栏") && text.contains("扫描时以 --accept-changes 接受并记录"), "{text}");
+}
+
+#[test]
+fn a_qr_code_made_from_the_printed_code_is_not_the_form() {
+    let set = set();
+    let j: Vec<&Path> = set.jpegs.iter().map(PathBuf::as_path).collect();
+    // The 16 printed digits padded with zeros, drawn where the page's code was.
+    let padded = format!("FP1:{}{}:1", set.code.replace('-', ""), "0".repeat(48));
+    let qr = qrcode::QrCode::with_error_correction_level(padded.as_bytes(), qrcode::EcLevel::Q).unwrap();
+    let (n, colours) = (qr.width() as u32, qr.to_colors());
+    let module = 4;
+    let drawn = image::GrayImage::from_fn((n + 2) * module, (n + 2) * module, |x, y| {
+        let (mx, my) = ((x / module).wrapping_sub(1), (y / module).wrapping_sub(1));
+        let dark = mx < n && my < n && colours[(my * n + mx) as usize] == qrcode::Color::Dark;
+        image::Luma([if dark { 0 } else { 255 }])
+    });
+    let code_png = set.path("padded-code.png");
+    drawn.save(&code_png).unwrap();
+    let page = set.path("padded-1.png");
+    run(
+        "convert",
+        &[
+            s(&set.path("p-1.png")),
+            "-fill",
+            "white",
+            "-draw",
+            "rectangle 1180,2160 1653,2338",
+            s(&code_png),
+            "-geometry",
+            "+1400+2170",
+            "-composite",
+            s(&page),
+        ],
+    );
+    let scanned = set.path("padded-1.jpg");
+    run("convert", &[s(&page), "-quality", "90", "-density", "200", "-units", "PixelsPerInch", s(&scanned)]);
+    let out = set.path("padded.pdf");
+    let pdf = set.path("seed.pdf");
+    let (code, text) = formpress(&["scan", s(&scanned), s(j[1]), s(j[2]), s(j[3]), "--pdf", s(&pdf), "-o", s(&out)]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("padded-1.jpg：属于另一份表") && !out.exists(), "{text}");
+}
+
+#[test]
+fn signatures_and_seals_in_the_signature_area_and_across_the_edge_are_expected() {
+    let set = set();
+    let d = set.path("signed-form");
+    std::fs::create_dir_all(&d).unwrap();
+    let yaml = clean_seed()
+        .replace("goals:\n", "signature:\n  unit: 郑州市人民政府办公厅\n  head: 张三\n  date: 2020-03-06\ngoals:\n");
+    std::fs::write(d.join("form.yaml"), yaml).unwrap();
+    let pdf = d.join("form.pdf");
+    let (code, out) = formpress(&["render", s(&d.join("form.yaml")), "-o", s(&pdf)]);
+    assert_eq!(code, Some(0), "{out}");
+    run("pdftoppm", &["-r", "200", "-png", s(&pdf), s(&d.join("p"))]);
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("p-"))
+        .collect();
+    pages.sort();
+    let last = pages.len();
+    let unit = words(&std::fs::read(&pdf).unwrap(), last)
+        .into_iter()
+        .find(|w| w.0.contains("填报单位"))
+        .expect("the 签章区 on the last page");
+    let (x, y) = ((unit.1 * 200.0 / 72.0) as i64, (unit.2 * 200.0 / 72.0) as i64);
+    let seal = set.path("seal.png");
+    let mut scans = vec![];
+    for (i, page) in pages.iter().enumerate() {
+        let width = image::image_dimensions(page).unwrap().0 as i64;
+        // A 骑缝章 slice on the right edge of every page.
+        let mut args: Vec<String> =
+            [s(page), "(", s(&seal), "-resize", "315x315", ")"].iter().map(|a| a.to_string()).collect();
+        args.extend(["-geometry".into(), format!("+{}+900", width - 150), "-compose".into(), "Multiply".into()]);
+        args.push("-composite".into());
+        if i + 1 == last {
+            // The unit's seal over its name, and a signature written above the 填报日期 line.
+            args.extend(["(".into(), s(&seal).into(), "-resize".into(), "315x315".into(), ")".into()]);
+            args.extend(["-geometry".into(), format!("+{}+{}", x + 60, y - 200), "-composite".into()]);
+            let stroke = format!(
+                "bezier {},{} {},{} {},{} {},{}",
+                x + 800,
+                y - 40,
+                x + 900,
+                y - 160,
+                x + 950,
+                y + 20,
+                x + 1150,
+                y - 90
+            );
+            args.extend([
+                "-fill".into(),
+                "none".into(),
+                "-stroke".into(),
+                "#202070".into(),
+                "-strokewidth".into(),
+                "4".into(),
+            ]);
+            args.extend(["-draw".into(), stroke]);
+        }
+        let marked = d.join(format!("m-{}.png", i + 1));
+        args.push(s(&marked).into());
+        run("convert", &args.iter().map(String::as_str).collect::<Vec<_>>());
+        let out = d.join(format!("scan-{}.jpg", i + 1));
+        let grey: &[&str] = if i % 2 == 1 { &["-colorspace", "Gray"] } else { &[] };
+        let mut args =
+            vec![s(&marked), "-background", "white", "-rotate", "1.5", "-attenuate", "0.4", "+noise", "Gaussian"];
+        args.extend_from_slice(grey);
+        args.extend(["-quality", "75", "-density", "200", "-units", "PixelsPerInch", s(&out)]);
+        run("convert", &args);
+        scans.push(out);
+    }
+    let archive = d.join("signed.pdf");
+    let mut args = vec!["scan"];
+    args.extend(scans.iter().map(|p| s(p)));
+    let data = d.join("form.yaml");
+    args.extend(["--data", s(&data), "-o", s(&archive), "--date", "2021-02-03"]);
+    let (code, text) = formpress(&args);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(!text.contains("已接受"), "{text}");
+    // With the printed PDF alone (no data at hand), the 签章区 is found by its label line.
+    let from_pdf = d.join("signed-from-pdf.pdf");
+    let mut args = vec!["scan"];
+    args.extend(scans.iter().map(|p| s(p)));
+    args.extend(["--pdf", s(&pdf), "-o", s(&from_pdf), "--date", "2021-02-03"]);
+    let (code, text) = formpress(&args);
+    assert_eq!(code, Some(0), "{text}");
+}
+
 /// A form with a seal picture: its scan archive carries the picture, so the
 /// archive alone verifies; the archive records the scans' file names, never
 /// the folders they were in; and an attached form that cannot be rebuilt is

@@ -426,3 +426,94 @@ fn the_signature_goes_where_the_layout_drew_the_signature_area_whatever_the_data
     let moved = boxes[0].iter().zip(&boxes[1]).any(|(a, b)| a.abs_diff(*b) > 2);
     assert!(!moved, "the form's text moved the signature: {:?} → {:?}", boxes[0], boxes[1]);
 }
+
+/// `tests/attacks/forge.py ATTACK IN OUT ARGS…` (pyHanko).
+fn forge(args: &[&str]) {
+    let script = common::root().join("tests/attacks/forge.py");
+    let (ok, out) = run("python3", &[&[script.to_str().unwrap()][..], args].concat());
+    assert!(ok, "forge.py {args:?}: {out}");
+}
+
+#[test]
+fn a_later_update_signed_under_the_same_name_is_shown_for_what_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p12, _) = key(dir.path(), "ec", "张三", "pw");
+    let pw = password_file(dir.path(), "pw");
+    let pdf = render(dir.path(), "mof-dept-overall-2021", true);
+    let (code, out, signed) = sign(&pdf, &p12, &pw);
+    assert_eq!(code, Some(0), "{out}");
+    // Someone else makes a certificate named 张三, adds a visible 8600.4 over an
+    // amount and signs that update (with pyHanko).
+    let other = dir.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let (_, other_cert) = key(&other, "ec", "张三", "pw");
+    let forged = dir.path().join("forged.pdf");
+    let (key_pem, cert_pem) = (other.join("ec.key"), other_cert);
+    let (s, f) = (signed.to_str().unwrap(), forged.to_str().unwrap());
+    forge(&[
+        "freetext",
+        s,
+        f,
+        "3650.5",
+        "8600.4",
+        "ap",
+        "--sign",
+        key_pem.to_str().unwrap(),
+        cert_pem.to_str().unwrap(),
+    ]);
+    let (code, out) = verify(&forged, None);
+    assert_eq!(code, Some(1), "{out}");
+    for needle in [
+        "数字签名 1：✓ 有效（签名者 张三",
+        "签署的是文件的第 2 版",
+        "✓ 签名时的 2 页与数据一致",
+        "✗ 签名之后（1 次修改）改动了：",
+        "加入了：第 1 页：一个不是 formpress 生成的批注或表单控件（FreeText），显示「8600.4」，位于「学生资助」行",
+        "数字签名 2：✓ 有效（签名者 张三",
+        "✗ 这个签名的签名域或外观不是 formpress 写入的",
+        "⚠ 数字签名 1、2 都署名「张三」，但用的是不同的证书",
+        "结果：不一致",
+    ] {
+        assert!(out.contains(needle), "no 「{needle}」 in\n{out}");
+    }
+}
+
+/// A key made by tests/attacks/cert.py (`kind`: plain, expired, future, no-signing): the .p12, key and certificate.
+fn odd_key(dir: &Path, kind: &str) -> [PathBuf; 3] {
+    let out = dir.join(kind);
+    let script = common::root().join("tests/attacks/cert.py");
+    let (ok, text) = run("python3", &[script.to_str().unwrap(), "王五", out.to_str().unwrap(), kind]);
+    assert!(ok, "cert.py: {text}");
+    ["p12", "key", "pem"].map(|ext| out.with_extension(ext))
+}
+
+#[test]
+fn certificates_unfit_for_signing_are_not_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = password_file(dir.path(), "pw");
+    let pdf = render(dir.path(), "mof-dept-overall-2021", true);
+    let [p12, _, _] = odd_key(dir.path(), "plain");
+    let signed = dir.path().join("plain.pdf");
+    let (code, out) = sign_to(&pdf, &p12, &pw, &["-o", signed.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out) = verify(&signed, None);
+    assert_eq!(code, Some(0), "a key usage with digital signature signs: {out}");
+    for (kind, says) in [
+        ("expired", "签名时证书已过期（有效期至 2020-02-01 08:00:00（北京时间）），不能用于签名"),
+        ("future", "签名时证书尚未生效（2099-01-01 08:00:00（北京时间） 起有效），不能用于签名"),
+        ("no-signing", "证书的密钥用途不包括数字签名，不能用于签名"),
+    ] {
+        // formpress refuses to sign with it …
+        let [p12, key, cert] = odd_key(dir.path(), kind);
+        let out_pdf = dir.path().join(format!("{kind}.pdf"));
+        let (code, out) = sign_to(&pdf, &p12, &pw, &["-o", out_pdf.to_str().unwrap()]);
+        assert_eq!(code, Some(2), "{kind}: {out}");
+        assert!(out.contains(says) && !out_pdf.exists(), "{kind}: {out}");
+        // … and a signature made with it by another tool is not valid.
+        let (p, o) = (pdf.to_str().unwrap(), out_pdf.to_str().unwrap());
+        forge(&["touch", p, o, "--sign", key.to_str().unwrap(), cert.to_str().unwrap()]);
+        let (code, out) = verify(&out_pdf, None);
+        assert_eq!(code, Some(1), "{kind}: {out}");
+        assert!(out.contains(&format!("数字签名 1：✗ {says}")), "{kind}: {out}");
+    }
+}

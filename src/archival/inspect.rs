@@ -1,9 +1,7 @@
 //! Reading a PDF back (for `extract` and `verify`): its attached files, its
-//! creator, and what each page shows: the text and every drawing (paths and
-//! pictures). Uses hayro, the PDF reader that is already part of Typst's
-//! dependency tree.
-
-use std::hash::{Hash, Hasher};
+//! creator, and the text each page's content draws, with where each
+//! character stands. Uses hayro, the PDF reader that is already part of
+//! Typst's dependency tree.
 
 use hayro_interpret::hayro_syntax::Pdf;
 use hayro_interpret::hayro_syntax::object::{Array, Dict, Name, Object, Stream, String as PdfString};
@@ -11,7 +9,7 @@ use hayro_interpret::{
     BlendMode, ClipPath, Context, Device, GlyphDrawMode, Image, InterpreterCache, InterpreterSettings, Paint,
     PathDrawMode, RectExt, SoftMask, interpret_page,
 };
-use kurbo::{Affine, BezPath, PathEl, Shape};
+use kurbo::{Affine, BezPath};
 
 pub struct Attachment {
     pub name: String,
@@ -56,36 +54,18 @@ impl Inspected {
     }
 }
 
-/// What one page shows.
+/// The text one page's content draws (annotations are not content).
 pub struct Page {
     /// The text, in drawing order.
     pub text: String,
-    /// Every path and picture drawn, in drawing order.
-    pub marks: Vec<Mark>,
-    /// Page width in points.
+    /// Page width in points (its media box).
     pub width: f64,
-    /// Page height in points (marks are measured from the bottom left).
+    /// Page height in points (positions are measured from the bottom left).
     pub height: f64,
     /// Each character of the text with its glyph's origin (points, from the
-    /// bottom left): where a label is printed (`sign_place`).
+    /// bottom left), visible or not: an amount drawn invisibly still reads
+    /// as text to a search or a copy.
     pub chars: Vec<(char, kurbo::Point)>,
-}
-
-/// One drawing on a page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mark {
-    pub what: Drawn,
-    /// Bounding box in points, rounded to 0.1 pt: left, bottom, right, top.
-    pub bbox: [i64; 4],
-    /// A digest of the outline and colour, or of the picture's data.
-    pub digest: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Drawn {
-    Fill,
-    Stroke,
-    Picture,
 }
 
 #[derive(Debug)]
@@ -235,7 +215,7 @@ fn collect_names(
 }
 
 /// PDF text strings are UTF-16BE with a BOM, or PDFDocEncoding (ASCII here).
-fn decode_text(bytes: &[u8]) -> String {
+pub(crate) fn decode_text(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
         let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
         return String::from_utf16_lossy(&units);
@@ -243,33 +223,24 @@ fn decode_text(bytes: &[u8]) -> String {
     bytes.iter().map(|&b| b as char).collect()
 }
 
-fn pages(pdf: &Pdf) -> Vec<Page> {
-    interpret_pages_with(
-        pdf,
-        // Drawings inside signature boxes are left out: a signature added later is not the form.
-        |page| PageDevice { skip: signature_boxes(page), ..PageDevice::default() },
-        |device: PageDevice, media| Page {
-            text: device.text,
-            marks: device.marks,
-            width: media.width(),
-            height: media.height(),
-            chars: device.chars,
-        },
-    )
+/// The text of every page's content, with where each character stands.
+pub fn pages(pdf: &Pdf) -> Vec<Page> {
+    interpret_pages(pdf, |device: TextDevice, media| Page {
+        text: device.text,
+        width: media.width(),
+        height: media.height(),
+        chars: device.chars,
+    })
 }
 
-/// Every page of a PDF through a device made for it from its dictionary;
+/// Runs every page's content (not its annotations) through a fresh device;
 /// `done` gets the device and the page's media box.
-fn interpret_pages_with<D, T>(
-    pdf: &Pdf,
-    start: impl FnMut(&Dict) -> D,
-    mut done: impl FnMut(D, kurbo::Rect) -> T,
-) -> Vec<T>
+pub fn interpret_pages<D, T>(pdf: &Pdf, mut done: impl FnMut(D, kurbo::Rect) -> T) -> Vec<T>
 where
-    D: for<'a> Device<'a>,
+    D: for<'a> Device<'a> + Default,
 {
     let mut out = vec![];
-    let _ = each_page(pdf, start, |device, media, _| -> Result<(), std::convert::Infallible> {
+    let _ = each_page(pdf, |_| D::default(), |device, media, _| -> Result<(), std::convert::Infallible> {
         out.push(done(device, media));
         Ok(())
     });
@@ -277,9 +248,10 @@ where
 }
 
 /// Runs the pages of a PDF one at a time through a device made for each
-/// from its dictionary; `done` gets the device, the page's media box and
-/// whether the page was read to its end (a panic inside the reader on a
-/// damaged page stops that page only), and may stop the reading.
+/// from its dictionary (their content, not their annotations); `done` gets
+/// the device, the page's media box and whether the page was read to its
+/// end (a panic inside the reader on a damaged page stops that page only),
+/// and may stop the reading.
 pub fn each_page<D, E>(
     pdf: &Pdf,
     mut start: impl FnMut(&Dict) -> D,
@@ -289,9 +261,10 @@ where
     D: for<'a> Device<'a>,
 {
     let cache = InterpreterCache::new();
+    let settings = InterpreterSettings { render_annotations: false, ..InterpreterSettings::default() };
     for page in pdf.pages().iter() {
         let media = page.media_box().to_kurbo();
-        let mut context = Context::new(Affine::IDENTITY, media, &cache, pdf.xref(), InterpreterSettings::default());
+        let mut context = Context::new(Affine::IDENTITY, media, &cache, pdf.xref(), settings.clone());
         let mut device = start(page.raw());
         let whole = crate::files::guard::catch(|| interpret_page(page, &mut context, &mut device)).is_ok();
         done(device, media, whole)?;
@@ -299,76 +272,17 @@ where
     Ok(())
 }
 
-/// A device that keeps the Unicode text of the glyphs it is asked to draw,
-/// and a record of every path and picture.
+/// A device that keeps the Unicode text of the glyphs it is asked to draw.
 #[derive(Default)]
-struct PageDevice {
+struct TextDevice {
     text: String,
     chars: Vec<(char, kurbo::Point)>,
-    marks: Vec<Mark>,
-    /// The boxes of digital signature widgets (`sign`): what is drawn wholly
-    /// inside them is the signature's appearance, not the page's content.
-    skip: Vec<kurbo::Rect>,
 }
 
-impl PageDevice {
-    fn skipped(&self, b: kurbo::Rect) -> bool {
-        self.skip.iter().any(|s| s.inflate(0.5, 0.5).contains_rect(b))
-    }
-}
-
-/// The rectangles of the page's signature fields (widgets with /FT /Sig).
-fn signature_boxes(page: &Dict) -> Vec<kurbo::Rect> {
-    let Some(annots) = page.get::<Array>(b"Annots") else { return vec![] };
-    annots
-        .iter::<Dict>()
-        .filter(|a| a.get::<Name>(b"FT").is_some_and(|ft| ft.as_ref() == b"Sig"))
-        .filter_map(|a| a.get::<hayro_interpret::hayro_syntax::object::Rect>(b"Rect"))
-        .map(|r| r.to_kurbo())
-        .filter(|r| r.area() > 0.0)
-        .collect()
-}
-
-/// Points in tenths, so that equal drawings compare equal despite float noise.
-fn tenths(v: f64) -> i64 {
-    (v * 10.0).round() as i64
-}
-
-impl<'a> Device<'a> for PageDevice {
+impl<'a> Device<'a> for TextDevice {
     fn set_soft_mask(&mut self, _: Option<SoftMask<'a>>) {}
     fn set_blend_mode(&mut self, _: BlendMode) {}
-    fn draw_path(&mut self, path: &BezPath, transform: Affine, paint: &Paint<'a>, mode: &PathDrawMode) {
-        let path = transform * path.clone();
-        let mut hasher = std::hash::DefaultHasher::new();
-        for el in path.elements() {
-            let points: &[kurbo::Point] = match el {
-                PathEl::MoveTo(p) | PathEl::LineTo(p) => &[*p],
-                PathEl::QuadTo(a, b) => &[*a, *b],
-                PathEl::CurveTo(a, b, c) => &[*a, *b, *c],
-                PathEl::ClosePath => &[],
-            };
-            points.len().hash(&mut hasher);
-            for p in points {
-                (tenths(p.x), tenths(p.y)).hash(&mut hasher);
-            }
-        }
-        if let Paint::Color(c) = paint {
-            c.to_rgba().to_rgba8().hash(&mut hasher);
-        }
-        let what = match mode {
-            PathDrawMode::Fill(_) => Drawn::Fill,
-            PathDrawMode::Stroke(s) => {
-                tenths(f64::from(s.line_width)).hash(&mut hasher);
-                Drawn::Stroke
-            }
-        };
-        let b = path.bounding_box();
-        if self.skipped(b) {
-            return;
-        }
-        let bbox = [tenths(b.x0), tenths(b.y0), tenths(b.x1), tenths(b.y1)];
-        self.marks.push(Mark { what, bbox, digest: hasher.finish() });
-    }
+    fn draw_path(&mut self, _: &BezPath, _: Affine, _: &Paint<'a>, _: &PathDrawMode) {}
     fn push_clip_path(&mut self, _: &ClipPath) {}
     fn push_transparency_group(&mut self, _: f32, _: Option<SoftMask<'a>>, _: BlendMode) {}
     fn draw_glyph(
@@ -380,9 +294,6 @@ impl<'a> Device<'a> for PageDevice {
         _: &GlyphDrawMode,
     ) {
         let origin = (transform * glyph_transform) * kurbo::Point::ORIGIN;
-        if self.skipped(kurbo::Rect::from_points(origin, origin)) {
-            return;
-        }
         let text = match glyph.as_unicode() {
             Some(hayro_interpret::hayro_cmap::BfString::Char(c)) => c.to_string(),
             Some(hayro_interpret::hayro_cmap::BfString::String(s)) => s,
@@ -391,20 +302,7 @@ impl<'a> Device<'a> for PageDevice {
         self.text.push_str(&text);
         self.chars.extend(text.chars().filter(|c| !c.is_whitespace()).map(|c| (c, origin)));
     }
-    fn draw_image(&mut self, image: Image<'a, '_>, transform: Affine) {
-        // A picture is its data (as stored, undecoded) and where it lands.
-        let mut hasher = std::hash::DefaultHasher::new();
-        (image.width(), image.height()).hash(&mut hasher);
-        if let Image::Raster(raster) = &image {
-            raster.stream().raw_data().hash(&mut hasher);
-        }
-        let b = transform.transform_rect_bbox(kurbo::Rect::new(0.0, 0.0, 1.0, 1.0));
-        if self.skipped(b) {
-            return;
-        }
-        let bbox = [tenths(b.x0), tenths(b.y0), tenths(b.x1), tenths(b.y1)];
-        self.marks.push(Mark { what: Drawn::Picture, bbox, digest: hasher.finish() });
-    }
+    fn draw_image(&mut self, _: Image<'a, '_>, _: Affine) {}
     fn pop_clip_path(&mut self) {}
     fn pop_transparency_group(&mut self) {}
 }

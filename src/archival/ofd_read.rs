@@ -1,14 +1,14 @@
 //! Reading an OFD package back (for `extract` and `verify`): the zip is
 //! inflated once within bounds (a zip bomb or a size the headers lie about is
 //! refused), then OFD.xml → Document.xml → the pages and the attachments. Each
-//! page comes back as `inspect` gives a PDF's: its text in drawing order and
-//! every path and picture as a mark, so `verify` compares both alike.
+//! page comes back as `inspect` gives a PDF's text, and with every path and
+//! picture as a mark (`Package::page_marks`), which `verify_ofd` compares.
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::io::{Cursor, Read};
 
-use crate::archival::inspect::{Attachment, Drawn, Inspected, Mark, Page};
+use crate::archival::inspect::{Attachment, Inspected, Page};
 
 /// Limits: files in the package, inflated bytes of one and of all.
 const MAX_ENTRIES: usize = 10_000;
@@ -29,6 +29,25 @@ pub struct Package {
     pub signed: bool,
     /// The picture files each page draws, in drawing order.
     pub page_images: Vec<Vec<String>>,
+    /// Every path and picture each page draws, in drawing order.
+    pub page_marks: Vec<Vec<Mark>>,
+}
+
+/// One drawing on a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    pub what: Drawn,
+    /// Bounding box in points, rounded to 0.1 pt: left, bottom, right, top.
+    pub bbox: [i64; 4],
+    /// A digest of the outline and colour, or of the picture's data.
+    pub digest: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Drawn {
+    Fill,
+    Stroke,
+    Picture,
 }
 
 #[derive(Debug)]
@@ -75,6 +94,7 @@ pub fn read(bytes: &[u8]) -> Result<(Inspected, Package), OfdReadError> {
     let mut pages = vec![];
     let mut page_files = vec![];
     let mut page_images = vec![];
+    let mut page_marks = vec![];
     let media = media_files(&entries, &doc, &doc_dir)?;
     let digests: BTreeMap<String, u64> =
         media.iter().map(|(id, path)| (id.clone(), digest(entries.get(path).map_or(&[][..], |b| b)))).collect();
@@ -82,7 +102,9 @@ pub fn read(bytes: &[u8]) -> Result<(Inspected, Package), OfdReadError> {
         let Some(loc) = p.attribute("BaseLoc") else { continue };
         let path = resolve(&doc_dir, loc);
         let content = xml(&entries, &path)?;
-        pages.push(page(&content, &doc, &digests));
+        let (read, marks) = page(&content, &doc, &digests);
+        pages.push(read);
+        page_marks.push(marks);
         page_images.push(
             content
                 .descendants()
@@ -112,7 +134,7 @@ pub fn read(bytes: &[u8]) -> Result<(Inspected, Package), OfdReadError> {
     }
     Ok((
         Inspected { attachments, pages, creator, anchors: vec![] },
-        Package { doc_type, date, entries, page_files, signed, page_images },
+        Package { doc_type, date, entries, page_files, signed, page_images, page_marks },
     ))
 }
 
@@ -237,7 +259,7 @@ fn digest(data: impl Hash) -> u64 {
 /// A page's text (every TextCode, in order) and marks (every path and picture:
 /// its kind, Boundary and a digest of its attributes and data, the picture's
 /// bytes for an image; IDs left out).
-fn page(content: &roxmltree::Document, doc: &roxmltree::Document, media: &BTreeMap<String, u64>) -> Page {
+fn page(content: &roxmltree::Document, doc: &roxmltree::Document, media: &BTreeMap<String, u64>) -> (Page, Vec<Mark>) {
     let area = content
         .descendants()
         .find(|n| n.has_tag_name_local("PhysicalBox"))
@@ -279,7 +301,7 @@ fn page(content: &roxmltree::Document, doc: &roxmltree::Document, media: &BTreeM
             _ => {}
         }
     }
-    Page { text, marks, width, height, chars: vec![] }
+    (Page { text, width, height, chars: vec![] }, marks)
 }
 
 fn numbers(text: &str) -> Vec<f64> {

@@ -41,11 +41,16 @@ pub fn lightest(width: u32, height: u32, samples: &[u8], channels: usize) -> Gra
     GrayImage::from_raw(width, height, grey).unwrap_or_else(|| GrayImage::new(width, height))
 }
 
+/// A point of the page, in pixels.
+pub type Corner = (f64, f64);
+
 /// What was found on a page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Read {
-    /// A formpress code: the payload as decoded.
-    Code(String),
+    /// A formpress code: the payload as decoded, and the code's corners on
+    /// the page (top left, top right, bottom right, bottom left, as the code
+    /// itself is turned): they tell how the page lies.
+    Code(String, [Corner; 4]),
     /// QR codes were read, none of them formpress's (what the first says).
     Foreign(String),
     /// No QR code could be read.
@@ -65,6 +70,17 @@ pub fn read(page: &GrayImage) -> Read {
 }
 
 fn read_at(page: &GrayImage, factor: u32) -> Read {
+    // A corner found at (x, y) in the shrunk region at (ox, oy) lies at the
+    // middle of the block it was shrunk from.
+    let f = f64::from(factor);
+    let place = |corners: [rqrr::Point; 4], ox: u32, oy: u32| {
+        corners.map(|c| {
+            (
+                (f64::from(c.x) + f64::from(ox)) * f + (f - 1.0) / 2.0,
+                (f64::from(c.y) + f64::from(oy)) * f + (f - 1.0) / 2.0,
+            )
+        })
+    };
     let shrunk;
     let work = if factor > 1 {
         shrunk = shrink(page, factor);
@@ -81,20 +97,29 @@ fn read_at(page: &GrayImage, factor: u32) -> Read {
     for (x, y, rw, rh) in regions {
         let crop = image::imageops::crop_imm(work, x, y, rw, rh).to_image();
         for variant in variants(&crop) {
-            for text in decode(variant.as_ref().unwrap_or(&crop)) {
+            for (text, corners) in decode(variant.as_ref().unwrap_or(&crop)) {
                 if text.starts_with(QR_PREFIX) {
-                    return Read::Code(text);
+                    return Read::Code(text, place(corners, x, y));
                 }
                 foreign.get_or_insert(text);
             }
         }
     }
+    // A code of 4-pixel modules reads at some pixel phases only: the
+    // footer's corner once more at twice the size.
+    if foreign.is_none() {
+        let (x, y, rw, rh) = regions[0];
+        let crop = image::imageops::crop_imm(work, x, y, rw, rh).to_image();
+        let big = image::imageops::resize(&crop, rw * 2, rh * 2, image::imageops::FilterType::Triangle);
+        if let Some((text, corners)) = decode(&big).into_iter().find(|(t, _)| t.starts_with(QR_PREFIX)) {
+            return Read::Code(text, place(corners.map(|c| rqrr::Point { x: c.x / 2, y: c.y / 2 }), x, y));
+        }
+    }
     match foreign {
         Some(text) => Read::Foreign(text),
-        None => decode(work)
-            .into_iter()
-            .next()
-            .map_or(Read::Nothing, |t| if t.starts_with(QR_PREFIX) { Read::Code(t) } else { Read::Foreign(t) }),
+        None => decode(work).into_iter().next().map_or(Read::Nothing, |(t, corners)| {
+            if t.starts_with(QR_PREFIX) { Read::Code(t, place(corners, 0, 0)) } else { Read::Foreign(t) }
+        }),
     }
 }
 
@@ -147,13 +172,13 @@ fn otsu(image: &GrayImage) -> u8 {
     level
 }
 
-/// Every QR code decoded in an image.
-fn decode(image: &GrayImage) -> Vec<String> {
+/// Every QR code decoded in an image, with its corners.
+fn decode(image: &GrayImage) -> Vec<(String, [rqrr::Point; 4])> {
     let mut prepared =
         rqrr::PreparedImage::prepare_from_greyscale(image.width() as usize, image.height() as usize, |x, y| {
             image.get_pixel(x as u32, y as u32).0[0]
         });
-    prepared.detect_grids().iter().filter_map(|grid| grid.decode().ok().map(|(_, text)| text)).collect()
+    prepared.detect_grids().iter().filter_map(|grid| grid.decode().ok().map(|(_, text)| (text, grid.bounds))).collect()
 }
 
 /// The image reduced by `factor` in each direction, each pixel the mean of
@@ -196,10 +221,17 @@ mod tests {
         });
         let mut page = GrayImage::from_pixel(1240, 1754, Luma([255]));
         image::imageops::overlay(&mut page, &scaled, 1000, 1500);
-        assert_eq!(read(&page), Read::Code(payload.clone()));
-        // A big scan is shrunk before it is searched.
+        let Read::Code(text, corners) = read(&page) else { panic!("not read") };
+        assert_eq!(text, payload);
+        // The code's modules start 2 modules (10 pixels) into the drawn square.
+        let side = f64::from(n * 5);
+        let near = |a: Corner, b: Corner| (a.0 - b.0).abs() <= 2.5 && (a.1 - b.1).abs() <= 2.5;
+        assert!(near(corners[0], (1010.0, 1510.0)) && near(corners[2], (1010.0 + side, 1510.0 + side)), "{corners:?}");
+        // A big scan is shrunk before it is searched; corners come back in its pixels.
         let big = image::imageops::resize(&page, 4960, 7016, image::imageops::Nearest);
-        assert_eq!(read(&big), Read::Code(payload));
+        let Read::Code(text, big_corners) = read(&big) else { panic!("not read") };
+        assert_eq!(text, payload);
+        assert!((big_corners[0].0 - 4.0 * corners[0].0).abs() < 8.0, "{big_corners:?} against {corners:?}");
         assert_eq!(read(&GrayImage::from_pixel(100, 100, Luma([255]))), Read::Nothing);
     }
 }

@@ -1,7 +1,10 @@
 //! `formpress scan`: the printed, signed and stamped form comes back as a
 //! scan, and is filed against its data. Every scanned page's QR code must
-//! carry the form's fingerprint; pages 1…N must each be there exactly once;
-//! nothing may belong to another form. Then the scans become a PDF/A-3b
+//! carry the form's full fingerprint; pages 1…N must each be there exactly
+//! once; nothing may belong to another form; and each page, laid over the
+//! page formpress draws (`scan_compare`), must show the printed form and
+//! nothing more outside the 签章区 (or the changes are accepted and recorded
+//! with `--accept-changes`). Then the scans become a PDF/A-3b
 //! archive (a page per scan, in page order, JPEG kept byte for byte) with the
 //! form's YAML, the generated PDF and a small manifest attached, which
 //! `verify` recognises and checks again.
@@ -9,6 +12,7 @@
 use serde_json::Value as Json;
 use typst::foundations::{Bytes, Datetime};
 
+use crate::archival::scan_compare::{self, Change, RefPage, Unregistered};
 use crate::archival::{archive, inspect, qr_read, verify};
 use crate::form::fingerprint::{QrPayload, parse_qr};
 use crate::form::{Form, fingerprint};
@@ -27,8 +31,9 @@ pub struct Expected {
     pub kind: Option<(String, String)>,
     /// 部门名称 or 项目名称, for the archive's metadata.
     pub author: Option<String>,
-    /// The full fingerprint, when the data is known; else only the 校验码.
-    pub hex: Option<String>,
+    /// The full fingerprint: from the data, else from the QR codes of the
+    /// printed PDF (never made up from the printed 16 digits).
+    pub hex: String,
     /// The printed 校验码 (`XXXX-XXXX-XXXX-XXXX`).
     pub code: String,
     /// The size of each page of the form, in points.
@@ -37,6 +42,8 @@ pub struct Expected {
     pub yaml: Option<(String, Vec<u8>)>,
     /// The generated PDF (file name and bytes): what was printed.
     pub pdf: (String, Vec<u8>),
+    /// Its pages as drawn, for laying the scans over them.
+    pub reference: Vec<RefPage>,
     /// The pictures the YAML names (under their path inside the form's
     /// folder), attached so the archive alone rebuilds the form.
     pub pictures: Vec<attach::Attached>,
@@ -55,6 +62,8 @@ pub enum ExpectedError {
     NoCode,
     /// The PDF's pages print different codes, or none.
     PdfCode,
+    /// The PDF's QR codes cannot be read, or do not carry its printed code.
+    PdfQr,
     /// The data's 校验码 differs from the one printed on the PDF.
     Mismatch {
         pdf: String,
@@ -72,6 +81,9 @@ impl std::fmt::Display for ExpectedError {
             ExpectedError::NotRenderable(errors) => write!(f, "表单有结构性错误，无法生成：{}", errors.join("；")),
             ExpectedError::NoCode => write!(f, "表单页面上没有校验码和二维码（fingerprint: false），无法与扫描件核对"),
             ExpectedError::PdfCode => write!(f, "PDF 各页的校验码缺失或不一致，无法与扫描件核对"),
+            ExpectedError::PdfQr => {
+                write!(f, "PDF 上的二维码无法读取或与印的校验码不符，得不到完整的指纹，无法与扫描件核对")
+            }
             ExpectedError::Mismatch { pdf, data } => {
                 write!(f, "YAML 与 PDF 不是同一份表：PDF 上印的校验码是 {pdf}，YAML 的数据算得 {data}")
             }
@@ -99,19 +111,27 @@ impl Expected {
         if form.errors() > 0 {
             return Err(ExpectedError::Draft(form.errors()));
         }
-        let rendered = engine.render(form, &RenderOptions::default()).map_err(ExpectedError::Render)?;
-        let code = rendered.code.clone().ok_or(ExpectedError::NoCode)?;
-        let read = inspect::read(rendered.pdf.clone()).map_err(ExpectedError::Pdf)?;
+        let laid = engine.layout(form, &RenderOptions::default()).map_err(ExpectedError::Render)?;
+        let code = laid.code.clone().ok_or(ExpectedError::NoCode)?;
+        let pdf = laid.pdf().map_err(ExpectedError::Render)?;
         let kind = form.kind.as_deref().and_then(|k| engine.catalog().kind(k));
+        let maps = kind.map(|k| {
+            let m = &k.manifest.page.margin;
+            crate::layout::page_map::page_maps(&laid.document, [m.left, m.top, m.right, m.bottom])
+        });
+        let reference =
+            scan_compare::reference(&pdf, maps).map_err(|e| ExpectedError::Render(Error::Export(vec![e])))?;
         let pdf_name = std::path::Path::new(&base_name(&form.name, "form.yaml")).with_extension("pdf");
+        let hex = engine.fingerprint(form).map(|fp| fp.hex).ok_or_else(|| not_renderable(form))?;
         Ok(Expected {
             kind: kind.map(|k| (k.id.clone(), k.manifest.name.clone())),
             author: author(&form.data),
-            hex: engine.fingerprint(form).map(|fp| fp.hex),
+            hex,
             code,
-            pages: read.pages.iter().map(|p| (p.width, p.height)).collect(),
+            pages: reference.iter().map(|p| (p.map.width, p.map.height)).collect(),
             yaml: Some((base_name(&form.name, "form.yaml"), form.bytes.clone())),
-            pdf: (pdf_name.display().to_string(), rendered.pdf),
+            pdf: (pdf_name.display().to_string(), pdf),
+            reference,
             pictures: pictures(form),
         })
     }
@@ -126,7 +146,8 @@ impl Expected {
         data: Option<&Form>,
     ) -> Result<Expected, ExpectedError> {
         let read = inspect::read(bytes.clone()).map_err(ExpectedError::Pdf)?;
-        if read.pages.iter().any(|p| fingerprint::is_draft(&p.text)) {
+        let stamp = read.creator.as_deref().and_then(crate::layout::attach::Stamp::parse);
+        if stamp.is_some_and(|s| s.draft) {
             return Err(ExpectedError::DraftPdf);
         }
         let codes: Vec<Option<String>> = read.pages.iter().map(|p| fingerprint::find_code(&p.text)).collect();
@@ -135,42 +156,72 @@ impl Expected {
             _ => return Err(ExpectedError::PdfCode),
         };
         let attached = archive::attached_form(engine, &read).ok();
-        let mut expected = Expected {
-            kind: None,
-            author: None,
-            hex: None,
-            code: code.clone(),
-            pages: read.pages.iter().map(|p| (p.width, p.height)).collect(),
-            yaml: None,
-            pdf: (base_name(name, "form.pdf"), bytes),
-            pictures: vec![],
-        };
         if let Some(form) = data.filter(|form| !form.renderable()) {
             return Err(not_renderable(form));
         }
+        // The form behind the PDF, when one is known and prints its code.
+        let mut known = None;
         for form in data.into_iter().chain(attached.as_ref()) {
             let Some(fp) = engine.fingerprint(form).filter(|_| form.renderable()) else { continue };
             if fp.code() != code {
                 return Err(ExpectedError::Mismatch { pdf: code, data: fp.code() });
             }
-            if expected.hex.is_none() {
-                let kind = form.kind.as_deref().and_then(|k| engine.catalog().kind(k));
-                expected.kind = kind.map(|k| (k.id.clone(), k.manifest.name.clone()));
-                expected.author = author(&form.data);
-                expected.hex = Some(fp.hex);
-                expected.yaml = Some((base_name(&form.name, "form.yaml"), form.bytes.clone()));
-                expected.pictures = pictures(form);
-            }
+            known.get_or_insert((form, fp.hex));
         }
-        Ok(expected)
+        // Cells are named from the data's layout (it draws this very PDF: the code matched).
+        let maps = known.as_ref().and_then(|(form, _)| {
+            let laid = engine.layout(form, &RenderOptions::default()).ok()?;
+            let kind = engine.catalog().kind(form.kind.as_deref()?)?;
+            let m = &kind.manifest.page.margin;
+            Some(crate::layout::page_map::page_maps(&laid.document, [m.left, m.top, m.right, m.bottom]))
+        });
+        let reference =
+            scan_compare::reference(&bytes, maps).map_err(|e| ExpectedError::Render(Error::Export(vec![e])))?;
+        // Without the data, the full fingerprint is the one the PDF's own QR codes carry.
+        let hex = match &known {
+            Some((_, hex)) => hex.clone(),
+            None => {
+                let payloads: Vec<Option<QrPayload>> =
+                    reference.iter().map(|p| p.qr.as_ref().and_then(|(_, text)| parse_qr(text))).collect();
+                match payloads.first() {
+                    Some(Some(first))
+                        if first.code() == code
+                            && payloads.iter().all(|p| p.as_ref().is_some_and(|p| p.hex == first.hex)) =>
+                    {
+                        first.hex.clone()
+                    }
+                    _ => return Err(ExpectedError::PdfQr),
+                }
+            }
+        };
+        let (kind, author, yaml) = match &known {
+            Some((form, _)) => (
+                form.kind
+                    .as_deref()
+                    .and_then(|k| engine.catalog().kind(k))
+                    .map(|k| (k.id.clone(), k.manifest.name.clone())),
+                author(&form.data),
+                Some((base_name(&form.name, "form.yaml"), form.bytes.clone())),
+            ),
+            None => (None, None, None),
+        };
+        let pictures = known.as_ref().map(|(form, _)| pictures(form)).unwrap_or_default();
+        Ok(Expected {
+            kind,
+            author,
+            hex,
+            code,
+            pages: reference.iter().map(|p| (p.map.width, p.map.height)).collect(),
+            yaml,
+            pdf: (base_name(name, "form.pdf"), bytes),
+            reference,
+            pictures,
+        })
     }
 
-    /// Whether a decoded payload is this form's.
+    /// Whether a decoded payload is this form's: the whole fingerprint.
     fn matches(&self, payload: &QrPayload) -> bool {
-        match &self.hex {
-            Some(hex) => payload.hex == *hex,
-            None => payload.code() == self.code,
-        }
+        payload.hex == self.hex
     }
 }
 
@@ -205,11 +256,13 @@ pub enum Found {
     Unreadable(Unreadable),
 }
 
-/// One scanned page: where it came from, its picture, and its QR code.
+/// One scanned page: where it came from, its picture, its QR code, and
+/// what differs from the form's page it carries (when it is one of them).
 pub struct Page {
     pub source: Source,
     pub picture: Option<Kept>,
     pub found: Found,
+    pub compared: Option<Result<Vec<Change>, Unregistered>>,
 }
 
 /// The picture kept for the archive (its grey copy is dropped once read).
@@ -220,27 +273,37 @@ pub struct Kept {
     pub size: Option<(f64, f64)>,
 }
 
-/// Reads one page's QR code and keeps its picture.
-pub fn page(source: Source, picture: Result<Picture, Unreadable>) -> Page {
+/// Reads one page's QR code, lays it over the form's page it names, and
+/// keeps its picture.
+pub fn page(source: Source, picture: Result<Picture, Unreadable>, expected: &Expected) -> Page {
     match picture {
-        Err(why) => Page { source, picture: None, found: Found::Unreadable(why) },
+        Err(why) => Page { source, picture: None, found: Found::Unreadable(why), compared: None },
         Ok(p) => {
+            let mut compared = None;
             let found = match qr_read::read(&p.grey) {
-                qr_read::Read::Code(text) => match parse_qr(&text) {
-                    Some(payload) => Found::Code(payload),
+                qr_read::Read::Code(text, corners) => match parse_qr(&text) {
+                    Some(payload) => {
+                        let number = payload.page.unwrap_or(1);
+                        if expected.matches(&payload)
+                            && let Some(reference) = expected.reference.get(number - 1)
+                        {
+                            compared = Some(scan_compare::compare(reference, number, &p.inks, corners));
+                        }
+                        Found::Code(payload)
+                    }
                     None => Found::Foreign(text),
                 },
                 qr_read::Read::Foreign(text) => Found::Foreign(text),
                 qr_read::Read::Nothing => Found::Nothing,
             };
             let kept = Kept { stored: p.stored, width: p.width, height: p.height, size: p.size };
-            Page { source, picture: Some(kept), found }
+            Page { source, picture: Some(kept), found, compared }
         }
     }
 }
 
 /// Reads every page of the scan files, in the order given.
-pub fn read(paths: &[std::path::PathBuf]) -> Result<Vec<Page>, ScanFileError> {
+pub fn read(paths: &[std::path::PathBuf], expected: &Expected) -> Result<Vec<Page>, ScanFileError> {
     let mut pages = vec![];
     let (mut seen, mut kept) = (0, 0);
     for path in paths {
@@ -249,7 +312,7 @@ pub fn read(paths: &[std::path::PathBuf]) -> Result<Vec<Page>, ScanFileError> {
             if kept > scans::MAX_KEPT_BYTES {
                 return Err(ScanFileError::TooMuch);
             }
-            pages.push(page(source, picture));
+            pages.push(page(source, picture, expected));
             Ok(())
         })?;
     }
@@ -277,6 +340,10 @@ pub enum Problem {
     NoPageNumber { source: Source },
     /// A page without a page number beyond the form's count.
     Surplus { source: Source, pages: usize },
+    /// The scan shows something other than the printed form.
+    Changed { source: Source, changes: Vec<Change> },
+    /// The scan could not be laid over the form's page.
+    Unregistered { source: Source },
 }
 
 impl std::fmt::Display for Problem {
@@ -308,6 +375,19 @@ impl std::fmt::Display for Problem {
             }
             Problem::Picture { source, why } => write!(f, "{source}：{why}"),
             Problem::Surplus { source, pages } => write!(f, "{source}：多出的一页（表只有 {pages} 页）"),
+            Problem::Changed { source, changes } => {
+                write!(f, "{source}：与表单不符（{} 处）", changes.len())?;
+                for c in changes.iter().take(12) {
+                    write!(f, "\n    {c}")?;
+                }
+                if changes.len() > 12 {
+                    write!(f, "\n    另有 {} 处", changes.len() - 12)?;
+                }
+                Ok(())
+            }
+            Problem::Unregistered { source } => {
+                write!(f, "{source}：无法与表单的页面对齐，不能核对页面上的内容")
+            }
             Problem::NoPageNumber { source } => {
                 write!(f, "{source}：二维码没有页码（旧版 formpress 打印），而其他页有，无法确定页序")
             }
@@ -316,14 +396,26 @@ impl std::fmt::Display for Problem {
 }
 
 /// Checks the scanned pages against the form. On success, the index of
-/// the scan of each page 1…N, in page order.
+/// the scan of each page 1…N, in page order, and the changes the scans show
+/// when `accept_changes` lets them through (else they are problems).
 ///
 /// Codes printed by formpress before page numbers were added carry none:
 /// when no page of the set has one, the pages are taken in the order given
 /// (the count and the 校验码 are still checked).
-pub fn check(expected: &Expected, pages: &[Page]) -> Result<Vec<usize>, Vec<Problem>> {
+pub fn check(expected: &Expected, pages: &[Page], accept_changes: bool) -> Result<Placed, Vec<Problem>> {
     let n = expected.pages.len();
     let mut problems = vec![];
+    let mut accepted = vec![];
+    for p in pages {
+        let source = p.source.clone();
+        match &p.compared {
+            Some(Ok(changes)) if changes.is_empty() => {}
+            Some(Ok(changes)) if accept_changes => accepted.extend(changes.iter().map(|c| format!("{source}：{c}"))),
+            Some(Ok(changes)) => problems.push(Problem::Changed { source, changes: changes.clone() }),
+            Some(Err(_)) => problems.push(Problem::Unregistered { source }),
+            None => {}
+        }
+    }
     let mut at: Vec<Vec<usize>> = vec![vec![]; n];
     let mut unnumbered = vec![];
     for (i, p) in pages.iter().enumerate() {
@@ -346,7 +438,7 @@ pub fn check(expected: &Expected, pages: &[Page]) -> Result<Vec<usize>, Vec<Prob
     if !unnumbered.is_empty() && !numbered {
         // An older print: the order given is the order of the pages.
         if unnumbered.len() == n && problems.is_empty() {
-            return Ok(unnumbered);
+            return Ok(Placed { order: unnumbered, accepted });
         }
         for (page, i) in unnumbered.iter().enumerate().take(n) {
             at[page].push(*i);
@@ -370,9 +462,89 @@ pub fn check(expected: &Expected, pages: &[Page]) -> Result<Vec<usize>, Vec<Prob
     // Pages in form order: missing pages first, then what cannot be placed, in input order.
     problems.sort_by_key(|p| match p {
         Problem::Missing(page) | Problem::Duplicate { page, .. } => (0, *page),
+        Problem::Changed { .. } | Problem::Unregistered { .. } => (2, 0),
         _ => (1, 0),
     });
-    if problems.is_empty() { Ok(at.into_iter().map(|a| a[0]).collect()) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(Placed { order: at.into_iter().map(|a| a[0]).collect(), accepted })
+    } else {
+        Err(problems)
+    }
+}
+
+/// Scans that hold: the scan of each page in order, and the changes accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    pub order: Vec<usize>,
+    pub accepted: Vec<String>,
+}
+
+/// What `formpress scan` is asked to do.
+pub struct Request<'a> {
+    pub scans: &'a [std::path::PathBuf],
+    /// The form's data (checked), and the printed PDF (its name and bytes).
+    pub data: Option<&'a Form>,
+    pub pdf: Option<(String, Vec<u8>)>,
+    /// The scan date; none: the day the newest scan file was last modified.
+    pub date: Option<Day>,
+    /// File the scans although they differ from the form, recording each difference.
+    pub accept_changes: bool,
+    pub format: ArchiveFormat,
+}
+
+/// The scans filed: the archive and what went into it.
+pub struct Filed {
+    pub code: String,
+    pub pages: usize,
+    /// The scan of each page, in page order.
+    pub sources: Vec<Source>,
+    pub accepted: Vec<String>,
+    pub date: Day,
+    pub archive: Vec<u8>,
+    /// The archive carries the YAML too (else only the printed PDF).
+    pub with_yaml: bool,
+}
+
+/// Why the scans were not filed.
+#[derive(Debug)]
+pub enum ScanError {
+    /// The form to compare with cannot be had.
+    Expected(ExpectedError),
+    /// A scan file cannot be read.
+    Files(ScanFileError),
+    /// The scans are not the form: each reason.
+    Problems(Vec<Problem>),
+    /// The archive could not be made.
+    Archive(Error),
+}
+
+/// `formpress scan`: the form to compare with, every scanned page read and
+/// laid over it, the checks, and the archive. `on_form` hears the form's
+/// 校验码 and page count before the scans are read.
+pub fn file(engine: &Engine, request: Request, on_form: &mut dyn FnMut(&str, usize)) -> Result<Filed, ScanError> {
+    let expected = match (&request.pdf, request.data) {
+        (Some((name, bytes)), data) => Expected::from_pdf(engine, name, bytes.clone(), data),
+        (None, Some(form)) => Expected::from_data(engine, form),
+        (None, None) => Err(ExpectedError::NotRenderable(vec![])),
+    }
+    .map_err(ScanError::Expected)?;
+    on_form(&expected.code, expected.pages.len());
+    let pages = read(request.scans, &expected).map_err(ScanError::Files)?;
+    let placed = check(&expected, &pages, request.accept_changes).map_err(ScanError::Problems)?;
+    let date = request
+        .date
+        .or_else(|| request.scans.iter().filter_map(|p| Day::of_file(p)).max_by_key(|d| (d.year, d.month, d.day)))
+        .unwrap_or(Day { year: 2000, month: 1, day: 1 });
+    let archive = archive(engine, &expected, &pages, &placed, date, request.format).map_err(ScanError::Archive)?;
+    Ok(Filed {
+        code: expected.code.clone(),
+        pages: placed.order.len(),
+        sources: placed.order.iter().map(|&i| pages[i].source.clone()).collect(),
+        accepted: placed.accepted,
+        date,
+        archive,
+        with_yaml: expected.yaml.is_some(),
+    })
 }
 
 /// A date as the archive records it.
@@ -421,6 +593,9 @@ pub struct Manifest {
     /// The attachment names of the YAML and of the generated PDF.
     pub yaml: Option<String>,
     pub pdf: String,
+    /// What the scans show that differs from the form, accepted with `--accept-changes`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepted_changes: Vec<String>,
 }
 
 /// The archive: a PDF/A-3b page per scan, in page order, each picture at
@@ -439,10 +614,11 @@ pub fn archive(
     engine: &Engine,
     expected: &Expected,
     pages: &[Page],
-    order: &[usize],
+    placed: &Placed,
     date: Day,
     format: ArchiveFormat,
 ) -> Result<Vec<u8>, Error> {
+    let order = &placed.order;
     let name = expected.kind.as_ref().map_or("表单", |(_, name)| name.as_str());
     let description = format!("{name} · 校验码 {} · 扫描日期 {date} · 共 {} 页", expected.code, order.len());
     let lit = |s: &str| template::str_literal(s);
@@ -478,12 +654,13 @@ pub fn archive(
         format: MANIFEST_FORMAT.into(),
         form: expected.kind.as_ref().map(|(id, _)| id.clone()),
         code: expected.code.clone(),
-        fingerprint: expected.hex.clone(),
+        fingerprint: Some(expected.hex.clone()),
         pages: order.len(),
         scan_date: date.to_string(),
         sources,
         yaml: expected.yaml.as_ref().map(|(n, _)| n.clone()),
         pdf: expected.pdf.0.clone(),
+        accepted_changes: placed.accepted.clone(),
     };
     let mut attached: Vec<crate::outputs::ofd::Attachment> = vec![];
     let mut attach = |file: &str, bytes: Vec<u8>, relationship: &'static str, mime: &str, what: &str| {
@@ -531,7 +708,7 @@ pub fn archive(
     })?;
     let kind = expected.kind.as_ref().and_then(|(id, _)| engine.catalog().kind(id));
     let options = pdf::ExportOptions {
-        ident: format!("formpress-scan/{}/{}", expected.hex.as_deref().unwrap_or(&expected.code), date),
+        ident: format!("formpress-scan/{}/{}", expected.hex, date),
         creator: crate::layout::attach::Stamp::running(kind).creator(),
         timestamp: Some(today),
         archive: true,
@@ -643,7 +820,7 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
                         Some(b) => scans::image_picture(b.clone()),
                         None => Err(scans::Unreadable::NoPicture),
                     };
-                    page(source(i), picture)
+                    page(source(i), picture, &expected)
                 })
                 .collect(),
             Err(e) => {
@@ -653,21 +830,48 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
         }
     } else {
         match hayro_interpret::hayro_syntax::Pdf::new(bytes) {
-            Ok(pdf) => scans::pdf_pages(&pdf, |i, picture| page(source(i), picture)),
+            Ok(pdf) => scans::pdf_pages(&pdf, |i, picture| page(source(i), picture, &expected)),
             Err(e) => {
                 out.push(Finding::Wrong(format!("存档页面无法读取（{e:?}）")));
                 return out;
             }
         }
     };
-    match check(&expected, &pages) {
-        Ok(order) if order.iter().enumerate().all(|(i, &at)| i == at) => out.push(Finding::Ok(format!(
+    // Each page laid over the form again: what differs now, against what the scan accepted.
+    for p in &pages {
+        match &p.compared {
+            Some(Ok(changes)) => {
+                for c in changes {
+                    let line = format!("{}：{c}", p.source);
+                    let recorded = manifest.accepted_changes.iter().any(|a| a.ends_with(&c.to_string()));
+                    out.push(Finding::Wrong(if recorded {
+                        format!("{line}（扫描时以 --accept-changes 接受并记录）")
+                    } else {
+                        line
+                    }));
+                }
+            }
+            Some(Err(_)) => {
+                out.push(Finding::Wrong(format!("{}：无法与表单的页面对齐，不能核对页面上的内容", p.source)))
+            }
+            None => {}
+        }
+    }
+    if pages.iter().all(|p| matches!(&p.compared, Some(Ok(c)) if c.is_empty())) {
+        out.push(Finding::Ok(format!(
+            "每页扫描图像与表单的页面对齐比对：印好的内容都在，签章区以外没有改动（{} 页）",
+            pages.len()
+        )));
+    }
+    match check(&expected, &pages, true) {
+        Ok(placed) if placed.order.iter().enumerate().all(|(i, &at)| i == at) => out.push(Finding::Ok(format!(
             "每页扫描图像的二维码都带校验码 {}，第 1–{} 页各一次，顺序正确",
             expected.code,
-            order.len()
+            placed.order.len()
         ))),
-        Ok(order) => {
-            let wrong: Vec<String> = order
+        Ok(placed) => {
+            let wrong: Vec<String> = placed
+                .order
                 .iter()
                 .enumerate()
                 .filter(|(i, at)| i != *at)
@@ -680,30 +884,41 @@ pub fn verify_archive(engine: &Engine, bytes: Vec<u8>, read: &inspect::Inspected
     out
 }
 
-/// The attached PDF against the attached YAML rendered again: the same
-/// pages, text and drawings (`verify`'s comparison).
+/// The attached PDF against the attached YAML drawn again: the same pages,
+/// as pictures and text (`verify`'s comparison).
 fn compare_printed(engine: &Engine, form: &Form, printed: &inspect::Attachment, out: &mut Vec<Finding>) {
-    let rendered = match verify::rendered_pages(engine, form) {
-        Ok(p) => p,
+    let expected = match verify::Expected::of(engine, form) {
+        Ok(e) => e,
         Err(e) => {
             out.push(Finding::Wrong(format!("附带的 YAML 无法重新生成：{e}")));
             return;
         }
     };
-    let Ok(pdf) = inspect::read(printed.bytes.clone()) else {
+    let Ok(pages) = verify::draw(&printed.bytes) else {
         out.push(Finding::Wrong("附带的表单 PDF 无法读取".into()));
         return;
     };
-    let differences = verify::compare(&pdf.pages, &rendered);
+    let differences = verify::compare(&pages, &expected.pages, &expected.maps);
     if differences.is_empty() {
         out.push(Finding::Ok(format!(
-            "附带的 YAML 重新生成的 {} 页与附带的表单 PDF 一致（文字、图形、二维码）",
-            rendered.len()
+            "附带的 YAML 重新生成的 {} 页与附带的表单 PDF 一致（逐页按画面和文字比对）",
+            expected.pages.len()
         )));
     } else {
         for d in differences {
             out.push(Finding::Wrong(format!("附带的表单 PDF 与 YAML 不符：{d}")));
         }
+    }
+}
+
+/// A given YAML against a scan archive: the same 校验码 as the archive records.
+pub fn given_form(engine: &Engine, read: &inspect::Inspected, name: &str, form: &Form) -> Finding {
+    let name = crate::form::findings::escape_controls(name);
+    let code = manifest(read).map(|m| m.code).unwrap_or_default();
+    match engine.fingerprint(form).filter(|_| form.renderable()) {
+        Some(fp) if fp.code() == code => Finding::Ok(format!("给出的 {name}：校验码 {code} ✓ 一致")),
+        Some(fp) => Finding::Wrong(format!("给出的 {name}：校验码不一致：存档是 {code}，数据算得 {}", fp.code())),
+        None => Finding::Wrong(format!("给出的 {name}：无法读取表单数据（{} 个错误）", form.errors())),
     }
 }
 
@@ -715,17 +930,18 @@ mod tests {
         Expected {
             kind: None,
             author: None,
-            hex: Some("AB".repeat(32)),
+            hex: "AB".repeat(32),
             code: "ABAB-ABAB-ABAB-ABAB".into(),
             pages: vec![(595.0, 842.0); pages],
             yaml: None,
             pdf: ("f.pdf".into(), vec![]),
+            reference: vec![],
             pictures: vec![],
         }
     }
 
     fn scanned(file: &str, found: Found) -> Page {
-        Page { source: Source { file: file.into(), page: None }, picture: None, found }
+        Page { source: Source { file: file.into(), page: None }, picture: None, found, compared: None }
     }
 
     fn ours(page: Option<usize>) -> Found {
@@ -736,7 +952,8 @@ mod tests {
     fn pages_are_put_in_order_and_problems_named() {
         let e = expected(3);
         let shuffled = [scanned("c", ours(Some(3))), scanned("a", ours(Some(1))), scanned("b", ours(Some(2)))];
-        assert_eq!(check(&e, &shuffled), Ok(vec![1, 2, 0]));
+        let order = |r: Result<Placed, Vec<Problem>>| r.map(|p| p.order);
+        assert_eq!(order(check(&e, &shuffled, false)), Ok(vec![1, 2, 0]));
         let other = Found::Code(QrPayload { hex: "CD".repeat(32), page: Some(1) });
         let broken = [
             scanned("a", ours(Some(1))),
@@ -744,7 +961,7 @@ mod tests {
             scanned("y", Found::Nothing),
             scanned("a2", ours(Some(1))),
         ];
-        let problems: Vec<String> = check(&e, &broken).unwrap_err().iter().map(ToString::to_string).collect();
+        let problems: Vec<String> = check(&e, &broken, false).unwrap_err().iter().map(ToString::to_string).collect();
         assert_eq!(
             problems,
             [
@@ -760,10 +977,11 @@ mod tests {
     #[test]
     fn older_codes_without_page_numbers_keep_the_given_order() {
         let e = expected(2);
-        assert_eq!(check(&e, &[scanned("a", ours(None)), scanned("b", ours(None))]), Ok(vec![0, 1]));
-        let short = check(&e, &[scanned("a", ours(None))]).unwrap_err();
+        let order = check(&e, &[scanned("a", ours(None)), scanned("b", ours(None))], false).map(|p| p.order);
+        assert_eq!(order, Ok(vec![0, 1]));
+        let short = check(&e, &[scanned("a", ours(None))], false).unwrap_err();
         assert_eq!(short, vec![Problem::Missing(2)]);
-        let mixed = check(&e, &[scanned("a", ours(Some(1))), scanned("b", ours(None))]).unwrap_err();
+        let mixed = check(&e, &[scanned("a", ours(Some(1))), scanned("b", ours(None))], false).unwrap_err();
         assert!(mixed.contains(&Problem::NoPageNumber { source: Source { file: "b".into(), page: None } }));
     }
 }

@@ -14,9 +14,11 @@
 use std::fmt::Write as _;
 
 use hayro_interpret::hayro_syntax::Pdf;
-use hayro_interpret::hayro_syntax::object::{Array, Dict, FromBytes, MaybeRef, Object, ObjectIdentifier};
+use hayro_interpret::hayro_syntax::object::{Array, Dict, MaybeRef, Name, Object, ObjectIdentifier};
 use sha2::{Digest, Sha256};
 
+use crate::archival::revisions;
+use crate::archival::signature_check::{Signature, Widget};
 use crate::archival::signer::Signer;
 use crate::layout::fonts::Fonts;
 
@@ -34,6 +36,8 @@ pub enum SignError {
     Glyph(char),
     /// The CMS signature did not fit its placeholder, or could not be encoded.
     Cms(String),
+    /// The certificate cannot sign now (out of its validity, or without a signing key usage).
+    Certificate(String),
 }
 
 impl std::fmt::Display for SignError {
@@ -48,6 +52,7 @@ impl std::fmt::Display for SignError {
                 write!(f, "签名外观中的字符 {c}（U+{:04X}）没有字体能显示；用 --font-path 加入含有它的字体", *c as u32)
             }
             SignError::Cms(e) => write!(f, "无法生成签名（{e}）"),
+            SignError::Certificate(why) => write!(f, "{why}"),
         }
     }
 }
@@ -81,12 +86,13 @@ pub struct Signed {
     pub resigned: bool,
 }
 
-/// The lines printed in the visible signature.
-pub fn appearance_lines(signer: &Signer, time: i64) -> Vec<(String, f64)> {
+/// The lines printed in the visible signature: the signer's name, the time
+/// and the algorithm, as `verify` reads them back from the signature.
+pub fn appearance_lines(name: &str, algorithm: &str, time: i64) -> Vec<(String, f64)> {
     vec![
-        (format!("数字签名：{}", signer.name()), 10.0),
+        (format!("数字签名：{name}"), 10.0),
         (format!("签名时间：{}（北京时间）", format_time(time + BEIJING, "-", ":")), 8.0),
-        (format!("{} · PAdES", signer.algorithm()), 7.0),
+        (format!("{algorithm} · PAdES"), 7.0),
     ]
 }
 
@@ -97,10 +103,12 @@ pub fn appearance_lines(signer: &Signer, time: i64) -> Vec<(String, f64)> {
 pub fn sign_pdf(pdf: &[u8], signer: &Signer, any: bool, time: i64, fonts: &Fonts) -> Result<Signed, SignError> {
     crate::archival::pdfcheck::check(pdf).map_err(SignError::Limit)?;
     let read = crate::archival::inspect::read(pdf.to_vec()).map_err(|e| SignError::Unreadable(e.to_string()))?;
-    if read.pages.iter().any(|p| crate::form::fingerprint::is_draft(&p.text)) {
+    // A draft is known by the mark formpress records in the metadata, not by the pages' text.
+    let stamp = read.creator.as_deref().and_then(crate::layout::attach::Stamp::parse);
+    if stamp.as_ref().is_some_and(|s| s.draft) {
         return Err(SignError::Draft);
     }
-    if !any && read.creator.as_deref().and_then(crate::layout::attach::Stamp::parse).is_none() {
+    if !any && stamp.is_none() {
         return Err(SignError::NotOurs);
     }
     let resigned = !crate::archival::signature_check::check(pdf).is_empty();
@@ -108,8 +116,17 @@ pub fn sign_pdf(pdf: &[u8], signer: &Signer, any: bool, time: i64, fonts: &Fonts
     let mut signed = sign(pdf, signer, &SignOptions { time, place, fonts })?;
     signed.resigned = resigned;
     let checks = crate::archival::signature_check::check(&signed.pdf);
+    use crate::archival::signature_check::Problem;
     match checks.last() {
         Some(last) if last.problem.is_none() && last.appended == 0 => Ok(signed),
+        Some(last)
+            if matches!(
+                last.problem,
+                Some(Problem::Expired(_) | Problem::NotYetValid(_) | Problem::NoSigningUsage)
+            ) =>
+        {
+            Err(SignError::Certificate(last.problem.as_ref().map(ToString::to_string).unwrap_or_default()))
+        }
         Some(last) => Err(SignError::Cms(format!(
             "签名后自检失败：{}",
             last.problem.as_ref().map_or("未覆盖全文".into(), |p| p.to_string())
@@ -162,7 +179,9 @@ pub fn sign(pdf: &[u8], signer: &Signer, options: &SignOptions) -> Result<Signed
     let contents_end = out.len();
     out.extend_from_slice(b">>\nendobj\n");
 
-    // The field and its widget, with the appearance.
+    // The field and its widget, with the appearance drawn for the rectangle
+    // as written (three decimals), so that `verify` can draw it again.
+    let place = place.map(|p| Place { rect: p.rect.map(|v| num(v).parse().unwrap_or(v)), ..p });
     let rect = place.map_or([0.0; 4], |p| p.rect);
     let mut field = format!(
         "{field_id} 0 obj\n<</Type/Annot/Subtype/Widget/FT/Sig/T({field_name})/V {sig_id} 0 R/F 132/P {} {} R/Rect[{}]",
@@ -171,7 +190,10 @@ pub fn sign(pdf: &[u8], signer: &Signer, options: &SignOptions) -> Result<Signed
         rect.iter().map(|v| num(*v)).collect::<Vec<_>>().join(" ")
     );
     let appearance = match place {
-        Some(p) => Some(appearance(&appearance_lines(signer, options.time), p.rect, options.fonts)?),
+        Some(p) => {
+            let lines = appearance_lines(&signer.name(), &signer.algorithm(), options.time);
+            Some(appearance(&lines, p.rect, options.fonts)?)
+        }
         None => None,
     };
     if appearance.is_some() {
@@ -291,6 +313,49 @@ pub fn sign(pdf: &[u8], signer: &Signer, options: &SignOptions) -> Result<Signed
     Ok(Signed { pdf: out, place, resigned: false })
 }
 
+/// Whether a signature's widget is the one `sign` writes for it: the
+/// entries `sign` writes and no others, on the signature dictionary too, and
+/// either no appearance (an invisible signature, with an empty rectangle) or
+/// exactly the appearance `sign` draws for the signer, time and algorithm
+/// the signature carries. Only such a widget is formpress's own drawing.
+pub fn written_by_sign(doc: &Pdf, widget: &Widget, signature: &Signature, fonts: &Fonts) -> bool {
+    let xref = doc.xref();
+    let Some(dict) = xref.get::<Dict>(widget.id) else { return false };
+    let only = |d: &Dict, allowed: &[&[u8]]| d.entries().all(|(k, _)| allowed.contains(&k.as_ref()));
+    let name_is = |d: &Dict, key: &[u8], value: &[u8]| d.get::<Name>(key).is_some_and(|n| n.as_ref() == value);
+    let shape = only(&dict, &[b"Type", b"Subtype", b"FT", b"T", b"V", b"F", b"P", b"Rect", b"AP"])
+        && name_is(&dict, b"Subtype", b"Widget")
+        && name_is(&dict, b"FT", b"Sig")
+        && dict.get::<i64>(b"F") == Some(132);
+    let value = signature.dict.and_then(|id| xref.get::<Dict>(id));
+    let value_shape = value.as_ref().is_some_and(|v| {
+        only(v, &[b"Type", b"Filter", b"SubFilter", b"M", b"Name", b"ByteRange", b"Contents"])
+            && name_is(v, b"SubFilter", b"ETSI.CAdES.detached")
+    });
+    if !shape || !value_shape {
+        return false;
+    }
+    let [x0, y0, x1, y1] = widget.rect;
+    let Some(ap) = dict.get::<Dict>(b"AP") else { return x1 - x0 == 0.0 && y1 - y0 == 0.0 };
+    let Some(stream) = ap.get::<hayro_interpret::hayro_syntax::object::Stream>(b"N") else { return false };
+    let form = stream.dict();
+    let expected_box = [0.0, 0.0, x1 - x0, y1 - y0];
+    let bbox_ok = form.get::<Array>(b"BBox").is_some_and(|b| {
+        let values: Vec<f64> = b.iter::<f64>().collect();
+        values.len() == 4 && values.iter().zip(expected_box).all(|(a, e)| (a - e).abs() < 0.002)
+    });
+    let plain = only(&ap, &[b"N"])
+        && only(form, &[b"Type", b"Subtype", b"BBox", b"Resources", b"Filter", b"Length"])
+        && form.get::<Dict>(b"Resources").is_some_and(|r| r.entries().next().is_none())
+        && bbox_ok;
+    let (Some(name), Some(algorithm), Some(time)) = (&signature.signer, &signature.algorithm, signature.signed_at)
+    else {
+        return false;
+    };
+    let Ok(drawn) = appearance(&appearance_lines(name, algorithm, time), widget.rect, fonts) else { return false };
+    plain && stream.decoded().is_ok_and(|bytes| bytes.as_ref() == drawn.as_bytes())
+}
+
 /// What the end of the file says: the last cross-reference section and its trailer.
 struct Tail {
     startxref: usize,
@@ -304,24 +369,9 @@ struct Tail {
 impl Tail {
     fn read(pdf: &[u8]) -> Result<Tail, SignError> {
         let bad = |m: &str| SignError::Unreadable(m.to_string());
-        let from = pdf.len().saturating_sub(2048);
-        let at = find_last(&pdf[from..], b"startxref").ok_or_else(|| bad("没有 startxref"))? + from;
-        let digits: String = pdf[at + 9..]
-            .iter()
-            .skip_while(|b| b.is_ascii_whitespace())
-            .take_while(|b| b.is_ascii_digit())
-            .map(|&b| b as char)
-            .collect();
-        let startxref: usize = digits.parse().map_err(|_| bad("startxref 不是数字"))?;
-        let section = pdf.get(startxref..).ok_or_else(|| bad("startxref 超出文件"))?;
-        let stream = !section.starts_with(b"xref");
-        let dict_at = if stream {
-            find(section, b"<<")
-        } else {
-            find(section, b"trailer").and_then(|t| find(&section[t..], b"<<").map(|d| t + d))
-        }
-        .ok_or_else(|| bad("找不到 trailer"))?;
-        let dict = Dict::from_bytes(&section[dict_at..]).ok_or_else(|| bad("trailer 无法读取"))?;
+        let startxref = revisions::last_startxref(pdf).ok_or_else(|| bad("没有 startxref"))?;
+        let section = revisions::section_at(pdf, startxref).ok_or_else(|| bad("找不到可读的 trailer"))?;
+        let dict = section.trailer;
         if dict.contains_key(b"Encrypt") {
             return Err(SignError::Encrypted);
         }
@@ -331,16 +381,8 @@ impl Tail {
             format!("{} {} R", id.obj_number, id.gen_number)
         });
         let id = dict.get::<Array>(b"ID").map(|a| format!("[{}]", String::from_utf8_lossy(a.data())));
-        Ok(Tail { startxref, stream, size, info, id })
+        Ok(Tail { startxref, stream: section.stream, size, info, id })
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).rposition(|w| w == needle)
 }
 
 /// A field name not yet used among the AcroForm's top-level fields: Signature1, Signature2, …
@@ -482,7 +524,7 @@ fn civil(days: i64) -> (i64, i64, i64) {
 }
 
 /// The appearance stream: a red frame and the lines, as filled glyph outlines.
-fn appearance(lines: &[(String, f64)], rect: [f64; 4], fonts: &Fonts) -> Result<String, SignError> {
+pub fn appearance(lines: &[(String, f64)], rect: [f64; 4], fonts: &Fonts) -> Result<String, SignError> {
     let (w, h) = (rect[2] - rect[0], rect[3] - rect[1]);
     let mut out = format!("q 0.75 0 0 RG 0.8 w 0.4 0.4 {} {} re S Q\n0.75 0 0 rg\n", num(w - 0.8), num(h - 0.8));
     let pad = 4.0;

@@ -70,12 +70,19 @@ pub(super) fn write_failed(e: &OutputError) -> u8 {
     if e.is_usage() { EXIT_USAGE } else { EXIT_IO }
 }
 
+/// Reads a PDF (or an OFD package); a failure is said on standard error
+/// with the path in it, and its message returned for `--json`.
+pub(super) fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
+    formpress::files::read::read(path, inspect::MAX_PDF_BYTES).map_err(|e| {
+        let message = findings::escape_controls(&e.to_string());
+        eprintln!("formpress: {message}");
+        message
+    })
+}
+
 /// Reads a PDF; a failure is an I/O error with the path in it.
 pub(super) fn read_pdf(path: &Path) -> Result<Vec<u8>, ExitCode> {
-    formpress::files::read::read(path, inspect::MAX_PDF_BYTES).map_err(|e| {
-        eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
-        ExitCode::from(EXIT_IO)
-    })
+    read_bytes(path).map_err(|_| ExitCode::from(EXIT_IO))
 }
 
 pub(super) fn io_reason(e: &std::io::Error) -> String {

@@ -192,3 +192,77 @@ pub(super) struct ImportReport<'a> {
     pub error: Option<String>,
     pub exit: u8,
 }
+
+/// What `verify --json` prints (`"type": "verify"`).
+#[derive(Serialize)]
+pub(super) struct VerifyReport {
+    #[serde(rename = "type")]
+    pub what: &'static str,
+    /// The file verified, as given.
+    pub file: String,
+    /// `pdf` or `ofd` (none when it could not be read).
+    pub format: Option<String>,
+    /// `matches`, `differs`, `code_only` (the 校验码 matches, the pages of
+    /// another version could not be checked) or `draft`; none when the file
+    /// could not be verified at all (`error` says why).
+    pub verdict: Option<&'static str>,
+    /// The 校验码 printed on its pages.
+    pub code: Option<String>,
+    pub signatures: Vec<SignatureSummary>,
+    /// Everything found wrong, each as the report names it (page and cell).
+    pub problems: Vec<String>,
+    pub error: Option<String>,
+    pub exit: u8,
+}
+
+impl VerifyReport {
+    pub(super) fn of(file: String) -> VerifyReport {
+        VerifyReport {
+            what: "verify",
+            file,
+            format: None,
+            verdict: None,
+            code: None,
+            signatures: vec![],
+            problems: vec![],
+            error: None,
+            exit: 0,
+        }
+    }
+}
+
+/// One signature in `verify --json`.
+#[derive(Serialize)]
+pub(super) struct SignatureSummary {
+    pub signer: Option<String>,
+    pub time: Option<String>,
+    /// The signature holds and its field and appearance are formpress's.
+    pub valid: bool,
+    /// Why the signature itself does not hold.
+    pub problem: Option<String>,
+    /// The revision of the file it signs (1: the file as first written).
+    pub revision: Option<usize>,
+}
+
+/// What `scan --json` prints (`"type": "scan"`).
+#[derive(Serialize)]
+pub(super) struct ScanReport {
+    #[serde(rename = "type")]
+    pub what: &'static str,
+    /// The scan files, as given.
+    pub scans: Vec<String>,
+    /// The archive written (none when the scans were refused).
+    pub output: Option<String>,
+    /// The form's 校验码 (none when the form could not be had).
+    pub code: Option<String>,
+    /// The form's pages.
+    pub pages: Option<usize>,
+    /// The scan of each page, in page order (when filed).
+    pub sources: Vec<String>,
+    /// Differences accepted with --accept-changes and recorded in the archive.
+    pub accepted: Vec<String>,
+    /// Why the scans are not the form, by page and cell.
+    pub problems: Vec<String>,
+    pub error: Option<String>,
+    pub exit: u8,
+}

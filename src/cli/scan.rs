@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use formpress::archival::scan;
+use formpress::archival::scan::{self, ExpectedError, ScanError};
 use formpress::files::write::{Output, Outputs};
 use formpress::form::findings;
+use formpress::inputs::scans::ScanFileError;
 
-use super::common::{CommonArgs, check_file, claim_unarchived, engine, read_pdf, shown, write_failed};
-use super::print::{print_findings, style};
+use super::common::{CommonArgs, claim_unarchived, engine, read_bytes, read_form, shown, write_failed};
+use super::print::{ScanReport, print_findings, style};
 use super::{EXIT_FINDINGS, EXIT_IO, EXIT_LAYOUT, EXIT_USAGE};
 
 #[derive(Args, Debug)]
@@ -34,6 +35,12 @@ pub struct ScanArgs {
     /// 存档记录的扫描日期（默认：最新的扫描文件的修改日期）
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub(super) date: Option<String>,
+    /// 扫描件在签章区以外与表单不同（手写改动的金额、划掉的行）时也存档；每处不同都记入存档
+    #[arg(long)]
+    pub(super) accept_changes: bool,
+    /// 以 JSON 输出结果（一个 JSON 文档：校验码、每页来自哪个扫描文件、每处不符）
+    #[arg(long)]
+    pub(super) json: bool,
     #[command(flatten)]
     pub(super) common: CommonArgs,
 }
@@ -44,10 +51,32 @@ pub(super) fn run(args: ScanArgs) -> ExitCode {
         Ok(e) => e,
         Err(code) => return code,
     };
+    let mut json = ScanReport {
+        what: "scan",
+        scans: args.scans.iter().map(|p| p.display().to_string()).collect(),
+        output: None,
+        code: None,
+        pages: None,
+        sources: vec![],
+        accepted: vec![],
+        problems: vec![],
+        error: None,
+        exit: 0,
+    };
+    // Every way out: the status, and with --json the document (failures are said on standard error too).
+    let done = |mut json: ScanReport, error: Option<String>, exit: u8| {
+        if args.json {
+            json.error = error;
+            json.exit = exit;
+            say!("{}", serde_json::to_string(&json).expect("reports serialise"));
+        }
+        ExitCode::from(exit)
+    };
     let date = match args.date.as_deref().map(scan::Day::parse) {
         Some(None) => {
-            eprintln!("formpress: --date {}：日期应写作 YYYY-MM-DD", args.date.as_deref().unwrap_or_default());
-            return ExitCode::from(EXIT_USAGE);
+            let message = format!("--date {}：日期应写作 YYYY-MM-DD", args.date.as_deref().unwrap_or_default());
+            eprintln!("formpress: {message}");
+            return done(json, Some(message), EXIT_USAGE);
         }
         Some(Some(day)) => Some(day),
         None => None,
@@ -57,83 +86,110 @@ pub(super) fn run(args: ScanArgs) -> ExitCode {
         outputs.input(input);
     }
     let output = match claim_unarchived(&outputs, &args.output) {
+        Ok(Output::Stdout) if args.json => {
+            let message = "--json 与 -o - 不能同时使用：标准输出只能放 JSON 或存档之一".to_string();
+            eprintln!("formpress: {message}");
+            return done(json, Some(message), EXIT_USAGE);
+        }
         Ok(o) => o,
-        Err(e) => return ExitCode::from(write_failed(&e)),
+        Err(e) => {
+            let exit = write_failed(&e);
+            return done(json, Some(findings::escape_controls(&e.to_string())), exit);
+        }
     };
-    // With the archive on standard output, the report goes to standard error.
+    // With the archive on standard output, the report goes to standard error; with --json, into the JSON.
     let report = |line: String| match output {
+        _ if args.json => {}
         Output::Stdout => eprintln!("formpress: {line}"),
         Output::File { .. } => say!("{line}"),
     };
     let form = match &args.data {
-        Some(path) => match check_file(&engine, path) {
+        Some(path) => match read_form(&engine, path) {
             Ok(form) => {
-                print_findings(&form, style(&args.common));
+                if !args.json {
+                    print_findings(&form, style(&args.common));
+                }
                 Some(form)
             }
-            Err(code) => return code,
+            Err(message) => return done(json, Some(message), EXIT_IO),
         },
         None => None,
     };
-    let expected = match &args.pdf {
-        Some(path) => match read_pdf(path) {
-            Ok(bytes) => scan::Expected::from_pdf(&engine, &path.display().to_string(), bytes, form.as_ref()),
-            Err(code) => return code,
+    let pdf = match &args.pdf {
+        Some(path) => match read_bytes(path) {
+            Ok(bytes) => Some((path.display().to_string(), bytes)),
+            Err(message) => return done(json, Some(message), EXIT_IO),
         },
-        None => scan::Expected::from_data(&engine, form.as_ref().expect("--data or --pdf")),
+        None => None,
     };
-    let expected = match expected {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
-            let layout = matches!(e, scan::ExpectedError::Render(_));
-            return ExitCode::from(if layout { EXIT_LAYOUT } else { EXIT_FINDINGS });
+    let format = if args.format == "ofd" { scan::ArchiveFormat::Ofd } else { scan::ArchiveFormat::Pdf };
+    let request = scan::Request {
+        scans: &args.scans,
+        data: form.as_ref(),
+        pdf,
+        date,
+        accept_changes: args.accept_changes,
+        format,
+    };
+    let mut form_said = (None, None);
+    let mut on_form = |code: &str, pages: usize| {
+        form_said = (Some(code.to_string()), Some(pages));
+        report(format!("表单：校验码 {code}，共 {pages} 页"));
+    };
+    let filed = scan::file(&engine, request, &mut on_form);
+    (json.code, json.pages) = form_said;
+    let filed = match filed {
+        Ok(f) => f,
+        Err(ScanError::Expected(e)) => {
+            let message = findings::escape_controls(&e.to_string());
+            eprintln!("formpress: {message}");
+            let exit = if matches!(e, ExpectedError::Render(_)) { EXIT_LAYOUT } else { EXIT_FINDINGS };
+            return done(json, Some(message), exit);
         }
-    };
-    report(format!("表单：校验码 {}，共 {} 页", expected.code, expected.pages.len()));
-    let pages = match scan::read(&args.scans) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("formpress: {}", findings::escape_controls(&e.to_string()));
-            let io = matches!(e, formpress::inputs::scans::ScanFileError::Read(_));
-            return ExitCode::from(if io { EXIT_IO } else { EXIT_FINDINGS });
+        Err(ScanError::Files(e)) => {
+            let message = findings::escape_controls(&e.to_string());
+            eprintln!("formpress: {message}");
+            let exit = if matches!(e, ScanFileError::Read(_)) { EXIT_IO } else { EXIT_FINDINGS };
+            return done(json, Some(message), exit);
         }
-    };
-    let order = match scan::check(&expected, &pages) {
-        Ok(order) => order,
-        Err(problems) => {
+        Err(ScanError::Problems(problems)) => {
             for p in &problems {
                 eprintln!("formpress: ✗ {p}");
             }
-            eprintln!("formpress: 扫描件与表单不符（{} 处），未写存档 {}", problems.len(), shown(&args.output));
-            return ExitCode::from(EXIT_FINDINGS);
+            json.problems = problems.iter().map(ToString::to_string).collect();
+            let changed = problems.iter().any(|p| matches!(p, scan::Problem::Changed { .. }));
+            let hint =
+                if changed { "；确属认可的改动时可加 --accept-changes，改动会记入存档" } else { "" };
+            eprintln!("formpress: 扫描件与表单不符（{} 处），未写存档 {}{hint}", problems.len(), shown(&args.output));
+            return done(json, None, EXIT_FINDINGS);
         }
-    };
-    for (n, &i) in order.iter().enumerate() {
-        report(format!("第 {} 页 ← {}", n + 1, pages[i].source));
-    }
-    let date = date
-        .or_else(|| args.scans.iter().filter_map(|p| scan::Day::of_file(p)).max_by_key(|d| (d.year, d.month, d.day)))
-        .unwrap_or(scan::Day { year: 2000, month: 1, day: 1 });
-    let format = if args.format == "ofd" { scan::ArchiveFormat::Ofd } else { scan::ArchiveFormat::Pdf };
-    let archive = match scan::archive(&engine, &expected, &pages, &order, date, format) {
-        Ok(a) => a,
-        Err(e) => {
+        Err(ScanError::Archive(e)) => {
             eprintln!("formpress: 无法生成存档：{e}");
-            return ExitCode::from(EXIT_LAYOUT);
+            return done(json, Some(format!("无法生成存档：{e}")), EXIT_LAYOUT);
         }
     };
-    if let Err(e) = output.write(&archive) {
-        return ExitCode::from(write_failed(&e));
+    for (n, source) in filed.sources.iter().enumerate() {
+        report(format!("第 {} 页 ← {source}", n + 1));
     }
-    let attached = if expected.yaml.is_some() { "附 YAML 原文和生成的 PDF" } else { "附生成的 PDF" };
+    for change in &filed.accepted {
+        report(format!("⚠ 已接受并记入存档的改动：{change}"));
+    }
+    json.sources = filed.sources.iter().map(ToString::to_string).collect();
+    json.accepted.clone_from(&filed.accepted);
+    if let Err(e) = output.write(&filed.archive) {
+        let exit = write_failed(&e);
+        return done(json, Some(findings::escape_controls(&e.to_string())), exit);
+    }
+    json.output = Some(output.path().display().to_string());
+    let attached = if filed.with_yaml { "附 YAML 原文和生成的 PDF" } else { "附生成的 PDF" };
     report(format!(
-        "已生成 {}（{} 页扫描件，{}，{attached}，校验码 {}，扫描日期 {date}，{} KB）",
+        "已生成 {}（{} 页扫描件，{}，{attached}，校验码 {}，扫描日期 {}，{} KB）",
         shown(output.path()),
-        order.len(),
+        filed.pages,
         if format == scan::ArchiveFormat::Ofd { "OFD-A" } else { "PDF/A-3b" },
-        expected.code,
-        archive.len().div_ceil(1024)
+        filed.code,
+        filed.date,
+        filed.archive.len().div_ceil(1024)
     ));
-    ExitCode::SUCCESS
+    done(json, None, 0)
 }

@@ -1,14 +1,14 @@
-//! `formpress sign`, and the signature lines of `verify`.
+//! `formpress sign`.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
+use formpress::archival::sign;
 use formpress::archival::sign::SignError;
 use formpress::archival::signer::{KeyError, Signer};
-use formpress::archival::{sign, signature_check};
 use formpress::files::write::{Content, Output, Outputs};
 use formpress::form::findings;
 
@@ -70,7 +70,7 @@ pub fn run(args: SignArgs) -> ExitCode {
             eprintln!("formpress: {}：{}", shown(&args.pdf), findings::escape_controls(&e.to_string()));
             return ExitCode::from(match e {
                 SignError::Draft => EXIT_FINDINGS,
-                SignError::NotOurs => EXIT_USAGE,
+                SignError::NotOurs | SignError::Certificate(_) => EXIT_USAGE,
                 SignError::Limit(_) | SignError::Unreadable(_) | SignError::Encrypted => EXIT_IO,
                 SignError::Glyph(_) | SignError::Cms(_) => EXIT_LAYOUT,
             });
@@ -214,33 +214,4 @@ impl Drop for EchoOff {
             unsafe { windows_sys::Win32::System::Console::SetConsoleMode(input, mode) };
         }
     }
-}
-
-/// The signature lines of `verify`: each signature checked. Whether all
-/// of them hold (true when there are none).
-pub fn report(path: &Path, pdf: &[u8]) -> bool {
-    let signatures = signature_check::check(pdf);
-    if signatures.is_empty() {
-        say!("PDF 没有数字签名");
-        return true;
-    }
-    for (i, s) in signatures.iter().enumerate() {
-        let who = s.signer.as_deref().map_or("（未知）".into(), findings::escape_controls);
-        let when = s.time.as_deref().map_or("（无）".into(), findings::escape_controls);
-        let how = s.algorithm.as_deref().unwrap_or("?");
-        match &s.problem {
-            None => say!("数字签名 {}：✓ 有效（签名者 {who}，时间 {when}，{how}）", i + 1),
-            Some(p) => say!("数字签名 {}：✗ {p}（签名者 {who}，时间 {when}）", i + 1),
-        }
-        if s.problem.is_none() && s.appended > 0 {
-            say!("  ⚠ 签名之后文件又追加了 {} 字节，追加的内容不在此签名之内", s.appended);
-        }
-    }
-    let ok = signature_check::all_valid(&signatures);
-    if ok {
-        say!("  签名覆盖整个文件；证书是否可信（证书链、吊销）未检查");
-    } else if signatures.iter().all(|s| s.problem.is_none()) {
-        say!("  ✗ {}：最后的改动没有签名", shown(path));
-    }
-    ok
 }

@@ -3,18 +3,21 @@
 //! code, so a stamped paper copy can be tied to the data it came from.
 //!
 //! Canonical form (documented in the README): the JSON text of
-//! `{"assets": {<path>: <sha256>}, "data": <form data>, "form": <kind id>}`
+//! `{"assets": {<path>: <sha256>}, "data": <form data>, "form": <kind id>,
+//! "options": <options>, "version": <kind version>}`
 //! where the form data is the checked data (every field of the kind, defaults
 //! filled in, text normalised, amounts as numbers, a picture as the path the
 //! template reads it from, `/assets/0.png`), `assets` maps each such path to
 //! the SHA-256 of the picture's bytes in lower-case hex and is left out when
-//! the form has no pictures, object keys are sorted by code point, there is no
+//! the form has no pictures, the options are every layout option in effect
+//! (the kind's defaults with the form's own) except those that do not change
+//! what is printed (`NOT_PRINTED`), object keys are sorted by code point, there is no
 //! whitespace, strings are escaped as JSON does (non-ASCII kept as UTF-8), and
 //! numbers are written as serde_json writes them (`2020`, `3600.4`, `100.0`).
 //! Comments, key order, quoting and number formatting in the YAML do not
-//! change it; any changed value or picture does.
+//! change it; any changed value, picture, printed option or kind version does.
 
-use serde_json::Value as Json;
+use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 
@@ -26,15 +29,43 @@ pub struct Fingerprint {
     pub hex: String,
 }
 
+/// Options that do not change what a page shows: the file format
+/// (`archive`) and whether the code is printed at all (`fingerprint`).
+pub const NOT_PRINTED: [&str; 2] = ["archive", "fingerprint"];
+
+/// Everything that shapes the printed pages.
+pub struct Shape<'a> {
+    /// The kind's id and its manifest's `version`: another version may lay the same data out otherwise.
+    pub kind: &'a str,
+    pub version: &'a str,
+    /// The checked data.
+    pub data: &'a Json,
+    /// The layout options in effect (defaults filled in): `unit: 元` prints amounts 10 000 times
+    /// those of `万元`, `labels` renames cells.
+    pub options: &'a Map<String, Json>,
+    /// The pictures the data refers to, by the path in the data: their bytes
+    /// shape the page as much as the text does, so a swapped seal changes the code.
+    pub assets: &'a [(String, Vec<u8>)],
+}
+
 impl Fingerprint {
-    /// `assets` are the pictures the data refers to, by the path in the data.
-    /// Their bytes shape the page as much as the text does, so a swapped seal
-    /// changes the code. Without pictures the key is left out, which keeps
-    /// the codes of forms without pictures what they always were.
-    pub fn of(kind: &str, data: &Json, assets: &[(String, Vec<u8>)]) -> Fingerprint {
-        let mut view = serde_json::json!({ "form": kind, "data": data });
-        if !assets.is_empty() {
-            let hashes = assets.iter().map(|(path, bytes)| (path.clone(), Json::String(hex(&Sha256::digest(bytes)))));
+    /// Without pictures the `assets` key is left out.
+    pub fn of(shape: &Shape) -> Fingerprint {
+        let options: Map<String, Json> = shape
+            .options
+            .iter()
+            .filter(|(k, _)| !NOT_PRINTED.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut view = serde_json::json!({
+            "form": shape.kind,
+            "version": shape.version,
+            "data": shape.data,
+            "options": options,
+        });
+        if !shape.assets.is_empty() {
+            let hashes =
+                shape.assets.iter().map(|(path, bytes)| (path.clone(), Json::String(hex(&Sha256::digest(bytes)))));
             view["assets"] = Json::Object(hashes.collect());
         }
         let mut text = String::new();
@@ -117,7 +148,9 @@ fn code_at(rest: &str) -> Option<String> {
 /// The mark every page of a draft carries in its footer (see `_shared/common.typ.j2`).
 pub const DRAFT_MARK: &str = "草稿·未通过校验";
 
-/// Whether a page's text is that of a draft.
+/// Whether a page's text shows the draft mark (what a reader sees; a file
+/// is known as a draft by its metadata, `layout::attach::Stamp`, never by
+/// text, which the form's own values could imitate).
 pub fn is_draft(text: &str) -> bool {
     let squashed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     squashed.contains(DRAFT_MARK)
@@ -167,28 +200,46 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn fp(data: &Json, options: &Json, assets: &[(String, Vec<u8>)]) -> String {
+        let options = options.as_object().cloned().unwrap_or_default();
+        Fingerprint::of(&Shape { kind: "k", version: "1", data, options: &options, assets }).hex
+    }
+
     #[test]
     fn key_order_does_not_matter_values_do() {
-        let a = Fingerprint::of("k", &json!({"b": 1, "a": [1.5, "x"]}), &[]);
-        let b = Fingerprint::of("k", &json!({"a": [1.5, "x"], "b": 1}), &[]);
-        let c = Fingerprint::of("k", &json!({"a": [1.6, "x"], "b": 1}), &[]);
-        assert_eq!(a.hex, b.hex);
-        assert_ne!(a.hex, c.hex);
-        assert_eq!(a.code().len(), 19);
+        let a = fp(&json!({"b": 1, "a": [1.5, "x"]}), &json!({}), &[]);
+        let b = fp(&json!({"a": [1.5, "x"], "b": 1}), &json!({}), &[]);
+        let c = fp(&json!({"a": [1.6, "x"], "b": 1}), &json!({}), &[]);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(Fingerprint { hex: a }.code().len(), 19);
+    }
+
+    #[test]
+    fn printed_options_and_the_kind_version_are_part_of_the_code() {
+        let data = json!({"a": 1});
+        let base = fp(&data, &json!({"unit": "万元", "archive": false}), &[]);
+        assert_ne!(base, fp(&data, &json!({"unit": "元", "archive": false}), &[]));
+        // Whether the file is an archive, or prints its code at all, does not change the page.
+        assert_eq!(base, fp(&data, &json!({"unit": "万元", "archive": true, "fingerprint": false}), &[]));
+        let options = json!({"unit": "万元"}).as_object().cloned().unwrap();
+        let v2 = Fingerprint::of(&Shape { kind: "k", version: "2", data: &data, options: &options, assets: &[] });
+        assert_ne!(base, v2.hex);
     }
 
     #[test]
     fn pictures_are_part_of_the_code() {
         let data = json!({"seal": "/assets/0.png"});
-        let seal = |bytes: &[u8]| Fingerprint::of("k", &data, &[("/assets/0.png".into(), bytes.to_vec())]).hex;
+        let seal = |bytes: &[u8]| fp(&data, &json!({}), &[("/assets/0.png".into(), bytes.to_vec())]);
         assert_ne!(seal(b"one seal"), seal(b"another seal"));
-        assert_ne!(seal(b"one seal"), Fingerprint::of("k", &data, &[]).hex);
+        assert_ne!(seal(b"one seal"), fp(&data, &json!({}), &[]));
         // The documented canonical text, for a form without and with a picture.
         let plain = json!({"b": "é", "a": 3600.4});
-        let text = r#"{"data":{"a":3600.4,"b":"é"},"form":"k"}"#;
-        assert_eq!(Fingerprint::of("k", &plain, &[]).hex, hex(&Sha256::digest(text)).to_ascii_uppercase());
-        let text = r#"{"assets":{"/assets/0.png":"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"},"data":{"seal":"/assets/0.png"},"form":"k"}"#;
-        assert_eq!(seal(b"foo"), hex(&Sha256::digest(text)).to_ascii_uppercase());
+        let text = r#"{"data":{"a":3600.4,"b":"é"},"form":"k","options":{"unit":"元"},"version":"1"}"#;
+        let sha = |t: &str| hex(&Sha256::digest(t)).to_ascii_uppercase();
+        assert_eq!(fp(&plain, &json!({"unit": "元", "archive": true}), &[]), sha(text));
+        let text = r#"{"assets":{"/assets/0.png":"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"},"data":{"seal":"/assets/0.png"},"form":"k","options":{},"version":"1"}"#;
+        assert_eq!(seal(b"foo"), sha(text));
     }
 
     #[test]

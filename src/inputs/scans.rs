@@ -87,6 +87,69 @@ pub struct Picture {
     /// picture's resolution).
     pub size: Option<(f64, f64)>,
     pub grey: GrayImage,
+    /// The page's inks at about 100–200 dpi, for comparing it with the form.
+    pub inks: Inks,
+}
+
+/// A scanned page's inks, each pixel the mean of a `factor` × `factor`
+/// block of the scan: black ink (the lightest channel, so a red seal or a
+/// blue signature over printed text does not count as print), any ink (the
+/// darkest channel: a pen of any colour) and red (a seal's colour).
+pub struct Inks {
+    pub factor: u32,
+    pub light: GrayImage,
+    pub dark: GrayImage,
+    pub red: GrayImage,
+    /// The scan has colour (else red cannot be told from grey).
+    pub colour: bool,
+}
+
+/// The picture is shrunk by a whole factor to about 100–200 dpi (an A4
+/// page's longest side over this many pixels per step).
+const INK_SIDE: u32 = 1169;
+
+/// The inks of a decoded picture.
+pub fn inks(image: &DynamicImage) -> Inks {
+    let factor = (image.width().max(image.height()) / INK_SIDE).max(1);
+    let (w, h) = (image.width().div_ceil(factor), image.height().div_ceil(factor));
+    let mut light = GrayImage::new(w, h);
+    let mut dark = GrayImage::new(w, h);
+    let mut red = GrayImage::new(w, h);
+    let mut colour = false;
+    let rgb;
+    let (samples, channels): (&[u8], usize) = match image {
+        DynamicImage::ImageLuma8(g) => (g.as_raw(), 1),
+        DynamicImage::ImageRgb8(c) => (c.as_raw(), 3),
+        other => {
+            rgb = other.to_rgb8();
+            (rgb.as_raw(), 3)
+        }
+    };
+    let width = image.width() as usize;
+    for by in 0..h {
+        for bx in 0..w {
+            let (mut l, mut d, mut r, mut n) = (0u32, 0u32, 0u32, 0u32);
+            for y in by * factor..((by + 1) * factor).min(image.height()) {
+                for x in bx * factor..((bx + 1) * factor).min(image.width()) {
+                    let i = (y as usize * width + x as usize) * channels;
+                    let px = &samples[i..i + channels];
+                    let (max, min) = (px.iter().copied().max().unwrap_or(255), px.iter().copied().min().unwrap_or(255));
+                    l += u32::from(max);
+                    d += u32::from(min);
+                    if channels == 3 {
+                        r += u32::from(px[0].saturating_sub(px[1].max(px[2])));
+                    }
+                    n += 1;
+                }
+            }
+            light.put_pixel(bx, by, image::Luma([(l / n) as u8]));
+            dark.put_pixel(bx, by, image::Luma([(d / n) as u8]));
+            let tint = (r / n) as u8;
+            colour |= tint > 60;
+            red.put_pixel(bx, by, image::Luma([tint]));
+        }
+    }
+    Inks { factor, light, dark, red, colour }
 }
 
 /// Why a page could not be read.
@@ -317,11 +380,12 @@ fn picture(bytes: Vec<u8>, kind: Kind) -> Result<Picture, Unreadable> {
     })
     .map_err(Unreadable::Broken)??;
     let grey = qr_read::ink_grey(&decoded);
+    let inks = inks(&decoded);
     drop(decoded);
     let dpi = if kind == Kind::Jpeg { jfif_dpi(&bytes) } else { png_dpi(&bytes) };
     let size = dpi.map(|(x, y)| (f64::from(width) / x * 72.0, f64::from(height) / y * 72.0));
     let stored = if kind == Kind::Jpeg { Stored::Jpeg(bytes) } else { Stored::Png(bytes) };
-    Ok(Picture { stored, width, height, size, grey })
+    Ok(Picture { stored, width, height, size, grey, inks })
 }
 
 /// A resolution worth believing (scanners write 75–1200 dpi; 72 or 1 often means "unknown").
@@ -359,9 +423,10 @@ fn png_dpi(bytes: &[u8]) -> Option<(f64, f64)> {
 fn lossless(image: DynamicImage) -> Result<Picture, Unreadable> {
     let (width, height) = (image.width(), image.height());
     let grey = qr_read::ink_grey(&image);
+    let inks = inks(&image);
     let mut png = Cursor::new(vec![]);
     image.write_to(&mut png, ImageFormat::Png).map_err(|e| Unreadable::Broken(e.to_string()))?;
-    Ok(Picture { stored: Stored::Png(png.into_inner()), width, height, size: None, grey })
+    Ok(Picture { stored: Stored::Png(png.into_inner()), width, height, size: None, grey, inks })
 }
 
 /// How many frames a TIFF file has and their pixels in all, from the

@@ -14,13 +14,20 @@ use crate::layout::template;
 
 /// What made a PDF: formpress's version and the kind's id and version,
 /// recorded as the document's Creator (Info dictionary and XMP), e.g.
-/// `formpress 0.1.0 (zhengzhou-2020-dept-overall 1)`.
+/// `formpress 0.1.0 (zhengzhou-2020-dept-overall 1)`, with ` draft` after it
+/// on a draft. The draft mark lives here, in metadata formpress alone
+/// writes, so that no text of the form can make a final form read as a draft.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {
     pub formpress: String,
     /// Kind id and the manifest's `version`.
     pub kind: Option<(String, String)>,
+    /// The form had errors: every page says 草稿 and carries no 校验码.
+    pub draft: bool,
 }
+
+/// What follows the versions in a draft's Creator.
+const DRAFT: &str = " draft";
 
 impl Stamp {
     /// This build of formpress, with a kind (none for a combined PDF).
@@ -28,25 +35,36 @@ impl Stamp {
         Stamp {
             formpress: env!("CARGO_PKG_VERSION").into(),
             kind: kind.map(|k| (k.id.clone(), k.manifest.version.clone())),
+            draft: false,
         }
     }
 
     pub fn creator(&self) -> String {
-        match &self.kind {
+        let versions = match &self.kind {
             Some((id, version)) => format!("formpress {} ({id} {version})", self.formpress),
             None => format!("formpress {}", self.formpress),
-        }
+        };
+        if self.draft { versions + DRAFT } else { versions }
     }
 
     /// Reads a Creator written by `creator`; formpress before versions were
     /// recorded wrote only `formpress X`.
     pub fn parse(creator: &str) -> Option<Stamp> {
         let rest = creator.strip_prefix("formpress ")?;
+        let (rest, draft) = match rest.strip_suffix(DRAFT) {
+            Some(versions) => (versions, true),
+            None => (rest, false),
+        };
         let Some((version, kind)) = rest.split_once(" (") else {
-            return Some(Stamp { formpress: rest.trim().into(), kind: None });
+            return Some(Stamp { formpress: rest.trim().into(), kind: None, draft });
         };
         let (id, kind_version) = kind.strip_suffix(')')?.rsplit_once(' ')?;
-        Some(Stamp { formpress: version.into(), kind: Some((id.into(), kind_version.into())) })
+        Some(Stamp { formpress: version.into(), kind: Some((id.into(), kind_version.into())), draft })
+    }
+
+    /// Whether the same versions made both (the same data then lays out the same).
+    pub fn same_layout(&self, other: &Stamp) -> bool {
+        self.formpress == other.formpress && self.kind == other.kind
     }
 }
 
@@ -126,6 +144,18 @@ pub fn attachments(kind: &Kind, form: &Form) -> (String, (String, Vec<u8>)) {
     (out, file)
 }
 
+/// The names an archive of the form attaches: its YAML and each picture it
+/// names by a path inside its folder (what `attachments` writes).
+pub fn attached_names(form: &Form) -> Vec<String> {
+    let mut names = vec![yaml_name(&form.name)];
+    for (given, _) in picture_paths(form) {
+        if let Some(name) = inside_name(&given).filter(|n| !names.contains(n)) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 /// The YAML is attached under the form file's name (`form.yaml` if that name cannot be a path).
 pub(crate) fn yaml_name(path: &str) -> String {
     let name = Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -190,10 +220,15 @@ mod tests {
 
     #[test]
     fn stamps_read_back() {
-        let stamp = Stamp { formpress: "0.1.0".into(), kind: Some(("project".into(), "2".into())) };
+        let stamp = Stamp { formpress: "0.1.0".into(), kind: Some(("project".into(), "2".into())), draft: false };
         assert_eq!(stamp.creator(), "formpress 0.1.0 (project 2)");
-        assert_eq!(Stamp::parse(&stamp.creator()), Some(stamp));
-        assert_eq!(Stamp::parse("formpress 0.0.9"), Some(Stamp { formpress: "0.0.9".into(), kind: None }));
+        assert_eq!(Stamp::parse(&stamp.creator()), Some(stamp.clone()));
+        let draft = Stamp { draft: true, ..stamp.clone() };
+        assert_eq!(draft.creator(), "formpress 0.1.0 (project 2) draft");
+        assert_eq!(Stamp::parse(&draft.creator()), Some(draft.clone()));
+        assert!(draft.same_layout(&stamp));
+        let old = Stamp { formpress: "0.0.9".into(), kind: None, draft: false };
+        assert_eq!(Stamp::parse("formpress 0.0.9"), Some(old));
         assert_eq!(Stamp::parse("Typst 0.15"), None);
     }
 

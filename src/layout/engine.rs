@@ -102,9 +102,23 @@ impl Engine {
         Some(schema::check(kind, &source, &root, &covers, None).data)
     }
 
-    /// The fingerprint of a checked form (the data behind the printed 校验码).
+    /// The fingerprint of a checked form (what the printed 校验码 stands for),
+    /// with the kind's version as installed now.
     pub fn fingerprint(&self, form: &Form) -> Option<fingerprint::Fingerprint> {
-        Some(fingerprint::Fingerprint::of(form.kind.as_deref()?, &form.data, &form.assets))
+        let kind = self.catalog.kind(form.kind.as_deref()?)?;
+        self.fingerprint_as(form, &kind.manifest.version)
+    }
+
+    /// The fingerprint as another version of the form's kind would have
+    /// printed it (`verify` of a PDF whose Creator names that version).
+    pub fn fingerprint_as(&self, form: &Form, version: &str) -> Option<fingerprint::Fingerprint> {
+        Some(fingerprint::Fingerprint::of(&fingerprint::Shape {
+            kind: form.kind.as_deref()?,
+            version,
+            data: &form.data,
+            options: &form.options,
+            assets: &form.assets,
+        }))
     }
 
     fn check_in(&self, name: &str, bytes: &[u8], base: Option<&schema::Pictures>) -> Form {

@@ -38,33 +38,48 @@ const DESCENDER_SLACK_EM: f64 = 0.3;
 /// ideograph reached 2.2 pt past the right edge at 20 pt), into the margin.
 const SIDE_SLACK_EM: f64 = 0.15;
 
-#[derive(Debug, Clone, Copy)]
-struct Rect {
-    x0: f64,
-    y0: f64,
-    x1: f64,
-    y1: f64,
+/// A box on the page, in points from its top left.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub x0: f64,
+    pub y0: f64,
+    pub x1: f64,
+    pub y1: f64,
 }
 
 /// A straight rule: `at` on one axis, from `from` to `to` on the other.
 #[derive(Debug, Clone, Copy)]
-struct Rule {
-    at: f64,
-    from: f64,
-    to: f64,
+pub(crate) struct Rule {
+    pub at: f64,
+    pub from: f64,
+    pub to: f64,
 }
 
+/// Glyph bounding boxes by font and glyph: a CFF glyph's box takes
+/// outlining it, and a form uses each character many times.
+pub(crate) type GlyphBoxes = HashMap<(u128, u16), Option<ttf_parser::Rect>>;
+
+/// What (part of) a page shows.
 #[derive(Default)]
-struct Ink {
-    /// Glyph bounding boxes by font and glyph: a CFF glyph's box takes
-    /// outlining it, and a form uses each character many times.
-    boxes: HashMap<(u128, u16), Option<ttf_parser::Rect>>,
-    /// The core of every visible glyph (page coordinates, points), its run and font size.
-    glyphs: Vec<(Rect, usize, f64)>,
-    runs: Vec<String>,
-    /// Vertical and horizontal table rules.
-    vertical: Vec<Rule>,
-    horizontal: Vec<Rule>,
+pub(crate) struct Ink {
+    boxes: GlyphBoxes,
+    /// The core of every visible glyph (page coordinates, points), its run,
+    /// its text's byte range in the run and its font size.
+    pub glyphs: Vec<(Rect, usize, (usize, usize), f64)>,
+    pub runs: Vec<String>,
+    /// Vertical and horizontal table rules, each sorted by `at`.
+    pub vertical: Vec<Rule>,
+    pub horizontal: Vec<Rule>,
+}
+
+/// Everything a whole page shows, footer included.
+pub(crate) fn whole_page(page: &Frame, boxes: &mut GlyphBoxes) -> Ink {
+    let mut ink = Ink { boxes: std::mem::take(boxes), ..Ink::default() };
+    walk(page, Transform::identity(), &mut ink);
+    *boxes = std::mem::take(&mut ink.boxes);
+    ink.vertical.sort_by(|a, b| a.at.total_cmp(&b.at));
+    ink.horizontal.sort_by(|a, b| a.at.total_cmp(&b.at));
+    ink
 }
 
 /// Pages (1-based) whose body content runs below the body: a row too tall for them.
@@ -92,7 +107,7 @@ impl Margins {
 /// Every run of text with a glyph off the page body or across a table rule.
 pub fn strays(doc: &PagedDocument, margins: &Margins) -> Vec<Stray> {
     let mut out = vec![];
-    let mut boxes = HashMap::new();
+    let mut boxes = GlyphBoxes::new();
     for (i, page) in doc.pages().iter().enumerate() {
         let size = page.frame.size();
         let area = Rect {
@@ -109,7 +124,7 @@ pub fn strays(doc: &PagedDocument, margins: &Margins) -> Vec<Stray> {
         let mut seen = BTreeSet::new();
         ink.vertical.sort_by(|a, b| a.at.total_cmp(&b.at));
         ink.horizontal.sort_by(|a, b| a.at.total_cmp(&b.at));
-        for &(g, run, size) in &ink.glyphs {
+        for &(g, run, _, size) in &ink.glyphs {
             let (side, below) = (SIDE_SLACK_EM * size, DESCENDER_SLACK_EM * size);
             let off_body =
                 g.x0 < area.x0 - side || g.x1 > area.x1 + side || g.y1 > area.y1 + below || g.y0 < area.y0 - side;
@@ -124,7 +139,7 @@ pub fn strays(doc: &PagedDocument, margins: &Margins) -> Vec<Stray> {
 }
 
 /// Whether a rule sorted by `at` lies strictly inside (lo, hi) and overlaps (from, to).
-fn crosses(rules: &[Rule], lo: f64, hi: f64, from: f64, to: f64) -> bool {
+pub(crate) fn crosses(rules: &[Rule], lo: f64, hi: f64, from: f64, to: f64) -> bool {
     let start = rules.partition_point(|r| r.at <= lo);
     rules[start..].iter().take_while(|r| r.at < hi).any(|r| r.from < to && r.to > from)
 }
@@ -190,7 +205,7 @@ fn walk_item(pos: Point, item: &FrameItem, ts: Transform, ink: &mut Ink) {
                         y1: a.y.to_pt().max(c.y.to_pt()),
                     };
                     if rect.x0 < rect.x1 && rect.y0 < rect.y1 {
-                        ink.glyphs.push((rect, run, size.to_pt()));
+                        ink.glyphs.push((rect, run, (g.range().start, g.range().end), size.to_pt()));
                     }
                 }
                 x += advance;

@@ -293,7 +293,7 @@ impl Engine {
                 draft: job.draft,
                 date: job.date,
                 ident: ident(kind, form),
-                creator: attach::Stamp::running(Some(kind)).creator(),
+                creator: attach::Stamp { draft: job.draft, ..attach::Stamp::running(Some(kind)) }.creator(),
                 attachments: if job.archive { attach::attached(form) } else { vec![] },
             });
         }
@@ -569,7 +569,13 @@ impl Job {
         let mut code = None;
         let mut page_codes = None;
         if !draft && flag("fingerprint").unwrap_or(true) {
-            let fp = fingerprint::Fingerprint::of(&kind.id, &form.data, &form.assets);
+            let fp = fingerprint::Fingerprint::of(&fingerprint::Shape {
+                kind: &kind.id,
+                version: &kind.manifest.version,
+                data: &form.data,
+                options: &form.options,
+                assets: &form.assets,
+            });
             // Each page's QR code is drawn by the World when the footer asks for it.
             meta["qr"] = json!({ "dir": qr::QR_DIR, "side": qr::qr_side_mm() });
             meta["code"] = json!(fp.code());

@@ -410,7 +410,7 @@ fn every_option_that_changes_the_page_changes_the_code() {
         ("{unit: 元}", "amounts printed in 元 are 10 000 times those in 万元"),
         ("{labels: {department: 主管部门}}", "another label"),
         ("{repeat_labels: false}", "labels not repeated on a new page"),
-        ("{repeat_header: true}", "the column header on every page"),
+        ("{repeat_header: false}", "the column header on the first page only"),
         ("{year_line: false}", "no year line"),
         ("{number_goals: false}", "goals not numbered"),
         ("{seal_across: seal.png}", "a 骑缝章"),

@@ -104,6 +104,21 @@ pub struct Ours<'a> {
     pub widgets: &'a [ObjectIdentifier],
 }
 
+/// Whether a destinations name tree holds only the 签章区's corners
+/// (`layout::pdf::SIGN_AREA`), in one flat /Names array as typst-pdf writes it.
+fn only_sign_area(tree: &Dict) -> bool {
+    if tree.contains_key(b"Kids") {
+        return false;
+    }
+    let Some(names) = tree.get::<Array>(b"Names") else { return true };
+    names.iter::<hayro_interpret::hayro_syntax::object::Object>().step_by(2).all(|key| match key {
+        hayro_interpret::hayro_syntax::object::Object::String(s) => {
+            crate::layout::pdf::SIGN_AREA.iter().any(|a| a.as_bytes() == s.as_bytes())
+        }
+        _ => false,
+    })
+}
+
 /// Everything in the document formpress did not write.
 pub fn find(doc: &Pdf, attachments: &[String], ours: &Ours) -> Vec<Extra> {
     let mut out = vec![];
@@ -116,6 +131,10 @@ pub fn find(doc: &Pdf, attachments: &[String], ours: &Ours) -> Vec<Extra> {
         }
         if let Some(names) = catalog.get::<Dict>(b"Names") {
             for key in names.keys().filter(|k| k.as_ref() != b"EmbeddedFiles") {
+                // The named destinations formpress writes: the corners of the 签章区.
+                if key.as_ref() == b"Dests" && names.get::<Dict>(b"Dests").is_some_and(|d| only_sign_area(&d)) {
+                    continue;
+                }
                 out.push(Extra::Names(name_text(key.as_ref())));
             }
         }

@@ -240,10 +240,14 @@ where
     D: for<'a> Device<'a> + Default,
 {
     let mut out = vec![];
-    let _ = each_page(pdf, |_| D::default(), |device, media, _| -> Result<(), std::convert::Infallible> {
-        out.push(done(device, media));
-        Ok(())
-    });
+    let _ = each_page(
+        pdf,
+        |_| D::default(),
+        |device, media, _| -> Result<(), std::convert::Infallible> {
+            out.push(done(device, media));
+            Ok(())
+        },
+    );
     out
 }
 

@@ -105,16 +105,6 @@ fn read_at(page: &GrayImage, factor: u32) -> Read {
             }
         }
     }
-    // A code of 4-pixel modules reads at some pixel phases only: the
-    // footer's corner once more at twice the size.
-    if foreign.is_none() {
-        let (x, y, rw, rh) = regions[0];
-        let crop = image::imageops::crop_imm(work, x, y, rw, rh).to_image();
-        let big = image::imageops::resize(&crop, rw * 2, rh * 2, image::imageops::FilterType::Triangle);
-        if let Some((text, corners)) = decode(&big).into_iter().find(|(t, _)| t.starts_with(QR_PREFIX)) {
-            return Read::Code(text, place(corners.map(|c| rqrr::Point { x: c.x / 2, y: c.y / 2 }), x, y));
-        }
-    }
     match foreign {
         Some(text) => Read::Foreign(text),
         None => decode(work).into_iter().next().map_or(Read::Nothing, |(t, corners)| {
@@ -226,7 +216,12 @@ mod tests {
         // The code's modules start 2 modules (10 pixels) into the drawn square.
         let side = f64::from(n * 5);
         let near = |a: Corner, b: Corner| (a.0 - b.0).abs() <= 2.5 && (a.1 - b.1).abs() <= 2.5;
-        assert!(near(corners[0], (1010.0, 1510.0)) && near(corners[2], (1010.0 + side, 1510.0 + side)), "{corners:?}");
+        // The far corner is an estimate (no finder pattern there): within a module.
+        let within_module = |a: Corner, b: Corner| (a.0 - b.0).abs() <= 5.5 && (a.1 - b.1).abs() <= 5.5;
+        assert!(
+            near(corners[0], (1010.0, 1510.0)) && within_module(corners[2], (1010.0 + side, 1510.0 + side)),
+            "{corners:?}"
+        );
         // A big scan is shrunk before it is searched; corners come back in its pixels.
         let big = image::imageops::resize(&page, 4960, 7016, image::imageops::Nearest);
         let Read::Code(text, big_corners) = read(&big) else { panic!("not read") };

@@ -507,6 +507,9 @@ fn seals(added: &[bool], printed: &[bool], w: usize, h: usize) -> Vec<(f64, f64,
 
 /// Patches of a change smaller than this many pixels (1 mm²) are noise.
 const MIN_PATCH: usize = 16;
+/// The same in a black-and-white scan, whose threshold leaves specks of up
+/// to 2 mm² along printed text (a digit changed by pen is larger).
+const MIN_PATCH_BILEVEL: usize = 40;
 
 /// Lays the scan over the page and names what differs. `corners` are the
 /// scan's QR code corners, in the scan's own pixels (before `inks` shrank it).
@@ -595,7 +598,7 @@ pub fn compare(page: &RefPage, number: usize, inks: &Inks, corners: [Corner; 4])
     let chunk = (4.0 * PX_PER_MM) as usize;
     for (mask, is_added) in [(&added, true), (&missing, false)] {
         for patch in pixel_diff::patches(mask, w, h) {
-            if patch.pixels < MIN_PATCH {
+            if patch.pixels < if inks.bilevel { MIN_PATCH_BILEVEL } else { MIN_PATCH } {
                 continue;
             }
             for cy in (patch.y0..=patch.y1).step_by(chunk) {

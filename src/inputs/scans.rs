@@ -102,6 +102,9 @@ pub struct Inks {
     pub red: GrayImage,
     /// The scan has colour (else red cannot be told from grey).
     pub colour: bool,
+    /// The scan is black and white only (a bilevel scan): its thresholding
+    /// makes specks of 1–2 mm² where a grey scan has none.
+    pub bilevel: bool,
 }
 
 /// The picture is shrunk by a whole factor to about 100–200 dpi (an A4
@@ -116,6 +119,7 @@ pub fn inks(image: &DynamicImage) -> Inks {
     let mut dark = GrayImage::new(w, h);
     let mut red = GrayImage::new(w, h);
     let mut colour = false;
+    let mut bilevel = true;
     let rgb;
     let (samples, channels): (&[u8], usize) = match image {
         DynamicImage::ImageLuma8(g) => (g.as_raw(), 1),
@@ -134,6 +138,7 @@ pub fn inks(image: &DynamicImage) -> Inks {
                     let i = (y as usize * width + x as usize) * channels;
                     let px = &samples[i..i + channels];
                     let (max, min) = (px.iter().copied().max().unwrap_or(255), px.iter().copied().min().unwrap_or(255));
+                    bilevel &= (max == 0 || max == 255) && max == min;
                     l += u32::from(max);
                     d += u32::from(min);
                     if channels == 3 {
@@ -149,7 +154,7 @@ pub fn inks(image: &DynamicImage) -> Inks {
             red.put_pixel(bx, by, image::Luma([tint]));
         }
     }
-    Inks { factor, light, dark, red, colour }
+    Inks { factor, light, dark, red, colour, bilevel }
 }
 
 /// Why a page could not be read.

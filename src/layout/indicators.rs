@@ -447,8 +447,11 @@ fn fit_widths(cols: &[Column], texts: &[Vec<String>], style: &Style) -> Vec<f64>
         cap[i] = texts[i].iter().map(|t| lines(t)).fold(head, f64::max).max(min[i]);
         demand[i] = texts[i].iter().map(|t| text_em(t)).sum::<f64>().sqrt() * cols[i].width;
     }
+    // The block label's column is as wide as the label column of the part above
+    // (`block_width`: one grid), its label wrapping as the official form's does.
     if let Some(b) = block {
-        (min[b], cap[b], demand[b]) = (block_em.max(min[b]), block_em.max(min[b]), 0.0);
+        let w = if style.block_width.is_some() { block_em } else { min[b] };
+        (min[b], cap[b], demand[b]) = (w, w, 0.0);
     }
     let weights = weights(cols, &demand, block);
     let mut width = share(room, &min, &cap, &demand, &weights, &[]);

@@ -360,13 +360,23 @@ impl Walk<'_> {
             FieldType::Signature => crate::form::kind::signature_fields().clone(),
             _ => spec.fields.clone().unwrap_or_default(),
         };
-        if let Some(out) = self.halves(&fields, path, area) {
-            return Y::Map(out);
-        }
-        let mut out = vec![];
+        let mut out = match self.halves(&fields, path, area) {
+            Some(out) => out,
+            None => {
+                let mut out = vec![];
+                for (k, f) in &fields {
+                    if let Some(v) = self.field(area, &format!("{path}.{k}"), f) {
+                        out.push((k.clone(), v));
+                    }
+                }
+                out
+            }
+        };
+        // A required part every cell of which is blank (年度 of a blank 项目资金) is
+        // there, blank, as the sheet shows it: `year: {}`.
         for (k, f) in &fields {
-            if let Some(v) = self.field(area, &format!("{path}.{k}"), f) {
-                out.push((k.clone(), v));
+            if f.required && f.ty == FieldType::Record && !out.iter().any(|(key, _)| key == k) {
+                out.push((k.clone(), Y::Bare("{}".into())));
             }
         }
         Y::Map(out)
@@ -645,6 +655,15 @@ impl Walk<'_> {
         for (k, f) in &row_fields {
             wanted.push((k.clone(), self.labels_of(k, &names(f))));
         }
+        // A column the form says it does not have (option `absent`) is not looked for: its
+        // caption may be another column's (广西's 二级指标 column holds the indicators).
+        let absent: Vec<String> = self
+            .options
+            .get("absent")
+            .and_then(|a| a.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        wanted.retain(|(k, _)| !absent.contains(k));
         // A half named in the caption itself: 二级指标（长期）.
         let side_named = |text: &str| {
             let b = bracketed(text)?;

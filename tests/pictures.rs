@@ -76,12 +76,11 @@ fn differing(a: &(usize, usize, Vec<u8>), b: &(usize, usize, Vec<u8>)) -> Option
     if (a.0, a.1) != (b.0, b.1) {
         return None;
     }
-    let changed = a
-        .2
-        .chunks_exact(3)
-        .zip(b.2.chunks_exact(3))
-        .filter(|(p, q)| p.iter().zip(q.iter()).any(|(x, y)| (i32::from(*x) - i32::from(*y)).abs() > CHANNEL))
-        .count();
+    let changed =
+        a.2.chunks_exact(3)
+            .zip(b.2.chunks_exact(3))
+            .filter(|(p, q)| p.iter().zip(q.iter()).any(|(x, y)| (i32::from(*x) - i32::from(*y)).abs() > CHANNEL))
+            .count();
     Some(changed)
 }
 

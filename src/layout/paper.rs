@@ -20,6 +20,7 @@ use serde_json::Value as Json;
 use typst::layout::{Abs, Frame, FrameItem, Point, Transform};
 use typst_layout::PagedDocument;
 
+use crate::form::findings::Place;
 use crate::form::kind::{Field, FieldType, Kind, signature_fields};
 use crate::layout::ink::Margins;
 
@@ -51,7 +52,7 @@ pub struct Unprinted {
 /// pictures are not text; values the kind computes are not typed).
 pub fn cells(kind: &Kind, data: &Json) -> Vec<Cell> {
     let mut out = vec![];
-    let root = Place::default();
+    let root = Place::root();
     for (key, spec) in &kind.manifest.fields {
         if let Some(value) = data.get(key) {
             field(
@@ -63,32 +64,6 @@ pub fn cells(kind: &Kind, data: &Json) -> Vec<Cell> {
         }
     }
     out
-}
-
-#[derive(Default, Clone)]
-struct Place {
-    yaml: String,
-    label: String,
-}
-
-impl Place {
-    fn key(&self, key: &str, label: &str) -> Place {
-        Place {
-            yaml: if self.yaml.is_empty() { key.to_string() } else { format!("{}.{key}", self.yaml) },
-            label: join(&self.label, label),
-        }
-    }
-    fn index(&self, i: usize, label: &str) -> Place {
-        Place { yaml: format!("{}[{i}]", self.yaml), label: join(&self.label, label) }
-    }
-}
-
-fn join(a: &str, b: &str) -> String {
-    match (a.is_empty(), b.is_empty()) {
-        (true, _) => b.to_string(),
-        (_, true) => a.to_string(),
-        _ => format!("{a} › {b}"),
-    }
 }
 
 fn squash(s: &str) -> String {

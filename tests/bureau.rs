@@ -22,7 +22,7 @@ const FILLED: [(&str, &str, usize); 11] = [
     ("04-qingshen", "sichuan-qingshen-fgj-2023-project-self-eval", 5),
     ("05-xiaoxian", "anhui-xiaoxian-hexi-village-2023-project-self-eval", 0),
     ("06-jingyan", "sichuan-jingyan-matazhen-2023-project", 7),
-    ("07-wuhai", "neimenggu-wuhai-gongxiaoshe-2021-project", 12),
+    ("07-wuhai", "neimenggu-wuhai-gongxiaoshe-2021-project", 0),
     ("08-xiangtan-2024", "hunan-xiangtan-huanweichu-2024-project", 0),
     ("09-bingtuan", "xinjiang-bingtuan-liutuan-2021-project", 1),
     ("10-fuliang", "jiangxi-fuliang-linyeju-dept-overall", 2),
@@ -32,13 +32,14 @@ const FILLED: [(&str, &str, usize); 11] = [
 /// Published values the bureau's sheet does not print (南岳镇's year is only in its project name).
 const NOT_ON_SHEET: [(&str, &str); 1] = [("11-nanyuezhen", "year")];
 
-/// The workbooks whose every value lands where the published form has it (the others are issue 27's rest).
-const EXACT: [&str; 9] = [
+/// The workbooks whose every value lands where the published form has it (06 is a listing of projects).
+const EXACT: [&str; 10] = [
     "01-qingshan-infra",
     "02-zhaohua",
     "03-yongde",
     "04-qingshen",
     "05-xiaoxian",
+    "07-wuhai",
     "08-xiangtan-2024",
     "09-bingtuan",
     "10-fuliang",
@@ -201,4 +202,98 @@ fn an_imported_bureau_workbook_renders_every_value() {
         let lost: Vec<&String> = values.iter().filter(|v| !text.contains(v.as_str())).collect();
         assert!(lost.is_empty(), "{name}: not on the page: {lost:?}");
     }
+}
+
+/// The indicator columns of the published form's layout (its sidecar
+/// `tests/real/<slug>.layout.yaml`, from which make.py wrote the workbook):
+/// each column's caption as the sheet prints it, in the sheet's order.
+fn sheet_columns(slug: &str) -> Vec<String> {
+    let script = "import json,sys,yaml\n\
+                  d = yaml.safe_load(open(sys.argv[1], encoding='utf-8'))\n\
+                  t = [p for p in d['parts'] if p['part'] == 'indicators'][0]\n\
+                  print(json.dumps([c['caption'] for c in t['columns'] if c.get('key') and c.get('caption')]))";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(common::root().join(format!("tests/real/{slug}.layout.yaml")))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Where each caption is printed on the page: the words that spell it going
+/// down one column (a caption wraps in a narrow cell), as (x, y) of its first
+/// word, for every place it is printed.
+fn printed_at(words: &[(String, f64, f64, f64)], caption: &str) -> Vec<(f64, f64)> {
+    let want = common::squash(caption);
+    let mut found = vec![];
+    for w in words.iter().filter(|w| !w.0.is_empty() && want.starts_with(&w.0)) {
+        let (mut got, mut x0, mut x1, mut y) = (w.0.clone(), w.1, w.2, w.3);
+        while got.len() < want.len() {
+            let next = words
+                .iter()
+                .filter(|v| v.3 > y && v.3 < y + 20.0 && v.1 < x1 && v.2 > x0 && want[got.len()..].starts_with(&v.0))
+                .min_by(|a, b| a.3.total_cmp(&b.3));
+            let Some(v) = next else { break };
+            got.push_str(&v.0);
+            (x0, x1, y) = (x0.min(v.1), x1.max(v.2), v.3);
+        }
+        if got == want {
+            found.push((x0, w.3));
+        }
+    }
+    found
+}
+
+/// Issue 27 item 2: the PDF of an imported bureau workbook prints the
+/// indicator columns the sheet has, with the sheet's captions, in the sheet's
+/// order (read back from page 1: the header row is where most captions stand).
+#[test]
+fn an_imported_workbook_prints_the_sheets_columns_in_its_order_and_words() {
+    let engine = common::engine();
+    let mut failures = vec![];
+    for (name, slug, _) in FILLED.iter().filter(|(n, ..)| EXACT.contains(n)) {
+        let imported = import(name);
+        let form = engine.check("imported.yaml", imported.yaml.as_bytes());
+        let pdf = engine.render(&form, &RenderOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}")).pdf;
+        let words = common::word_boxes(&pdf, 1);
+        let captions = sheet_columns(slug);
+        let places: Vec<Vec<(f64, f64)>> = captions.iter().map(|c| printed_at(&words, c)).collect();
+        // The header row: the height at which most of the captions are printed.
+        let near = |y: f64, at: &[(f64, f64)]| {
+            at.iter()
+                .filter(|p| (p.1 - y).abs() < 25.0)
+                .min_by(|a, b| (a.1 - y).abs().total_cmp(&(b.1 - y).abs()))
+                .copied()
+        };
+        let row = places
+            .iter()
+            .flatten()
+            .map(|p| p.1)
+            .max_by_key(|&y| places.iter().filter(|at| near(y, at).is_some()).count());
+        let Some(row) = row else {
+            failures.push(format!("{name}: none of {captions:?} printed"));
+            continue;
+        };
+        // A caption printed twice in the header (each half of a side-by-side table) is
+        // its first column the first time, its second the second.
+        let xs: Vec<Option<f64>> = captions
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let nth = captions[..i].iter().filter(|x| *x == c).count();
+                let mut at: Vec<f64> = places[i].iter().filter(|p| (p.1 - row).abs() < 25.0).map(|p| p.0).collect();
+                at.sort_by(f64::total_cmp);
+                at.dedup_by(|a, b| (*a - *b).abs() < 1.0);
+                at.get(nth).copied()
+            })
+            .collect();
+        let missing: Vec<&String> = captions.iter().zip(&xs).filter(|(_, x)| x.is_none()).map(|(c, _)| c).collect();
+        let xs: Vec<f64> = xs.into_iter().flatten().collect();
+        let out_of_order = xs.windows(2).any(|w| w[1] <= w[0]);
+        if !missing.is_empty() || out_of_order {
+            failures.push(format!("{name}: captions {captions:?}: not in the header {missing:?}, x {xs:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -183,8 +183,15 @@ pub fn caption_keys(manifest: &Manifest) -> Vec<String> {
                 walk(crate::form::kind::signature_fields(), &format!("{path}."), out);
             }
             if field.ty == FieldType::Indicators {
-                out.extend((0..field.levels.len()).map(|l| format!("level{l}")));
-                out.extend(field.row.iter().flatten().map(|(k, _)| k.clone()));
+                let columns: Vec<String> = (0..field.levels.len())
+                    .map(|l| format!("level{l}"))
+                    .chain(field.row.iter().flatten().map(|(k, _)| k.clone()))
+                    .collect();
+                // A half's own column (`mid.name`: its caption 三级指标（长期）, blank in that half only).
+                for side in &field.sides {
+                    out.extend(columns.iter().filter(|c| *c != "level0").map(|c| format!("{}.{c}", side.key)));
+                }
+                out.extend(columns);
             }
         }
     }

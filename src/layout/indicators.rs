@@ -281,7 +281,11 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
     let repeat_labels = style.repeat_labels;
     let k = shared_levels(spec);
     let row_fields = spec.row.as_ref().expect("indicators has row");
-    let label = |key: &str, default: &str| style.labels.get(key).cloned().unwrap_or_else(|| default.to_string());
+    // A half's own caption (`mid.level1`: 二级指标（长期）) before the one both halves share.
+    let label = |key: &str, default: &str| {
+        let shared = key.split_once('.').map_or(key, |(_, k)| k);
+        style.labels.get(key).or_else(|| style.labels.get(shared)).cloned().unwrap_or_else(|| default.to_string())
+    };
     // A level is printed when some group of it has a name (a flat list has none).
     let named = |l: usize| {
         slots.iter().any(|slot| {
@@ -342,7 +346,7 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             let level = &spec.levels[l];
             cols.push(Column {
                 key: format!("{prefix}level{l}"),
-                label: label(&format!("level{l}"), &level.label),
+                label: label(&format!("{prefix}level{l}"), &level.label),
                 col: Col::SideLevel(s, l),
                 merge: true,
                 repeat: level.repeat && repeat_labels,
@@ -365,7 +369,7 @@ fn columns(spec: &Field, style: &Style, slots: &[Slot]) -> Vec<Column> {
             }
             cols.push(Column {
                 key: format!("{prefix}{name}"),
-                label: label(name, &f.label),
+                label: label(&format!("{prefix}{name}"), &f.label),
                 col: Col::Field(s, name.clone()),
                 merge: f.merge,
                 repeat: f.merge && f.repeat && repeat_labels,
@@ -385,7 +389,7 @@ fn in_order(cols: &mut Vec<Column>, order: &[String]) {
     let split = |key: &str| {
         key.split_once('.').map_or((String::new(), key.to_string()), |(a, b)| (a.to_string(), b.to_string()))
     };
-    let rank = |key: &str| order.iter().position(|o| *o == split(key).1);
+    let rank = |key: &str| order.iter().position(|o| o == key || *o == split(key).1);
     let sides: Vec<String> = cols.iter().map(|c| split(&c.key).0).collect::<BTreeSet<_>>().into_iter().collect();
     for side in sides {
         let listed = |c: &Column| split(&c.key).0 == side && rank(&c.key).is_some();

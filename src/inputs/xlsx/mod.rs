@@ -16,6 +16,7 @@ mod cells;
 mod emit;
 mod labels;
 mod place;
+mod shape;
 
 use std::collections::HashSet;
 
@@ -133,6 +134,7 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
         table_rows: None,
         unnumbered: false,
         no_year: false,
+        seen: Default::default(),
     };
     let data = reader.form();
     if deadline.passed() {
@@ -183,6 +185,11 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
                 labels.entry(k.clone()).or_insert_with(|| serde_json::Value::String(text.clone()));
             }
         }
+    }
+    // The sheet's shape (column order, blank columns, cells it lacks) and the rule set its names follow.
+    if meta_kind.is_none() {
+        shape::into_options(kind, &reader.seen, &mut options);
+        shape::fitting_rule_sets(engine, kind, &mut options, |o| write_yaml(&cells.sheet, &[], &kind.id, o, &data));
     }
     let yaml = write_yaml(&cells.sheet, &notes, &kind.id, &options, &data);
     Ok(Imported { kind: kind.id.clone(), sheet: cells.sheet.clone(), yaml, notes, unplaced: unplaced.len() })

@@ -26,6 +26,29 @@ pub(super) struct Walk<'a> {
     pub(super) unnumbered: bool,
     /// The indicator table's rows, header included (no notes are taken from them).
     pub(super) table_rows: Option<(u32, u32)>,
+    /// What the sheet shows of the form's shape, for the options `order`, `show` and `absent`.
+    pub(super) seen: Seen,
+}
+
+/// A money table as the sheet shows it: its field, its columns in the sheet's
+/// order, and its lines with whether each is blank.
+#[derive(Debug)]
+pub(super) struct MoneySeen {
+    pub(super) path: String,
+    pub(super) columns: Vec<String>,
+    pub(super) lines: Vec<(String, bool)>,
+}
+
+/// The shape of a bureau's sheet as the walk found it.
+#[derive(Debug, Default)]
+pub(super) struct Seen {
+    /// The indicator table's columns in the sheet's order (`mid.name` in a half), each
+    /// with whether every row leaves it blank.
+    pub(super) columns: Vec<(String, bool)>,
+    /// A money table (a 自评表's 预算执行情况).
+    pub(super) money: Option<MoneySeen>,
+    /// Top-level cells of the kind whose caption the sheet does not print.
+    pub(super) not_on_sheet: Vec<String>,
 }
 
 /// A block of the sheet to search: rows r0..=r1, columns c0..=c1.
@@ -260,7 +283,7 @@ impl Walk<'_> {
         let Some((r0, c0, r1, c1)) = self.find(area, &labels) else {
             // A top-level record whose own label is not printed (a 签章区): look for its
             // fields. A nested one without its label was left blank.
-            return match spec.ty {
+            let found = match spec.ty {
                 FieldType::Text | FieldType::Money | FieldType::Number | FieldType::Integer | FieldType::Date => {
                     self.in_one_cell(area, &labels, path, spec).map(|t| self.scalar(spec, t))
                 }
@@ -270,6 +293,10 @@ impl Walk<'_> {
                 }
                 _ => None,
             };
+            if found.is_none() && !path.contains('.') && !self.own {
+                self.seen.not_on_sheet.push(path.to_string());
+            }
+            return found;
         };
         self.used.insert((r0, c0));
         self.caption_seen(path, &spec.label, r0, c0);
@@ -456,6 +483,9 @@ impl Walk<'_> {
                 parts = vec![(first, above), (last, Area { r0: ar, ..area })];
             }
         }
+        if parts.len() == 1 {
+            self.seen.not_on_sheet.push(format!("{path}.{}", first.0)); // a form without its 中期 money
+        }
         let mut out = vec![];
         for ((k, f), part) in parts {
             let p = format!("{path}.{k}");
@@ -504,6 +534,7 @@ impl Walk<'_> {
         }
         let rows = Area { r0: hr + 1, ..area };
         let mut out = vec![];
+        let mut lines = vec![];
         for (sub, f) in spec.fields.iter().flatten() {
             let labels = self.labels_of(&format!("{path}.{sub}"), &names(f));
             let Some((r, c, _, _)) = self.find(rows, &labels) else { continue };
@@ -516,7 +547,14 @@ impl Walk<'_> {
                     record.push((k.clone(), self.scalar(&columns[k], text)));
                 }
             }
+            lines.push((sub.clone(), record.is_empty()));
             out.push((sub.clone(), Y::Map(record)));
+        }
+        if !self.own {
+            let mut order: Vec<(u32, String)> = cols;
+            order.sort();
+            let columns = order.into_iter().map(|(_, k)| k).collect();
+            self.seen.money = Some(MoneySeen { path: path.to_string(), columns, lines });
         }
         Some(Y::Map(out))
     }
@@ -643,6 +681,31 @@ impl Walk<'_> {
         }
     }
 
+    /// 指标性质 and 指标方向 hold each other's values on some sheets (乌海: 指标性质 正向,
+    /// 指标方向 =): a column of 正向/反向 is the direction, one of ≥/=/定量 the comparator,
+    /// whatever its caption says (the caption is kept: option `labels`). Nothing changes
+    /// when the values fit their captions or renaming would give two columns one key.
+    fn by_content(&self, cols: Vec<(u32, String)>, rows: &[u32]) -> Vec<(u32, String)> {
+        let all = |c: u32, fits: fn(&str) -> bool| {
+            let mut values = rows.iter().map(|&r| norm(self.cells.at(r, c))).filter(|t| !t.is_empty()).peekable();
+            values.peek().is_some() && values.all(|t| fits(&t))
+        };
+        let renamed: Vec<(u32, String)> = cols
+            .iter()
+            .map(|(c, k)| {
+                let (side, field) = k.rsplit_once('.').map_or(("", k.as_str()), |(s, f)| (s, f));
+                let to = match field {
+                    "nature" if all(*c, is_direction) => "direction",
+                    "direction" if all(*c, is_comparator) => "nature",
+                    _ => return (*c, k.clone()),
+                };
+                (*c, if side.is_empty() { to.to_string() } else { format!("{side}.{to}") })
+            })
+            .collect();
+        let keys: HashSet<&String> = renamed.iter().map(|(_, k)| k).collect();
+        if keys.len() == renamed.len() { renamed } else { cols }
+    }
+
     /// The indicator table: its header row maps columns to keys; merged 一级
     /// and 二级 cells make the groups; merged 指标解释 cells are left out below
     /// their first row (they share the cell above).
@@ -705,17 +768,10 @@ impl Walk<'_> {
                 *k = format!("{}.{k}", last.key);
             }
         }
-        let cols = cols;
-        for (c, k) in &cols {
+        for (c, _) in &cols {
             self.take(hr, *c);
             if hr > 0 && spec.sides.iter().any(|s| norm(self.cells.at(hr - 1, *c)).starts_with(&norm(&s.label))) {
                 self.take(hr - 1, *c);
-            }
-            // A column's own caption (目标值 for 指标值), unless it names a half (it heads one column of two).
-            if let Some(f) = row_fields.get(k.rsplit('.').next().unwrap_or(k))
-                && side_named(self.cells.at(hr, *c)).is_none()
-            {
-                self.caption_seen(k.rsplit('.').next().unwrap_or(k), &f.label, hr, *c);
             }
         }
         if let Some(block) = &spec.block {
@@ -774,6 +830,25 @@ impl Walk<'_> {
             }
             rows.push(r);
         }
+        let cols = if self.own { cols } else { self.by_content(cols, &rows) };
+        for (c, k) in &cols {
+            let key = k.rsplit('.').next().unwrap_or(k);
+            let label = match key.strip_prefix("level").and_then(|l| l.parse::<usize>().ok()) {
+                Some(l) => spec.levels.get(l).map(|level| level.label.clone()),
+                None => row_fields.get(key).map(|f| f.label.clone()),
+            };
+            // A column's own caption (目标值 for 指标值); one that names its half (二级指标（长期）)
+            // is that half's caption (`mid.level1`).
+            if let Some(label) = label {
+                let half = side_named(self.cells.at(hr, *c)).is_some();
+                self.caption_seen(if half { k } else { key }, &label, hr, *c);
+            }
+            if !self.own {
+                let blank = rows.iter().all(|&r| self.cells.at(r, *c).trim().is_empty());
+                self.seen.columns.push((k.clone(), blank));
+            }
+        }
+        let col_of = |key: &str| cols.iter().find(|(_, k)| k == key).map(|(c, _)| *c);
         let top = cols.iter().map(|(c, _)| self.cells.region(hr, *c).0).min().unwrap_or(hr);
         self.table_rows = Some((top, rows.last().copied().unwrap_or(hr)));
         // A table printed with its columns and no text at all (a blank template, a form
@@ -922,6 +997,17 @@ pub(super) struct Sub {
 }
 
 /// Text that can be an amount: it has a digit, or no words at all (`—`, `/`).
+/// A 指标方向 value: 正向 or 反向 (指标).
+fn is_direction(text: &str) -> bool {
+    matches!(text.trim_end_matches("指标"), "正向" | "反向")
+}
+
+/// A 指标性质 value: a comparator (≥, ＝, ≤ …) or 定量/定性.
+fn is_comparator(text: &str) -> bool {
+    matches!(text, "定量" | "定性" | "大于等于" | "小于等于" | "等于" | "大于" | "小于")
+        || !text.is_empty() && text.chars().all(|c| "≥≤=＝═><≧≦＞＜≈".contains(c))
+}
+
 fn amount_like(text: &str) -> bool {
     text.chars().any(|c| c.is_ascii_digit()) || !has_words(text)
 }

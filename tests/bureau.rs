@@ -245,9 +245,41 @@ fn printed_at(words: &[(String, f64, f64, f64)], caption: &str) -> Vec<(f64, f64
     found
 }
 
+/// What is wrong with page 1's indicator header against the sheet's captions
+/// in the sheet's order (None when every caption is printed there, in order):
+/// the header row is where most captions stand.
+fn header_fault(pdf: &[u8], captions: &[String]) -> Option<String> {
+    let words = common::word_boxes(pdf, 1);
+    let places: Vec<Vec<(f64, f64)>> = captions.iter().map(|c| printed_at(&words, c)).collect();
+    let near = |y: f64, at: &[(f64, f64)]| at.iter().any(|p| (p.1 - y).abs() < 25.0);
+    let Some(row) =
+        places.iter().flatten().map(|p| p.1).max_by_key(|&y| places.iter().filter(|at| near(y, at)).count())
+    else {
+        return Some(format!("none of {captions:?} printed"));
+    };
+    // A caption printed twice in the header (each half of a side-by-side table) is
+    // its first column the first time, its second the second.
+    let xs: Vec<Option<f64>> = captions
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let nth = captions[..i].iter().filter(|x| *x == c).count();
+            let mut at: Vec<f64> = places[i].iter().filter(|p| (p.1 - row).abs() < 25.0).map(|p| p.0).collect();
+            at.sort_by(f64::total_cmp);
+            at.dedup_by(|a, b| (*a - *b).abs() < 1.0);
+            at.get(nth).copied()
+        })
+        .collect();
+    let missing: Vec<&String> = captions.iter().zip(&xs).filter(|(_, x)| x.is_none()).map(|(c, _)| c).collect();
+    let xs: Vec<f64> = xs.into_iter().flatten().collect();
+    let out_of_order = xs.windows(2).any(|w| w[1] <= w[0]);
+    (!missing.is_empty() || out_of_order)
+        .then(|| format!("captions {captions:?}: not in the header {missing:?}, x {xs:?}"))
+}
+
 /// Issue 27 item 2: the PDF of an imported bureau workbook prints the
 /// indicator columns the sheet has, with the sheet's captions, in the sheet's
-/// order (read back from page 1: the header row is where most captions stand).
+/// order (read back from page 1).
 #[test]
 fn an_imported_workbook_prints_the_sheets_columns_in_its_order_and_words() {
     let engine = common::engine();
@@ -256,43 +288,84 @@ fn an_imported_workbook_prints_the_sheets_columns_in_its_order_and_words() {
         let imported = import(name);
         let form = engine.check("imported.yaml", imported.yaml.as_bytes());
         let pdf = engine.render(&form, &RenderOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}")).pdf;
-        let words = common::word_boxes(&pdf, 1);
-        let captions = sheet_columns(slug);
-        let places: Vec<Vec<(f64, f64)>> = captions.iter().map(|c| printed_at(&words, c)).collect();
-        // The header row: the height at which most of the captions are printed.
-        let near = |y: f64, at: &[(f64, f64)]| {
-            at.iter()
-                .filter(|p| (p.1 - y).abs() < 25.0)
-                .min_by(|a, b| (a.1 - y).abs().total_cmp(&(b.1 - y).abs()))
-                .copied()
-        };
-        let row = places
+        if let Some(fault) = header_fault(&pdf, &sheet_columns(slug)) {
+            failures.push(format!("{name}: {fault}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Blank templates as bureaus send them, and the published blank forms they follow.
+const BLANKS: [(&str, &str); 3] = [
+    ("blank-keji", "national-keji-yindao-2021-project-self-eval-blank"),
+    ("blank-guangxi", "guangxi-gxglmes-2021-project-blank"),
+    ("blank-jiaxian", "shaanxi-jiaxian-2016-project-blank"),
+];
+
+/// Issue 27 item 3: `template --from-xlsx` turns a region's blank template
+/// into a kind; `new` writes its blank form, which renders as the blank
+/// official form: a final PDF with the sheet's title, its indicator columns in
+/// its captions and order, every name the published blank pre-prints, and none
+/// of the base kind's example values.
+#[test]
+fn a_blank_workbook_becomes_a_kind_whose_new_form_renders_as_the_blank_form() {
+    let mut failures = vec![];
+    for (name, slug) in BLANKS {
+        let dir = tempfile::tempdir().unwrap();
+        let kinds = dir.path().join("kinds");
+        let book = workbooks().join(format!("{name}.xlsx"));
+        let folder = kinds.join(name);
+        let (code, out) =
+            common::formpress_cli(&["template", "--from-xlsx", book.to_str().unwrap(), "-o", folder.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{name}: {out}");
+        let blank = dir.path().join("blank.yaml");
+        let pdf = dir.path().join("blank.pdf");
+        let templates = kinds.to_str().unwrap();
+        let (code, out) =
+            common::formpress_cli(&["new", name, "--templates", templates, "-o", blank.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{name}: {out}");
+        let (code, out) = common::formpress_cli(&[
+            "render",
+            blank.to_str().unwrap(),
+            "--templates",
+            templates,
+            "-o",
+            pdf.to_str().unwrap(),
+        ]);
+        assert_eq!(code, Some(0), "{name}: {out}");
+        assert!(out.contains("校验码") && !out.contains("草稿"), "{name} is not a final form: {out}");
+        let pdf = std::fs::read(&pdf).unwrap();
+        let text = common::squash(&common::pages(&pdf).concat());
+        let published = common::engine().check_file(&common::root().join(format!("tests/real/{slug}.yaml"))).unwrap();
+        let title = published.data["title"].as_str().unwrap();
+        if !text.contains(&common::squash(title)) {
+            failures.push(format!("{name}: title {title} not printed"));
+        }
+        if let Some(fault) = header_fault(&pdf, &sheet_columns(slug)) {
+            failures.push(format!("{name}: {fault}"));
+        }
+        let mut names = vec![];
+        common::strings(&published.data["indicators"], &mut names);
+        let lost: Vec<&String> = names.iter().filter(|n| !text.contains(n.as_str())).collect();
+        if !lost.is_empty() {
+            failures.push(format!("{name}: pre-printed names not printed: {lost:?}"));
+        }
+        // The base kind's examples (受益学生人数, 3120 …) are nowhere: the skeleton is the blank form.
+        let base = if slug.ends_with("self-eval-blank") { "project-self-eval" } else { "project" };
+        let (_, skeleton) = common::formpress_cli(&["new", base]);
+        let example = common::check(&skeleton);
+        let mut examples = vec![];
+        common::strings(&example.data, &mut examples);
+        let mut own = vec![];
+        common::strings(&published.data, &mut own); // what the blank itself prints (新增项目□ 延续项目□)
+        let leaked: Vec<&String> = examples
             .iter()
-            .flatten()
-            .map(|p| p.1)
-            .max_by_key(|&y| places.iter().filter(|at| near(y, at).is_some()).count());
-        let Some(row) = row else {
-            failures.push(format!("{name}: none of {captions:?} printed"));
-            continue;
-        };
-        // A caption printed twice in the header (each half of a side-by-side table) is
-        // its first column the first time, its second the second.
-        let xs: Vec<Option<f64>> = captions
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let nth = captions[..i].iter().filter(|x| *x == c).count();
-                let mut at: Vec<f64> = places[i].iter().filter(|p| (p.1 - row).abs() < 25.0).map(|p| p.0).collect();
-                at.sort_by(f64::total_cmp);
-                at.dedup_by(|a, b| (*a - *b).abs() < 1.0);
-                at.get(nth).copied()
+            .filter(|e| {
+                e.chars().count() >= 4 && text.contains(e.as_str()) && !own.iter().any(|o| o.contains(e.as_str()))
             })
             .collect();
-        let missing: Vec<&String> = captions.iter().zip(&xs).filter(|(_, x)| x.is_none()).map(|(c, _)| c).collect();
-        let xs: Vec<f64> = xs.into_iter().flatten().collect();
-        let out_of_order = xs.windows(2).any(|w| w[1] <= w[0]);
-        if !missing.is_empty() || out_of_order {
-            failures.push(format!("{name}: captions {captions:?}: not in the header {missing:?}, x {xs:?}"));
+        if !leaked.is_empty() {
+            failures.push(format!("{name}: example values printed: {leaked:?}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -121,7 +121,7 @@ fn import(engine: &Engine, args: &ImportArgs, out: Out, report: &mut ImportRepor
     report.output = Some(output.path().display().to_string());
     if !out.json {
         for note in &imported.notes {
-            eprintln!("formpress: 注意：{}", findings::escape_controls(note));
+            eprintln!("formpress: 注意：{}", findings::escape_controls(&note.replace(['\n', '\r'], " ")));
         }
     }
     let name = match &output {

@@ -22,7 +22,8 @@ pub struct NewArgs {
 }
 
 pub(super) fn run(args: NewArgs) -> ExitCode {
-    with_kind(&args.common, &args.kind, |_, kind| {
-        write_or_print(args.output.as_deref(), &formpress::outputs::describe::skeleton_in(kind, args.zh), "表单骨架")
+    with_kind(&args.common, &args.kind, |engine, kind| {
+        let text = formpress::outputs::describe::new_form(kind, &engine.catalog().sources(), args.zh);
+        write_or_print(args.output.as_deref(), &text, "表单骨架")
     })
 }

@@ -36,6 +36,10 @@ pub struct Manifest {
     /// Example form under `forms/`, shown by `formpress list`.
     #[serde(default)]
     pub example: Option<String>,
+    /// A form in the kind's folder that `formpress new` writes instead of the
+    /// fields' examples: a region's blank form (`template --from-xlsx`).
+    #[serde(default)]
+    pub skeleton: Option<String>,
     #[serde(default)]
     pub page: Page,
     /// Font family lists by role (body, heading, title), most preferred first.
@@ -521,6 +525,11 @@ fn load_kind(id: &str, text: &str, files: &BTreeMap<String, (String, String)>) -
     }
     if !files.contains_key(&format!("{id}/{}", manifest.template)) {
         return Err(format!("找不到模板文件 {id}/{}", manifest.template));
+    }
+    if let Some(skeleton) = &manifest.skeleton
+        && !files.contains_key(&format!("{id}/{skeleton}"))
+    {
+        return Err(format!("找不到骨架文件 {id}/{skeleton}（skeleton:）"));
     }
     Ok(manifest)
 }

@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value as Json, json};
 use std::fmt::Write as _;
 
-use crate::form::kind::{Field, FieldType, Kind, Level, signature_fields};
+use crate::form::kind::{Field, FieldType, Kind, Level, Sources, signature_fields};
 use crate::form::schema::{FORM_KEY, OPTIONS_KEY};
 use crate::form::zh_keys;
 
@@ -14,6 +14,25 @@ use crate::form::zh_keys;
 /// values are the manifest's examples, so it checks and renders as it is.
 pub fn skeleton(kind: &Kind) -> String {
     skeleton_in(kind, false)
+}
+
+/// What `formpress new` writes: the kind's own blank form when its manifest
+/// names one (`skeleton:`, with English keys whatever `zh` asks), else the
+/// skeleton of examples.
+pub fn new_form(kind: &Kind, sources: &Sources, zh: bool) -> String {
+    match kind.manifest.skeleton.as_ref().and_then(|s| sources.get(&format!("{}/{s}", kind.id))) {
+        Some(blank) => {
+            let mut out = format!("# {}\n", kind.manifest.name);
+            let _ = writeln!(
+                out,
+                "# 由 formpress new {} 生成：本地空白表，照表填写后 formpress check、formpress render。\n",
+                kind.id
+            );
+            out.push_str(blank);
+            out
+        }
+        None => skeleton_in(kind, zh),
+    }
 }
 
 /// The skeleton with the form's own labels as keys (`部门名称:`), `new --zh`.

@@ -12,6 +12,7 @@
 //! not be placed is listed in comments naming the cell as Excel does
 //! (`Sheet1!C12`).
 
+mod blank;
 mod cells;
 mod emit;
 mod labels;
@@ -26,6 +27,7 @@ use crate::form::yaml_write;
 use crate::layout::Engine;
 use crate::outputs::xlsx::{META_KIND, META_OPTIONS, META_SHEET};
 
+pub use blank::{NewKind, SKELETON, kind_from_blank};
 pub use cells::column_name;
 use cells::{Book, Cells, clip, read_book};
 use emit::{Y, emit_map};
@@ -96,6 +98,17 @@ pub struct Imported {
 
 /// Reads a spreadsheet file's bytes into the YAML of a form.
 pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Imported, ImportError> {
+    read(engine, bytes, kind).map(|r| r.imported)
+}
+
+/// An import with the parts its YAML is written from.
+struct Read {
+    imported: Imported,
+    data: Vec<(String, Y)>,
+    options: serde_json::Map<String, serde_json::Value>,
+}
+
+fn read(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Read, ImportError> {
     let given = match kind {
         Some(k) => Some(engine.catalog().kind(k).ok_or_else(|| ImportError::UnknownKind(k.to_string()))?),
         None => None,
@@ -135,6 +148,7 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
         unnumbered: false,
         no_year: false,
         seen: Default::default(),
+        title: None,
     };
     let data = reader.form();
     if deadline.passed() {
@@ -192,7 +206,9 @@ pub fn import(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Impor
         shape::fitting_rule_sets(engine, kind, &mut options, |o| write_yaml(&cells.sheet, &[], &kind.id, o, &data));
     }
     let yaml = write_yaml(&cells.sheet, &notes, &kind.id, &options, &data);
-    Ok(Imported { kind: kind.id.clone(), sheet: cells.sheet.clone(), yaml, notes, unplaced: unplaced.len() })
+    let imported =
+        Imported { kind: kind.id.clone(), sheet: cells.sheet.clone(), yaml, notes, unplaced: unplaced.len() };
+    Ok(Read { imported, data, options })
 }
 
 /// The YAML of an import: the notes as comments at the top, then the kind,

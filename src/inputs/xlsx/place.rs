@@ -28,6 +28,8 @@ pub(super) struct Walk<'a> {
     pub(super) table_rows: Option<(u32, u32)>,
     /// What the sheet shows of the form's shape, for the options `order`, `show` and `absent`.
     pub(super) seen: Seen,
+    /// The form's title as the sheet prints it (a printed page may repeat it).
+    pub(super) title: Option<String>,
 }
 
 /// A money table as the sheet shows it: its field, its columns in the sheet's
@@ -49,6 +51,8 @@ pub(super) struct Seen {
     pub(super) money: Option<MoneySeen>,
     /// Top-level cells of the kind whose caption the sheet does not print.
     pub(super) not_on_sheet: Vec<String>,
+    /// Parts whose captions the sheet prints over blank boxes (a blank template's 年度总体目标).
+    pub(super) blank: Vec<String>,
 }
 
 /// A block of the sheet to search: rows r0..=r1, columns c0..=c1.
@@ -248,6 +252,7 @@ impl Walk<'_> {
             && m.fields.contains_key("title")
         {
             self.take(r, c);
+            self.title = Some(text.trim().to_string());
             if norm(&text) != norm(default) {
                 out.push(("title".into(), Y::Text(text.trim().to_string())));
             }
@@ -305,7 +310,13 @@ impl Walk<'_> {
             return self.table_record(spec, path, columns, inner);
         }
         match spec.ty {
-            FieldType::Record | FieldType::Signature => Some(self.record(spec, path, inner)),
+            FieldType::Record | FieldType::Signature => {
+                let record = self.record(spec, path, inner);
+                if matches!(&record, Y::Map(m) if m.is_empty()) && !self.own {
+                    self.seen.blank.push(path.to_string()); // printed as blank boxes (年度总体目标)
+                }
+                Some(record)
+            }
             FieldType::List => {
                 let item = spec.item.as_deref().expect("checked manifest");
                 if item.ty == FieldType::Record {
@@ -315,13 +326,26 @@ impl Walk<'_> {
                 }
             }
             _ => {
-                // A caption beside a money label (金额（万元）) is a column head, not an amount.
-                let head = !self.own && spec.ty == FieldType::Money && !amount_like(self.cells.at(r0, c1 + 1));
-                let mut text = if head { String::new() } else { self.right_of(r0, c1) };
-                if text.is_empty() && !self.own {
-                    text = self.below(c0, r1, c1);
+                let (mut r0, mut c0, mut r1, mut c1) = (r0, c0, r1, c1);
+                // A few places only: a sheet of thousands of bare captions stays quick.
+                for _ in 0..4 {
+                    // A caption beside a money label (金额（万元）) is a column head, not an amount.
+                    let head = !self.own && spec.ty == FieldType::Money && !amount_like(self.cells.at(r0, c1 + 1));
+                    let mut text = if head { String::new() } else { self.right_of(r0, c1) };
+                    // A blank box beside the caption is its value, blank: what is below is not.
+                    if text.is_empty() && !self.own && !self.blank_box_right(r0, c1) {
+                        text = self.below(c0, r1, c1);
+                    }
+                    if !text.is_empty() || self.own {
+                        return (!text.is_empty()).then(|| self.scalar(spec, text));
+                    }
+                    // The caption printed again further on: a line to fill in above the grid
+                    // (项目名称:), then the grid's own cell (转移支付(项目)名称 | …).
+                    (r0, c0, r1, c1) = self.find(area, &labels)?;
+                    self.used.insert((r0, c0));
+                    self.caption_seen(path, &spec.label, r0, c0);
                 }
-                (!text.is_empty()).then(|| self.scalar(spec, text))
+                None
             }
         }
     }
@@ -334,6 +358,7 @@ impl Walk<'_> {
         if (a, b, d) != (r1 + 1, c0, c1)
             || text.trim().is_empty()
             || self.is_label(&text)
+            || fill_in(&text)
             || self.used.contains(&(a, b))
         {
             return String::new();
@@ -367,10 +392,27 @@ impl Walk<'_> {
     /// The value right of a label: the next region in the row, unless it is itself a label.
     fn right_of(&mut self, r: u32, c: u32) -> String {
         let text = self.cells.at(r, c + 1).to_string();
-        if self.is_label(&text) {
+        // 项目负责人 | (blank) beside a caption on a blank template is the next caption.
+        let (_, _, _, end) = self.cells.region(r, c + 1);
+        let footer_caption = !self.own
+            && text.trim().chars().count() <= 8
+            && FOOTER.iter().any(|w| norm(&text).contains(w))
+            && self.blank_box_right(r, end);
+        if self.is_label(&text) || fill_in(&text) || footer_caption {
             return String::new();
         }
         self.take(r, c + 1)
+    }
+
+    /// Whether the region right of column `c` in row `r` is a blank box: empty,
+    /// starting in this row, and merged or followed by more of the row's text.
+    fn blank_box_right(&self, r: u32, c: u32) -> bool {
+        let (a, _, _, d) = self.cells.region(r, c + 1);
+        a == r
+            && c + 1 < self.cells.cols()
+            && self.cells.at(r, c + 1).trim().is_empty()
+            && (self.cells.merged.contains_key(&(r, c + 1))
+                || (d + 1..self.cells.cols()).any(|x| !self.cells.at(r, x).trim().is_empty()))
     }
 
     fn scalar(&self, spec: &Field, text: String) -> Y {
@@ -681,6 +723,42 @@ impl Walk<'_> {
         }
     }
 
+    /// A row that prints the table's column header again (two or more of its captions).
+    fn repeats_header(&self, r: u32, hr: u32, cols: &[(u32, String)]) -> bool {
+        let again = |c: u32| {
+            let t = self.cells.at(r, c);
+            !t.trim().is_empty() && self.key(t) == self.key(self.cells.at(hr, c))
+        };
+        cols.iter().filter(|(c, _)| again(*c)).count() >= 2
+    }
+
+    /// A row that prints only the form's title (again, at the top of a printed page).
+    fn is_title_row(&self, r: u32) -> bool {
+        let Some(title) = &self.title else { return false };
+        let texts: Vec<&str> =
+            (0..self.cells.cols()).map(|c| self.cells.at(r, c)).filter(|t| !t.trim().is_empty()).collect();
+        !texts.is_empty() && texts.iter().all(|t| norm(t) == norm(title))
+    }
+
+    /// The half a row's block label names (长期绩效指标 → 中期, 年度绩效指标 → 年度), in
+    /// the columns left of the table; the 年度 half first, as 项目年度… names both.
+    fn half_named_left(&mut self, r: u32, first_col: u32, spec: &Field) -> Option<usize> {
+        for c in 0..first_col {
+            let t = norm(self.cells.at(r, c));
+            if t.is_empty() {
+                continue;
+            }
+            let named =
+                |s: &crate::form::kind::Side| std::iter::once(&s.label).chain(&s.aka).any(|n| t.contains(&norm(n)));
+            if let Some(h) = (0..spec.sides.len()).rev().find(|&h| named(&spec.sides[h])) {
+                let (a, b, _, _) = self.cells.region(r, c);
+                self.used.insert((a, b));
+                return Some(h);
+            }
+        }
+        None
+    }
+
     /// 指标性质 and 指标方向 hold each other's values on some sheets (乌海: 指标性质 正向,
     /// 指标方向 =): a column of 正向/反向 is the direction, one of ≥/=/定量 the comparator,
     /// whatever its caption says (the caption is kept: option `labels`). Nothing changes
@@ -760,10 +838,12 @@ impl Walk<'_> {
         }
         let (hr, mut cols) = best?;
         // Halves the header does not name: the table is the last half's (a 年度 table without 中期).
+        let mut unnamed_halves = false;
         if let Some(last) = spec.sides.last()
             && !self.own
             && !cols.iter().any(|(_, k)| k.contains('.'))
         {
+            unnamed_halves = true;
             for (_, k) in cols.iter_mut().filter(|(_, k)| k != "level0") {
                 *k = format!("{}.{k}", last.key);
             }
@@ -828,6 +908,16 @@ impl Walk<'_> {
             if texts.iter().all(|t| t.is_empty()) {
                 continue;
             }
+            // A printed page of the sheet begins again (佳县's four pages): its title and the
+            // column header repeated are no rows of the table.
+            if !self.own && (self.repeats_header(r, hr, &cols) || self.is_title_row(r)) {
+                for c in 0..self.cells.cols() {
+                    if !self.cells.at(r, c).trim().is_empty() {
+                        self.take(r, c);
+                    }
+                }
+                continue;
+            }
             rows.push(r);
         }
         let cols = if self.own { cols } else { self.by_content(cols, &rows) };
@@ -867,7 +957,20 @@ impl Walk<'_> {
         let mut tree: Vec<Group> = vec![];
         let sided = !spec.sides.is_empty();
         let mut prev: HashMap<String, (u32, u32, u32, u32)> = HashMap::new();
-        for &r in &rows {
+        // One half's table after the other, each under its own block label (佳县: 长期绩效指标,
+        // then 年度绩效指标): a row goes to the half its block label names.
+        let first_col = cols.iter().map(|(c, _)| *c).min().unwrap_or(0);
+        let row_halves: Vec<Option<usize>> = rows
+            .iter()
+            .map(|&r| if unnamed_halves { self.half_named_left(r, first_col, spec) } else { None })
+            .collect();
+        if row_halves.iter().flatten().collect::<HashSet<_>>().len() > 1 {
+            self.captions.retain(|(k, _)| k != path); // one block label for the halves side by side
+            for (k, _) in &mut self.seen.columns {
+                *k = k.rsplit('.').next().unwrap_or(k).to_string(); // both halves have the column
+            }
+        }
+        for (&r, &row_half) in rows.iter().zip(&row_halves) {
             let l0 = level0.map(|c| self.cells.region(r, c));
             let new_top = tree.is_empty() || l0.is_some() && prev.get("level0") != l0.as_ref();
             if new_top {
@@ -880,6 +983,13 @@ impl Walk<'_> {
             }
             let group = tree.last_mut().expect("pushed");
             for (s, prefix) in sides.iter().enumerate() {
+                // The columns the row's cells are in: those of the table's half, unless its block
+                // label names another.
+                let prefix = match row_half {
+                    Some(h) if h + 1 < sides.len() && h != s => continue,
+                    Some(h) if h + 1 < sides.len() => sides.last().unwrap_or(prefix),
+                    _ => prefix,
+                };
                 let lvl1 = if sided {
                     format!("{prefix}level1")
                 } else if spec.levels.len() > 1 {
@@ -997,6 +1107,13 @@ pub(super) struct Sub {
 }
 
 /// Text that can be an amount: it has a digit, or no words at all (`—`, `/`).
+/// A caption of a line to fill in (承担单位:(盖章), 项目名称:), never a value.
+fn fill_in(text: &str) -> bool {
+    let t = norm(text);
+    let t = t.strip_suffix("（盖章）").unwrap_or(&t);
+    text.trim_end().ends_with([':', '：']) || t.ends_with('：') && t.chars().count() <= 12
+}
+
 /// A 指标方向 value: 正向 or 反向 (指标).
 fn is_direction(text: &str) -> bool {
     matches!(text.trim_end_matches("指标"), "正向" | "反向")

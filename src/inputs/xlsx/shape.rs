@@ -30,6 +30,7 @@ pub(super) fn into_options(kind: &Kind, seen: &Seen, options: &mut Map<String, V
         show.extend(lines.iter().filter(|(l, blank)| *blank && l != "total").map(|(l, _)| format!("{path}.{l}")));
     }
     absent.extend(seen.not_on_sheet.iter().filter(|k| printed_cell(kind, k)).cloned());
+    show.extend(seen.blank.iter().cloned());
     for (name, list) in [("order", order), ("show", show), ("absent", absent)] {
         if !list.is_empty() {
             options.entry(name).or_insert_with(|| Value::Array(list.into_iter().map(Value::String).collect()));

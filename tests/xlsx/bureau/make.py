@@ -632,6 +632,33 @@ def guangxi_blank(book):
     sh.span(head, 1, sh.r - 1, 1, "项目年度绩效目标衡量指标", bold=True)
 
 
+def keji_blank(book):
+    """中央引导地方科技发展资金 (blank 自评表): three fill-in lines above; no 年初预算数, 分值 or 得分; pre-printed 三级指标."""
+    f = form("national-keji-yindao-2021-project-self-eval-blank")
+    sh = Sheet(book, "自评表", [10, 12, 14, 30, 14, 14, 20])
+    sh.line("附件3", align="left")
+    sh.title(f["title"])
+    for line in ["项目类别:", "项目名称:", "承担单位:(盖章)"]:
+        sh.line(line, align="left")
+    sh.line("(2021年度)")
+    sh.row([("转移支付(项目)名称", 2), (f["project"], 5)])
+    sh.row([("中央主管部门", 2), (f["department"], 2), ("地方主管部门", 1), (note(f, "地方主管部门"), 2)])
+    sh.row([("实施单位", 2), (None, 5)])
+    r = sh.r
+    sh.row([(None, 1), (None, 2), ("全年预算数(A)", 1), ("全年执行数(B)", 1), ("预算执行率(B/A)", 2)], bold=True)
+    for caption in ["年度资金总额:", "其中:中央补助地方资金", "其他资金"]:
+        sh.row([(None, 1), (caption, 2), (None, 1), (None, 1), (None, 2)])
+    sh.label(r, sh.r - 1, 1, "项目资金(万元)")
+    r = sh.r
+    sh.row([(None, 1), ("年初设定目标", 3), ("全年实际完成情况", 3)], bold=True)
+    sh.row([(None, 1), (None, 3), (None, 3)], height=60)
+    sh.label(r, r + 1, 1, "年度总体目标")
+    head = sh.row([(c, 1) for c in [None, "一级指标", "二级指标", "三级指标", "年度指标值", "全年完成值",
+                                    "未完成原因和改进措施"]], bold=True)
+    indicator_rows(sh, flatten(f["indicators"]), 2, ["name", "target", "actual", "reason"],
+                   block="绩效指标", block_col=1, block_from=head)
+
+
 WORKBOOKS = [
     ("01-qingshan-infra.xlsx", qingshan_infra),
     ("02-zhaohua.xlsx", zhaohua),
@@ -647,6 +674,7 @@ WORKBOOKS = [
     ("blank-jiaxian.xlsx", jiaxian_blank),
     ("blank-daqing.xlsx", daqing_blank),
     ("blank-guangxi.xlsx", guangxi_blank),
+    ("blank-keji.xlsx", keji_blank),
 ]
 
 

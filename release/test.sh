@@ -36,7 +36,7 @@ fi
 passed=0 failed=0
 ok() { printf 'ok    %s\n' "$*"; passed=$((passed + 1)); }
 bad() { printf 'FAIL  %s\n' "$*"; failed=$((failed + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; return 1; fi; }
 
 WORK=$(mktemp -d)
 pids=()

@@ -109,7 +109,9 @@ build() {
     esac
     say "$t: ${cmd[*]} ($how)"
     local start=$SECONDS
-    env "${env[@]}" nice -n 19 "${cmd[@]}" --profile "$PROFILE" --locked ${JOBS:+--jobs "$JOBS"} --bin formpress >&2
+    # Explicit returns: errexit does not hold in a function run as an `if` condition.
+    env "${env[@]}" nice -n 19 "${cmd[@]}" --profile "$PROFILE" --locked ${JOBS:+--jobs "$JOBS"} --bin formpress >&2 ||
+        return 1
     say "$t: built in $((SECONDS - start)) s"
     echo "$dir/$t/$PROFILE/$exe"
 }
@@ -119,8 +121,7 @@ stage() {
     local t=$1 bin=$2 name="formpress-$VERSION-$1"
     local dir="$OUT/$name"
     rm -rf "$dir" && mkdir -p "$dir"
-    cp "$bin" "$dir/"
-    cp fonts/OFL.txt fonts/DejaVu-LICENSE.txt "$dir/"
+    cp "$bin" fonts/OFL.txt fonts/DejaVu-LICENSE.txt "$dir/" || return 1
     case $t in
         *windows*)  # Notepad on older Windows wants a BOM and CRLF.
             { printf '\xef\xbb\xbf'; sed 's/$/\r/' release/安装与使用.txt; } > "$dir/README.txt"
@@ -183,7 +184,10 @@ for t in "${targets[@]}"; do
         continue
     fi
     say "$t: $(stat -c %s "$bin") bytes"
-    dir=$(stage "$t" "$bin")
+    if ! dir=$(stage "$t" "$bin"); then
+        failed+=("$t: 打包失败（见上面的输出）")
+        continue
+    fi
     built+=("$(archive "$t" "$dir")")
     case $t in *linux*) built+=("$(deb "$t")") ;; esac
 done

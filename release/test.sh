@@ -10,7 +10,8 @@
 # - the aarch64 binary under qemu-user and the Windows one under wine render the seed form
 #   (a draft) and an archive PDF, from a folder and a file with a Chinese name and spaces,
 #   byte-identical to the x86_64 binary; `serve` answers on 127.0.0.1 under both, and its
-#   PDF download is the same file again;
+#   PDF download is the same file again; formpress.exe with no arguments in a console of its
+#   own (as Explorer starts it) makes 绩效表 in Documents with the examples and serves it;
 # - the .deb installs into a clean Debian root (debootstrap), its desktop entry passes
 #   desktop-file-validate and names a command that exists there and runs.
 # A target whose download is missing is reported as not tested, and the run fails.
@@ -29,13 +30,13 @@ CLEAN_NAME="项目 申报表.yaml"
 if [ "${1:-}" = --install-tools ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user wine64 binutils-aarch64-linux-gnu \
-        libc6-arm64-cross debootstrap desktop-file-utils curl
+        libc6-arm64-cross debootstrap desktop-file-utils curl mingw-w64
 fi
 
 passed=0 failed=0
 ok() { printf 'ok    %s\n' "$*"; passed=$((passed + 1)); }
 bad() { printf 'FAIL  %s\n' "$*"; failed=$((failed + 1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; fi; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else bad "$what"; return 1; fi; }
 
 WORK=$(mktemp -d)
 pids=()
@@ -58,20 +59,29 @@ unpack() {
     fi
 }
 
-# Runs binary $2 of target $1 (qemu for aarch64, wine for Windows) with the rest as arguments.
+# Runs binary $2 of target $1 (qemu for aarch64, wine for Windows) with the rest as arguments,
+# for at most $RUN_LIMIT seconds: a program that hangs under emulation (see aarch64_prefix)
+# fails its check instead of stalling the run. A render takes seconds under qemu here.
+RUN_LIMIT=${RUN_LIMIT:-900}
 run() {
     local bin=$2
     prefix "$1"
     shift 2
-    "${exec_prefix[@]}" "$bin" "$@"
+    timeout "$RUN_LIMIT" "${exec_prefix[@]}" "$bin" "$@"
 }
 prefix() {
     case $1 in
-        aarch64-*) exec_prefix=(qemu-aarch64 -L /usr/aarch64-linux-gnu) ;;
+        aarch64-*) exec_prefix=("${aarch64_prefix[@]}") ;;
         *windows*) exec_prefix=(wine) ;;
         *) exec_prefix=() ;;
     esac
 }
+# ld.so comes from the -L root (libc6-arm64-cross); without LD_LIBRARY_PATH the loader takes
+# libc.so.6 from the host's cache, which lists Debian's libc6:arm64 where it is installed (the
+# aarch64 build's libstd-rust-web-dev:arm64 pulls it in): a loader and libc of two glibc builds,
+# and the first pthread_create loops for ever over a stack cache read at the wrong offset.
+AARCH64_ROOT=/usr/aarch64-linux-gnu
+aarch64_prefix=(qemu-aarch64 -L "$AARCH64_ROOT" -E "LD_LIBRARY_PATH=$AARCH64_ROOT/lib")
 
 # The newest GLIBC_x.y a binary asks for, and its needed libraries, must fit glibc 2.17.
 glibc_floor() {
@@ -91,7 +101,8 @@ glibc_floor() {
 archive_contents() {
     local dir
     dir=$(dirname "$1")
-    [ -x "$1" ] && grep -q '安装与使用' "$dir/README.txt" && grep -q 'SIL OPEN FONT LICENSE' "$dir/OFL.txt" &&
+    # A zip keeps no Unix mode that Python's unzip restores: the .exe need only be there.
+    case $1 in *.exe) [ -f "$1" ] ;; *) [ -x "$1" ] ;; esac && grep -q '安装与使用' "$dir/README.txt" && grep -q 'SIL OPEN FONT LICENSE' "$dir/OFL.txt" &&
         grep -qi 'Bitstream' "$dir/DejaVu-LICENSE.txt"
 }
 
@@ -149,6 +160,57 @@ serve_answers() {
     return $r
 }
 
+# Wine before 9 has no bcryptprimitives.dll, whose ProcessPrng Rust's std (1.78 and later)
+# takes its random numbers from; Windows 10 and 11 have it. Without it formpress.exe does not
+# load (exit 53). A stand-in over RtlGenRandom, made with mingw-w64, goes into the test prefix
+# only, never into a download; a wine that has the DLL leaves its stub there and is used as is.
+wine_prng() {
+    local dll=$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll src=$WORK/prng.c
+    [ -f "$dll" ] && return 0
+    cat >"$src" <<'EOF_C'
+#include <windows.h>
+BOOLEAN WINAPI SystemFunction036(PVOID buffer, ULONG length); /* RtlGenRandom */
+BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T length) {
+    while (length > 0) {
+        ULONG part = length > 0x10000000 ? 0x10000000 : (ULONG)length;
+        if (!SystemFunction036(data, part)) return FALSE;
+        data += part;
+        length -= part;
+    }
+    return TRUE;
+}
+EOF_C
+    printf 'LIBRARY bcryptprimitives\nEXPORTS\nProcessPrng\n' >"$WORK/prng.def"
+    x86_64-w64-mingw32-gcc -O2 -shared -s -o "$dll" "$src" "$WORK/prng.def" -ladvapi32 &&
+        echo "      wine $(wine --version) has no bcryptprimitives.dll: a ProcessPrng stand-in put into the test prefix"
+}
+
+# formpress.exe with no arguments in a console of its own, as Explorer starts it: under wine a
+# program started from a terminal (a pty from `script`) is alone in its console, so this is that
+# start. In a copy of the prefix (hard links) whose Documents is an empty folder: it makes 绩效表
+# there with the examples and answers on loopback, on the fixed port 8421 a user gets (no browser
+# here: --open only says so).
+double_click() {
+    local bin=$1 pfx=$WORK/wine-docs docs=$WORK/docs log=$WORK/double-click.log url="" i listed
+    cp -al "$WINEPREFIX" "$pfx" && mkdir -p "$docs" || return 1
+    ln -sfn "$docs" "$pfx/drive_c/users/$(id -un)/Documents" || return 1
+    WINEPREFIX=$pfx script -qfc "wine $(printf %q "$bin")" "$log" </dev/null >/dev/null 2>&1 &
+    local pid=$!
+    pids+=("$pid")
+    for i in $(seq 1 60); do
+        url=$(grep -ao 'http://127\.0\.0\.1:[0-9]*/' "$log" 2>/dev/null | head -1)
+        [ -n "$url" ] && break
+        sleep 1
+    done
+    listed=$([ -n "$url" ] && curl -sf "${url}api/forms" | grep -o '"name":"[^"]*\.yaml"' | wc -l)
+    echo "      $(grep -ao 'formpress serve：[^；]*' "$log" | head -1); lists ${listed:-0} forms; 绩效表 holds:" \
+        $(ls "$docs/绩效表" 2>/dev/null)
+    [ -n "$url" ] || sed 's/^/      /' "$log"
+    WINEPREFIX=$pfx wineserver -k 2>/dev/null
+    kill "$pid" 2>/dev/null
+    [ "${listed:-0}" -ge 5 ]
+}
+
 # --- the native x86_64 download: the reference -------------------------------------------
 NATIVE=x86_64-unknown-linux-gnu
 if ! native=$(unpack $NATIVE); then
@@ -170,7 +232,7 @@ for t in aarch64-unknown-linux-gnu x86_64-pc-windows-gnu; do
     check "$t: archive holds the binary, README.txt (安装与使用) and the font licences" archive_contents "$bin"
     case $t in
         *linux*) check "$t: glibc symbols <= 2.17" glibc_floor "$t" "$bin" ;;
-        *windows*) wine wineboot -i >/dev/null 2>&1 ;;
+        *windows*) wine wineboot -i >/dev/null 2>&1; wine_prng ;;
     esac
     check "$t: --version runs" run "$t" "$bin" --version
     if check "$t: renders the seed and an archive PDF" render_in "$t" "$bin" "$WORK/$t"; then
@@ -178,6 +240,10 @@ for t in aarch64-unknown-linux-gnu x86_64-pc-windows-gnu; do
         check "$t: serve answers on 127.0.0.1; its PDF download is the same file" \
             serve_answers "$t" "$bin" "$WORK/$t" "$WORK/ref"
     fi
+    case $t in
+        *windows*) check "$t: started with no arguments (double-click): 绩效表 in Documents, served on loopback" \
+            double_click "$bin" ;;
+    esac
 done
 
 # --- the .deb in a clean Debian root ------------------------------------------------------

@@ -19,13 +19,29 @@ pub struct Bounded;
 /// Sets the bound: `FORMPRESS_MAX_MEMORY_MB`, else half the physical memory, at most 8 GB.
 pub fn set_limit() {
     let given = std::env::var("FORMPRESS_MAX_MEMORY_MB").ok().and_then(|v| v.parse::<usize>().ok());
-    let physical = {
-        // SAFETY: sysconf only reads system configuration.
-        let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
-        if pages > 0 && size > 0 { pages as usize * size as usize } else { usize::MAX }
-    };
-    let limit = given.map_or((physical / 2).min(8 << 30), |mb| mb.saturating_mul(1 << 20));
+    let limit = given.map_or((physical() / 2).min(8 << 30), |mb| mb.saturating_mul(1 << 20));
     LIMIT.store(limit, Ordering::Relaxed);
+}
+
+/// The machine's physical memory in bytes (`usize::MAX` when it cannot be told).
+#[cfg(unix)]
+fn physical() -> usize {
+    // SAFETY: sysconf only reads system configuration.
+    let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    if pages > 0 && size > 0 { pages as usize * size as usize } else { usize::MAX }
+}
+
+#[cfg(windows)]
+fn physical() -> usize {
+    use windows_sys::Win32::System::SystemInformation::{GlobalMemoryStatusEx, MEMORYSTATUSEX};
+    // SAFETY: a plain-data struct with its length set, as the call expects it.
+    let mut status: MEMORYSTATUSEX = unsafe { std::mem::zeroed() };
+    status.dwLength = size_of::<MEMORYSTATUSEX>() as u32;
+    if unsafe { GlobalMemoryStatusEx(&mut status) } != 0 {
+        usize::try_from(status.ullTotalPhys).unwrap_or(usize::MAX)
+    } else {
+        usize::MAX
+    }
 }
 
 /// Whether `more` bytes fit under the bound; stops the process when they do not.
@@ -55,6 +71,11 @@ fn stop(limit: usize) -> ! {
         &digits[at..],
         " MB，已停止（模板或输入要求无限制的内存；上限可用 FORMPRESS_MAX_MEMORY_MB 设定）\n".as_bytes(),
     ];
+    say_and_exit(&parts)
+}
+
+#[cfg(unix)]
+fn say_and_exit(parts: &[&[u8]]) -> ! {
     // SAFETY: write and _exit are async-signal-safe and do not allocate.
     unsafe {
         for part in parts {
@@ -62,6 +83,21 @@ fn stop(limit: usize) -> ! {
         }
         libc::_exit(i32::from(super::EXIT_LAYOUT));
     }
+}
+
+/// Windows: std's stderr, which writes a console as UTF-16 (a raw write of UTF-8 would show
+/// the Chinese garbled in a GBK console). The bound is lifted first, so should the writer
+/// allocate, it does not come back here.
+#[cfg(windows)]
+fn say_and_exit(parts: &[&[u8]]) -> ! {
+    use std::io::Write as _;
+    LIMIT.store(usize::MAX, Ordering::Relaxed);
+    let mut err = std::io::stderr();
+    for part in parts {
+        let _ = err.write_all(part);
+    }
+    // SAFETY: ends the process at once, as _exit does on Unix.
+    unsafe { windows_sys::Win32::System::Threading::ExitProcess(u32::from(super::EXIT_LAYOUT)) }
 }
 
 // SAFETY: every call goes to the system allocator with the same layout; the

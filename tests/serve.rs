@@ -42,9 +42,11 @@ fn serve_with(dir: &Path, args: &[&str]) -> Server {
 /// Starts a `serve` command and waits for the address it prints.
 fn started(c: &mut Command) -> Server {
     let mut child = c.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr = line.split("http://").nth(1).and_then(|s| s.split('/').next()).unwrap_or_else(|| panic!("{line}"));
+    // The address line (a line before it may say why the port is another).
+    while out.read_line(&mut line).unwrap() > 0 && !line.contains("http://") {}
+    let addr = line.split("http://").last().and_then(|s| s.split('/').next()).unwrap_or_else(|| panic!("{line}"));
     Server { child, addr: addr.to_string() }
 }
 
@@ -719,4 +721,39 @@ fn documents_folder_is_made_once_with_the_examples() {
     // Nothing else appeared in 文档 (no temporary folder left behind).
     let docs: Vec<_> = std::fs::read_dir(home.path().join("文档")).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(docs, ["绩效表"]);
+}
+
+/// Started again from the desktop while it runs (a second double-click): the second start
+/// opens the browser on the first, which serves the same folder, and ends; when another
+/// program holds the port, it serves on a free one instead of stopping.
+#[test]
+fn a_second_start_from_the_desktop_opens_the_one_running() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join(".config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("user-dirs.dirs"), "XDG_DOCUMENTS_DIR=\"$HOME/文档\"\n").unwrap();
+    let no_tools = tempfile::tempdir().unwrap(); // no browser to start: PATH finds nothing
+    let desktop = |port: &str| {
+        let mut c = bin();
+        c.args(["serve", "--no-system-fonts", "--documents", "--open", "--port", port])
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", &config)
+            .env("PATH", no_tools.path());
+        c
+    };
+    let free = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let port = free();
+    let first = started(&mut desktop(&port));
+    let again = desktop(&port).output().unwrap();
+    let said = String::from_utf8_lossy(&again.stdout);
+    assert_eq!(again.status.code(), Some(0), "{said}{}", String::from_utf8_lossy(&again.stderr));
+    assert!(said.contains(&format!("已在 http://127.0.0.1:{port}/ 运行")), "{said}");
+    assert_eq!(get(&first, "/api/info").status, 200, "the first one still serves");
+    drop(first);
+
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = other.local_addr().unwrap().port().to_string();
+    let s = started(&mut desktop(&taken));
+    assert_ne!(s.addr, format!("127.0.0.1:{taken}"));
+    assert_eq!(get(&s, "/api/forms").status, 200);
 }

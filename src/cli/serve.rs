@@ -44,6 +44,19 @@ pub(super) fn run(mut args: ServeArgs) -> ExitCode {
         eprintln!("formpress: 表单目录不存在：{}", shown(&args.dir));
         return ExitCode::from(EXIT_USAGE);
     }
+    // Started again from the desktop while it runs (the port is taken): the browser opens
+    // on the one running for this folder; with another program on the port, any free port.
+    if args.documents && args.listen.is_none() && std::net::TcpListener::bind(("127.0.0.1", args.port)).is_err() {
+        let here = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
+        if serve::serving(here, &args.dir) {
+            let url = format!("http://{here}/");
+            say!("formpress serve 已在 {url} 运行（表单目录 {}），已在浏览器中打开", shown(&args.dir));
+            serve::open_browser(&url);
+            return ExitCode::SUCCESS;
+        }
+        say!("端口 {} 已被别的程序占用，改用一个空闲端口", args.port);
+        args.port = 0;
+    }
     let engine = match engine(&args.common) {
         Ok(e) => e,
         Err(code) => return code,

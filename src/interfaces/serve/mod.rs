@@ -304,7 +304,34 @@ async fn stop() {
     }
 }
 
-fn open_browser(url: &str) {
+/// Whether formpress already serves the forms folder `dir` at `addr` (a second
+/// double-click while the first window is open): its `/api/info` names the
+/// same folder. Anything else there, or no answer within two seconds, is not.
+pub fn serving(addr: SocketAddr, dir: &std::path::Path) -> bool {
+    use std::io::{Read, Write};
+    let wait = std::time::Duration::from_secs(2);
+    let Ok(mut stream) = std::net::TcpStream::connect_timeout(&addr, wait) else { return false };
+    let _ = stream.set_read_timeout(Some(wait));
+    let _ = stream.set_write_timeout(Some(wait));
+    let ask = format!("GET /api/info HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", addr.port());
+    if stream.write_all(ask.as_bytes()).is_err() {
+        return false;
+    }
+    let mut reply = vec![];
+    let _ = stream.take(1 << 20).read_to_end(&mut reply);
+    let reply = String::from_utf8_lossy(&reply);
+    let Some((head, body)) = reply.split_once("\r\n\r\n") else { return false };
+    if !head.starts_with("HTTP/1.1 200") {
+        return false;
+    }
+    // The body may come in chunks: the JSON object is what lies between its braces.
+    let json = body.find('{').zip(body.rfind('}')).map(|(a, b)| &body[a..=b]).unwrap_or_default();
+    let info: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    let same = |shown: &str| std::fs::canonicalize(shown).ok() == std::fs::canonicalize(dir).ok();
+    info["dir"].as_str().is_some_and(same)
+}
+
+pub fn open_browser(url: &str) {
     #[cfg(target_os = "macos")]
     let opener = ("open", vec![url]);
     #[cfg(target_os = "windows")]

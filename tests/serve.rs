@@ -673,15 +673,21 @@ fn slow_and_many_clients_cannot_stop_it_answering() {
     assert_eq!(get(&s, "/api/forms").status, 200);
 }
 
+/// A home whose desktop names its documents folder 文档 (XDG user dirs), and its config folder.
+fn desktop_home() -> (tempfile::TempDir, PathBuf) {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join(".config");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("user-dirs.dirs"), "XDG_DOCUMENTS_DIR=\"$HOME/文档\"\n").unwrap();
+    (home, config)
+}
+
 /// `serve --documents` (the desktop entry, a double-click on formpress.exe): the folder 绩效表
 /// in the documents folder the desktop names (XDG user dirs: 文档), made with the examples
 /// the first time; later starts leave what the user changed or removed as it is.
 #[test]
 fn documents_folder_is_made_once_with_the_examples() {
-    let home = tempfile::tempdir().unwrap();
-    let config = home.path().join(".config");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(config.join("user-dirs.dirs"), "XDG_DOCUMENTS_DIR=\"$HOME/文档\"\n").unwrap();
+    let (home, config) = desktop_home();
     let start = || {
         started(
             bin()
@@ -728,10 +734,7 @@ fn documents_folder_is_made_once_with_the_examples() {
 /// program holds the port, it serves on a free one instead of stopping.
 #[test]
 fn a_second_start_from_the_desktop_opens_the_one_running() {
-    let home = tempfile::tempdir().unwrap();
-    let config = home.path().join(".config");
-    std::fs::create_dir_all(&config).unwrap();
-    std::fs::write(config.join("user-dirs.dirs"), "XDG_DOCUMENTS_DIR=\"$HOME/文档\"\n").unwrap();
+    let (home, config) = desktop_home();
     let no_tools = tempfile::tempdir().unwrap(); // no browser to start: PATH finds nothing
     let desktop = |port: &str| {
         let mut c = bin();

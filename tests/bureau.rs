@@ -296,10 +296,11 @@ fn an_imported_workbook_prints_the_sheets_columns_in_its_order_and_words() {
 }
 
 /// Blank templates as bureaus send them, and the published blank forms they follow.
-const BLANKS: [(&str, &str); 3] = [
+const BLANKS: [(&str, &str); 4] = [
     ("blank-keji", "national-keji-yindao-2021-project-self-eval-blank"),
     ("blank-guangxi", "guangxi-gxglmes-2021-project-blank"),
     ("blank-jiaxian", "shaanxi-jiaxian-2016-project-blank"),
+    ("blank-daqing", "heilongjiang-daqing-project-blank"),
 ];
 
 /// Issue 27 item 3: `template --from-xlsx` turns a region's blank template

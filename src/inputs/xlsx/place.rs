@@ -878,7 +878,10 @@ impl Walk<'_> {
         let mut rows = vec![];
         for r in first..self.cells.rows() {
             let texts: Vec<&str> = cols.iter().map(|(c, _)| self.cells.at(r, *c)).collect();
-            let lead = level0.map(|c| norm(self.cells.at(r, c))).unwrap_or_default();
+            // The row's first text: the 一级 column's, or the table's first column's (a row
+            // merged across it from the left, 财政主管业务科室审核意见, is a footer line).
+            let first = level0.or_else(|| cols.iter().map(|(c, _)| *c).min());
+            let lead = first.map(|c| norm(self.cells.at(r, c))).unwrap_or_default();
             // Another field's label (or a cell read already) that starts in this row, outside a
             // 一级 cell merged from above, begins the next part of the form.
             let inside = level0.is_some_and(|c| self.cells.region(r, c).0 < r);
@@ -1050,7 +1053,7 @@ impl Walk<'_> {
         if tree.is_empty() {
             return None;
         }
-        let flat = level0.is_none() && col_of("level1").is_none();
+        let flat = level0.is_none() && !cols.iter().any(|(_, k)| k.rsplit('.').next() == Some("level1"));
         if flat {
             let rows: Vec<Y> =
                 tree.into_iter().flat_map(|g| g.sides.into_iter().flatten().flat_map(|s| s.rows)).collect();

@@ -61,7 +61,7 @@ enum Command {
     New(new::NewArgs),
     /// 输出某种表单 YAML 的 JSON Schema（编辑器补全和检查用），或 --json 结果的 JSON Schema
     Schema(schema::SchemaArgs),
-    /// 复制某种表单的模板目录，作为新变体的起点（配合 --templates 使用）
+    /// 复制某种表单的模板目录作为新变体的起点，或从本地空白表生成新种类（--from-xlsx；配合 --templates 使用）
     Template(template::TemplateArgs),
     /// 把存档 PDF（render --archive）附带的 YAML 原样写回文件
     Extract(extract::ExtractArgs),

@@ -303,6 +303,29 @@ const BLANKS: [(&str, &str); 4] = [
     ("blank-daqing", "heilongjiang-daqing-project-blank"),
 ];
 
+/// `template --from-xlsx BOOK -o kinds/NAME`, `new NAME`, `render`: the PDF
+/// of the new kind's blank form (each step must succeed, the PDF be final).
+fn blank_kind_pdf(book: &Path, name: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let kinds = dir.path().join("kinds");
+    let (form, pdf) = (dir.path().join("blank.yaml"), dir.path().join("blank.pdf"));
+    let path = |p: &Path| p.to_str().unwrap().to_string();
+    let templates = path(&kinds);
+    for args in [
+        vec!["template".into(), "--from-xlsx".into(), path(book), "-o".into(), path(&kinds.join(name))],
+        vec!["new".into(), name.into(), "--templates".into(), templates.clone(), "-o".into(), path(&form)],
+        vec!["render".into(), path(&form), "--templates".into(), templates.clone(), "-o".into(), path(&pdf)],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out) = common::formpress_cli(&args);
+        assert_eq!(code, Some(0), "{name}: {args:?}: {out}");
+        if args[0] == "render" {
+            assert!(out.contains("校验码") && !out.contains("草稿"), "{name} is not a final form: {out}");
+        }
+    }
+    std::fs::read(&pdf).unwrap()
+}
+
 /// Issue 27 item 3: `template --from-xlsx` turns a region's blank template
 /// into a kind; `new` writes its blank form, which renders as the blank
 /// official form: a final PDF with the sheet's title, its indicator columns in
@@ -312,30 +335,7 @@ const BLANKS: [(&str, &str); 4] = [
 fn a_blank_workbook_becomes_a_kind_whose_new_form_renders_as_the_blank_form() {
     let mut failures = vec![];
     for (name, slug) in BLANKS {
-        let dir = tempfile::tempdir().unwrap();
-        let kinds = dir.path().join("kinds");
-        let book = workbooks().join(format!("{name}.xlsx"));
-        let folder = kinds.join(name);
-        let (code, out) =
-            common::formpress_cli(&["template", "--from-xlsx", book.to_str().unwrap(), "-o", folder.to_str().unwrap()]);
-        assert_eq!(code, Some(0), "{name}: {out}");
-        let blank = dir.path().join("blank.yaml");
-        let pdf = dir.path().join("blank.pdf");
-        let templates = kinds.to_str().unwrap();
-        let (code, out) =
-            common::formpress_cli(&["new", name, "--templates", templates, "-o", blank.to_str().unwrap()]);
-        assert_eq!(code, Some(0), "{name}: {out}");
-        let (code, out) = common::formpress_cli(&[
-            "render",
-            blank.to_str().unwrap(),
-            "--templates",
-            templates,
-            "-o",
-            pdf.to_str().unwrap(),
-        ]);
-        assert_eq!(code, Some(0), "{name}: {out}");
-        assert!(out.contains("校验码") && !out.contains("草稿"), "{name} is not a final form: {out}");
-        let pdf = std::fs::read(&pdf).unwrap();
+        let pdf = blank_kind_pdf(&workbooks().join(format!("{name}.xlsx")), name);
         let text = common::squash(&common::pages(&pdf).concat());
         let published = common::engine().check_file(&common::root().join(format!("tests/real/{slug}.yaml"))).unwrap();
         let title = published.data["title"].as_str().unwrap();
@@ -370,4 +370,30 @@ fn a_blank_workbook_becomes_a_kind_whose_new_form_renders_as_the_blank_form() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A blank sheet's title becomes the new kind's name and the form's title:
+/// markup of Typst, MiniJinja or YAML in it is printed as typed, never run.
+#[test]
+fn a_hostile_title_on_a_blank_sheet_is_printed_as_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let title = r#"#panic("x") {{ 7*7 }} $y$ ]] "\ 绩效目标自评表"#;
+    let book = dir.path().join("hostile.xlsx");
+    let script = "import openpyxl,sys\n\
+                  wb = openpyxl.load_workbook(sys.argv[1])\n\
+                  for row in wb.active.iter_rows():\n\
+                  \x20   for c in row:\n\
+                  \x20       if c.value == '中央引导地方科技发展资金绩效目标自评表': c.value = sys.argv[3]\n\
+                  wb.save(sys.argv[2])";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(workbooks().join("blank-keji.xlsx"))
+        .arg(&book)
+        .arg(title)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pdf = blank_kind_pdf(&book, "evil");
+    let text = common::squash(&common::pages(&pdf).concat());
+    assert!(text.contains(&common::squash(title)), "{text}");
 }

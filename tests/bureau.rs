@@ -21,7 +21,7 @@ const FILLED: [(&str, &str, usize); 11] = [
     ("03-yongde", "yunnan-yongde-minglang-school-2022-project-self-eval", 3),
     ("04-qingshen", "sichuan-qingshen-fgj-2023-project-self-eval", 5),
     ("05-xiaoxian", "anhui-xiaoxian-hexi-village-2023-project-self-eval", 0),
-    ("06-jingyan", "sichuan-jingyan-matazhen-2023-project", 7),
+    ("06-jingyan", "sichuan-jingyan-matazhen-2023-project", 8),
     ("07-wuhai", "neimenggu-wuhai-gongxiaoshe-2021-project", 0),
     ("08-xiangtan-2024", "hunan-xiangtan-huanweichu-2024-project", 0),
     ("09-bingtuan", "xinjiang-bingtuan-liutuan-2021-project", 1),

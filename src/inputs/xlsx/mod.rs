@@ -149,6 +149,7 @@ fn read(engine: &Engine, bytes: &[u8], kind: Option<&str>) -> Result<Read, Impor
         no_year: false,
         seen: Default::default(),
         title: None,
+        header_row: None,
     };
     let data = reader.form();
     if deadline.passed() {

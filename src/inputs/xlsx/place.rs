@@ -30,6 +30,9 @@ pub(super) struct Walk<'a> {
     pub(super) seen: Seen,
     /// The form's title as the sheet prints it (a printed page may repeat it).
     pub(super) title: Option<String>,
+    /// The indicator table's header row on a bureau's sheet: a caption there heads a
+    /// column (a listing: 单位名称 | 项目名称 | 预算数 | 一级指标 …), its value is below it.
+    pub(super) header_row: Option<u32>,
 }
 
 /// A money table as the sheet shows it: its field, its columns in the sheet's
@@ -136,6 +139,11 @@ impl Walk<'_> {
         let mut out = vec![];
         self.title(&mut out);
         let fields = self.kind.manifest.fields.clone();
+        if let Some(table) = fields.values().find(|f| f.ty == FieldType::Indicators)
+            && !self.own
+        {
+            self.header_row = self.table_header(table, all).filter(|(_, cols)| cols.len() >= 3).map(|(r, _)| r);
+        }
         for (key, spec) in &fields {
             if sheet::TITLE_KEYS.contains(&key.as_str()) {
                 continue;
@@ -322,7 +330,8 @@ impl Walk<'_> {
                 if item.ty == FieldType::Record {
                     self.table(item, path, inner)
                 } else {
-                    self.items_below(spec, (r0, c0, r1, c1)).or_else(|| self.items(spec, inner))
+                    let listing = self.header_row == Some(r0);
+                    self.items_below(spec, (r0, c0, r1, c1)).or_else(|| (!listing).then(|| self.items(spec, inner))?)
                 }
             }
             _ => {
@@ -331,7 +340,8 @@ impl Walk<'_> {
                 for _ in 0..4 {
                     // A caption beside a money label (金额（万元）) is a column head, not an amount.
                     let head = !self.own && spec.ty == FieldType::Money && !amount_like(self.cells.at(r0, c1 + 1));
-                    let mut text = if head { String::new() } else { self.right_of(r0, c1) };
+                    let listing = self.header_row == Some(r0);
+                    let mut text = if head || listing { String::new() } else { self.right_of(r0, c1) };
                     // A blank box beside the caption is its value, blank: what is below is not.
                     if text.is_empty() && !self.own && !self.blank_box_right(r0, c1) {
                         text = self.below(c0, r1, c1);
@@ -784,16 +794,14 @@ impl Walk<'_> {
         if keys.len() == renamed.len() { renamed } else { cols }
     }
 
-    /// The indicator table: its header row maps columns to keys; merged 一级
-    /// and 二级 cells make the groups; merged 指标解释 cells are left out below
-    /// their first row (they share the cell above).
-    fn indicators(&mut self, path: &str, spec: &Field, area: Area) -> Option<Y> {
-        let row_fields = spec.row.clone().unwrap_or_default();
+    /// The indicator table's header row in `area`: the row that names most of
+    /// its columns, with each column's key (`year.name` where a half is named).
+    fn table_header(&self, spec: &Field, area: Area) -> Option<(u32, Vec<(u32, String)>)> {
         let mut wanted: Vec<(String, Vec<String>)> = vec![];
         for (l, level) in spec.levels.iter().enumerate() {
             wanted.push((format!("level{l}"), self.labels_of(&format!("level{l}"), &[&level.label])));
         }
-        for (k, f) in &row_fields {
+        for (k, f) in spec.row.iter().flatten() {
             wanted.push((k.clone(), self.labels_of(k, &names(f))));
         }
         // A column the form says it does not have (option `absent`) is not looked for: its
@@ -805,11 +813,6 @@ impl Walk<'_> {
             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
         wanted.retain(|(k, _)| !absent.contains(k));
-        // A half named in the caption itself: 二级指标（长期）.
-        let side_named = |text: &str| {
-            let b = bracketed(text)?;
-            spec.sides.iter().find(|s| s.label == b || s.aka.contains(&b))
-        };
         // The header row: the one that names most columns.
         let mut best: Option<(u32, Vec<(u32, String)>)> = None;
         for r in area.r0..=area.r1 {
@@ -822,7 +825,7 @@ impl Walk<'_> {
                             && self.cells.region(r - 1, c) != self.cells.region(r, c)
                             && norm(self.cells.at(r - 1, c)).starts_with(&norm(&s.label))
                     });
-                    let side = side.or_else(|| side_named(self.cells.at(r, c)));
+                    let side = side.or_else(|| side_named(spec, self.cells.at(r, c)));
                     let key = match side {
                         Some(s) if k != "level0" => format!("{}.{k}", s.key),
                         _ => k.clone(),
@@ -836,7 +839,16 @@ impl Walk<'_> {
                 best = Some((r, cols));
             }
         }
-        let (hr, mut cols) = best?;
+        best
+    }
+
+    /// The indicator table: its header row maps columns to keys; merged 一级
+    /// and 二级 cells make the groups; merged 指标解释 cells are left out below
+    /// their first row (they share the cell above).
+    fn indicators(&mut self, path: &str, spec: &Field, area: Area) -> Option<Y> {
+        let row_fields = spec.row.clone().unwrap_or_default();
+        let side_named = |text: &str| side_named(spec, text);
+        let (hr, mut cols) = self.table_header(spec, area)?;
         // Halves the header does not name: the table is the last half's (a 年度 table without 中期).
         let mut unnamed_halves = false;
         if let Some(last) = spec.sides.last()
@@ -1115,6 +1127,12 @@ fn fill_in(text: &str) -> bool {
     let t = norm(text);
     let t = t.strip_suffix("（盖章）").unwrap_or(&t);
     text.trim_end().ends_with([':', '：']) || t.ends_with('：') && t.chars().count() <= 12
+}
+
+/// The half a caption names in its brackets (二级指标（长期）).
+fn side_named<'s>(spec: &'s Field, text: &str) -> Option<&'s crate::form::kind::Side> {
+    let b = bracketed(text)?;
+    spec.sides.iter().find(|s| s.label == b || s.aka.contains(&b))
 }
 
 /// A 指标方向 value: 正向 or 反向 (指标).

@@ -813,6 +813,15 @@ impl Walk<'_> {
             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
             .unwrap_or_default();
         wanted.retain(|(k, _)| !absent.contains(k));
+        // A half's own caption (option labels `mid.level1: 二级指标(长期)`) names that half's column.
+        let own_labels = self.options.get("labels").and_then(|l| l.as_object());
+        for (k, label) in own_labels.into_iter().flatten() {
+            if let (Some((side, _)), Some(label)) = (k.split_once('.'), label.as_str())
+                && spec.sides.iter().any(|s| s.key == side)
+            {
+                wanted.insert(0, (k.clone(), vec![self.key(label)]));
+            }
+        }
         // The header row: the one that names most columns.
         let mut best: Option<(u32, Vec<(u32, String)>)> = None;
         for r in area.r0..=area.r1 {
@@ -827,7 +836,7 @@ impl Walk<'_> {
                     });
                     let side = side.or_else(|| side_named(spec, self.cells.at(r, c)));
                     let key = match side {
-                        Some(s) if k != "level0" => format!("{}.{k}", s.key),
+                        Some(s) if k != "level0" && !k.contains('.') => format!("{}.{k}", s.key),
                         _ => k.clone(),
                     };
                     if !cols.iter().any(|(_, x)| *x == key) {

@@ -208,6 +208,8 @@ fn hostile_form(
         .unwrap()
         .flatten()
         .map(|e| e.path())
+        // The example's YAML, not the PDF the README's first command writes beside it.
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
         .find(|p| p.file_stem().is_some_and(|s| s.to_string_lossy().starts_with(&kind.id)))
         .unwrap_or_else(|| panic!("no example of {} in forms/", kind.id));
     let (_, node) = formpress::form::yaml::parse(&std::fs::read(&file).unwrap()).unwrap();

@@ -18,6 +18,7 @@ mod emit;
 mod labels;
 mod place;
 mod shape;
+mod table;
 
 use std::collections::HashSet;
 

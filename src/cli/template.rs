@@ -39,15 +39,20 @@ pub(super) fn run(args: TemplateArgs) -> ExitCode {
     }
     let id = args.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let dir = args.output.parent().map(|p| p.display().to_string()).unwrap_or_default();
+    // A base kind named is known (else: did you mean …, and the kinds there are).
+    if let Some(base) = &args.kind
+        && let Err(code) = kind(&engine, base)
+    {
+        return code;
+    }
     let (base, files) = match &args.from_xlsx {
         Some(blank) => match from_blank(&engine, blank, args.kind.as_deref(), &id) {
             Ok(made) => made,
             Err(code) => return code,
         },
         None => {
-            let base = match kind(&engine, args.kind.as_deref().unwrap_or_default()) {
-                Ok(k) => k,
-                Err(code) => return code,
+            let Some(base) = args.kind.as_deref().and_then(|k| engine.catalog().kind(k)) else {
+                return ExitCode::from(EXIT_USAGE); // clap asks for KIND without --from-xlsx
             };
             let prefix = format!("{}/", base.id);
             let files = engine

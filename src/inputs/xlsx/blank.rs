@@ -89,8 +89,7 @@ fn manifest(
     }
     let mut lines: Vec<String> = vec![];
     for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("name:") {
-            let _ = rest;
+        if line.starts_with("name:") {
             lines.push(format!("name: {}", yaml_write::scalar(name)));
             lines.push(format!("skeleton: {SKELETON}"));
         } else if line.starts_with("description:") {

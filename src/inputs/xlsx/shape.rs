@@ -8,9 +8,6 @@ use serde_json::{Map, Value};
 use super::place::{MoneySeen, Seen};
 use crate::form::kind::{ColumnMode, Field, FieldType, Kind};
 
-/// The 自评表 money columns in the order the kind prints them (templates/_shared/self-eval.typ.j2).
-const MONEY_COLUMNS: [&str; 6] = ["initial", "budget", "spent", "weight", "rate", "score"];
-
 /// Adds `order`, `show` and `absent` entries for what `seen` found (options the sheet set already win).
 pub(super) fn into_options(kind: &Kind, seen: &Seen, options: &mut Map<String, Value>) {
     let (mut order, mut show, mut absent) = (vec![], vec![], vec![]);
@@ -20,13 +17,16 @@ pub(super) fn into_options(kind: &Kind, seen: &Seen, options: &mut Map<String, V
         indicator_columns(table, &seen.columns, &mut order, &mut show, &mut absent);
     }
     if let Some(MoneySeen { path, columns: cols, lines }) = &seen.money {
-        let listed: Vec<&str> = cols.iter().map(String::as_str).filter(|c| MONEY_COLUMNS.contains(c)).collect();
-        let mut by_kind = listed.clone();
-        by_kind.sort_by_key(|c| MONEY_COLUMNS.iter().position(|m| m == c));
-        if listed != by_kind {
-            order.extend(listed.iter().map(|c| format!("{path}.{c}")));
+        // The money columns in the order the kind prints them: its captions (`funds.initial` …).
+        let prefix = format!("{path}.");
+        let by_kind: Vec<&str> = kind.manifest.captions.keys().filter_map(|k| k.strip_prefix(&prefix)).collect();
+        let listed: Vec<&str> = cols.iter().map(String::as_str).filter(|c| by_kind.contains(c)).collect();
+        let mut sorted = listed.clone();
+        sorted.sort_by_key(|c| by_kind.iter().position(|m| m == c));
+        if listed != sorted {
+            order.extend(listed.iter().map(|c| format!("{prefix}{c}")));
         }
-        absent.extend(MONEY_COLUMNS.iter().filter(|c| !cols.iter().any(|x| x == *c)).map(|c| format!("{path}.{c}")));
+        absent.extend(by_kind.iter().filter(|c| !cols.iter().any(|x| x == *c)).map(|c| format!("{prefix}{c}")));
         show.extend(lines.iter().filter(|(l, blank)| *blank && l != "total").map(|(l, _)| format!("{path}.{l}")));
     }
     absent.extend(seen.not_on_sheet.iter().filter(|k| printed_cell(kind, k)).cloned());
